@@ -1,0 +1,34 @@
+# Set-up is two commands on a fresh clone: `make build` and `make test`. The first target run
+# creates the virtual environment from requirements.lock (hash-checked); later runs reuse it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
+SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
+BUILT := .build/built
+
+.PHONY: build test lint clean venv
+
+build: $(BUILT)
+
+venv: $(READY)
+
+$(READY): requirements.lock
+	@echo "venv    installing requirements.lock into $(VENV) (first run only)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@rm -f $(VENV)/.ready-* && touch $@
+
+$(BUILT): $(READY) $(SOURCES)
+	@$(PY) build.py build
+	@touch $@
+
+test: $(READY)
+	@$(PY) -m pytest
+
+lint: $(READY)
+	@$(PY) build.py lint
+
+clean:
+	rm -rf .build .pytest_cache

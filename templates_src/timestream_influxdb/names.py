@@ -1,0 +1,14 @@
+"""Name suffixes of the product's resources: ``{project}-{environment}-<suffix>``.
+
+Defined once so that a resource, the policy that grants access to it, the alarm that watches it
+and the output that points at it all agree.
+"""
+
+INSTANCE = "influxdb"
+ADMIN_PASSWORD_SECRET = "influxdb-admin-password"
+CREDENTIALS_SECRET = "influxdb-credentials"
+TOKEN_SECRET = "influxdb-token"
+LOG_GROUP = "influxdb-clients"
+KEY = "influxdb"
+DASHBOARD = "influxdb"
+LAMBDA_ROLE = "influxdb-lambda"
