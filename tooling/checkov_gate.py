@@ -27,39 +27,102 @@ def fingerprint() -> str:
     return toolenv.lock_file(NAME).read_text() + Path(__file__).read_text()
 
 
-class CheckovRun:
-    """A running checkov over ``files`` (display name -> file on disk); ``wait()`` for the result."""
+# Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
+# stdin, so the import overlaps whatever the caller does meanwhile (render, other gates).
+_SERVER = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from checkov.main import Checkov
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+sys.exit(Checkov(argv=json.loads(line)).run())
+"""
 
-    def __init__(self, files: dict[str, Path], log: Callable[[str], None] = print) -> None:
-        self.files = files
+_PRESTARTED: "CheckovProcess | None" = None
+
+
+class CheckovProcess:
+    """checkov's interpreter, started early and importing; ``submit`` gives it the files."""
+
+    def __init__(self, log: Callable[[str], None] = print) -> None:
+        toolenv.ensure_env(NAME, log)  # raises ToolEnvError: reported as a finding by CheckovRun
         self.start = time.perf_counter()
-        self.proc: subprocess.Popen | None = None
-        self.error: str | None = None
-        if not files:
-            return
-        try:
-            toolenv.ensure_env(NAME, log)
-        except toolenv.ToolEnvError as err:
-            self.error = f"tool environment: {err}"
-            return
-        self.start = time.perf_counter()  # the install, on a first run, is not checkov's time
-        cmd = [str(toolenv.tool_bin(NAME)), *ARGS]
-        for path in files.values():
-            cmd += ["--file", str(path.resolve())]
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         env["LOG_LEVEL"] = "ERROR"
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=toolenv.ROOT
+            [str(toolenv.tool_bin(NAME, "python")), "-c", _SERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=toolenv.ROOT,
         )
+
+    def submit(self, files: list[Path]) -> None:
+        args = list(ARGS)
+        for path in files:
+            args += ["--file", str(path.resolve())]
+        self.proc.stdin.write(json.dumps(args) + "\n")
+        self.proc.stdin.close()
+        self.proc.stdin = None  # sent; communicate() must not flush it again
+
+    def cancel(self) -> None:
+        self.proc.kill()
+        self.proc.communicate()
+
+
+def prestart(log: Callable[[str], None] = print) -> None:
+    """Start checkov's interpreter now, for the next CheckovRun of this process to use."""
+    global _PRESTARTED
+    if _PRESTARTED is None:
+        try:
+            _PRESTARTED = CheckovProcess(log)
+        except toolenv.ToolEnvError:
+            pass  # CheckovRun tries again and reports the failure
+
+
+def cancel_prestarted() -> None:
+    global _PRESTARTED
+    if _PRESTARTED is not None:
+        _PRESTARTED.cancel()
+        _PRESTARTED = None
+
+
+class CheckovRun:
+    """A running checkov over ``files`` (display name -> file on disk); ``wait()`` for the result.
+
+    Its time counts from the start of checkov's interpreter (``prestart`` or now), since that
+    start-up is part of what checkov costs.
+    """
+
+    def __init__(self, files: dict[str, Path], log: Callable[[str], None] = print) -> None:
+        global _PRESTARTED
+        self.files = files
+        self.start = time.perf_counter()
+        self.process: CheckovProcess | None = None
+        self.error: str | None = None
+        if not files:
+            cancel_prestarted()
+            return
+        process, _PRESTARTED = _PRESTARTED, None
+        try:
+            self.process = process or CheckovProcess(log)
+        except toolenv.ToolEnvError as err:
+            self.error = f"tool environment: {err}"
+            return
+        self.start = self.process.start
+        self.process.submit(list(files.values()))
 
     def wait(self) -> GateResult:
         result = GateResult(NAME, checked=list(self.files))
-        if self.proc is not None:
-            out, err = self.proc.communicate()
-            result.findings = parse(out, err, self.proc.returncode, self.files)
+        if self.process is not None:
+            out, err = self.process.proc.communicate()
+            result.findings = parse(out, err, self.process.proc.returncode, self.files)
         elif self.error:
             result.findings = [_error(name, self.error) for name in self.files]
-        result.seconds = time.perf_counter() - self.start
+        result.seconds = time.perf_counter() - self.start if self.files else 0.0
         return result
 
 
