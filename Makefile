@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
-SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
+SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*') \
+	$(wildcard rules/*.guard) tools/checkov.lock
 BUILT := .build/built
 
 .PHONY: build test lint clean venv
@@ -27,8 +28,9 @@ $(BUILT): $(READY) $(SOURCES)
 test: $(READY)
 	@$(PY) -m pytest
 
+# `make lint` checks every output/*.yaml; `make lint FILES="a.yaml b.yaml"` checks those files.
 lint: $(READY)
-	@$(PY) build.py lint
+	@$(PY) build.py lint $(FILES)
 
 clean:
-	rm -rf .build .pytest_cache
+	rm -rf .build .pytest_cache .tools

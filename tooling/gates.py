@@ -101,9 +101,15 @@ def _cfn_lint(texts: dict[str, str], workers: int | None) -> GateResult:
         for name, found in lint_texts(texts, workers).items():
             for f in found:
                 where = f" [{', '.join(f.regions)}]" if f.regions else ""
-                result.findings.append(Finding(name, "cfn-lint", f.rule, f.resource or "-", f.message + where, f.line))
+                message = _short(f.message) + where
+                result.findings.append(Finding(name, "cfn-lint", f.rule, f.resource or "-", message, f.line))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """One readable line: cfn-lint lists every allowed value in some messages (hundreds)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _files_on_disk(texts: dict[str, str], stage_dir: Path | None) -> dict[str, Path]:

@@ -100,11 +100,13 @@ def _clauses(checks: Any) -> Iterator[dict[str, Any]]:
 
 
 def _paths(node: Any) -> Iterator[str]:
+    """Paths of what a clause looked at; not those of what it was compared *to* (a list of
+    every candidate, for `in` comparisons, that would name innocent resources)."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "path" and isinstance(value, str) and value:
                 yield value
-            else:
+            elif key != "to":
                 yield from _paths(value)
     elif isinstance(node, list):
         for item in node:
