@@ -22,23 +22,23 @@ NAME = "guard"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 
-def rule_files(rules_dir: Path = RULES_DIR) -> list[Path]:
-    return sorted(rules_dir.glob("*.guard"))
+def rule_files(rules_dir: Path | None = None) -> list[Path]:
+    return sorted((rules_dir or RULES_DIR).glob("*.guard"))
 
 
-def fingerprint(rules_dir: Path = RULES_DIR) -> str:
+def fingerprint(rules_dir: Path | None = None) -> str:
     """The engine's version, every rule file and this adapter: what a Guard verdict depends on."""
     parts = [f"cfn-guard-rs {version('cfn-guard-rs')}", Path(__file__).read_text()]
     parts += [f"{p.name}\n{p.read_text()}" for p in rule_files(rules_dir)]
     return "\n".join(parts)
 
 
-def check_texts(texts: dict[str, str], rules_dir: Path = RULES_DIR) -> GateResult:
+def check_texts(texts: dict[str, str], rules_dir: Path | None = None) -> GateResult:
     start = time.perf_counter()
     result = GateResult(NAME, checked=list(texts))
     rules = [(p.stem, p.read_text()) for p in rule_files(rules_dir)]
     if not rules:
-        result.findings = [Finding(f, NAME, "ERROR", "-", f"no rules in {rules_dir}") for f in texts]
+        result.findings = [Finding(f, NAME, "ERROR", "-", f"no rules in {rules_dir or RULES_DIR}") for f in texts]
     for filename, text in texts.items():
         result.findings += check_text(text, filename, rules)
     result.seconds = time.perf_counter() - start
