@@ -26,7 +26,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     specs = _specs(specs_for, args.templates)
     options = {}
     if args.option:
-        if len(specs) != 1:
+        if len(args.templates) != 1:
             raise CommandError("--option needs exactly one TEMPLATE, to know whose options they are")
         try:
             options[specs[0].name] = parse_options(specs[0].options, args.option)
