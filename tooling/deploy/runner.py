@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -79,7 +80,9 @@ class Deployer:
         self.cf = cf
         self.out = out
         self.sleep = sleep
-        self.change_set_name = change_set_name or "deploy-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        self.change_set_name = change_set_name or (
+            "deploy-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        )
 
     # --- the steps -------------------------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class Deployer:
             self.out(f"deploy  refused: {action.message}")
             return EXIT_FAILED
         parameters = self.parameters(template, values, stack if action.kind == "UPDATE" else None)
-        self.out(f"deploy  creating a {action.kind} change set {self.change_set_name} for stack {name}")
+        self.out(f"deploy  creating change set {self.change_set_name} ({action.kind}) for stack {name}")
         created = self.cf.create_change_set(
             StackName=name,
             ChangeSetName=self.change_set_name,
