@@ -87,6 +87,18 @@ class Deployer:
     # --- the steps -------------------------------------------------------------------------------
 
     def run(self, options: DeployOptions, template_text: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+        try:
+            return self._run(options, template_text, template, values)
+        except KeyboardInterrupt:
+            # Only reached before ExecuteChangeSet (execute() handles its own interruption).
+            self.out(
+                "\ndeploy  stopped before executing: the stack is unchanged. A change set may be left; delete it with\n"
+                f"        aws cloudformation delete-change-set --stack-name {options.stack_name} "
+                f"--change-set-name {self.change_set_name}"
+            )
+            return EXIT_INTERRUPTED
+
+    def _run(self, options: DeployOptions, template_text: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
         name = options.stack_name
         stack = self.describe_stack(name)
         action = plan.stack_action(name, stack["StackStatus"] if stack else None)
