@@ -12,6 +12,7 @@ constraints and NoEcho, and returns no Outputs after a change-set deploy (see DE
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import tempfile
@@ -65,9 +66,10 @@ def isolated_aws_env(directory: Path) -> dict[str, str]:
     return env
 
 
-def _patch_moto_kms_tags() -> None:
-    """moto 5.2 creates an AWS::KMS::Key from CloudFormation with the template's {Key, Value} tags
-    but its tagger expects KMS's {TagKey, TagValue}: the request fails with a 500. Translate them."""
+def _patch_moto_kms_key() -> None:
+    """Two moto 5.2 bugs in AWS::KMS::Key from CloudFormation, both answered with a 500: it passes
+    the template's {Key, Value} tags to a tagger that expects KMS's {TagKey, TagValue}, and stores
+    the KeyPolicy object where DescribeKey expects a JSON string. Translate both."""
     from moto.kms.models import Key
 
     original = Key.create_from_cloudformation_json.__func__
@@ -80,6 +82,8 @@ def _patch_moto_kms_tags() -> None:
         properties["Tags"] = [
             {"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags
         ]
+        if isinstance(properties.get("KeyPolicy"), dict):
+            properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
         return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
 
     create._kms_tags_patched = True  # type: ignore[attr-defined]
@@ -91,7 +95,7 @@ def moto_server() -> Iterator[MotoServer]:
     """Start moto on 127.0.0.1 and a free port; stop it when the block exits."""
     from moto.server import ThreadedMotoServer
 
-    _patch_moto_kms_tags()
+    _patch_moto_kms_key()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
