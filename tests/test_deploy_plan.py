@@ -205,3 +205,10 @@ def test_stack_policy_protects_every_instance_secret_and_key_of_the_template(pro
 def test_stack_policy_follows_renamed_resources(product) -> None:
     renamed = {"Resources": {"Db": {"Type": INSTANCE}, "Sg": {"Type": SG}, "S": {"Type": SECRET}}}
     assert plan.stack_policy(renamed)["Statement"][1]["Resource"] == ["LogicalResourceId/Db", "LogicalResourceId/S"]
+
+
+def test_a_create_only_property_change_is_a_replacement_whatever_the_replacement_field_says(product) -> None:
+    changes = [change("InfluxDBInstance", INSTANCE, replacement="False",
+                      details=[detail("Username", "ParameterReference", "Username", recreation="Never")])]
+    (loss,) = plan.analyse(changes, product).data_loss
+    assert (loss.what, loss.parameters) == ("replace", ("Username",))

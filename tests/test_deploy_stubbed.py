@@ -400,3 +400,25 @@ def test_missing_credentials_give_the_next_step() -> None:
 
     with pytest.raises(DeployError, match="no usable AWS credentials .* AWS_PROFILE"):
         deploy(options(), no_credentials, out=lambda line: None)
+
+
+def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_cloudformation(tmp_path, capsys) -> None:
+    import build
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('["Environment=test"]')
+    assert build.main(["deploy", "--stack-name", STACK, "--params", str(bad)]) == 2
+    assert "nothing was sent to AWS" in capsys.readouterr().out
+
+    lines: list[str] = []
+    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH)
+    with pytest.raises(DeployError):
+        deploy(opts, lambda: (_ for _ in ()).throw(NoCredentialsError()), out=lines.append)
+    assert "not checked offline (CloudFormation checks them): rule(s) SubnetsInVpc" in lines[1]
+
+
+def test_a_template_over_the_template_body_limit_is_refused(tmp_path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("Description: x\n" + "#" * 51_200)
+    with pytest.raises(DeployError, match="TemplateBody limit"):
+        deploy(DeployOptions(stack_name=STACK, template_path=big, params_path=PARAMS_PATH), lambda: None, out=lambda s: None)

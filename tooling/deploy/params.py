@@ -42,6 +42,8 @@ class ParameterSet:
     #: secret parameters whose value came from the environment (never printed)
     from_env: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    #: template Rules that need AWS to evaluate (CloudFormation checks them when the change set is made)
+    unchecked_rules: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -124,6 +126,11 @@ def check_values(template: Mapping[str, Any], values: Mapping[str, str]) -> list
     return problems
 
 
+def unchecked_rules(template: Mapping[str, Any], values: Mapping[str, str]) -> list[str]:
+    """Rules that cannot be evaluated offline for these values."""
+    return validate(template, values).unchecked_rules
+
+
 def effective_values(template: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, str]:
     """Given values over the template's defaults (parameters with neither are left out)."""
     result: dict[str, str] = {}
@@ -180,6 +187,7 @@ def read_and_check(path: Path, template: Mapping[str, Any], environ: Mapping[str
     result = load(path, template, environ)
     if not result.problems or result.values:
         result.problems.extend(check_values(template, result.values))
+        result.unchecked_rules = unchecked_rules(template, result.values)
     # The same problem can be found twice (a format problem and a missing value).
     result.problems = list(dict.fromkeys(result.problems))
     return result

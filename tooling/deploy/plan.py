@@ -161,11 +161,23 @@ def analyse(
             params, reasons = _removal_causes(logical_id, template, changed_parameters)
             result.data_loss.append(DataLoss(logical_id, rc["ResourceType"], "delete", params, reasons))
         elif action in ("Modify", "Dynamic") and (
-            rc.get("Replacement") in ("True", "Conditional") or action == "Dynamic"
+            rc.get("Replacement") in ("True", "Conditional")
+            or action == "Dynamic"
+            or _touches_create_only(rc, create_only)
         ):
             params, reasons = _replacement_causes(rc, by_id, template, changed_parameters, create_only)
             result.data_loss.append(DataLoss(logical_id, rc["ResourceType"], "replace", params, reasons))
     return result
+
+
+def _touches_create_only(rc: Mapping[str, Any], create_only: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a change sets a create-only property (DESIGN.md's list): a replacement, whatever
+    the Replacement field says."""
+    props = set(create_only.get(rc.get("ResourceType", ""), ()))
+    return any(
+        (d.get("Target") or {}).get("Attribute") == "Properties" and (d.get("Target") or {}).get("Name") in props
+        for d in rc.get("Details") or []
+    )
 
 
 def _replacement_causes(

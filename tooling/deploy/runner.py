@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..pipeline import DEPLOY_TEMPLATE_LIMIT
 from . import params as params_
 from . import plan
 
@@ -64,6 +65,8 @@ def validate_offline(options: DeployOptions, template: Mapping[str, Any], out: C
         return None
     secrets = ", ".join(sorted(found.from_env)) or "none"
     out(f"deploy  {options.params_path}: valid ({len(found.values)} value(s); secrets from the environment: {secrets})")
+    if found.unchecked_rules:
+        out(f"        not checked offline (CloudFormation checks them): rule(s) {', '.join(found.unchecked_rules)}")
     return found
 
 
@@ -313,6 +316,11 @@ def deploy(options: DeployOptions, make_client: Callable[[], Any], out: Callable
     if not options.template_path.is_file():
         raise DeployError(f"no template {options.template_path}; run `make build` first")
     template_text = options.template_path.read_text()
+    if len(template_text.encode()) > DEPLOY_TEMPLATE_LIMIT:
+        raise DeployError(
+            f"{options.template_path} is over the {DEPLOY_TEMPLATE_LIMIT:,}-byte TemplateBody limit; "
+            "deploying it needs an S3 upload, which build.py deploy does not do"
+        )
     template = load_template(options.template_path)
     values = validate_offline(options, template, out)
     if values is None:
