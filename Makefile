@@ -8,7 +8,7 @@ READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
 BUILT := .build/built
 
-.PHONY: build test lint clean venv
+.PHONY: build test lint clean venv deploy
 
 build: $(BUILT)
 
@@ -29,6 +29,14 @@ test: $(READY)
 
 lint: $(READY)
 	@$(PY) build.py lint
+
+# make deploy ENV=development [STACK=name] [DEPLOY_ARGS="--dry-run"]: build, then deploy
+# output/timestream-influxdb.yaml with params/$(ENV).json (see README, "Deploy with CloudFormation").
+STACK ?= ons-influxdb-$(ENV)
+deploy: $(BUILT)
+	@test -n "$(ENV)" || { echo "make deploy: set ENV, one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
+	@test -f params/$(ENV).json || { echo "make deploy: no params/$(ENV).json; ENV is one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
+	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(DEPLOY_ARGS)
 
 clean:
 	rm -rf .build .pytest_cache

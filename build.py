@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Command line of the Timestream for InfluxDB catalog: build, lint and list the templates.
+"""Command line of the Timestream for InfluxDB catalog: build, lint, list and deploy the templates.
 
 A thin layer over ``templates_src`` (what is built) and ``tooling`` (what is done with it); it
 holds no template logic. Run ``build.py COMMAND --help`` for each command's options.
@@ -72,6 +72,27 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    import os
+
+    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy
+
+    options = DeployOptions(
+        stack_name=args.stack_name,
+        template_path=Path(args.template),
+        params_path=Path(args.params),
+        allow_data_loss=args.allow_data_loss,
+        dry_run=args.dry_run,
+        no_execute=args.no_execute,
+        poll_seconds=args.poll_seconds,
+        environ=dict(os.environ),
+    )
+    try:
+        return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))
+    except DeployError as err:
+        raise CommandError(str(err)) from None
+
+
 def _specs(specs_for, names):
     try:
         return specs_for(names)
@@ -82,7 +103,7 @@ def _specs(specs_for, names):
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="build.py",
-        description="Build, lint and list the CloudFormation templates of the Timestream for InfluxDB catalog.",
+        description="Build, lint, list and deploy the CloudFormation templates of the Timestream for InfluxDB catalog.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -115,6 +136,32 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("files", nargs="*", metavar="FILE", help="template files (default: output/*.yaml)")
     lint.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the default files are")
     lint.set_defaults(func=cmd_lint)
+
+    d = sub.add_parser(
+        "deploy",
+        help="deploy a built template with a CloudFormation change set that never drops the database",
+        description=(
+            "Validate a parameter file offline (all problems at once, before any AWS call), create a "
+            "change set (CREATE or UPDATE), print it, refuse it when it would replace or delete the "
+            "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
+            "execute it and stream the stack events. A new stack gets a stack policy denying "
+            "Update:Replace and Update:Delete on those resources. Secrets come from the environment: "
+            "INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit status: 0 "
+            "success or no changes, 1 failed or refused, 2 invalid input, 130 interrupted."
+        ),
+    )
+    d.add_argument("--stack-name", required=True, help="CloudFormation stack to create or update")
+    d.add_argument("--params", required=True, metavar="FILE", help='parameter file: a JSON array of "Key=Value" strings (params/*.json)')
+    d.add_argument("--template", default=str(OUTPUT_DIR / "timestream-influxdb.yaml"), help="template file (default: output/timestream-influxdb.yaml)")
+    d.add_argument("--allow-data-loss", action="store_true", help="execute even if the InfluxDB instance, a secret or the KMS key is replaced or deleted")
+    mode = d.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the change set, then delete it; change nothing")
+    mode.add_argument("--no-execute", action="store_true", help="leave the change set for review instead of executing it")
+    d.add_argument("--region", help="AWS Region (default: from the environment or the AWS config)")
+    d.add_argument("--profile", help="AWS named profile (default: from the environment)")
+    d.add_argument("--endpoint-url", help="CloudFormation endpoint (for a local test server such as moto)")
+    d.add_argument("--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)")
+    d.set_defaults(func=cmd_deploy)
 
     ls = sub.add_parser("list", help="list the templates and their build options", description="List the registered templates, their output files and their build options.")
     ls.set_defaults(func=cmd_list)
