@@ -50,6 +50,16 @@ def test_regions_come_from_cfn_lint_data():
     assert len(product) >= 20
 
 
+def test_custom_resources_do_not_narrow_the_regions():
+    template = {"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function"},
+        "Token": {"Type": "Custom::InfluxDBToken"},
+        "Other": {"Type": "AWS::CloudFormation::CustomResource"},
+    }}
+    assert resource_types(template) == {"AWS::Lambda::Function"}
+    assert regions_for(resource_types(template)) == regions_for({"AWS::Lambda::Function"})
+
+
 def test_lint_reports_errors_and_informational_findings():
     broken = (ROOT / "output" / "timestream-influxdb.yaml").read_text().replace(
         "PubliclyAccessible: false", "PubliclyAccessible: maybe"
