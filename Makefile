@@ -8,7 +8,7 @@ READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
 BUILT := .build/built
 
-.PHONY: build test lint clean venv
+.PHONY: build test lint clean venv publish
 
 build: $(BUILT)
 
@@ -29,6 +29,12 @@ test: $(READY)
 
 lint: $(READY)
 	@$(PY) build.py lint
+
+# publish: `make publish VERSION=1.2.0 [PUBLISH_ARGS="--dry-run --set regions=sa-east-1"]` builds, lints
+# and publishes the product to Service Catalog as configured in catalog.yaml (see README).
+publish: $(READY)
+	@test -n "$(VERSION)" || { echo "make publish: give VERSION, e.g. make publish VERSION=1.2.0" >&2; exit 2; }
+	@$(PY) build.py publish --version "$(VERSION)" $(PUBLISH_ARGS)
 
 clean:
 	rm -rf .build .pytest_cache
