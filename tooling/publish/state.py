@@ -18,8 +18,17 @@ ClientFor = Callable[[str, str], Any]  # (service, region) -> boto3 client
 
 
 def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    for page in client.get_paginator(operation).paginate(**params):
+    if client.can_paginate(operation):
+        for page in client.get_paginator(operation).paginate(**params):
+            yield from page.get(key, [])
+        return
+    # boto3 has no paginator for some (DescribePortfolioShares): follow NextPageToken by hand.
+    while True:
+        page = getattr(client, operation)(**params)
         yield from page.get(key, [])
+        if not page.get("NextPageToken"):
+            return
+        params = {**params, "PageToken": page["NextPageToken"]}
 
 
 def object_exists(s3: Any, bucket: str, key: str) -> bool:
