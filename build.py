@@ -88,7 +88,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
         config = load(Path(args.config), overrides, known_regions=known)
     except ConfigError as err:
         raise CommandError(str(err)) from None
-    if session.get_credentials() is None:
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as err:
+        raise CommandError(f"no usable AWS credentials ({err}); nothing was changed") from None
+    if credentials is None:
         raise CommandError("no AWS credentials found (environment, profile, SSO or instance role); nothing was changed")
 
     from templates_src.registry import TEMPLATES
