@@ -138,7 +138,9 @@ def test_republishing_the_same_version_makes_no_mutating_call(world):
     assert again.plan.calls == []
     assert (again.product, again.artifact) == (first.product, first.artifact)
     assert "already there, skipped" in world.lines[0]
-    assert all("nothing needed" in line for line in world.lines[1:4])
+    assert world.lines[1].endswith(f"portfolio {next(iter(world.catalog.portfolios))} found; product {first.product[REGION]} found")
+    assert world.lines[2].endswith(f"version 1.0.0 ({first.artifact[REGION]}) has this template already")
+    assert world.lines[3].endswith("sa-east-1: nothing needed")
 
 
 def test_a_new_version_adds_one_artifact_only(world):

@@ -193,3 +193,24 @@ def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     assert any("create_portfolio(DisplayName='ONS Data Platform'" in line for line in lines)
     assert lines[-1].endswith("--dry-run: none made")
     assert world.mutating_calls() == []
+
+
+def test_readme_publish_section_stays_true():
+    import re
+
+    from templates_src.launch_role import DEFAULT_ROLE_NAME
+    from tooling.publish.config import SCHEMA
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Publish to Service Catalog"):]
+    assert "--template-file output/servicecatalog-launch-role.yaml" in section
+    role = (ROOT / "output" / "servicecatalog-launch-role.yaml").read_text()
+    for parameter in re.findall(r"--parameter-overrides ((?:\w+=\S+ ?)+)", section)[0].split():
+        assert f"\n  {parameter.split('=')[0]}:\n" in role, parameter
+    assert DEFAULT_ROLE_NAME in section
+    for key in re.findall(r"^\| `([a-z_]+)(?:\.[a-z_]+)?`", section, flags=re.M):
+        assert key in SCHEMA, key
+    for flag in re.findall(r"(--[a-z][a-z-]+)", section):
+        assert flag in build.parser()._subparsers._group_actions[0].choices["publish"].format_help() or flag in (
+            "--stack-name", "--template-file", "--capabilities", "--parameter-overrides", "--help",
+        ), flag

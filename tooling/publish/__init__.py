@@ -158,11 +158,7 @@ def publish(
 
 
 def _describe(calls: list[Call], notes: list[str]) -> str:
-    done = [c.summary for c in calls]
-    parts = done + notes
-    if not done:
-        parts.append("nothing needed")
-    return "; ".join(parts)
+    return "; ".join([c.summary for c in calls] + notes) or "nothing needed"
 
 
 def _value(value: str | Ref, refs: dict[str, Any]) -> str:
