@@ -204,20 +204,22 @@ def test_dry_run_prints_every_mutating_call_and_makes_none(world):
         "associate_principal_with_portfolio",
         "create_tag_option",
         "associate_tag_option_with_resource",
+        "create_portfolio_share",
     ],
 )
 def test_a_failure_at_any_call_converges_on_rerun(operation, after):
+    config = make_config(share_accounts=("210987654321",), share_ous=("ou-abcd-12345678",))
     reference = World()
-    reference.publish()
+    reference.publish(config=config)
     expected = reference.catalog.summary()
 
     world = World()
     world.catalog.failures.append(Failure(operation, "ThrottlingException", after=after))
     with pytest.raises(CallFailed, match="ThrottlingException"):
-        world.publish()
-    world.publish()
+        world.publish(config=config)
+    world.publish(config=config)
     assert world.catalog.summary() == expected
-    world.publish()
+    world.publish(config=config)
     assert world.mutating_calls() == []
 
 
@@ -344,3 +346,11 @@ def test_a_read_failure_is_one_line_and_changes_nothing(world):
 
 def test_step_names_cover_every_step():
     assert sorted(STEP_NAMES) == [1, 2, 3, 4, 5]
+
+
+def test_clients_use_the_standard_retry_mode():
+    from tooling.publish import client_factory
+
+    client = client_factory(SESSION)("servicecatalog", REGION)
+    assert client.meta.config.retries["mode"] == "standard"
+    assert client_factory(SESSION)("s3", REGION).meta.region_name == REGION

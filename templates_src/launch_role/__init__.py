@@ -13,6 +13,7 @@ CloudFormation stacks are limited to the names Service Catalog gives a product's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from awacs.aws import (
@@ -35,6 +36,7 @@ POLICY_VERSION = "2012-10-17"
 # the names it generates (roles, functions) with the stack name.
 STACK_PREFIX = "SC-${AWS::AccountId}-pp-"
 DEFAULT_ROLE_NAME = "TimestreamInfluxDBLaunchRole"
+BUCKET_PARAMETER = "TemplateBucket"
 
 # What Service Catalog does with CloudFormation when it launches, updates or terminates a product.
 STACK_ACTIONS = (
@@ -70,8 +72,6 @@ def _actions(names) -> list[Action]:
 
 def product_template(product: str) -> tuple[dict, str]:
     """The product template as a dict and as text (text: to find dynamic references)."""
-    import json
-
     from ..registry import TEMPLATES
 
     spec = TEMPLATES[product]
@@ -99,7 +99,7 @@ def statements(derived: permissions.Derived) -> list[Statement]:
             Sid="GetProductTemplates",
             Effect=Allow,
             Action=[Action("s3", "GetObject")],
-            Resource=[Sub("arn:${AWS::Partition}:s3:::${TemplateBucket}/*")],
+            Resource=[Sub("arn:${AWS::Partition}:s3:::${%s}/*" % BUCKET_PARAMETER)],
         ),
         Statement(
             Sid="ProductResources",
@@ -176,9 +176,9 @@ def build(options: Options = Options()) -> Template:
             Description="Role name; the product's launch constraint names it (LocalRoleName), so keep it the same in every account",
         )
     )
-    bucket = t.add_parameter(
+    t.add_parameter(
         Parameter(
-            "TemplateBucket",
+            BUCKET_PARAMETER,
             Type="String",
             AllowedPattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
             Description="S3 bucket `make publish` uploads the product templates to",
@@ -207,7 +207,6 @@ def build(options: Options = Options()) -> Template:
             ],
         )
     )
-    assert bucket.title == "TemplateBucket"  # the GetProductTemplates statement refers to it by name
     t.add_output(Output("LaunchRoleArn", Description="ARN of the launch role", Value=GetAtt(role, "Arn")))
     t.add_output(Output("LaunchRoleName", Description="LocalRoleName of the launch constraint", Value=Ref(role)))
     return t
