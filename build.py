@@ -85,7 +85,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         overrides.append(f"regions={','.join(args.region)}")
     try:
         check_version(args.version)
-        config = load(Path(args.config), overrides, known_regions=known)
+        config = load(Path(args.config), overrides, known_regions=known, default_region=session.region_name)
     except ConfigError as err:
         raise CommandError(str(err)) from None
     from botocore.exceptions import BotoCoreError

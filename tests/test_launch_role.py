@@ -107,3 +107,30 @@ def test_inline_policy_fits_iam_limit(policy):
 
 def test_committed_launch_role_template_is_fresh():
     assert (ROOT / "output" / f"{NAME}.yaml").read_text() == render(TEMPLATES[NAME])
+
+
+# The role may manage IAM roles and policies, and invoke functions, only under the names
+# CloudFormation generates for a Service Catalog stack (SC-<account>-pp-...). A fixed name in the
+# product template would be outside that scope and fail at launch.
+NAME_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::Lambda::Function": "FunctionName",
+}
+
+
+def test_product_leaves_iam_and_function_names_to_cloudformation(product):
+    for logical_id, resource in product["Resources"].items():
+        name = NAME_PROPERTIES.get(resource["Type"])
+        if name:
+            assert name not in resource.get("Properties", {}), (
+                f"{logical_id} sets {name}: the launch role only manages names starting with the stack name"
+            )
+
+
+def test_launch_role_covers_its_own_lint_regions():
+    from tooling.lint import regions_for
+
+    # IAM exists in every Region cfn-lint knows: the role template is linted in all of them.
+    assert len(regions_for({"AWS::IAM::Role"})) >= 30

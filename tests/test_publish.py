@@ -354,3 +354,13 @@ def test_clients_use_the_standard_retry_mode():
     client = client_factory(SESSION)("servicecatalog", REGION)
     assert client.meta.config.retries["mode"] == "standard"
     assert client_factory(SESSION)("s3", REGION).meta.region_name == REGION
+
+
+def test_a_product_with_100_versions_gets_no_more(world):
+    world.publish("1.0.0")
+    (product,) = world.catalog.products
+    for i in range(99):
+        world.catalog._add_artifact(product, {"Name": f"0.0.{i}"})
+    with pytest.raises(PublishError, match="100 versions, the most Service Catalog allows"):
+        world.publish("2.0.0", CHANGED)
+    assert world.mutating_calls() == []

@@ -81,6 +81,15 @@ def test_bad_values_are_one_clear_line(config_file, override, message):
     assert "\n" not in str(err.value)
 
 
+def test_regions_default_to_the_aws_settings_region(tmp_path, config_file):
+    text = config_file.read_text().replace("regions: [sa-east-1]", "")
+    assert "regions:" not in text
+    config_file.write_text(text)
+    assert load(config_file, default_region="us-east-1", known_regions=REGIONS).regions == ("us-east-1",)
+    with pytest.raises(ConfigError, match="regions is missing and no default Region"):
+        load(config_file, known_regions=REGIONS)
+
+
 def test_an_unknown_key_in_the_file_is_refused(tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text("template: timestream-influxdb\nportfolo:\n  name: x\n")

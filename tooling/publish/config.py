@@ -54,7 +54,6 @@ REQUIRED = (
     "product.name",
     "product.owner",
     "bucket",
-    "regions",
     "launch_role_name",
 )
 
@@ -120,8 +119,16 @@ def version_key(version: str) -> tuple | None:
     return (int(major), int(minor), int(patch), pre_key)
 
 
-def load(path: Path, overrides: list[str] = (), known_regions: set[str] | None = None) -> CatalogConfig:
-    """Read ``path``, apply ``KEY=VALUE`` overrides (dotted keys), check everything."""
+def load(
+    path: Path,
+    overrides: list[str] = (),
+    known_regions: set[str] | None = None,
+    default_region: str | None = None,
+) -> CatalogConfig:
+    """Read ``path``, apply ``KEY=VALUE`` overrides (dotted keys), check everything.
+
+    Without ``regions``, the default Region of the AWS settings (``AWS_REGION``, the profile) is used.
+    """
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
@@ -133,6 +140,8 @@ def load(path: Path, overrides: list[str] = (), known_regions: set[str] | None =
     _check_keys(raw, str(path))
     for pair in overrides:
         _override(raw, pair)
+    if not _get(raw, "regions") and default_region:
+        raw["regions"] = [default_region]
     return _config(raw, known_regions)
 
 
@@ -225,6 +234,8 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
     if sse not in SSE_VALUES:
         raise ConfigError(f"sse {sse!r} is not accepted; use one of {', '.join(SSE_VALUES)}")
     regions = _list(raw, "regions")
+    if not regions:
+        raise ConfigError("regions is missing and no default Region is set (AWS_REGION or the profile's region)")
     for region in regions:
         if known_regions is not None and region not in known_regions:
             raise ConfigError(f"regions: {region!r} is not a Region with Service Catalog")
