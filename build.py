@@ -149,7 +149,7 @@ def _specs(specs_for, names):
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="build.py",
-        description="Build, lint and list the CloudFormation templates of the Timestream for InfluxDB catalog.",
+        description="Build, lint, list and publish the CloudFormation templates of the Timestream for InfluxDB catalog.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -65,6 +65,13 @@ class Options:
     #: Registry name of the product template whose resource types the policy covers.
     product: str = "timestream-influxdb"
 
+    def __post_init__(self) -> None:
+        from ..registry import TEMPLATES
+
+        products = [name for name, spec in TEMPLATES.items() if spec.build is not build]
+        if self.product not in products:
+            raise ValueError(f"product: {self.product!r} is not accepted; use one of {', '.join(products)}")
+
 
 def _actions(names) -> list[Action]:
     return [Action(*name.split(":", 1)) for name in names]
@@ -156,8 +163,9 @@ def statements(derived: permissions.Derived) -> list[Statement]:
     return result
 
 
-def build(options: Options = Options()) -> Template:
-    """The launch role template for ``options.product``."""
+def build(options: Options | None = None) -> Template:
+    """The launch role template for ``options.product`` (the defaults give the committed file)."""
+    options = options or Options()
     derived = derive_for(options.product)
     t = Template(
         Description=(
