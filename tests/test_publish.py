@@ -364,3 +364,14 @@ def test_a_product_with_100_versions_gets_no_more(world):
     with pytest.raises(PublishError, match="100 versions, the most Service Catalog allows"):
         world.publish("2.0.0", CHANGED)
     assert world.mutating_calls() == []
+
+
+def test_the_fake_checks_requests_and_responses_against_the_service_model(world):
+    from botocore.exceptions import ParamValidationError
+
+    client = world.client_for("servicecatalog", REGION)
+    with pytest.raises(ParamValidationError):
+        client.create_portfolio(DisplayName="x", IdempotencyToken="t")  # no ProviderName
+    assert world.catalog.portfolios == {}
+    with pytest.raises(ParamValidationError):
+        client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Guidance="OLD")
