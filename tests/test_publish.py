@@ -374,4 +374,4 @@ def test_the_fake_checks_requests_and_responses_against_the_service_model(world)
         client.create_portfolio(DisplayName="x", IdempotencyToken="t")  # no ProviderName
     assert world.catalog.portfolios == {}
     with pytest.raises(ParamValidationError):
-        client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Guidance="OLD")
+        client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Active="yes")
