@@ -29,6 +29,24 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 SESSION = boto3.Session()
 
 
+def check_enums(value: Any, shape: Any, where: str) -> None:
+    """botocore checks types and required members but not enum values; the service does."""
+    if shape is None:
+        return
+    if shape.type_name == "structure":
+        for name, member in shape.members.items():
+            if isinstance(value, dict) and name in value:
+                check_enums(value[name], member, f"{where}.{name}")
+    elif shape.type_name == "list":
+        for item in value:
+            check_enums(item, shape.member, where)
+    elif shape.type_name == "map":
+        for item in value.values():
+            check_enums(item, shape.value, where)
+    elif getattr(shape, "enum", None) and value not in shape.enum:
+        raise ValueError(f"{where}: {value!r} is not one of {shape.enum}")
+
+
 class FakeError(Exception):
     def __init__(self, code: str, message: str = "", status: int = 400):
         super().__init__(code)
@@ -68,6 +86,7 @@ class FakeCatalog:
 
         def answer(params: dict[str, Any], model: Any, **_: Any) -> None:
             validate_parameters(params, model.input_shape)
+            check_enums(params, model.input_shape, model.name)
             method = xform_name(model.name)
             try:
                 response = self.handle(method, copy.deepcopy(params))

@@ -375,3 +375,5 @@ def test_the_fake_checks_requests_and_responses_against_the_service_model(world)
     assert world.catalog.portfolios == {}
     with pytest.raises(ParamValidationError):
         client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Active="yes")
+    with pytest.raises(ValueError, match="Guidance: 'OLD' is not one of"):
+        client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Guidance="OLD")
