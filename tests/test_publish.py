@@ -186,7 +186,10 @@ def test_dry_run_prints_every_mutating_call_and_makes_none(world):
     assert world.mutating_calls() == []
     assert world.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     plan_lines = [line for line in world.lines if line.startswith("plan ")]
-    assert len(plan_lines) == len(result.plan.calls) + 1
+    assert len(plan_lines) == len(result.plan.calls) + 2
+    assert plan_lines[-2] == (
+        "plan    then Timestream for InfluxDB 1.0.0 in sa-east-1: product <product@sa-east-1>, artifact <artifact@sa-east-1>"
+    )
     assert "s3.put_object(Bucket='catalog-templates-test'" in plan_lines[0] and "Body=<template>" in plan_lines[0]
     assert any("servicecatalog.create_portfolio(DisplayName='ONS Data Platform'" in line for line in plan_lines)
     assert any("PortfolioId=<portfolio@sa-east-1>" in line for line in plan_lines)

@@ -123,6 +123,10 @@ def publish(
     if dry_run:
         for call in plan.calls:
             log(f"plan    {call.step}/{STEPS} {STEP_NAMES[call.step]:<8} {call}")
+        for r in config.regions:
+            product, artifact = plan.product[r], plan.artifact[r]
+            link = "" if isinstance(product, Ref) else f", {console_url(r, product)}"
+            log(f"plan    then {config.product.name} {version} in {r}: product {product!r}, artifact {artifact!r}{link}")
         log(f"plan    {len(plan.calls)} mutating call(s); --dry-run: none made")
         return PublishResult(plan, _known(plan.product), _known(plan.artifact), 0)
 
