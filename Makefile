@@ -8,7 +8,7 @@ READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
 BUILT := .build/built
 
-.PHONY: build test lint clean venv deploy
+.PHONY: build test lint clean venv deploy publish
 
 build: $(BUILT)
 
@@ -37,6 +37,12 @@ deploy: $(BUILT)
 	@test -n "$(ENV)" || { echo "make deploy: set ENV, one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
 	@test -f params/$(ENV).json || { echo "make deploy: no params/$(ENV).json; ENV is one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
 	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(DEPLOY_ARGS)
+
+# publish: `make publish VERSION=1.2.0 [PUBLISH_ARGS="--dry-run --set regions=sa-east-1"]` builds, lints
+# and publishes the product to Service Catalog as configured in catalog.yaml (see README).
+publish: $(READY)
+	@test -n "$(VERSION)" || { echo "make publish: give VERSION, e.g. make publish VERSION=1.2.0" >&2; exit 2; }
+	@$(PY) build.py publish --version "$(VERSION)" $(PUBLISH_ARGS)
 
 clean:
 	rm -rf .build .pytest_cache
