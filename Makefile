@@ -9,7 +9,7 @@ SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '
 	$(wildcard rules/*.guard) tools/checkov.lock
 BUILT := .build/built
 
-.PHONY: build test lint clean venv
+.PHONY: build test lint clean venv deploy publish
 
 build: $(BUILT)
 
@@ -31,6 +31,20 @@ test: $(READY)
 # `make lint` checks every output/*.yaml; `make lint FILES="a.yaml b.yaml"` checks those files.
 lint: $(READY)
 	@$(PY) build.py lint $(FILES)
+
+# make deploy ENV=development [STACK=name] [DEPLOY_ARGS="--dry-run"]: build, then deploy
+# output/timestream-influxdb.yaml with params/$(ENV).json (see README, "Deploy with CloudFormation").
+STACK ?= ons-influxdb-$(ENV)
+deploy: $(BUILT)
+	@test -n "$(ENV)" || { echo "make deploy: set ENV, one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
+	@test -f params/$(ENV).json || { echo "make deploy: no params/$(ENV).json; ENV is one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
+	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(DEPLOY_ARGS)
+
+# publish: `make publish VERSION=1.2.0 [PUBLISH_ARGS="--dry-run --set regions=sa-east-1"]` builds, lints
+# and publishes the product to Service Catalog as configured in catalog.yaml (see README).
+publish: $(READY)
+	@test -n "$(VERSION)" || { echo "make publish: give VERSION, e.g. make publish VERSION=1.2.0" >&2; exit 2; }
+	@$(PY) build.py publish --version "$(VERSION)" $(PUBLISH_ARGS)
 
 clean:
 	rm -rf .build .pytest_cache .tools

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Command line of the Timestream for InfluxDB catalog: build, lint and list the templates.
+"""Command line of the Timestream for InfluxDB catalog: build, lint, list, deploy and publish the templates.
 
 A thin layer over ``templates_src`` (what is built) and ``tooling`` (what is done with it); it
 holds no template logic. Run ``build.py COMMAND --help`` for each command's options.
@@ -30,7 +30,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     specs = _specs(specs_for, args.templates)
     options = {}
     if args.option:
-        if len(specs) != 1:
+        if len(args.templates) != 1:
             raise CommandError("--option needs exactly one TEMPLATE, to know whose options they are")
         try:
             options[specs[0].name] = parse_options(specs[0].options, args.option)
@@ -68,6 +68,73 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    import boto3
+
+    from tooling.pipeline import Stopwatch, build
+    from tooling.publish import CallFailed, ConfigError, PublishError, client_factory, load, publish
+    from tooling.publish.config import check_version
+
+    watch = Stopwatch()
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    except ProfileNotFound as err:
+        raise CommandError(str(err)) from None
+    known = {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("servicecatalog", partition_name=partition)
+    }
+    overrides = list(args.set)
+    if args.region:
+        overrides.append(f"regions={','.join(args.region)}")
+    try:
+        check_version(args.version)
+        config = load(Path(args.config), overrides, known_regions=known, default_region=session.region_name)
+    except ConfigError as err:
+        raise CommandError(str(err)) from None
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as err:
+        raise CommandError(f"no usable AWS credentials ({err}); nothing was changed") from None
+    if credentials is None:
+        raise CommandError("no AWS credentials found (environment, profile, SSO or instance role); nothing was changed")
+
+    from templates_src.registry import TEMPLATES
+
+    spec = TEMPLATES[config.template]
+    result = build([spec], Path(args.output_dir), log=lambda line: None)
+    if not result.ok:
+        for problem in result.all_problems():
+            print(problem, file=sys.stderr)
+        raise CommandError(f"{spec.filename} has {len(result.all_problems())} finding(s); nothing was published")
+    text = (Path(args.output_dir) / spec.filename).read_text()
+    print(f"publish 1/5 build    {spec.filename}: built, 0 findings  {watch.seconds()}")
+    try:
+        publish(
+            config,
+            args.version,
+            text,
+            client_factory(session),
+            replace=args.replace,
+            deprecate_older=args.deprecate_older,
+            dry_run=args.dry_run,
+        )
+    except PublishError as err:
+        raise CommandError(str(err)) from None
+    except CallFailed as err:
+        print(
+            f"build.py publish: step {err.call.step}/5 {err}; nothing was undone: rerun the same command to finish",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from templates_src.registry import TEMPLATES
     from tooling.options import describe_options
@@ -77,6 +144,27 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name, type_name, default in describe_options(spec.options):
             print(f"    --option {name}=...   ({type_name}; default {default})")
     return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    import os
+
+    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy
+
+    options = DeployOptions(
+        stack_name=args.stack_name,
+        template_path=Path(args.template),
+        params_path=Path(args.params),
+        allow_data_loss=args.allow_data_loss,
+        dry_run=args.dry_run,
+        no_execute=args.no_execute,
+        poll_seconds=args.poll_seconds,
+        environ=dict(os.environ),
+    )
+    try:
+        return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))
+    except DeployError as err:
+        raise CommandError(str(err)) from None
 
 
 def _specs(specs_for, names):
@@ -89,7 +177,7 @@ def _specs(specs_for, names):
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="build.py",
-        description="Build, lint and list the CloudFormation templates of the Timestream for InfluxDB catalog.",
+        description="Build, lint, list, deploy and publish the CloudFormation templates of the Timestream for InfluxDB catalog.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -129,8 +217,62 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the default files are")
     lint.set_defaults(func=cmd_lint)
 
+    d = sub.add_parser(
+        "deploy",
+        help="deploy a built template with a CloudFormation change set that never drops the database",
+        description=(
+            "Validate a parameter file offline (all problems at once, before any AWS call), create a "
+            "change set (CREATE or UPDATE), print it, refuse it when it would replace or delete the "
+            "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
+            "execute it and stream the stack events. A new stack gets a stack policy denying "
+            "Update:Replace and Update:Delete on those resources. Secrets come from the environment: "
+            "INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit status: 0 "
+            "success or no changes, 1 failed or refused, 2 invalid input, 130 interrupted."
+        ),
+    )
+    d.add_argument("--stack-name", required=True, help="CloudFormation stack to create or update")
+    d.add_argument("--params", required=True, metavar="FILE", help='parameter file: a JSON array of "Key=Value" strings (params/*.json)')
+    d.add_argument("--template", default=str(OUTPUT_DIR / "timestream-influxdb.yaml"), help="template file (default: output/timestream-influxdb.yaml)")
+    d.add_argument("--allow-data-loss", action="store_true", help="execute even if the InfluxDB instance, a secret or the KMS key is replaced or deleted")
+    mode = d.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the change set, then delete it; change nothing")
+    mode.add_argument("--no-execute", action="store_true", help="leave the change set for review instead of executing it")
+    d.add_argument("--region", help="AWS Region (default: from the environment or the AWS config)")
+    d.add_argument("--profile", help="AWS named profile (default: from the environment)")
+    d.add_argument("--endpoint-url", help="CloudFormation endpoint (for a local test server such as moto)")
+    d.add_argument("--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)")
+    d.set_defaults(func=cmd_deploy)
+
     ls = sub.add_parser("list", help="list the templates and their build options", description="List the registered templates, their output files and their build options.")
     ls.set_defaults(func=cmd_list)
+
+    pub = sub.add_parser(
+        "publish",
+        help="publish the product template as a Service Catalog product version",
+        description=(
+            "Build and lint the product template, upload it to S3 (content-addressed, encrypted), "
+            "find or create the portfolio and product, create the version, and set the launch "
+            "constraint, principals, TagOptions and shares. Every step is idempotent: rerun after a "
+            "failure. Uses the standard AWS credential chain."
+        ),
+    )
+    pub.add_argument("--version", required=True, help="the version to publish, e.g. 1.2.0 (MAJOR.MINOR.PATCH)")
+    pub.add_argument("--config", default="catalog.yaml", help="configuration file (default: catalog.yaml)")
+    pub.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a configuration value, e.g. product.name=X, regions=us-east-1,sa-east-1, "
+        "tag_options.Environment=dev,prod (repeatable)",
+    )
+    pub.add_argument("--region", action="append", help="publish in this Region (repeatable; overrides regions)")
+    pub.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    pub.add_argument("--replace", action="store_true", help="replace VERSION when it exists with another template")
+    pub.add_argument("--deprecate-older", action="store_true", help="set Guidance DEPRECATED on earlier versions")
+    pub.add_argument("--dry-run", action="store_true", help="print the mutating calls, make none")
+    pub.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the build writes (default: output)")
+    pub.set_defaults(func=cmd_publish)
     return top
 
 

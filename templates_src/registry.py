@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from troposphere import Template
 
-from . import timestream_influxdb
+from . import launch_role, timestream_influxdb
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ TEMPLATES: dict[str, TemplateSpec] = {
             summary="The Timestream for InfluxDB product (Service Catalog product template)",
             build=timestream_influxdb.build,
             options=timestream_influxdb.Options,
+        ),
+        TemplateSpec(
+            name="servicecatalog-launch-role",
+            summary="The Service Catalog launch role, its policy derived from the product's resource types",
+            build=launch_role.build,
+            options=launch_role.Options,
         ),
     )
 }

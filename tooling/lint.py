@@ -61,7 +61,20 @@ def regions_for(resource_types: Iterable[str]) -> list[str]:
 
 
 def resource_types(template: dict[str, Any]) -> set[str]:
-    return {r["Type"] for r in template.get("Resources", {}).values() if "Type" in r}
+    """The template's resource types that exist only in some Regions.
+
+    Custom resources (``Custom::*``, ``AWS::CloudFormation::CustomResource``) are backed by the
+    template's own functions and exist wherever CloudFormation does, so they narrow nothing.
+    """
+    return {
+        r["Type"]
+        for r in template.get("Resources", {}).values()
+        if "Type" in r and not _is_custom(r["Type"])
+    }
+
+
+def _is_custom(resource_type: str) -> bool:
+    return resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource"
 
 
 _RUNNER: Runner | None = None

@@ -79,6 +79,7 @@ def add_dashboard(t: Template, naming: Naming) -> Dashboard:
             "Dashboard",
             DashboardName=naming.name(names.DASHBOARD),
             DashboardBody=Sub(dashboard_body(), InstanceName=instance_name(naming)),
+            Tags=naming.tags(names.DASHBOARD),
         )
     )
 

@@ -6,6 +6,7 @@ Outputs carry names, ARNs and addresses, never a secret value.
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.cloudwatch import Dashboard
@@ -34,9 +35,10 @@ def add_outputs(
     log_group: LogGroup,
     dashboard: Dashboard,
 ) -> None:
+    """Every output a Lambda client or another stack needs, exported under the stack's name."""
     endpoint = GetAtt(instance, "Endpoint")
     url = Sub(URL, Endpoint=endpoint)
-    out = lambda name, value, description, **kw: export_output(t, name, value, description, **kw)  # noqa: E731
+    out = partial(export_output, t)
     out("Endpoint", endpoint, "InfluxDB host name (no scheme, no port)")
     out("Port", p.ref("Port"), "InfluxDB port")
     out("Url", url, "InfluxDB URL for clients (https://endpoint:port)")

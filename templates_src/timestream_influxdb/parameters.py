@@ -16,7 +16,8 @@ from . import names, service
 from .alarms import ALARMS
 from .options import Options
 
-S3_BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]*[a-z0-9]"
+# 3 to 63 characters; the length is in the pattern so that an optional bucket ("" allowed) has it too.
+S3_BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 SNS_TOPIC_ARN_PATTERN = r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
 MAINTENANCE_WINDOW_PATTERN = (
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01][0-9]|2[0-3]):[0-5][0-9]"

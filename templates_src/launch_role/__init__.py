@@ -1,0 +1,223 @@
+"""The Service Catalog launch role: what Service Catalog may do when a user launches the product.
+
+Deployed once per account (``output/servicecatalog-launch-role.yaml``); the product's launch
+constraint names it by ``LocalRoleName``, so the same constraint works in every account that has it.
+
+The policy is *derived*, not written by hand: the product template's resource types give, through
+their CloudFormation resource schemas (bundled with cfn-lint), the IAM actions each handler calls.
+A new resource type in the product template changes this policy at the next build; a type nobody
+can cover fails the build. Resources are scoped where it matters: IAM, Lambda invocation and
+CloudFormation stacks are limited to the names Service Catalog gives a product's stacks
+(``SC-<account>-pp-...``, which CloudFormation prefixes to generated role and function names).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from awacs.aws import (
+    Action,
+    Allow,
+    Condition,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+)
+from awacs.sts import AssumeRole
+from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere.iam import Policy, Role
+
+from . import permissions
+
+POLICY_VERSION = "2012-10-17"
+# Service Catalog names a provisioned product's stack SC-<account>-pp-<id>; CloudFormation starts
+# the names it generates (roles, functions) with the stack name.
+STACK_PREFIX = "SC-${AWS::AccountId}-pp-"
+DEFAULT_ROLE_NAME = "TimestreamInfluxDBLaunchRole"
+BUCKET_PARAMETER = "TemplateBucket"
+
+# What Service Catalog does with CloudFormation when it launches, updates or terminates a product.
+STACK_ACTIONS = (
+    "cloudformation:CreateStack",
+    "cloudformation:UpdateStack",
+    "cloudformation:DeleteStack",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:ListChangeSets",
+    "cloudformation:TagResource",
+    "cloudformation:UntagResource",
+)
+# These take a template, not a stack: IAM allows only "*".
+TEMPLATE_ACTIONS = ("cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which registered template the role launches."""
+
+    #: Registry name of the product template whose resource types the policy covers.
+    product: str = "timestream-influxdb"
+
+    def __post_init__(self) -> None:
+        from ..registry import TEMPLATES
+
+        products = [name for name, spec in TEMPLATES.items() if spec.build is not build]
+        if self.product not in products:
+            raise ValueError(f"product: {self.product!r} is not accepted; use one of {', '.join(products)}")
+
+
+def _actions(names) -> list[Action]:
+    return [Action(*name.split(":", 1)) for name in names]
+
+
+def product_template(product: str) -> tuple[dict, str]:
+    """The product template as a dict and as text (text: to find dynamic references)."""
+    from ..registry import TEMPLATES
+
+    spec = TEMPLATES[product]
+    body = spec.build(spec.options()).to_dict()
+    return body, json.dumps(body)
+
+
+def derive_for(product: str) -> permissions.Derived:
+    body, text = product_template(product)
+    return permissions.derive(permissions.template_types(body), text)
+
+
+def statements(derived: permissions.Derived) -> list[Statement]:
+    """The launch role's policy statements for what ``derived`` needs."""
+    stack_arn = Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{STACK_PREFIX}*/*")
+    result = [
+        Statement(Sid="ManageProductStacks", Effect=Allow, Action=_actions(STACK_ACTIONS), Resource=[stack_arn]),
+        Statement(
+            Sid="ReadTemplates",
+            Effect=Allow,
+            Action=_actions(TEMPLATE_ACTIONS),
+            Resource=["*"],  # these actions support no resource-level permissions
+        ),
+        Statement(
+            Sid="GetProductTemplates",
+            Effect=Allow,
+            Action=[Action("s3", "GetObject")],
+            Resource=[Sub("arn:${AWS::Partition}:s3:::${%s}/*" % BUCKET_PARAMETER)],
+        ),
+        Statement(
+            Sid="ProductResources",
+            Effect=Allow,
+            Action=_actions(derived.actions),
+            # Derived from handler permissions of many types; most have no name known in advance.
+            Resource=["*"],
+        ),
+    ]
+    if derived.iam_actions:
+        kinds = sorted({k for a in derived.iam_actions for k in permissions.action_resource_types(a)})
+        result.append(
+            Statement(
+                Sid="ProductIamResources",
+                Effect=Allow,
+                Action=_actions(derived.iam_actions),
+                Resource=[
+                    Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:{kind}/{STACK_PREFIX}*")
+                    for kind in kinds
+                ],
+            )
+        )
+    if derived.pass_role_to:
+        result.append(
+            Statement(
+                Sid="PassProductRoles",
+                Effect=Allow,
+                Action=[Action("iam", "PassRole")],
+                Resource=[Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{STACK_PREFIX}*")],
+                Condition=Condition(StringEquals("iam:PassedToService", list(derived.pass_role_to))),
+            )
+        )
+    if derived.service_linked_roles:
+        result.append(
+            Statement(
+                Sid="CreateServiceLinkedRoles",
+                Effect=Allow,
+                Action=[Action("iam", "CreateServiceLinkedRole")],
+                Resource=[Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*")],
+                Condition=Condition(StringEquals("iam:AWSServiceName", list(derived.service_linked_roles))),
+            )
+        )
+    if derived.invokes_functions:
+        result.append(
+            Statement(
+                Sid="InvokeCustomResourceFunctions",
+                Effect=Allow,
+                Action=[Action("lambda", "InvokeFunction")],
+                Resource=[
+                    Sub(f"arn:${{AWS::Partition}}:lambda:*:${{AWS::AccountId}}:function:{STACK_PREFIX}*")
+                ],
+            )
+        )
+    return result
+
+
+def build(options: Options | None = None) -> Template:
+    """The launch role template for ``options.product`` (the defaults give the committed file)."""
+    options = options or Options()
+    derived = derive_for(options.product)
+    t = Template(
+        Description=(
+            "Service Catalog launch role for the Timestream for InfluxDB product: launches, updates "
+            "and terminates the product's stacks with the permissions its resource types need."
+        )
+    )
+    t.set_version("2010-09-09")
+    t.set_metadata({"DerivedFrom": {"Template": options.product, "ResourceTypes": list(derived.types)}})
+    role_name = t.add_parameter(
+        Parameter(
+            "LaunchRoleName",
+            Type="String",
+            Default=DEFAULT_ROLE_NAME,
+            AllowedPattern=r"^[\w+=,.@-]{1,64}$",
+            Description="Role name; the product's launch constraint names it (LocalRoleName), so keep it the same in every account",
+        )
+    )
+    t.add_parameter(
+        Parameter(
+            BUCKET_PARAMETER,
+            Type="String",
+            AllowedPattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            Description="S3 bucket `make publish` uploads the product templates to",
+        )
+    )
+    role = t.add_resource(
+        Role(
+            "LaunchRole",
+            RoleName=Ref(role_name),
+            Description="Service Catalog launch role (derived from the product template)",
+            AssumeRolePolicyDocument=PolicyDocument(
+                Version=POLICY_VERSION,
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", "servicecatalog.amazonaws.com"),
+                        Action=[AssumeRole],
+                    )
+                ],
+            ),
+            Policies=[
+                Policy(
+                    PolicyName="launch-product",
+                    PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=statements(derived)),
+                )
+            ],
+        )
+    )
+    t.add_output(Output("LaunchRoleArn", Description="ARN of the launch role", Value=GetAtt(role, "Arn")))
+    t.add_output(Output("LaunchRoleName", Description="LocalRoleName of the launch constraint", Value=Ref(role)))
+    return t
+
+
+__all__ = ["DEFAULT_ROLE_NAME", "Options", "build", "derive_for", "statements"]

@@ -1,0 +1,172 @@
+"""Derive the IAM actions a stack needs from its resource types, using cfn-lint's bundled schemas.
+
+Every CloudFormation resource schema lists, for each handler (create, read, update, delete), the
+IAM actions CloudFormation calls with the caller's credentials. cfn-lint ships those schemas:
+``cfnlint/data/schemas/providers/<region>.json`` maps a type to a file in ``resources/``. The union
+over the four handlers and over every Region's schema of a type is what a launch role needs for it.
+
+Actions cfn-lint's IAM action list does not know (a schema may list an S3 REST verb) are dropped:
+IAM would refuse nothing for them and cfn-lint would flag them. Custom resources have no schema:
+CloudFormation invokes their Lambda function, so they need ``lambda:InvokeFunction``.
+
+Everything is read once per process (``lru_cache``): the build derives the policy in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import cfnlint
+
+DATA = Path(cfnlint.__file__).parent / "data"
+PROVIDERS_DIR = DATA / "schemas" / "providers"
+RESOURCES_DIR = DATA / "schemas" / "resources"
+POLICIES_FILE = DATA / "AdditionalSpecs" / "Policies.json"
+HANDLERS = ("create", "read", "update", "delete")
+CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
+
+# What a schema's handlers do not list but CloudFormation does with the caller's credentials.
+# Each entry says why; keep it short and true.
+SUPPLEMENTS: dict[str, tuple[str, ...]] = {
+    # A secret encrypted with a customer-managed key: Secrets Manager calls KMS on the caller's
+    # behalf (kms:ViaService) to encrypt the value it generates and to read it back.
+    "AWS::SecretsManager::Secret": ("kms:GenerateDataKey", "kms:Decrypt"),
+}
+# Dynamic references CloudFormation resolves with the caller's credentials.
+DYNAMIC_REFERENCES: dict[str, tuple[str, ...]] = {
+    "{{resolve:secretsmanager:": ("secretsmanager:GetSecretValue",),
+    "{{resolve:ssm:": ("ssm:GetParameters",),
+    "{{resolve:ssm-secure:": ("ssm:GetParameters",),
+}
+
+
+class UncoveredTypeError(LookupError):
+    """A resource type with no schema in any Region and no rule here: the role could not create it."""
+
+
+@lru_cache(maxsize=None)
+def _providers() -> tuple[tuple[str, dict[str, str]], ...]:
+    return tuple(
+        (path.stem, json.loads(path.read_text())) for path in sorted(PROVIDERS_DIR.glob("*.json"))
+    )
+
+
+@lru_cache(maxsize=None)
+def _schema_handlers(filename: str) -> dict[str, Any]:
+    return json.loads((RESOURCES_DIR / f"{filename}.json").read_text()).get("handlers", {})
+
+
+@lru_cache(maxsize=None)
+def known_actions() -> dict[str, dict[str, Any]]:
+    """cfn-lint's IAM reference: service prefix -> {"Actions": {lower-case action: {...}}, ...}."""
+    return json.loads(POLICIES_FILE.read_text())
+
+
+def is_custom(type_name: str) -> bool:
+    return type_name.startswith("Custom::") or type_name == CUSTOM_RESOURCE
+
+
+@lru_cache(maxsize=None)
+def handler_actions(type_name: str) -> frozenset[str]:
+    """The IAM actions of the create/read/update/delete handlers of ``type_name``, in every Region."""
+    files = {providers[type_name] for _, providers in _providers() if type_name in providers}
+    if not files:
+        raise UncoveredTypeError(f"{type_name}: no resource schema in cfn-lint's data for any Region")
+    actions: set[str] = set(SUPPLEMENTS.get(type_name, ()))
+    for filename in files:
+        handlers = _schema_handlers(filename)
+        for handler in HANDLERS:
+            actions.update(handlers.get(handler, {}).get("permissions", []))
+    return frozenset(a for a in actions if is_known(a))
+
+
+def is_known(action: str) -> bool:
+    service, _, name = action.partition(":")
+    return name.lower() in known_actions().get(service.lower(), {}).get("Actions", {})
+
+
+def action_resource_types(action: str) -> tuple[str, ...]:
+    """The resource types (``role``, ``policy``...) IAM's reference lists for ``action``."""
+    service, _, name = action.partition(":")
+    entry = known_actions().get(service.lower(), {}).get("Actions", {}).get(name.lower(), {})
+    return tuple(entry.get("Resources", ()) or ())
+
+
+def service_of(type_name: str) -> str:
+    """The IAM prefix a type's own API uses: the most common prefix of its create handler.
+
+    ``AWS::Lambda::Function`` -> ``lambda``; ``AWS::Timestream::InfluxDBInstance`` ->
+    ``timestream-influxdb``. It names the service principal a role is passed to and the service
+    a service-linked role is for.
+    """
+    counts = Counter(a.split(":")[0] for a in handler_actions(type_name) if not a.startswith("iam:"))
+    return counts.most_common(1)[0][0] if counts else type_name.split("::")[1].lower()
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What a set of resource types needs, split the way the launch role's statements are."""
+
+    types: tuple[str, ...]
+    #: actions on resources AWS lets the policy name only as "*", or that CloudFormation names itself
+    actions: tuple[str, ...]
+    #: iam:* actions other than PassRole and CreateServiceLinkedRole, scoped to the stacks' names
+    iam_actions: tuple[str, ...]
+    #: service principals roles are passed to (iam:PassedToService)
+    pass_role_to: tuple[str, ...]
+    #: services that may get a service-linked role (iam:AWSServiceName)
+    service_linked_roles: tuple[str, ...]
+    #: True when a Custom:: type needs lambda:InvokeFunction
+    invokes_functions: bool
+
+
+def derive(types: Iterable[str], template_text: str = "") -> Derived:
+    """The actions for ``types`` (and for the dynamic references found in ``template_text``)."""
+    types = tuple(sorted(set(types)))
+    actions: set[str] = set()
+    pass_to: set[str] = set()
+    linked: set[str] = set()
+    invokes = False
+    for type_name in types:
+        if is_custom(type_name):
+            invokes = True
+            continue
+        own = handler_actions(type_name)
+        actions |= own
+        if "iam:PassRole" in own:
+            pass_to.add(f"{service_of(type_name)}.amazonaws.com")
+        if "iam:CreateServiceLinkedRole" in own:
+            linked.add(f"{service_of(type_name)}.amazonaws.com")
+    for marker, needed in DYNAMIC_REFERENCES.items():
+        if marker in template_text:
+            actions.update(needed)
+    iam = {a for a in actions if a.startswith("iam:")}
+    return Derived(
+        types=types,
+        actions=tuple(sorted(actions - iam)),
+        iam_actions=tuple(sorted(iam - {"iam:PassRole", "iam:CreateServiceLinkedRole"})),
+        pass_role_to=tuple(sorted(pass_to)),
+        service_linked_roles=tuple(sorted(linked)),
+        invokes_functions=invokes,
+    )
+
+
+def template_types(template: Mapping[str, Any]) -> set[str]:
+    return {r["Type"] for r in template.get("Resources", {}).values() if "Type" in r}
+
+
+def covered(derived: Derived, type_name: str) -> bool:
+    """True when ``derived`` grants every action ``type_name`` needs."""
+    if is_custom(type_name):
+        return derived.invokes_functions
+    granted = set(derived.actions) | set(derived.iam_actions)
+    if derived.pass_role_to:
+        granted.add("iam:PassRole")
+    if derived.service_linked_roles:
+        granted.add("iam:CreateServiceLinkedRole")
+    return handler_actions(type_name) <= granted

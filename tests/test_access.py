@@ -1,0 +1,96 @@
+"""The Lambda role: every statement, its actions and its resources, and nothing more."""
+
+import pytest
+
+from conftest import resources_of_type
+
+
+def _statements(policy_document):
+    return {s["Sid"]: s for s in policy_document["Statement"]}
+
+
+@pytest.fixture(scope="module")
+def role(product):
+    return product["Resources"]["LambdaExecutionRole"]["Properties"]
+
+
+@pytest.fixture(scope="module")
+def statements(role):
+    (policy,) = role["Policies"]
+    return _statements(policy["PolicyDocument"])
+
+
+def test_role_trusts_lambda_only(role):
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Action"] == ["sts:AssumeRole"]
+    assert "RoleName" not in role  # IAM names are global: a fixed name would collide across Regions
+    assert "ManagedPolicyArns" not in role
+
+
+def test_statements_are_exactly_the_ones_lambda_clients_need(statements):
+    actions = {sid: sorted(s["Action"]) for sid, s in statements.items()}
+    assert actions == {
+        "DescribeNetwork": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+        "ManageFunctionNetworkInterfaces": [
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        "WriteOwnLogGroup": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "ReadInfluxDBSecrets": ["secretsmanager:GetSecretValue"],
+        "ListProcessedData": ["s3:ListBucket"],
+        "ReadProcessedData": ["s3:GetObject"],
+        "WriteRejectedData": ["s3:PutObject"],
+        "PublishProjectMetrics": ["cloudwatch:PutMetricData"],
+    }
+    assert all(s["Effect"] == "Allow" for s in statements.values())
+
+
+def test_star_resources_only_where_aws_allows_nothing_narrower(statements):
+    star = {sid for sid, s in statements.items() if "*" in s["Resource"]}
+    assert star == {"DescribeNetwork", "PublishProjectMetrics"}
+    condition = statements["PublishProjectMetrics"]["Condition"]
+    assert condition == {"StringEquals": {"cloudwatch:namespace": {"Fn::Sub": "${ProjectName}/${Environment}"}}}
+
+
+def test_resources_are_scoped(statements):
+    res = {sid: s["Resource"] for sid, s in statements.items()}
+    assert res["ReadInfluxDBSecrets"] == [{"Ref": "CredentialsSecret"}, {"Ref": "TokenSecret"}]
+    assert res["ListProcessedData"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${ProcessedDataBucket}"}]
+    assert res["ReadProcessedData"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${ProcessedDataBucket}/*"}]
+    assert res["WriteRejectedData"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${RejectedDataBucket}/${RejectedDataPrefix}*"}
+    ]
+    (log_arn,) = res["WriteOwnLogGroup"]
+    assert log_arn["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-clients:*")
+    eni = res["ManageFunctionNetworkInterfaces"]
+    assert {"Fn::Sub": ["arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/${GroupId}",
+                        {"GroupId": {"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}}]} in eni
+
+
+def test_no_wildcard_action_anywhere(product):
+    def actions(doc):
+        for s in doc["Statement"]:
+            assert "NotAction" not in s
+            yield from s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+
+    docs = [p["PolicyDocument"] for p in product["Resources"]["LambdaExecutionRole"]["Properties"]["Policies"]]
+    docs += [r["Properties"]["PolicyDocument"] for r in resources_of_type(product, "AWS::IAM::Policy").values()]
+    assert docs
+    for doc in docs:
+        for action in actions(doc):
+            assert action != "*" and not action.endswith(":*"), action
+
+
+def test_kms_decrypt_only_with_the_key_through_secrets_manager(product):
+    policy = product["Resources"]["LambdaKmsPolicy"]
+    assert policy["Condition"] == "CreateKmsKey"
+    assert policy["Properties"]["Roles"] == [{"Ref": "LambdaExecutionRole"}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["kms:Decrypt"]
+    assert statement["Resource"] == [{"Fn::GetAtt": ["KmsKey", "Arn"]}]
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}
+    }

@@ -1,0 +1,184 @@
+"""The build: output/ is fresh, lint-clean in every Region, under the size limit; bad input is refused."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from templates_src.registry import TEMPLATES
+from tooling import render as render_module
+from tooling.lint import lint_texts, regions_for, resource_types
+from tooling.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
+from tooling.render import render, write_atomic
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return {spec.filename: render(spec) for spec in TEMPLATES.values()}
+
+
+def test_committed_output_is_what_the_sources_build(rendered):
+    """output/ is generated: a rebuild reproduces every committed file byte for byte."""
+    committed = {p.name for p in (ROOT / "output").glob("*.yaml")}
+    assert committed == set(rendered), "output/ holds exactly the registered templates"
+    for filename, text in rendered.items():
+        assert (ROOT / "output" / filename).read_text() == text, f"output/{filename} is stale: run `make build`"
+
+
+def test_templates_stay_under_the_deploy_limit(rendered):
+    for filename, text in rendered.items():
+        size = len(text.encode())
+        margin = DEPLOY_TEMPLATE_LIMIT - size
+        print(f"{filename}: {size:,} bytes, {margin:,} under the {DEPLOY_TEMPLATE_LIMIT:,}-byte limit")
+        assert margin > 0, f"{filename} is {-margin:,} bytes over the limit"
+
+
+def test_every_template_is_lint_clean_in_every_region_its_types_exist_in(rendered):
+    findings = lint_texts(rendered)
+    assert {name: [str(f) for f in found] for name, found in findings.items() if found} == {}
+
+
+def test_regions_come_from_cfn_lint_data():
+    everywhere = regions_for({"AWS::SNS::Topic"})
+    product = regions_for(resource_types(TEMPLATES["timestream-influxdb"].build(TEMPLATES["timestream-influxdb"].options()).to_dict()))
+    assert "us-east-1" in product and "eu-west-1" in product
+    assert set(product) < set(everywhere), "the product's Regions are those where Timestream for InfluxDB exists"
+    assert len(product) >= 20
+
+
+def test_custom_resources_do_not_narrow_the_regions():
+    template = {"Resources": {
+        "Fn": {"Type": "AWS::Lambda::Function"},
+        "Token": {"Type": "Custom::InfluxDBToken"},
+        "Other": {"Type": "AWS::CloudFormation::CustomResource"},
+    }}
+    assert resource_types(template) == {"AWS::Lambda::Function"}
+    assert regions_for(resource_types(template)) == regions_for({"AWS::Lambda::Function"})
+
+
+def test_lint_reports_errors_and_informational_findings():
+    broken = (ROOT / "output" / "timestream-influxdb.yaml").read_text().replace(
+        "PubliclyAccessible: false", "PubliclyAccessible: maybe"
+    )
+    informational = (
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+        "      TopicName: !Join ['', [!Ref 'AWS::StackName', '-alerts']]\n"
+    )
+    findings = lint_texts({"broken.yaml": broken, "info.yaml": informational}, workers=2)
+    assert [f.rule for f in findings["broken.yaml"]] == ["E3012"]
+    assert [f.rule for f in findings["info.yaml"]] == ["I1022"]
+    assert str(findings["info.yaml"][0]).startswith("info.yaml:5: I1022 ")
+
+
+def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
+    spec = TEMPLATES["timestream-influxdb"]
+    bad = render(spec).replace("DeletionPolicy: Retain", "DeletionPolicy: Keep", 1)
+    monkeypatch.setattr("tooling.pipeline.render", lambda s, o=None: bad)
+    lines = []
+    result = build([spec], tmp_path / "out", build_dir=tmp_path / "build", log=lines.append)
+    assert not result.ok and not (tmp_path / "out" / spec.filename).exists()
+    assert (tmp_path / "build" / "rejected" / spec.filename).read_text() == bad
+    assert any("cfn-lint" in p for p in result.all_problems())
+
+
+def test_a_template_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    spec = TEMPLATES["timestream-influxdb"]
+    monkeypatch.setattr("tooling.pipeline.render", lambda s, o=None: "#" * (DEPLOY_TEMPLATE_LIMIT + 1))
+    result = build([spec], tmp_path / "out", lint=False, build_dir=tmp_path / "build", log=lambda _: None)
+    assert [p.split(":")[0] for p in result.all_problems()] == [f"size {spec.filename}"]
+
+
+def test_write_is_atomic_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "t.yaml"
+    target.write_text("old")
+
+    def fail(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.yaml"], "the temporary file is removed"
+
+
+def test_unchanged_file_is_not_rewritten(tmp_path):
+    target = tmp_path / "t.yaml"
+    assert write_atomic(target, "x") is True
+    mtime = target.stat().st_mtime_ns
+    assert write_atomic(target, "x") is False and target.stat().st_mtime_ns == mtime
+
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "build.py", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["build", "nope", "--no-lint"], "unknown template 'nope'; accepted: timestream-influxdb"),
+        (["build", "timestream-influxdb", "--option", "colour=blue"], "unknown option 'colour'; accepted keys: environments"),
+        (["build", "timestream-influxdb", "--option", "default_port=8090"], "default_port: 8090 is reserved"),
+        (["build", "timestream-influxdb", "--option", "default_port=http"], "default_port: 'http' is not a whole number"),
+        (["build", "timestream-influxdb", "--option", "default_instance_type=db.t3.micro"],
+         "is not accepted; use one of db.influx.medium"),
+        (["build", "timestream-influxdb", "--option", "environments=Prod"], "'Prod' is not accepted"),
+        (["build", "--option", "default_port=9000"], "--option needs exactly one TEMPLATE"),
+        (["lint", "missing.yaml"], "no such template file: missing.yaml"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path, args, expected):
+    result = _cli(*args, "--output-dir", str(tmp_path)) if args[0] == "build" else _cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert not any(tmp_path.iterdir()), "nothing is written"
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["lint"], ["list"]])
+def test_every_command_has_help(command):
+    result = _cli(*command, "--help")
+    assert result.returncode == 0 and "usage: build.py" in result.stdout
+
+
+def test_build_with_options_writes_elsewhere_and_adapts_the_template(tmp_path):
+    result = _cli("build", "timestream-influxdb", "--no-lint", "--output-dir", str(tmp_path),
+                  "--option", "environments=dev,prod", "--option", "default_environment=dev")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "timestream-influxdb.yaml").read_text()
+    assert "- dev\n" in text and "development" not in text
+
+
+def test_list_names_every_template_and_option():
+    out = _cli("list").stdout
+    for spec in TEMPLATES.values():
+        assert spec.name in out
+    assert "--option environments=" in out
+
+
+def test_specs_for_unknown_name():
+    with pytest.raises(KeyError, match="accepted: timestream-influxdb"):
+        specs_for(["nope"])
+
+
+def test_make_build_with_nothing_changed_does_no_work():
+    env = {**os.environ, "MAKEFLAGS": ""}
+    first = subprocess.run(["make", "-s", "build"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    start = time.perf_counter()
+    second = subprocess.run(["make", "build"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    elapsed = time.perf_counter() - start
+    assert second.returncode == 0
+    assert "Nothing to be done" in second.stdout
+    assert elapsed < 0.3, f"a no-op make build took {elapsed:.2f} s"
+
+
+def test_render_orders_sections_for_reading(rendered):
+    text = rendered["timestream-influxdb.yaml"]
+    tops = [line.split(":")[0] for line in text.splitlines() if line and not line[0].isspace()]
+    assert tops == [s for s in render_module.SECTION_ORDER if s in tops]
+    assert tops[-2:] == ["Resources", "Outputs"]

@@ -1,0 +1,147 @@
+"""Parameter files for `build.py deploy`: the committed ones are valid, bad ones report every problem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tooling.deploy.params import SECRET_ENV, check_values, parse_file_text, read_and_check
+
+ENVIRONMENTS = ("development", "staging", "production")
+
+
+def entries(environment: str) -> list[str]:
+    return json.loads((ROOT / "params" / f"{environment}.json").read_text())
+
+
+def write(tmp_path: Path, data) -> Path:
+    path = tmp_path / "params.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def with_values(environment: str = "development", drop: tuple[str, ...] = (), **values: str) -> list[str]:
+    """The committed file of ``environment`` with ``values`` replacing (or adding) entries."""
+    kept = [e for e in entries(environment) if e.split("=", 1)[0] not in set(values) | set(drop)]
+    return kept + [f"{k}={v}" for k, v in values.items()]
+
+
+def problems_of(tmp_path: Path, product, data, environ=None) -> list[str]:
+    return [str(p) for p in read_and_check(write(tmp_path, data), product, environ or {}).problems]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_committed_parameter_files_are_valid_and_hold_no_secret(product, environment: str) -> None:
+    result = read_and_check(ROOT / "params" / f"{environment}.json", product, {})
+    assert result.problems == []
+    assert result.values["Environment"] == environment
+    assert not set(result.values) & set(SECRET_ENV)
+
+
+def test_production_is_multi_az_on_three_subnets(product) -> None:
+    values = read_and_check(ROOT / "params" / "production.json", product, {}).values
+    assert values["DeploymentType"] == "WITH_MULTIAZ_STANDBY"
+    assert len(values["SubnetIds"].split(",")) == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("{not json", "is not valid JSON"),
+        ({"ProjectName": "ons"}, 'must be a JSON array of "Key=Value" strings'),
+        (["ProjectName"], "entry 1: 'ProjectName' is not \"Key=Value\""),
+        (["=value"], "entry 1: '=value' is not \"Key=Value\""),
+        ([{"ParameterKey": "ProjectName"}], 'entry 1: must be a "Key=Value" string'),
+        (["ProjectName=a", "ProjectName=b"], "ProjectName: is given more than once"),
+    ],
+)
+def test_format_problems(tmp_path, product, data, expected: str) -> None:
+    assert any(expected in p for p in problems_of(tmp_path, product, data))
+
+
+def test_an_unreadable_or_non_json_file_reports_only_that(tmp_path, product) -> None:
+    assert len(problems_of(tmp_path, product, "{not json")) == 1
+    missing = read_and_check(tmp_path / "nope.json", product, {})
+    assert [p.message for p in missing.problems] == ["cannot be read: No such file or directory"]
+
+
+def test_a_value_may_contain_equals_signs_and_commas() -> None:
+    values, problems = parse_file_text('["AlarmActions=a,b", "Organization=x=y"]')
+    assert problems == [] and values == {"AlarmActions": "a,b", "Organization": "x=y"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"Environmnet": "development"}, "Environmnet: is not a parameter of this template; did you mean Environment?"),
+        ({"Environment": "test"}, "Environment: test is not allowed: choose one of development, staging, production"),
+        ({"ProjectName": "ONS"}, "ProjectName: ONS is not allowed"),
+        ({"VpcId": "vpc-1"}, "VpcId: vpc-1 is not a VPC ID"),
+        ({"SubnetIds": "subnet-0a1b2c3d4e5f60011,sn-2"}, "SubnetIds: sn-2 (item 2 of 2) is not a subnet ID"),
+        ({"AllocatedStorage": "19"}, "AllocatedStorage: 19 is not allowed: a whole number of GiB from 20 to 16384"),
+        ({"AllocatedStorage": "lots"}, "AllocatedStorage: lots is not a number"),
+        ({"Port": "8090"}, "PortNotReserved: rule assertion failed"),
+        ({"Port": "80"}, "Port: 80 is not allowed"),
+        ({"DbInstanceClass": "db.t3.micro"}, "DbInstanceClass: db.t3.micro is not allowed"),
+        ({"Bucket": "b"}, "Bucket: b is not allowed"),
+        ({"MaintenanceWindow": "Sunday 2am"}, "MaintenanceWindow: Sunday 2am is not allowed"),
+        ({"AlarmActions": "arn:aws:sns:us-east-1:1:t"}, "AlarmActions: arn:aws:sns:us-east-1:1:t (item 1 of 1) is not allowed"),
+        ({"LogRetentionDays": "10"}, "LogRetentionDays: 10 is not allowed"),
+    ],
+)
+def test_each_bad_value_is_named(tmp_path, product, changes: dict[str, str], expected: str) -> None:
+    found = problems_of(tmp_path, product, with_values(**changes))
+    assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize("name", ["ProjectName", "VpcId", "SubnetIds", "ProcessedDataBucket", "RejectedDataBucket"])
+def test_missing_required_value(tmp_path, product, name: str) -> None:
+    found = problems_of(tmp_path, product, with_values(drop=(name,)))
+    assert f"{name}: a value is required: none was given and the parameter has no Default" in found
+
+
+@pytest.mark.parametrize("secret", sorted(SECRET_ENV))
+def test_a_secret_in_the_file_is_refused_and_never_echoed(tmp_path, product, secret: str) -> None:
+    found = problems_of(tmp_path, product, with_values(**{secret: "Sup3rSecretValue"}))
+    assert any(p.startswith(f"{secret}: is a secret (NoEcho) and must not be in a parameter file") for p in found)
+    assert SECRET_ENV[secret] in " ".join(found)
+    assert not any("Sup3rSecretValue" in p for p in found)
+
+
+def test_secrets_come_from_the_environment_and_are_checked_without_being_shown(tmp_path, product) -> None:
+    path = write(tmp_path, entries("development"))
+    good = read_and_check(path, product, {"INFLUXDB_ADMIN_PASSWORD": "Abcdefgh12345678", "INFLUXDB_TOKEN": "tok=="})
+    assert good.problems == [] and good.from_env == {"Password", "InfluxDBToken"}
+    assert good.values["Password"] == "Abcdefgh12345678"
+    bad = read_and_check(path, product, {"INFLUXDB_ADMIN_PASSWORD": "short!pw"})
+    assert [str(p) for p in bad.problems] == [
+        "Password: (hidden) is not allowed: empty, or 8 to 64 letters and digits (the service accepts no punctuation)"
+    ]
+
+
+def test_what_cloudformation_cannot_check(product) -> None:
+    base = {k: v for k, v in (e.split("=", 1) for e in entries("development"))}
+    # 19 characters is the longest ProjectName the template allows; with "development" the name is 40.
+    assert check_values(product, {**base, "ProjectName": "a" * 19}) == []
+    too_long = [str(p) for p in check_values(product, {**base, "ProjectName": "a" * 20})]
+    assert any("the instance name " + "a" * 20 + "-development-influxdb is 41 characters" in p for p in too_long)
+    multi = [str(p) for p in check_values(product, {**base, "DeploymentType": "WITH_MULTIAZ_STANDBY"})]
+    assert multi == ["DeploymentType: WITH_MULTIAZ_STANDBY needs at least 2 subnets in different Availability Zones; SubnetIds has 1"]
+    four = ",".join(f"subnet-0a1b2c3d4e5f6001{i}" for i in range(4))
+    assert [str(p) for p in check_values(product, {**base, "SubnetIds": four})] == [
+        "SubnetIds: has 4 subnets; the instance takes at most 3"
+    ]
+    twice = "subnet-0a1b2c3d4e5f60011,subnet-0a1b2c3d4e5f60011"
+    found = [str(p) for p in check_values(product, {**base, "SubnetIds": twice, "DeploymentType": "WITH_MULTIAZ_STANDBY"})]
+    assert "SubnetIds: lists subnet-0a1b2c3d4e5f60011 more than once" in found
+    assert any(p.startswith("DeploymentType: WITH_MULTIAZ_STANDBY needs at least 2 subnets") for p in found)
+
+
+def test_every_problem_is_reported_at_once(tmp_path, product) -> None:
+    data = with_values(drop=("VpcId",), Environment="test", AllocatedStorage="5", Colour="blue", Password="x")
+    found = problems_of(tmp_path, product, data)
+    for start in ("VpcId:", "Environment:", "AllocatedStorage:", "Colour:", "Password:"):
+        assert any(p.startswith(start) for p in found), (start, found)

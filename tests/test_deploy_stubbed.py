@@ -1,0 +1,424 @@
+"""The deploy's CloudFormation calls, checked with botocore's Stubber against the real service model.
+
+Every request is validated against the CloudFormation API model (names, types, required members)
+and every canned response against its output shape; the Stubber also fails on any call that is
+not expected (e.g. an ExecuteChangeSet after a refusal) and on expected calls never made.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+from botocore.exceptions import NoCredentialsError
+from botocore.stub import ANY, Stubber
+
+from tests.conftest import ROOT
+from tooling.deploy import plan
+from tooling.deploy.params import read_and_check
+from tooling.deploy.runner import DeployError, DeployOptions, Deployer, deploy, load_template
+
+STACK = "ons-influxdb-development"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
+CS_NAME = "deploy-test"
+CS_ID = f"arn:aws:cloudformation:us-east-1:123456789012:changeSet/{CS_NAME}/5e6f7a8b"
+TEMPLATE_PATH = ROOT / "output" / "timestream-influxdb.yaml"
+PARAMS_PATH = ROOT / "params" / "development.json"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOT_FOUND = f"Stack with id {STACK} does not exist"
+
+
+@pytest.fixture(scope="module")
+def template():
+    return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture
+def cf():
+    client = boto3.client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stub:
+        client.stub = stub  # so that run() can check every expected call was made
+        yield client, stub
+
+
+def options(**kw) -> DeployOptions:
+    return DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH, poll_seconds=0, **kw)
+
+
+def run(client, template, environ=None, sleep=lambda s: None, **kw):
+    lines: list[str] = []
+    values = read_and_check(PARAMS_PATH, template, environ or {})
+    assert values.ok
+    deployer = Deployer(client, out=lines.append, sleep=sleep, change_set_name=CS_NAME)
+    code = deployer.run(options(**kw), TEMPLATE_PATH.read_text(), template, values)
+    client.stub.assert_no_pending_responses()
+    return code, "\n".join(lines)
+
+
+def stack(status, parameters=(), outputs=()):
+    body = {"StackName": STACK, "StackId": STACK_ID, "CreationTime": NOW, "StackStatus": status}
+    body["Parameters"] = list(parameters)
+    if outputs:
+        body["Outputs"] = list(outputs)
+    return {"Stacks": [body]}
+
+
+def file_values() -> dict[str, str]:
+    return dict(e.split("=", 1) for e in json.loads(PARAMS_PATH.read_text()))
+
+
+def create_parameters(template) -> list[dict]:
+    """What a CREATE sends: the file's values, else each Default (Password "" = generated)."""
+    given = file_values()
+    return [
+        {"ParameterKey": k, "ParameterValue": given.get(k, str(d.get("Default")))}
+        for k, d in template["Parameters"].items()
+        if k in given or d.get("Default") is not None
+    ]
+
+
+def previous_parameters(template, **changed) -> list[dict]:
+    """A stack's DescribeStacks Parameters: created from the file, secrets masked."""
+    result = []
+    for p in create_parameters(template):
+        key = p["ParameterKey"]
+        value = changed.get(key, p["ParameterValue"])
+        result.append({"ParameterKey": key, "ParameterValue": "****" if key in ("Password", "InfluxDBToken") else value})
+    return result
+
+
+def update_parameters(template) -> list[dict]:
+    return [
+        {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+        if p["ParameterKey"] in ("Password", "InfluxDBToken")
+        else p
+        for p in create_parameters(template)
+    ]
+
+
+def resource_change(logical_id, type_, action="Add", replacement=None, details=()):
+    rc = {"Action": action, "LogicalResourceId": logical_id, "ResourceType": type_, "Scope": [], "Details": list(details)}
+    if replacement:
+        rc["Replacement"] = replacement
+        rc["Scope"] = ["Properties"]
+    return {"Type": "Resource", "ResourceChange": rc}
+
+
+def name_detail(entity="ProjectName"):
+    return {
+        "Target": {"Attribute": "Properties", "Name": "Name", "RequiresRecreation": "Always"},
+        "Evaluation": "Static",
+        "ChangeSource": "ParameterReference",
+        "CausingEntity": entity,
+    }
+
+
+REPLACING = [
+    resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "True", [name_detail()]),
+    resource_change("CredentialsSecret", "AWS::SecretsManager::Secret", "Modify", "True", [name_detail()]),
+    resource_change("CpuUtilizationAlarm", "AWS::CloudWatch::Alarm", "Modify", "False"),
+]
+
+
+def change_set(status="CREATE_COMPLETE", changes=(), reason=None, token=None):
+    body = {
+        "ChangeSetName": CS_NAME, "ChangeSetId": CS_ID, "StackId": STACK_ID, "StackName": STACK,
+        "Status": status, "ExecutionStatus": "AVAILABLE" if status == "CREATE_COMPLETE" else "UNAVAILABLE",
+        "Changes": list(changes),
+    }
+    if reason:
+        body["StatusReason"] = reason
+    if token:
+        body["NextToken"] = token
+    return body
+
+
+def event(n, status, logical_id=STACK, type_="AWS::CloudFormation::Stack", reason=None):
+    e = {"StackId": STACK_ID, "EventId": f"e{n}", "StackName": STACK, "LogicalResourceId": logical_id,
+         "ResourceType": type_, "Timestamp": NOW, "ResourceStatus": status}
+    if reason:
+        e["ResourceStatusReason"] = reason
+    return e
+
+
+def expect_create_change_set(stub, template, kind, parameters):
+    stub.add_response(
+        "create_change_set",
+        {"Id": CS_ID, "StackId": STACK_ID},
+        {
+            "StackName": STACK, "ChangeSetName": CS_NAME, "TemplateBody": TEMPLATE_PATH.read_text(),
+            "Parameters": parameters, "Capabilities": ["CAPABILITY_IAM"], "ChangeSetType": kind, "Description": ANY,
+        },
+    )
+
+
+def expect_describe_change_set(stub, body, token=None):
+    expected = {"ChangeSetName": CS_ID, "StackName": STACK}
+    if token:
+        expected["NextToken"] = token
+    stub.add_response("describe_change_set", body, expected)
+
+
+def expect(stub, operation, response=None, **params):
+    stub.add_response(operation, response or {}, params)
+
+
+def expect_no_stack(stub):
+    stub.add_client_error("describe_stacks", "ValidationError", NOT_FOUND, 400, expected_params={"StackName": STACK})
+
+
+# --- CREATE ----------------------------------------------------------------------------------------
+
+
+def test_create_executes_streams_events_sets_the_stack_policy_and_prints_outputs(cf, template) -> None:
+    client, stub = cf
+    expect_no_stack(stub)
+    expect_create_change_set(stub, template, "CREATE", create_parameters(template))
+    expect_describe_change_set(stub, change_set("CREATE_PENDING"))
+    expect_describe_change_set(stub, change_set(changes=[
+        resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance"),
+        resource_change("KmsKey", "AWS::KMS::Key"),
+    ]))
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(1, "CREATE_IN_PROGRESS")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("CREATE_IN_PROGRESS"), StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [
+        event(3, "CREATE_COMPLETE"),
+        event(2, "CREATE_COMPLETE", "InfluxDBInstance", "AWS::Timestream::InfluxDBInstance"),
+        event(1, "CREATE_IN_PROGRESS"),
+    ]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("CREATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template)))
+    expect(stub, "describe_stacks", stack("CREATE_COMPLETE", outputs=[{"OutputKey": "Url", "OutputValue": "https://db:8086"}]), StackName=STACK)
+
+    code, out = run(client, template)
+
+    assert code == 0
+    assert "Add     InfluxDBInstance  AWS::Timestream::InfluxDBInstance  -" in out
+    lines = out.splitlines()
+    instance_done = lines.index("12:00:00  CREATE_COMPLETE              InfluxDBInstance             AWS::Timestream::InfluxDBInstance")
+    assert lines[instance_done - 1].startswith("12:00:00  CREATE_IN_PROGRESS") and out.count("CREATE_IN_PROGRESS   ") == 1
+    assert "stack policy set: Update:Replace and Update:Delete denied on KmsKey" in out
+    assert "  Url  https://db:8086" in out and out.endswith(f"done: stack {STACK} is CREATE_COMPLETE")
+
+
+def test_create_with_a_password_from_the_environment_sends_it(cf, template) -> None:
+    client, stub = cf
+    expect_no_stack(stub)
+    parameters = [
+        {**p, "ParameterValue": "Abcdefgh12345678"} if p["ParameterKey"] == "Password" else p
+        for p in create_parameters(template)
+    ]
+    expect_create_change_set(stub, template, "CREATE", parameters)
+    expect_describe_change_set(stub, change_set(changes=[resource_change("KmsKey", "AWS::KMS::Key")]))
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stacks", stack("REVIEW_IN_PROGRESS"), StackName=STACK)
+    expect(stub, "delete_stack", StackName=STACK)
+    code, out = run(client, template, environ={"INFLUXDB_ADMIN_PASSWORD": "Abcdefgh12345678"}, dry_run=True)
+    assert code == 0 and "dry run: change set deleted, nothing executed" in out
+    assert "Abcdefgh12345678" not in out
+
+
+# --- UPDATE and data loss --------------------------------------------------------------------------
+
+
+def expect_update_change_set(stub, template, changes, **changed):
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template, **changed)), StackName=STACK)
+    expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
+    expect_describe_change_set(stub, change_set("CREATE_IN_PROGRESS"))
+    expect_describe_change_set(stub, change_set(changes=changes))
+
+
+def test_a_replacement_of_the_database_is_refused_and_the_change_set_deleted(cf, template) -> None:
+    client, stub = cf
+    expect_update_change_set(stub, template, REPLACING, ProjectName="ons-old")
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    # No ExecuteChangeSet: the Stubber would fail on an unexpected call.
+
+    code, out = run(client, template)
+
+    assert code == 1
+    assert "Modify  InfluxDBInstance     AWS::Timestream::InfluxDBInstance  True" in out
+    assert "DATA LOSS  replace InfluxDBInstance (AWS::Timestream::InfluxDBInstance): caused by parameter(s) ProjectName" in out
+    assert "DATA LOSS  replace CredentialsSecret" in out
+    assert "deploy  refused" in out and "The change set was deleted" in out
+    assert "Put back the previous value of ProjectName" in out and "--allow-data-loss" in out
+
+
+def test_a_replacement_is_executed_with_allow_data_loss_lifting_and_restoring_the_stack_policy(cf, template) -> None:
+    client, stub = cf
+    expect_update_change_set(stub, template, REPLACING, ProjectName="ons-old")
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY))
+    expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE"), event(1, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template)))
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 0
+    assert "DATA LOSS  replace InfluxDBInstance" in out and "--allow-data-loss: executing anyway" in out
+    assert out.count("UPDATE_COMPLETE              " + STACK) == 1  # the event from before is not repeated
+    assert "outputs (none returned)" in out
+
+
+def test_an_in_place_update_sets_a_missing_stack_policy_and_reports_a_rollback_as_failure(cf, template) -> None:
+    client, stub = cf
+    in_place = [resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "False")]
+    expect_update_change_set(stub, template, in_place, DbInstanceClass="db.influx.large")
+    expect(stub, "get_stack_policy", {}, StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template)))
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [
+        event(2, "UPDATE_FAILED", "InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Resource handler returned message: boom"),
+    ]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_ROLLBACK_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template)
+
+    assert code == 1
+    assert "the stack has no stack policy: setting the one that protects the data" in out
+    assert "UPDATE_FAILED" in out and "boom" in out
+    assert f"failed: stack {STACK} is UPDATE_ROLLBACK_COMPLETE" in out
+
+
+def test_no_changes_is_success(cf, template) -> None:
+    client, stub = cf
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template)), StackName=STACK)
+    expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
+    expect_describe_change_set(stub, change_set("FAILED", reason=(
+        "The submitted information didn't contain changes. Submit different information to create a change set."
+    )))
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    code, out = run(client, template)
+    assert code == 0 and f"no changes: stack {STACK} is up to date" in out
+
+
+def test_a_failed_change_set_is_reported_and_deleted(cf, template) -> None:
+    client, stub = cf
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template)), StackName=STACK)
+    expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
+    expect_describe_change_set(stub, change_set("FAILED", reason="Template error: something"))
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    code, out = run(client, template)
+    assert code == 1 and "the change set failed: Template error: something" in out
+
+
+def test_no_execute_leaves_the_change_set_and_says_how_to_execute_it(cf, template) -> None:
+    client, stub = cf
+    in_place = [resource_change("Dashboard", "AWS::CloudWatch::Dashboard", "Modify", "False")]
+    expect_update_change_set(stub, template, in_place)
+    code, out = run(client, template, no_execute=True)
+    assert code == 0 and f"aws cloudformation execute-change-set --change-set-name {CS_ID}" in out
+
+
+def test_change_set_pages_are_all_read(cf, template) -> None:
+    client, stub = cf
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template)), StackName=STACK)
+    expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
+    expect_describe_change_set(stub, change_set(changes=[REPLACING[2]], token="page2"))
+    expect_describe_change_set(stub, change_set(changes=[REPLACING[0]]), token="page2")
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    code, out = run(client, template, dry_run=True)
+    assert code == 1 and "DATA LOSS  replace InfluxDBInstance" in out  # the loss was on page 2
+
+
+@pytest.mark.parametrize("status", ["UPDATE_IN_PROGRESS", "ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"])
+def test_a_stack_in_a_failed_or_busy_state_is_refused_before_any_change_set(cf, template, status) -> None:
+    client, stub = cf
+    expect(stub, "describe_stacks", stack(status), StackName=STACK)
+    code, out = run(client, template)
+    assert code == 1 and f"refused: stack {STACK} is {status}" in out and "aws cloudformation" in out
+
+
+def test_ctrl_c_stops_waiting_without_cancelling_and_says_how_to_resume(cf, template) -> None:
+    client, stub = cf
+    in_place = [resource_change("Dashboard", "AWS::CloudWatch::Dashboard", "Modify", "False")]
+    expect_update_change_set(stub, template, in_place)
+    expect(stub, "get_stack_policy", {"StackPolicyBody": "{}"}, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_IN_PROGRESS")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_IN_PROGRESS"), StackName=STACK)
+
+    calls = []
+
+    def interrupt(seconds):  # the first sleep waits for the change set, the second for the stack
+        calls.append(seconds)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    code, out = run(client, template, sleep=interrupt)
+    assert code == 130
+    assert "stopped waiting; the stack operation goes on in CloudFormation (it was not cancelled)" in out
+    assert f"aws cloudformation wait stack-update-complete --stack-name {STACK}" in out
+    # No CancelUpdateStack: the Stubber fails on any call not expected.
+
+
+def test_ctrl_c_before_executing_changes_nothing(cf, template) -> None:
+    client, stub = cf
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template)), StackName=STACK)
+    expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
+    expect_describe_change_set(stub, change_set("CREATE_PENDING"))
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    code, out = run(client, template, sleep=interrupt)
+    assert code == 130
+    assert "stopped before executing: the stack is unchanged" in out
+    assert f"aws cloudformation delete-change-set --stack-name {STACK} --change-set-name {CS_NAME}" in out
+
+
+# --- before any AWS call ---------------------------------------------------------------------------
+
+
+def test_an_invalid_parameter_file_never_creates_a_client(tmp_path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('["Environment=test", "Colour=blue"]')
+    lines: list[str] = []
+
+    def no_client():
+        raise AssertionError("a client was created for an invalid parameter file")
+
+    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=bad)
+    assert deploy(opts, no_client, out=lines.append) == 2
+    assert "nothing was sent to AWS" in lines[0]
+    assert any(line.startswith("  - Colour:") for line in lines) and any(line.startswith("  - Environment:") for line in lines)
+
+
+def test_missing_credentials_give_the_next_step() -> None:
+    def no_credentials():
+        raise NoCredentialsError()
+
+    with pytest.raises(DeployError, match="no usable AWS credentials .* AWS_PROFILE"):
+        deploy(options(), no_credentials, out=lambda line: None)
+
+
+def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_cloudformation(tmp_path, capsys) -> None:
+    import build
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('["Environment=test"]')
+    assert build.main(["deploy", "--stack-name", STACK, "--params", str(bad)]) == 2
+    assert "nothing was sent to AWS" in capsys.readouterr().out
+
+    lines: list[str] = []
+    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH)
+    with pytest.raises(DeployError):
+        deploy(opts, lambda: (_ for _ in ()).throw(NoCredentialsError()), out=lines.append)
+    assert "not checked offline (CloudFormation checks them): rule(s) SubnetsInVpc" in lines[1]
+
+
+def test_a_template_over_the_template_body_limit_is_refused(tmp_path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("Description: x\n" + "#" * 51_200)
+    with pytest.raises(DeployError, match="TemplateBody limit"):
+        deploy(DeployOptions(stack_name=STACK, template_path=big, params_path=PARAMS_PATH), lambda: None, out=lambda s: None)

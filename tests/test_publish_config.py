@@ -1,0 +1,226 @@
+"""The publish configuration and command line: bad input stops the run with one line, before AWS."""
+
+from __future__ import annotations
+
+import pytest
+
+import build
+from conftest import ROOT
+from tooling.publish.config import ConfigError, check_version, load, version_key
+
+REGIONS = {"sa-east-1", "us-east-1"}
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text((ROOT / "catalog.yaml").read_text())
+    return path
+
+
+def test_the_committed_file_loads(config_file):
+    config = load(config_file, known_regions=REGIONS)
+    assert config.template == "timestream-influxdb"
+    assert config.launch_role_name == "TimestreamInfluxDBLaunchRole"
+    assert config.product.slug == "timestream-for-influxdb"
+
+
+def test_the_committed_role_name_is_the_launch_role_template_default(config_file):
+    from templates_src.launch_role import DEFAULT_ROLE_NAME
+
+    assert load(config_file, known_regions=REGIONS).launch_role_name == DEFAULT_ROLE_NAME
+
+
+def test_every_value_can_be_overridden(config_file):
+    config = load(
+        config_file,
+        [
+            "product.name=Influx",
+            "portfolio.provider=Someone",
+            "bucket=other-bucket",
+            "regions=us-east-1,sa-east-1",
+            "principals=arn:aws:iam::123456789012:role/A,arn:aws:iam::123456789012:group/B",
+            "tag_options.Environment=dev,prod",
+            "launch_role_name=OtherRole",
+            "shares.accounts=123456789012",
+            "shares.organizational_units=ou-ab12-abcdefgh",
+            "sse=aws:kms",
+        ],
+        known_regions=REGIONS,
+    )
+    assert config.product.name == "Influx" and config.portfolio.provider == "Someone"
+    assert config.bucket == "other-bucket" and config.regions == ("us-east-1", "sa-east-1")
+    assert len(config.principals) == 2
+    assert ("Environment", "prod") in config.tag_options and ("CostCenter", "data-platform") in config.tag_options
+    assert config.launch_role_name == "OtherRole" and config.sse == "aws:kms"
+    assert config.share_accounts == ("123456789012",) and config.share_ous == ("ou-ab12-abcdefgh",)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("colour=blue", "unknown key; accepted: template, portfolio"),
+        ("product.colour=blue", "unknown key; accepted: product.name"),
+        ("regions=mars-1", "'mars-1' is not a Region with Service Catalog"),
+        ("bucket=Not_A_Bucket", "not a valid S3 bucket name"),
+        ("principals=bob", "'bob' is not an IAM role, user or group ARN"),
+        ("launch_role_name=bad role", "not an IAM role name"),
+        ("shares.accounts=1234", "not a 12-digit account id"),
+        ("shares.organizational_units=r-abcd", "not an OU id"),
+        ("template=nope", "not a registered template"),
+        ("sse=none", "sse 'none' is not accepted"),
+        ("product.support_email=nobody", "not an e-mail address"),
+        ("product.name=", "product.name is missing"),
+        ("tag_options.Env=" + ",".join(f"v{i}" for i in range(30)), "Service Catalog allows 25"),
+        ("no-equals-sign", "is not KEY=VALUE"),
+    ],
+)
+def test_bad_values_are_one_clear_line(config_file, override, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as err:
+        load(config_file, [override], known_regions=REGIONS)
+    assert "\n" not in str(err.value)
+
+
+def test_regions_default_to_the_aws_settings_region(tmp_path, config_file):
+    text = config_file.read_text().replace("regions: [sa-east-1]", "")
+    assert "regions:" not in text
+    config_file.write_text(text)
+    assert load(config_file, default_region="us-east-1", known_regions=REGIONS).regions == ("us-east-1",)
+    with pytest.raises(ConfigError, match="regions is missing and no default Region"):
+        load(config_file, known_regions=REGIONS)
+
+
+def test_an_unknown_key_in_the_file_is_refused(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("template: timestream-influxdb\nportfolo:\n  name: x\n")
+    with pytest.raises(ConfigError, match="unknown key 'portfolo'"):
+        load(path)
+
+
+def test_a_missing_file_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="no configuration file"):
+        load(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize("good", ["1.2.0", "0.0.1", "10.20.30", "1.2.0-rc.1"])
+def test_versions_accepted(good):
+    assert check_version(good) == good
+
+
+@pytest.mark.parametrize("bad", ["", "1.2", "v1.2.0", "01.2.0", "1.2.0.4", "1.2.0 "])
+def test_versions_refused(bad):
+    with pytest.raises(ConfigError):
+        check_version(bad)
+
+
+def test_versions_sort_semantically():
+    ordered = ["0.9.0", "1.0.0-alpha", "1.0.0-rc.2", "1.0.0-rc.10", "1.0.0", "1.2.0", "1.10.0"]
+    assert sorted(ordered, key=version_key) == ordered
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def run_cli(capsys, *argv):
+    status = build.main(["publish", *argv])
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_cli_bad_config_exits_2_with_one_line(capsys, config_file):
+    status, out, err = run_cli(capsys, "--version", "1.0.0", "--config", str(config_file), "--set", "colour=1")
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith("build.py publish: --set colour: unknown key")
+
+
+def test_cli_bad_version_exits_2(capsys, config_file):
+    status, _, err = run_cli(capsys, "--version", "1.x", "--config", str(config_file))
+    assert status == 2 and "is not a version" in err
+
+
+def test_cli_without_credentials_exits_2_before_building(capsys, config_file, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    status, _, err = run_cli(capsys, "--version", "1.0.0", "--config", str(config_file))
+    assert status == 2 and "AWS credentials" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, tmp_path):
+    import tooling.pipeline
+    import tooling.publish
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def dirty_build(specs, output_dir, *args, **kwargs):
+        return tooling.pipeline.BuildResult(problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]})
+
+    def no_aws(session):
+        raise AssertionError("no AWS client may be made for a template with findings")
+
+    monkeypatch.setattr(tooling.pipeline, "build", dirty_build)
+    monkeypatch.setattr(tooling.publish, "client_factory", no_aws)
+    status, out, err = run_cli(
+        capsys, "--version", "1.0.0", "--config", str(config_file), "--output-dir", str(tmp_path)
+    )
+    assert status == 2 and "1 finding(s); nothing was published" in err and out == ""
+
+
+def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
+    """build.py publish --dry-run: step 1 (build, no lint here), then the plan, nothing made."""
+    import tooling.pipeline
+    import tooling.publish
+    from moto import mock_aws
+
+    from test_publish import World
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    real_build = tooling.pipeline.build
+    monkeypatch.setattr(
+        tooling.pipeline, "build", lambda specs, out, **kw: real_build(specs, out, lint=False, log=kw.get("log", print))
+    )
+    with mock_aws():
+        world = World()
+        monkeypatch.setattr(tooling.publish, "client_factory", lambda session: world.client_for)
+        status, out, err = run_cli(
+            capsys,
+            "--version", "1.0.0",
+            "--config", str(config_file),
+            "--set", "bucket=catalog-templates-test",
+            "--output-dir", str(tmp_path),
+            "--dry-run",
+        )
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("publish 1/5 build    timestream-influxdb.yaml: built, 0 findings")
+    assert any("create_portfolio(DisplayName='ONS Data Platform'" in line for line in lines)
+    assert lines[-1].endswith("--dry-run: none made")
+    assert world.mutating_calls() == []
+
+
+def test_readme_publish_section_stays_true():
+    import re
+
+    from templates_src.launch_role import DEFAULT_ROLE_NAME
+    from tooling.publish.config import SCHEMA
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Publish to Service Catalog"):]
+    section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
+    assert "--template-file output/servicecatalog-launch-role.yaml" in section
+    role = (ROOT / "output" / "servicecatalog-launch-role.yaml").read_text()
+    for parameter in re.findall(r"--parameter-overrides ((?:\w+=\S+ ?)+)", section)[0].split():
+        assert f"\n  {parameter.split('=')[0]}:\n" in role, parameter
+    assert DEFAULT_ROLE_NAME in section
+    for key in re.findall(r"^\| `([a-z_]+)(?:\.[a-z_]+)?`", section, flags=re.M):
+        assert key in SCHEMA, key
+    for flag in re.findall(r"(--[a-z][a-z-]+)", section):
+        assert flag in build.parser()._subparsers._group_actions[0].choices["publish"].format_help() or flag in (
+            "--stack-name", "--template-file", "--capabilities", "--parameter-overrides", "--help",
+        ), flag

@@ -1,0 +1,87 @@
+"""Secrets and the KMS key: JSON the clients can read, retained, encrypted with the key when asked."""
+
+import json
+
+import pytest
+
+from conftest import resources_of_type, substitute
+
+SAMPLE = {
+    "Username": "admin",
+    "Password": "Abcdefgh12345678",
+    "Endpoint": "abc123-xyz.us-east-1.timestream-influxdb.amazonaws.com",
+    "Port": "8086",
+    "Organization": "ons",
+    "Bucket": "ons-timeseries",
+    "InfluxDBToken": "",
+}
+
+
+def test_credentials_secret_is_json_with_every_field(product):
+    secret = product["Resources"]["CredentialsSecret"]["Properties"]
+    body = json.loads(substitute(secret["SecretString"], SAMPLE))
+    assert body == {
+        "username": "admin",
+        "password": SAMPLE["Password"],
+        "endpoint": SAMPLE["Endpoint"],
+        "port": 8086,
+        "url": f"https://{SAMPLE['Endpoint']}:8086",
+        "org": "ons",
+        "bucket": "ons-timeseries",
+        "token": "",
+    }
+    _, variables = secret["SecretString"]["Fn::Sub"]
+    assert variables["Password"]["Fn::If"][0] == "GeneratePassword"
+    assert variables["Endpoint"] == {"Fn::GetAtt": ["InfluxDBInstance", "Endpoint"]}
+
+
+def test_token_secret_has_no_value_without_a_token(product):
+    secret = product["Resources"]["TokenSecret"]["Properties"]
+    assert secret["SecretString"] == {"Fn::If": ["HasInfluxDBToken", {"Ref": "InfluxDBToken"}, {"Ref": "AWS::NoValue"}]}
+    assert secret["Name"] == {"Fn::Sub": "${ProjectName}-${Environment}-influxdb-token"}
+
+
+@pytest.mark.parametrize("logical_id", ["AdminPasswordSecret", "CredentialsSecret", "TokenSecret"])
+def test_secrets_are_retained_and_use_the_key_when_encrypted(product, logical_id):
+    secret = product["Resources"][logical_id]
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
+    assert secret["Properties"]["KmsKeyId"] == {
+        "Fn::If": ["CreateKmsKey", {"Fn::GetAtt": ["KmsKey", "Arn"]}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_password_never_in_plain_text(product, product_yaml):
+    assert "Default" in product["Parameters"]["Password"] and product["Parameters"]["Password"]["Default"] == ""
+    assert product["Parameters"]["InfluxDBToken"]["NoEcho"] is True
+    for name, output in product["Outputs"].items():
+        text = json.dumps(output)
+        assert "Password" not in text and "InfluxDBToken" not in text, name
+        assert "resolve:secretsmanager" not in text, name
+
+
+def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(product):
+    key = product["Resources"]["KmsKey"]
+    assert key["Condition"] == "CreateKmsKey"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    admin = statements["AccountAdministersKey"]
+    assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    logs = statements["CloudWatchLogsUsesKeyForLogGroup"]
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    assert "kms:Decrypt" in logs["Action"] and "kms:GenerateDataKey" in logs["Action"]
+    context = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert context["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-clients")
+    alias = product["Resources"]["KmsKeyAlias"]
+    assert alias["Condition"] == "CreateKmsKey"
+    assert alias["Properties"]["AliasName"] == {"Fn::Sub": "alias/${ProjectName}-${Environment}-influxdb"}
+
+
+def test_log_group_name_in_key_policy_matches_the_log_group(product):
+    group = product["Resources"]["LambdaLogGroup"]["Properties"]
+    context = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]["Condition"]
+    arn = context["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    assert arn.endswith(":log-group:" + group["LogGroupName"]["Fn::Sub"])
+    assert group["KmsKeyId"]["Fn::If"][0] == "CreateKmsKey"
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert len(resources_of_type(product, "AWS::Logs::LogGroup")) >= 1

@@ -1,0 +1,198 @@
+"""Parameter files for ``build.py deploy``: read, complete from the environment, check offline.
+
+Format: a JSON array of ``"Key=Value"`` strings, exactly what ``aws cloudformation deploy
+--parameter-overrides`` takes, so the same file works with ``--parameter-overrides
+file://params/development.json`` (AWS CLI v1 and v2). A list value (SubnetIds) is one string with
+commas: ``"SubnetIds=subnet-a,subnet-b"``.
+
+Secrets (NoEcho parameters) never live in a parameter file: they come from environment variables
+(:data:`SECRET_ENV`) or stay empty (the template then generates the password / leaves the token
+secret without a value). On an update, a secret that is not in the environment keeps the stack's
+previous value, so forgetting the variable never changes the password (which would replace the
+database).
+
+Checks are pure: :func:`check_values` reports every problem at once, from the template's own
+Parameters and Rules (:mod:`tooling.constraints`) plus what CloudFormation cannot check before it
+starts creating resources (the instance name built from project and environment, the subnet count
+for the deployment type).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from templates_src.timestream_influxdb import names, service
+from tooling.constraints import Problem, validate
+
+#: NoEcho parameter -> environment variable its value is read from.
+SECRET_ENV = {"Password": "INFLUXDB_ADMIN_PASSWORD", "InfluxDBToken": "INFLUXDB_TOKEN"}
+
+
+@dataclass
+class ParameterSet:
+    """What a parameter file and the environment give, and every problem found reading them."""
+
+    #: parameter -> value from the file (non-secret) or the environment (secret)
+    values: dict[str, str] = field(default_factory=dict)
+    #: secret parameters whose value came from the environment (never printed)
+    from_env: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    #: template Rules that need AWS to evaluate (CloudFormation checks them when the change set is made)
+    unchecked_rules: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str, str], list[Problem]]:
+    """The ``Key=Value`` entries of a parameter file, and every format problem (all at once)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        return {}, [Problem(source, f"is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})")]
+    if not isinstance(data, list):
+        return {}, [
+            Problem(
+                source,
+                'must be a JSON array of "Key=Value" strings (the aws cloudformation deploy '
+                '--parameter-overrides file:// form), e.g. ["ProjectName=ons", "Environment=development"]',
+            )
+        ]
+    values: dict[str, str] = {}
+    problems: list[Problem] = []
+    for number, entry in enumerate(data, start=1):
+        if not isinstance(entry, str):
+            problems.append(Problem(f"{source} entry {number}", f'must be a "Key=Value" string, not {json.dumps(entry)}'))
+            continue
+        key, sep, value = entry.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(Problem(f"{source} entry {number}", f'{entry!r} is not "Key=Value"'))
+            continue
+        if key in values:
+            problems.append(Problem(key, f"is given more than once in {source} (entry {number})"))
+            continue
+        values[key] = value
+    return values, problems
+
+
+def load(path: Path, template: Mapping[str, Any], environ: Mapping[str, str]) -> ParameterSet:
+    """Read ``path``, add secrets from ``environ``; report format problems and secrets in the file."""
+    result = ParameterSet()
+    try:
+        text = path.read_text()
+    except OSError as err:
+        result.problems.append(Problem(str(path), f"cannot be read: {err.strerror or err}"))
+        return result
+    values, result.problems = parse_file_text(text, str(path))
+    secrets = secret_parameters(template)
+    for name in secrets:
+        if name in values:
+            variable = SECRET_ENV.get(name)
+            hint = f"set the environment variable {variable}" if variable else "pass it at deploy time"
+            result.problems.append(
+                Problem(name, f"is a secret (NoEcho) and must not be in a parameter file; remove it and {hint}")
+            )
+            del values[name]
+    for name in secrets:
+        variable = SECRET_ENV.get(name)
+        if variable and environ.get(variable):
+            values[name] = environ[variable]
+            result.from_env.add(name)
+    result.values = values
+    return result
+
+
+def secret_parameters(template: Mapping[str, Any]) -> list[str]:
+    """The template's NoEcho parameters, in template order."""
+    return [
+        name
+        for name, definition in (template.get("Parameters") or {}).items()
+        if str(definition.get("NoEcho", "false")).lower() == "true"
+    ]
+
+
+def check_values(template: Mapping[str, Any], values: Mapping[str, str]) -> list[Problem]:
+    """Every reason the values would fail: template constraints and Rules, then the product's own."""
+    problems = list(validate(template, values).problems)
+    effective = effective_values(template, values)
+    problems.extend(product_problems(effective))
+    return problems
+
+
+def unchecked_rules(template: Mapping[str, Any], values: Mapping[str, str]) -> list[str]:
+    """Rules that cannot be evaluated offline for these values."""
+    return validate(template, values).unchecked_rules
+
+
+def effective_values(template: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, str]:
+    """Given values over the template's defaults (parameters with neither are left out)."""
+    result: dict[str, str] = {}
+    for name, definition in (template.get("Parameters") or {}).items():
+        if name in values:
+            result[name] = values[name]
+        elif definition.get("Default") is not None:
+            result[name] = str(definition["Default"])
+    return result
+
+
+def product_problems(values: Mapping[str, str]) -> list[Problem]:
+    """What the InfluxDB API refuses but CloudFormation only finds out while creating the instance."""
+    problems: list[Problem] = []
+    project, environment = values.get("ProjectName"), values.get("Environment")
+    if project and environment:
+        name = f"{project}-{environment}-{names.INSTANCE}"
+        if len(name) > service.INSTANCE_NAME_MAX:
+            problems.append(
+                Problem(
+                    "ProjectName",
+                    f"the instance name {name} is {len(name)} characters; the service allows "
+                    f"{service.INSTANCE_NAME_MAX}: shorten ProjectName to at most "
+                    f"{service.INSTANCE_NAME_MAX - len(name) + len(project)} characters",
+                )
+            )
+        elif not re.fullmatch(service.INSTANCE_NAME_PATTERN, name):
+            problems.append(
+                Problem("ProjectName", f"the instance name {name} is not accepted by the service "
+                        f"(pattern {service.INSTANCE_NAME_PATTERN})")
+            )
+    subnets = [s.strip() for s in values.get("SubnetIds", "").split(",") if s.strip()]
+    if subnets:
+        duplicates = sorted({s for s in subnets if subnets.count(s) > 1})
+        if duplicates:
+            problems.append(Problem("SubnetIds", f"lists {', '.join(duplicates)} more than once"))
+        if len(subnets) > service.SUBNETS_MAX:
+            problems.append(
+                Problem("SubnetIds", f"has {len(subnets)} subnets; the instance takes at most {service.SUBNETS_MAX}")
+            )
+        if values.get("DeploymentType") == service.MULTI_AZ and len(set(subnets)) < service.MULTI_AZ_SUBNETS_MIN:
+            problems.append(
+                Problem(
+                    "DeploymentType",
+                    f"{service.MULTI_AZ} needs at least {service.MULTI_AZ_SUBNETS_MIN} subnets in different "
+                    f"Availability Zones; SubnetIds has {len(set(subnets))}",
+                )
+            )
+    return problems
+
+
+def read_and_check(path: Path, template: Mapping[str, Any], environ: Mapping[str, str]) -> ParameterSet:
+    """:func:`load` then :func:`check_values`: the whole offline validation of step 1."""
+    result = load(path, template, environ)
+    if not result.problems or result.values:
+        result.problems.extend(check_values(template, result.values))
+        result.unchecked_rules = unchecked_rules(template, result.values)
+    # The same problem can be found twice (a format problem and a missing value).
+    result.problems = list(dict.fromkeys(result.problems))
+    return result
+
+
+def override_args(values: Mapping[str, str]) -> list[str]:
+    """The values as ``--parameter-overrides`` arguments (and parameter-file entries)."""
+    return [f"{key}={value}" for key, value in values.items()]

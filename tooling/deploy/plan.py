@@ -1,0 +1,368 @@
+"""What to do with a stack: pure decisions over CloudFormation's answers, no AWS calls.
+
+- :func:`stack_action`: CREATE, UPDATE or refuse (with the next step) for a stack's status;
+- :func:`analyse`: the rows of a change set, and which of them lose data (replace or delete the
+  InfluxDB instance, a secret or the KMS key) and which parameters cause that;
+- :func:`stack_policy`: the policy that denies Update:Replace and Update:Delete on those resources,
+  derived from the template by resource type.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Resource types whose replacement or deletion loses data: the database, its secrets, the key that
+#: encrypts them (a replaced key cannot decrypt what the old one encrypted).
+PROTECTED_TYPES = (
+    "AWS::Timestream::InfluxDBInstance",
+    "AWS::SecretsManager::Secret",
+    "AWS::KMS::Key",
+)
+
+# --- stack state ---------------------------------------------------------------------------------
+
+SUCCESS_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+#: Stable states in which a stack can be updated.
+UPDATABLE_STATES = frozenset(
+    {
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+        "UPDATE_ROLLBACK_COMPLETE",
+        "UPDATE_FAILED",
+        "IMPORT_COMPLETE",
+        "IMPORT_ROLLBACK_COMPLETE",
+    }
+)
+
+
+@dataclass(frozen=True)
+class StackAction:
+    """``kind`` is "CREATE", "UPDATE" or "REFUSE" (then ``message`` says why and what to do)."""
+
+    kind: str
+    message: str = ""
+
+
+def stack_action(stack_name: str, status: str | None) -> StackAction:
+    """What a deploy may do to a stack in ``status`` (None: the stack does not exist)."""
+    if status is None:
+        return StackAction("CREATE")
+    if status == "REVIEW_IN_PROGRESS":
+        # Created by a change set that was never executed: it has no resources yet.
+        return StackAction("CREATE")
+    if status in UPDATABLE_STATES:
+        return StackAction("UPDATE")
+    events = f"aws cloudformation describe-stack-events --stack-name {stack_name}"
+    if status.endswith("_IN_PROGRESS"):
+        operation = status.split("_", 1)[0].lower()  # CREATE, UPDATE, DELETE, IMPORT, ROLLBACK
+        wait = f"stack-{operation if operation in ('create', 'delete', 'import', 'rollback') else 'update'}-complete"
+        return StackAction(
+            "REFUSE",
+            f"stack {stack_name} is {status}: another operation is running. Wait for it "
+            f"(aws cloudformation wait {wait} --stack-name {stack_name}), then deploy again.",
+        )
+    if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"):
+        return StackAction(
+            "REFUSE",
+            f"stack {stack_name} is {status}: its creation failed and it cannot be updated. Read why "
+            f"({events}), delete it (aws cloudformation delete-stack --stack-name {stack_name}; the "
+            "InfluxDB instance, secrets and key are retained if they were created) and deploy again.",
+        )
+    if status == "UPDATE_ROLLBACK_FAILED":
+        return StackAction(
+            "REFUSE",
+            f"stack {stack_name} is {status}: finish the rollback first (aws cloudformation "
+            f"continue-update-rollback --stack-name {stack_name}; see {events}), then deploy again.",
+        )
+    if status == "DELETE_FAILED":
+        return StackAction(
+            "REFUSE",
+            f"stack {stack_name} is {status}: read why ({events}) and delete it again "
+            f"(aws cloudformation delete-stack --stack-name {stack_name}) before deploying.",
+        )
+    return StackAction("REFUSE", f"stack {stack_name} is {status}, which a deploy does not handle; see {events}.")
+
+
+def is_terminal(status: str) -> bool:
+    """Whether a stack operation has ended (successfully or not)."""
+    return not status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
+
+
+# --- change set analysis -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    action: str
+    logical_id: str
+    resource_type: str
+    replacement: str  # True, False, Conditional or "" (Add/Remove)
+
+
+@dataclass(frozen=True)
+class DataLoss:
+    """A protected resource the change set would replace or delete, and why."""
+
+    logical_id: str
+    resource_type: str
+    what: str  # "replace" or "delete"
+    parameters: tuple[str, ...]  # parameters whose change causes it
+    reasons: tuple[str, ...]  # other causes (template changes), readable
+
+
+@dataclass
+class Analysis:
+    rows: list[Row] = field(default_factory=list)
+    data_loss: list[DataLoss] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    def causing_parameters(self) -> list[str]:
+        return sorted({p for loss in self.data_loss for p in loss.parameters})
+
+
+def analyse(
+    changes: Sequence[Mapping[str, Any]],
+    template: Mapping[str, Any],
+    changed_parameters: Iterable[str] = (),
+    create_only: Mapping[str, Sequence[str]] | None = None,
+) -> Analysis:
+    """Rows of the change set and every data loss in it.
+
+    ``changes`` is DescribeChangeSet's ``Changes``; ``template`` the new template (for resource
+    conditions); ``changed_parameters`` the parameters whose value differs from the stack's
+    (to name a cause CloudFormation does not detail, e.g. a NoEcho value); ``create_only`` the
+    create-only properties by type (default: from cfn-lint's resource schemas).
+    """
+    create_only = create_only if create_only is not None else create_only_properties()
+    changed_parameters = set(changed_parameters)
+    by_id = {
+        c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+        for c in changes
+        if c.get("Type", "Resource") == "Resource" and "ResourceChange" in c
+    }
+    result = Analysis()
+    for logical_id, rc in by_id.items():
+        result.rows.append(
+            Row(rc.get("Action", ""), logical_id, rc.get("ResourceType", ""), rc.get("Replacement", ""))
+        )
+        if rc.get("ResourceType") not in PROTECTED_TYPES:
+            continue
+        action = rc.get("Action")
+        if action == "Remove":
+            params, reasons = _removal_causes(logical_id, template, changed_parameters)
+            result.data_loss.append(DataLoss(logical_id, rc["ResourceType"], "delete", params, reasons))
+        elif action in ("Modify", "Dynamic") and (
+            rc.get("Replacement") in ("True", "Conditional")
+            or action == "Dynamic"
+            or _touches_create_only(rc, create_only)
+        ):
+            params, reasons = _replacement_causes(rc, by_id, template, changed_parameters, create_only)
+            result.data_loss.append(DataLoss(logical_id, rc["ResourceType"], "replace", params, reasons))
+    return result
+
+
+def _touches_create_only(rc: Mapping[str, Any], create_only: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a change sets a create-only property (DESIGN.md's list): a replacement, whatever
+    the Replacement field says."""
+    props = set(create_only.get(rc.get("ResourceType", ""), ()))
+    return any(
+        (d.get("Target") or {}).get("Attribute") == "Properties" and (d.get("Target") or {}).get("Name") in props
+        for d in rc.get("Details") or []
+    )
+
+
+def _replacement_causes(
+    rc: Mapping[str, Any],
+    by_id: Mapping[str, Mapping[str, Any]],
+    template: Mapping[str, Any],
+    changed_parameters: set[str],
+    create_only: Mapping[str, Sequence[str]],
+    seen: frozenset[str] = frozenset(),
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Parameters (and other reasons) behind the recreation-requiring details of one change."""
+    params: set[str] = set()
+    reasons: list[str] = []
+    recreating_props = set(create_only.get(rc.get("ResourceType", ""), ()))
+    for detail in rc.get("Details") or []:
+        target = detail.get("Target") or {}
+        name = target.get("Name", "")
+        recreates = target.get("RequiresRecreation") in ("Always", "Conditionally") or (
+            target.get("Attribute") == "Properties" and name in recreating_props
+        )
+        if not recreates:
+            continue
+        source, entity = detail.get("ChangeSource"), detail.get("CausingEntity", "")
+        if source == "ParameterReference" and entity:
+            params.add(entity)
+        elif source in ("ResourceReference", "ResourceAttribute") and entity:
+            other = entity.split(".", 1)[0]
+            if other in by_id and other not in seen:
+                more, why = _replacement_causes(
+                    by_id[other], by_id, template, changed_parameters, create_only, seen | {rc["LogicalResourceId"]}
+                )
+                params.update(more)
+                reasons.extend(why or [f"{name} follows {entity}, which changes"])
+            else:
+                reasons.append(f"{name} follows {entity}, which changes")
+        elif source == "DirectModification":
+            reasons.append(f"the template changes {name}")
+        else:
+            reasons.append(f"{name} changes ({source or 'cause not reported'})")
+    if not params:
+        # CloudFormation did not name a parameter (e.g. a Dynamic evaluation): fall back to the changed
+        # parameters that reach the resource's create-only properties in the template.
+        resource = (template.get("Resources") or {}).get(rc.get("LogicalResourceId", ""), {})
+        props = resource.get("Properties") or {}
+        reaching: set[str] = set()
+        for prop in recreating_props:
+            if prop in props:
+                reaching |= referenced_parameters(props[prop], template)
+        params |= reaching & changed_parameters
+    return tuple(sorted(params)), tuple(dict.fromkeys(reasons))
+
+
+def _removal_causes(
+    logical_id: str, template: Mapping[str, Any], changed_parameters: set[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    resource = (template.get("Resources") or {}).get(logical_id)
+    if resource is None:
+        return (), ("the new template no longer has this resource",)
+    condition = resource.get("Condition")
+    if condition:
+        used = referenced_parameters({"Condition": condition}, template)
+        params = used & changed_parameters if changed_parameters & used else used
+        return tuple(sorted(params)), (f"its condition {condition} becomes false",)
+    return (), ("CloudFormation removes it",)
+
+
+def referenced_parameters(node: Any, template: Mapping[str, Any], _seen: frozenset[str] = frozenset()) -> set[str]:
+    """Parameters an expression depends on: Refs, ${Name} in Fn::Sub, and conditions of Fn::If."""
+    parameters = template.get("Parameters") or {}
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= referenced_parameters(item, template, _seen)
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str) and value in parameters:
+                found.add(value)
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                if isinstance(text, str):
+                    local = value[1] if isinstance(value, list) and len(value) > 1 else {}
+                    for name in re.findall(r"\$\{([^}!.]+)\}", text):
+                        if name in parameters and name not in local:
+                            found.add(name)
+                if isinstance(value, list) and len(value) > 1:
+                    found |= referenced_parameters(value[1], template, _seen)
+            elif key in ("Condition", "Fn::If"):
+                name = value if key == "Condition" else (value[0] if isinstance(value, list) and value else None)
+                if isinstance(name, str) and name not in _seen:
+                    definition = (template.get("Conditions") or {}).get(name)
+                    found |= referenced_parameters(definition, template, _seen | {name})
+                if key == "Fn::If" and isinstance(value, list):
+                    found |= referenced_parameters(value[1:], template, _seen)
+            else:
+                found |= referenced_parameters(value, template, _seen)
+    return found
+
+
+def changed_parameters(
+    previous: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], secrets: Iterable[str] = ()
+) -> set[str]:
+    """Parameters whose value differs between the stack (DescribeStacks) and the change set's input.
+
+    A secret given anew counts as changed: its previous value is masked, so it cannot be compared.
+    """
+    before = {p["ParameterKey"]: p.get("ParameterValue") for p in previous}
+    result: set[str] = set()
+    for p in new:
+        key = p["ParameterKey"]
+        if p.get("UsePreviousValue"):
+            continue
+        if key in set(secrets) or before.get(key) != p.get("ParameterValue"):
+            result.add(key)
+    return result
+
+
+def table(rows: Sequence[Row]) -> str:
+    """The change set as an aligned table: action, logical id, type, replacement."""
+    head = ("Action", "Logical id", "Type", "Replacement")
+    body = [(r.action, r.logical_id, r.resource_type, r.replacement or "-") for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])
+
+
+def describe_loss(loss: DataLoss) -> str:
+    causes = []
+    if loss.parameters:
+        causes.append("caused by parameter(s) " + ", ".join(loss.parameters))
+    causes.extend(loss.reasons)
+    return f"{loss.what} {loss.logical_id} ({loss.resource_type})" + (": " + "; ".join(causes) if causes else "")
+
+
+# --- stack policy --------------------------------------------------------------------------------
+
+
+def protected_resources(template: Mapping[str, Any]) -> list[str]:
+    """Logical ids of the template's resources whose replacement or deletion loses data."""
+    return [
+        logical_id
+        for logical_id, resource in (template.get("Resources") or {}).items()
+        if resource.get("Type") in PROTECTED_TYPES
+    ]
+
+
+def stack_policy(template: Mapping[str, Any]) -> dict[str, Any]:
+    """Allow every update except replacing or deleting the protected resources."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
+    ]
+    protected = protected_resources(template)
+    if protected:
+        statements.append(
+            {
+                "Effect": "Deny",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Principal": "*",
+                "Resource": [f"LogicalResourceId/{logical_id}" for logical_id in protected],
+            }
+        )
+    return {"Statement": statements}
+
+
+#: Used for the one update that ``--allow-data-loss`` lets through; the protective policy is set again after it.
+ALLOW_ALL_POLICY = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}
+
+
+def policy_json(policy: Mapping[str, Any]) -> str:
+    return json.dumps(policy, indent=2)
+
+
+# --- create-only properties ----------------------------------------------------------------------
+
+
+@functools.cache
+def create_only_properties() -> dict[str, tuple[str, ...]]:
+    """Top-level create-only properties of the protected types, from cfn-lint's bundled schemas."""
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    providers = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    result: dict[str, tuple[str, ...]] = {}
+    for type_name in PROTECTED_TYPES:
+        schema = json.loads((schemas / "resources" / f"{providers[type_name]}.json").read_text())
+        result[type_name] = tuple(
+            path.split("/")[2] for path in schema.get("createOnlyProperties") or [] if path.startswith("/properties/")
+        )
+    return result

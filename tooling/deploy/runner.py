@@ -1,0 +1,362 @@
+"""The deploy itself: the boto3 calls, in order, around the pure decisions of :mod:`.plan`.
+
+1. validate the parameter file offline (nothing is sent to AWS when it has a problem);
+2. create a change set (CREATE or UPDATE), wait for it, print it as a table;
+3. refuse, and delete the change set, when it replaces or deletes a protected resource, unless
+   ``allow_data_loss``;
+4. execute it, stream the stack events until the stack is stable, print the outputs.
+
+Exit status: 0 success (also "no changes", a dry run and a change set left for review), 1 the
+deploy failed or was refused, 2 invalid input, 130 interrupted (the stack operation goes on).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..pipeline import DEPLOY_TEMPLATE_LIMIT
+from . import params as params_
+from . import plan
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+CAPABILITIES = ["CAPABILITY_IAM"]
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "No changes")
+
+
+@dataclass
+class DeployOptions:
+    stack_name: str
+    template_path: Path
+    params_path: Path
+    allow_data_loss: bool = False
+    dry_run: bool = False
+    no_execute: bool = False
+    poll_seconds: float = 5.0
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+
+class DeployError(Exception):
+    """A problem the user can fix (credentials, Region, endpoint); printed as is, exit status 2."""
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """A YAML or JSON template as a plain dict, intrinsic short forms expanded (!Ref -> Ref)."""
+    import cfn_flip
+
+    text = path.read_text()
+    return json.loads(cfn_flip.to_json(text)) if not text.lstrip().startswith("{") else json.loads(text)
+
+
+def validate_offline(options: DeployOptions, template: Mapping[str, Any], out: Callable[[str], None]) -> params_.ParameterSet | None:
+    """Step 1; prints every problem and returns None when there is any."""
+    found = params_.read_and_check(options.params_path, template, options.environ)
+    if found.problems:
+        out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
+        for problem in found.problems:
+            out(f"  - {problem}")
+        out(f"Fix {options.params_path} (format: a JSON array of \"Key=Value\" strings) and run again.")
+        return None
+    secrets = ", ".join(sorted(found.from_env)) or "none"
+    out(f"deploy  {options.params_path}: valid ({len(found.values)} value(s); secrets from the environment: {secrets})")
+    if found.unchecked_rules:
+        out(f"        not checked offline (CloudFormation checks them): rule(s) {', '.join(found.unchecked_rules)}")
+    return found
+
+
+class Deployer:
+    """One deploy against a CloudFormation client (a real one, a Stubber-wrapped one or moto's)."""
+
+    def __init__(
+        self,
+        cf: Any,
+        out: Callable[[str], None] = print,
+        sleep: Callable[[float], None] = time.sleep,
+        change_set_name: str | None = None,
+    ) -> None:
+        self.cf = cf
+        self.out = out
+        self.sleep = sleep
+        self.change_set_name = change_set_name or (
+            "deploy-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        )
+
+    # --- the steps -------------------------------------------------------------------------------
+
+    def run(self, options: DeployOptions, template_text: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+        try:
+            return self._run(options, template_text, template, values)
+        except KeyboardInterrupt:
+            # Only reached before ExecuteChangeSet (execute() handles its own interruption).
+            self.out(
+                "\ndeploy  stopped before executing: the stack is unchanged. A change set may be left; delete it with\n"
+                f"        aws cloudformation delete-change-set --stack-name {options.stack_name} "
+                f"--change-set-name {self.change_set_name}"
+            )
+            return EXIT_INTERRUPTED
+
+    def _run(self, options: DeployOptions, template_text: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+        name = options.stack_name
+        stack = self.describe_stack(name)
+        action = plan.stack_action(name, stack["StackStatus"] if stack else None)
+        if action.kind == "REFUSE":
+            self.out(f"deploy  refused: {action.message}")
+            return EXIT_FAILED
+        parameters = self.parameters(template, values, stack if action.kind == "UPDATE" else None)
+        self.out(f"deploy  creating change set {self.change_set_name} ({action.kind}) for stack {name}")
+        created = self.cf.create_change_set(
+            StackName=name,
+            ChangeSetName=self.change_set_name,
+            TemplateBody=template_text,
+            Parameters=parameters,
+            Capabilities=CAPABILITIES,
+            ChangeSetType=action.kind,
+            Description=f"build.py deploy --params {options.params_path}",
+        )
+        change_set_id = created["Id"]
+        described = self.wait_for_change_set(change_set_id, name, options.poll_seconds)
+        if described["Status"] == "FAILED":
+            reason = described.get("StatusReason", "")
+            self.delete_change_set(change_set_id, name, action.kind)
+            if any(marker in reason for marker in NO_CHANGES):
+                self.out(f"deploy  no changes: stack {name} is up to date")
+                return EXIT_OK
+            self.out(f"deploy  the change set failed: {reason}")
+            return EXIT_FAILED
+
+        changed = plan.changed_parameters(
+            (stack or {}).get("Parameters", []), parameters, values.from_env
+        )
+        analysis = plan.analyse(described["Changes"], template, changed)
+        if analysis.empty:
+            self.delete_change_set(change_set_id, name, action.kind)
+            self.out(f"deploy  no changes: stack {name} is up to date")
+            return EXIT_OK
+        self.out(plan.table(analysis.rows))
+
+        if analysis.data_loss:
+            for loss in analysis.data_loss:
+                self.out(f"DATA LOSS  {plan.describe_loss(loss)}")
+            if not options.allow_data_loss:
+                self.delete_change_set(change_set_id, name, action.kind)
+                causing = analysis.causing_parameters()
+                self.out(
+                    "deploy  refused: this change set would replace or delete the database, a secret or the key "
+                    "(a new, empty database or unreadable secrets). The change set was deleted."
+                )
+                if causing:
+                    self.out(
+                        f"        Put back the previous value of {', '.join(causing)} in {options.params_path}"
+                        f" (or the environment), or, to accept the loss, run again with --allow-data-loss."
+                    )
+                else:
+                    self.out("        Undo the template change above, or, to accept the loss, run again with --allow-data-loss.")
+                return EXIT_FAILED
+            self.out("deploy  --allow-data-loss: executing anyway")
+
+        if options.dry_run:
+            self.delete_change_set(change_set_id, name, action.kind)
+            self.out("deploy  dry run: change set deleted, nothing executed")
+            return EXIT_OK
+        if options.no_execute:
+            self.out(f"deploy  change set left for review: {change_set_id}")
+            self.out(f"        review:  aws cloudformation describe-change-set --change-set-name {change_set_id}")
+            self.out(f"        execute: aws cloudformation execute-change-set --change-set-name {change_set_id}")
+            if analysis.data_loss and action.kind == "UPDATE":
+                self.out("        (the stack policy denies the replacement: see README, 'Deploy with CloudFormation')")
+            return EXIT_OK
+        return self.execute(options, template, change_set_id, action.kind, bool(analysis.data_loss))
+
+    def execute(self, options: DeployOptions, template: Mapping[str, Any], change_set_id: str, kind: str, lossy: bool) -> int:
+        name = options.stack_name
+        protective = plan.policy_json(plan.stack_policy(template))
+        if kind == "UPDATE":
+            if lossy:
+                self.out("deploy  lifting the stack policy for this update (--allow-data-loss); it is set again after")
+                self.cf.set_stack_policy(StackName=name, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY))
+            elif not self.cf.get_stack_policy(StackName=name).get("StackPolicyBody"):
+                self.out("deploy  the stack has no stack policy: setting the one that protects the data")
+                self.cf.set_stack_policy(StackName=name, StackPolicyBody=protective)
+        seen = {e["EventId"] for e in self.recent_events(name)} if kind == "UPDATE" else set()
+        self.cf.execute_change_set(ChangeSetName=change_set_id, StackName=name)
+        self.out(f"deploy  executing {change_set_id}")
+        try:
+            status = self.watch(name, seen, options.poll_seconds)
+        except KeyboardInterrupt:
+            self.out(
+                f"\ndeploy  stopped waiting; the stack operation goes on in CloudFormation (it was not cancelled).\n"
+                f"        follow it: aws cloudformation describe-stack-events --stack-name {name}\n"
+                f"        or wait:   aws cloudformation wait stack-{kind.lower()}-complete --stack-name {name}"
+            )
+            if kind == "CREATE" or lossy:
+                self.out(
+                    "        then set the stack policy: aws cloudformation set-stack-policy --stack-name "
+                    f"{name} --stack-policy-body '{json.dumps(plan.stack_policy(template))}'"
+                )
+            return EXIT_INTERRUPTED
+        if (kind == "CREATE" and status in plan.SUCCESS_STATES) or lossy:
+            self.cf.set_stack_policy(StackName=name, StackPolicyBody=protective)
+            protected = ", ".join(plan.protected_resources(template))
+            self.out(f"deploy  stack policy set: Update:Replace and Update:Delete denied on {protected}")
+        if status not in plan.SUCCESS_STATES:
+            after = plan.stack_action(name, status)
+            hint = after.message.split(": ", 1)[-1] if after.kind == "REFUSE" else "Fix the cause and deploy again."
+            self.out(f"deploy  failed: stack {name} is {status}; the events above say why. {hint}")
+            return EXIT_FAILED
+        self.print_outputs(name)
+        self.out(f"deploy  done: stack {name} is {status}")
+        return EXIT_OK
+
+    # --- AWS calls -------------------------------------------------------------------------------
+
+    def describe_stack(self, name: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.cf.describe_stacks(StackName=name)["Stacks"][0]
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ValidationError" and "does not exist" in str(err):
+                return None
+            raise
+
+    def parameters(
+        self, template: Mapping[str, Any], values: params_.ParameterSet, stack: Mapping[str, Any] | None
+    ) -> list[dict[str, Any]]:
+        """A value for every parameter: given, else (a secret of an existing stack) the previous one, else the Default."""
+        previous = {p["ParameterKey"] for p in (stack or {}).get("Parameters", [])}
+        secrets = set(params_.secret_parameters(template))
+        result: list[dict[str, Any]] = []
+        for key, definition in (template.get("Parameters") or {}).items():
+            if key in values.values:
+                result.append({"ParameterKey": key, "ParameterValue": values.values[key]})
+            elif key in secrets and key in previous:
+                result.append({"ParameterKey": key, "UsePreviousValue": True})
+            elif definition.get("Default") is not None:
+                result.append({"ParameterKey": key, "ParameterValue": str(definition["Default"])})
+        return result
+
+    def wait_for_change_set(self, change_set_id: str, name: str, poll: float) -> dict[str, Any]:
+        """DescribeChangeSet until it is created or failed; all pages of Changes in one dict."""
+        while True:
+            described = self.cf.describe_change_set(ChangeSetName=change_set_id, StackName=name)
+            if described["Status"] in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"):
+                break
+            self.sleep(poll)
+        changes = list(described.get("Changes", []))
+        token = described.get("NextToken")
+        while token:
+            page = self.cf.describe_change_set(ChangeSetName=change_set_id, StackName=name, NextToken=token)
+            changes.extend(page.get("Changes", []))
+            token = page.get("NextToken")
+        return {**described, "Changes": changes}
+
+    def delete_change_set(self, change_set_id: str, name: str, kind: str) -> None:
+        self.cf.delete_change_set(ChangeSetName=change_set_id, StackName=name)
+        if kind == "CREATE":
+            # The CREATE change set made an empty stack (REVIEW_IN_PROGRESS); don't leave it behind.
+            stack = self.describe_stack(name)
+            if stack and stack["StackStatus"] == "REVIEW_IN_PROGRESS":
+                self.cf.delete_stack(StackName=name)
+
+    def recent_events(self, name: str) -> list[dict[str, Any]]:
+        return self.cf.describe_stack_events(StackName=name).get("StackEvents", [])
+
+    def watch(self, name: str, seen: set[str], poll: float) -> str:
+        """Print new stack events, oldest first, until the stack is stable; its final status."""
+        while True:
+            new = [e for e in self.recent_events(name) if e["EventId"] not in seen]
+            for event in reversed(new):
+                seen.add(event["EventId"])
+                self.out(event_line(event))
+            status = self.describe_stack(name)["StackStatus"]
+            if plan.is_terminal(status):
+                return status
+            self.sleep(poll)
+
+    def print_outputs(self, name: str) -> None:
+        outputs = (self.describe_stack(name) or {}).get("Outputs") or []
+        if not outputs:
+            self.out("outputs (none returned)")
+            return
+        width = max(len(o["OutputKey"]) for o in outputs)
+        self.out("outputs")
+        for output in outputs:
+            self.out(f"  {output['OutputKey']:<{width}}  {output.get('OutputValue', '')}")
+
+
+def event_line(event: Mapping[str, Any]) -> str:
+    stamp = event.get("Timestamp")
+    when = stamp.strftime("%H:%M:%S") if hasattr(stamp, "strftime") else str(stamp or "")
+    reason = event.get("ResourceStatusReason") or ""
+    return (
+        f"{when}  {event.get('ResourceStatus', ''):<28} {event.get('LogicalResourceId', ''):<28} "
+        f"{event.get('ResourceType', '')}{'  ' + reason if reason else ''}"
+    ).rstrip()
+
+
+def deploy(options: DeployOptions, make_client: Callable[[], Any], out: Callable[[str], None] = print,
+           sleep: Callable[[float], None] = time.sleep) -> int:
+    """Validate offline, then (only if valid) create the client and run the deploy."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+        TokenRetrievalError,
+    )
+
+    if not options.template_path.is_file():
+        raise DeployError(f"no template {options.template_path}; run `make build` first")
+    template_text = options.template_path.read_text()
+    if len(template_text.encode()) > DEPLOY_TEMPLATE_LIMIT:
+        raise DeployError(
+            f"{options.template_path} is over the {DEPLOY_TEMPLATE_LIMIT:,}-byte TemplateBody limit; "
+            "deploying it needs an S3 upload, which build.py deploy does not do"
+        )
+    template = load_template(options.template_path)
+    values = validate_offline(options, template, out)
+    if values is None:
+        return EXIT_INVALID
+    try:
+        client = make_client()
+        return Deployer(client, out=out, sleep=sleep).run(options, template_text, template, values)
+    except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as err:
+        raise DeployError(
+            f"no usable AWS credentials ({err}). Set AWS_PROFILE (then `aws sso login` if it uses SSO) "
+            "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, check with `aws sts get-caller-identity`, and run again."
+        ) from None
+    except NoRegionError:
+        raise DeployError("no AWS Region: pass --region or set AWS_DEFAULT_REGION (or a region in your AWS profile)") from None
+    except ProfileNotFound as err:
+        raise DeployError(f"{err}; check AWS_PROFILE / --profile against `aws configure list-profiles`") from None
+    except EndpointConnectionError as err:
+        raise DeployError(f"cannot reach CloudFormation: {err}") from None
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        if code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"):
+            raise DeployError(
+                f"AWS refused the credentials ({code}): refresh them (`aws sso login`, or new access keys) and run again."
+            ) from None
+        if code in ("AccessDenied", "AccessDeniedException"):
+            raise DeployError(f"AWS denied a CloudFormation call: {err}. Use a role allowed to deploy this stack.") from None
+        raise DeployError(f"CloudFormation: {err}") from None
+
+
+def client_factory(region: str | None, profile: str | None, endpoint_url: str | None) -> Callable[[], Any]:
+    """A function that makes the CloudFormation client (called only after the offline validation)."""
+
+    def make() -> Any:
+        import boto3
+
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+        return session.client("cloudformation", endpoint_url=endpoint_url)
+
+    return make

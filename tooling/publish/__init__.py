@@ -1,0 +1,185 @@
+"""Publish a built template as a Service Catalog product version.
+
+Steps (``build.py publish`` runs step 1, the build and lint, before calling :func:`publish`):
+
+2. upload the template to S3 under ``<product>/<version>/<sha256>.yaml`` (server-side encrypted);
+3. find or create the portfolio and the product, by exact name, in each Region;
+4. create the version (provisioning artifact) unless it exists with the same template;
+5. associate product and portfolio; launch constraint; principals; TagOptions; shares.
+
+The state is read first (read-only calls); :func:`tooling.publish.plan.make_plan` turns it into the
+mutating calls; ``dry_run`` prints them instead of making them. Each step prints one line per Region.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .config import CatalogConfig, ConfigError, check_version, load
+from .execute import CallFailed, ClientFor, Executor
+from .plan import STEP_NAMES, Call, Plan, PlanError, Ref, Release, make_plan
+from .state import read_state
+
+STEPS = 5
+
+
+class PublishError(Exception):
+    """Publishing cannot start (bad input, missing bucket, no credentials...): one line, no change made."""
+
+
+@dataclass
+class PublishResult:
+    plan: Plan
+    product: dict[str, str]
+    artifact: dict[str, str]
+    calls_made: int
+
+
+def template_key(config: CatalogConfig, version: str, sha256: str) -> str:
+    return f"{config.product.slug}/{version}/{sha256}.yaml"
+
+
+def template_url(bucket: str, region: str, key: str) -> str:
+    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+
+
+def console_url(region: str, product_id: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/servicecatalog/home?region={region}#/admin-products/{product_id}"
+
+
+def client_factory(session: Any) -> ClientFor:
+    """boto3 clients per (service, Region), with the standard retry mode, made once each."""
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 5})
+
+    @functools.lru_cache(maxsize=None)
+    def client_for(service: str, region: str) -> Any:
+        return session.client(service, region_name=region, config=config)
+
+    return client_for
+
+
+def _why(err: Exception) -> str:
+    if isinstance(err, ClientError):
+        e = err.response.get("Error", {})
+        return f"{e.get('Code')}: {e.get('Message') or 'no message'}"
+    return str(err)
+
+
+def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
+    """The template bucket's Region; a missing or forbidden bucket stops the run here."""
+    s3 = client_for("s3", config.regions[0])
+    try:
+        head = s3.head_bucket(Bucket=config.bucket)
+    except ClientError as err:
+        code = str(err.response.get("Error", {}).get("Code"))
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            raise PublishError(f"bucket {config.bucket!r} does not exist; create it or set bucket=...") from None
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise PublishError(f"bucket {config.bucket!r}: access denied to these credentials") from None
+        raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
+    except BotoCoreError as err:
+        raise PublishError(f"bucket {config.bucket!r}: {err}") from None
+    headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return head.get("BucketRegion") or headers.get("x-amz-bucket-region") or config.regions[0]
+
+
+def publish(
+    config: CatalogConfig,
+    version: str,
+    template_text: str,
+    client_for: ClientFor,
+    *,
+    replace: bool = False,
+    deprecate_older: bool = False,
+    dry_run: bool = False,
+    log: Callable[[str], None] = print,
+) -> PublishResult:
+    """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed."""
+    try:
+        check_version(version)
+    except ConfigError as err:
+        raise PublishError(str(err)) from None
+    body = template_text.encode()
+    sha256 = hashlib.sha256(body).hexdigest()
+    key = template_key(config, version, sha256)
+    region = bucket_region(client_for, config)
+    release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
+    try:
+        state = read_state(client_for, config, region, key)
+    except (ClientError, BotoCoreError) as err:
+        raise PublishError(f"reading the catalog: {_why(err)}") from None
+    try:
+        plan = make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
+    except PlanError as err:
+        raise PublishError(str(err)) from None
+
+    if dry_run:
+        for call in plan.calls:
+            log(f"plan    {call.step}/{STEPS} {STEP_NAMES[call.step]:<8} {call}")
+        for r in config.regions:
+            product, artifact = plan.product[r], plan.artifact[r]
+            link = "" if isinstance(product, Ref) else f", {console_url(r, product)}"
+            log(f"plan    then {config.product.name} {version} in {r}: product {product!r}, artifact {artifact!r}{link}")
+        log(f"plan    {len(plan.calls)} mutating call(s); --dry-run: none made")
+        return PublishResult(plan, _known(plan.product), _known(plan.artifact), 0)
+
+    executor = Executor(client_for, {"template": body})
+    made = 0
+
+    def run_step(step: int, where: str | None, describe: Callable[[list[Call]], str]) -> None:
+        nonlocal made
+        calls = plan.for_step(step, where)
+        for call in calls:
+            executor.run(call)
+            made += 1
+        log(f"publish {step}/{STEPS} {STEP_NAMES[step]:<8} {describe(calls)}")
+
+    run_step(
+        2,
+        None,
+        lambda calls: f"s3://{config.bucket}/{key}: "
+        + (f"uploaded ({config.sse})" if calls else "already there, skipped"),
+    )
+    for r in config.regions:
+        for step in (3, 4, 5):
+            notes = plan.notes.get((step, r), [])
+            run_step(step, r, lambda calls, notes=notes, r=r: f"{r}: " + _describe(calls, notes))
+    product = {r: _value(plan.product[r], executor.refs) for r in config.regions}
+    artifact = {r: _value(plan.artifact[r], executor.refs) for r in config.regions}
+    for r in config.regions:
+        log(
+            f"publish done {config.product.name} {version} in {r}: product {product[r]}, "
+            f"artifact {artifact[r]}, {console_url(r, product[r])}"
+        )
+    return PublishResult(plan, product, artifact, made)
+
+
+def _describe(calls: list[Call], notes: list[str]) -> str:
+    return "; ".join([c.summary for c in calls] + notes) or "nothing needed"
+
+
+def _value(value: str | Ref, refs: dict[str, Any]) -> str:
+    return refs[value.name] if isinstance(value, Ref) else value
+
+
+def _known(values: dict[str, str | Ref]) -> dict[str, str]:
+    return {k: str(v) if not isinstance(v, Ref) else repr(v) for k, v in values.items()}
+
+
+__all__ = [
+    "CallFailed",
+    "CatalogConfig",
+    "ConfigError",
+    "PublishError",
+    "PublishResult",
+    "client_factory",
+    "load",
+    "publish",
+]

@@ -1,0 +1,466 @@
+"""What to do: a pure function from (configuration, catalog state) to the list of mutating calls.
+
+Nothing here talks to AWS. The state is what :mod:`tooling.publish.state` read; the plan is what
+``--dry-run`` prints and what :mod:`tooling.publish.execute` runs. A rerun reads the state again,
+so whatever an interrupted run did is not planned twice: that is how a failure at any step
+converges, without undoing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import CatalogConfig, version_key
+
+# Service Catalog: at most 100 versions (provisioning artifacts) per product.
+ARTIFACTS_MAX = 100
+HASH_IN_DESCRIPTION = re.compile(r"sha256:([0-9a-f]{64})")
+STEP_NAMES = {1: "build", 2: "upload", 3: "catalog", 4: "version", 5: "access"}
+
+
+class PlanError(Exception):
+    """The catalog is in a state this run must not change (e.g. a version with another template)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value only an earlier call of the plan returns (the id of something it creates)."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One mutating AWS call."""
+
+    step: int
+    region: str
+    service: str
+    operation: str  # the boto3 method name
+    params: dict[str, Any]
+    summary: str
+    #: (Ref name, dotted path in the response) to remember for later calls
+    binds: tuple[tuple[str, str], ...] = ()
+    #: error codes meaning "already done": not a failure
+    tolerate: tuple[str, ...] = ()
+    #: how the executor finds the bound id when a tolerated error hid the response
+    recover: str | None = None
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.service}.{self.operation}({args})  [{self.region}]"
+
+
+@dataclass
+class Artifact:
+    id: str
+    name: str
+    description: str = ""
+    active: bool = True
+    guidance: str = "DEFAULT"
+
+    @property
+    def sha256(self) -> str | None:
+        m = HASH_IN_DESCRIPTION.search(self.description or "")
+        return m.group(1) if m else None
+
+
+@dataclass
+class RegionState:
+    """What one Region's catalog holds of ours (ids found by exact name)."""
+
+    portfolio_ids: list[str] = field(default_factory=list)
+    product_ids: list[str] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    product_in_portfolio: bool = False
+    #: (constraint id, its LocalRoleName or RoleArn) of the product's launch constraint
+    launch_constraint: tuple[str, str] | None = None
+    principals: set[str] = field(default_factory=set)
+    #: existing TagOptions of the account and Region: (key, value) -> id
+    tag_options: dict[tuple[str, str], str] = field(default_factory=dict)
+    portfolio_tag_option_ids: set[str] = field(default_factory=set)
+    shared_accounts: set[str] = field(default_factory=set)
+    shared_ous: set[str] = field(default_factory=set)
+
+
+@dataclass
+class CatalogState:
+    object_exists: bool
+    regions: dict[str, RegionState]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What is published: the version, its template's hash and where the template is."""
+
+    version: str
+    sha256: str
+    bucket: str
+    key: str
+    url: str
+    region: str  # the bucket's Region (where the upload call goes)
+
+
+@dataclass
+class Plan:
+    calls: list[Call]
+    #: per Region: the product id and artifact id the run ends with (a Ref until created)
+    product: dict[str, str | Ref]
+    artifact: dict[str, str | Ref]
+    notes: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+
+    def for_step(self, step: int, region: str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.step == step and (region is None or c.region == region)]
+
+
+def token(*parts: str) -> str:
+    """A deterministic IdempotencyToken: a retried create returns the first one's result."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:64]
+
+
+def artifact_description(config: CatalogConfig, release: Release) -> str:
+    return f"{config.product.name} {release.version}; template sha256:{release.sha256}"
+
+
+def artifact_parameters(config: CatalogConfig, release: Release) -> dict[str, Any]:
+    return {
+        "Name": release.version,
+        "Description": artifact_description(config, release),
+        "Info": {"LoadTemplateFromURL": release.url},
+        "Type": "CLOUD_FORMATION_TEMPLATE",
+        "DisableTemplateValidation": False,
+    }
+
+
+def make_plan(
+    config: CatalogConfig,
+    release: Release,
+    state: CatalogState,
+    *,
+    replace: bool = False,
+    deprecate_older: bool = False,
+) -> Plan:
+    """Every mutating call that brings the catalog to ``config`` and ``release``; raises PlanError."""
+    plan = Plan(calls=[], product={}, artifact={})
+    if not state.object_exists:
+        plan.calls.append(
+            Call(
+                step=2,
+                region=release.region,
+                service="s3",
+                operation="put_object",
+                params={
+                    "Bucket": release.bucket,
+                    "Key": release.key,
+                    "Body": Ref("template"),
+                    "ContentType": "application/x-yaml",
+                    "ServerSideEncryption": config.sse,
+                },
+                summary=f"upload s3://{release.bucket}/{release.key}",
+            )
+        )
+    for region in config.regions:
+        _plan_region(plan, config, release, region, state.regions[region], replace, deprecate_older)
+    return plan
+
+
+def _plan_region(
+    plan: Plan,
+    config: CatalogConfig,
+    release: Release,
+    region: str,
+    rs: RegionState,
+    replace: bool,
+    deprecate_older: bool,
+) -> None:
+    calls = plan.calls
+    note = plan.notes.setdefault
+    # Step 3: portfolio and product, found by exact name.
+    for what, ids, name in (
+        ("portfolio", rs.portfolio_ids, config.portfolio.name),
+        ("product", rs.product_ids, config.product.name),
+    ):
+        if len(ids) > 1:
+            raise PlanError(
+                f"{region}: {len(ids)} {what}s are named {name!r} ({', '.join(ids)}); "
+                "keep one (or rename the others) and rerun"
+            )
+    portfolio: str | Ref
+    if rs.portfolio_ids:
+        portfolio = rs.portfolio_ids[0]
+        note((3, region), []).append(f"portfolio {portfolio} found")
+    else:
+        portfolio = Ref(f"portfolio@{region}")
+        calls.append(
+            Call(
+                3,
+                region,
+                "servicecatalog",
+                "create_portfolio",
+                {
+                    "DisplayName": config.portfolio.name,
+                    "ProviderName": config.portfolio.provider,
+                    **({"Description": config.portfolio.description} if config.portfolio.description else {}),
+                    "IdempotencyToken": token("portfolio", region, config.portfolio.name),
+                },
+                f"create portfolio {config.portfolio.name!r}",
+                binds=((portfolio.name, "PortfolioDetail.Id"),),
+            )
+        )
+    product: str | Ref
+    artifact: str | Ref | None = None
+    if rs.product_ids:
+        product = rs.product_ids[0]
+        note((3, region), []).append(f"product {product} found")
+    else:
+        product = Ref(f"product@{region}")
+        artifact = Ref(f"artifact@{region}")
+        p = config.product
+        optional = {
+            "Description": p.description,
+            "Distributor": p.distributor,
+            "SupportDescription": p.support_description,
+            "SupportEmail": p.support_email,
+            "SupportUrl": p.support_url,
+        }
+        calls.append(
+            Call(
+                3,
+                region,
+                "servicecatalog",
+                "create_product",
+                {
+                    "Name": p.name,
+                    "Owner": p.owner,
+                    **{k: v for k, v in optional.items() if v},
+                    "ProductType": "CLOUD_FORMATION_TEMPLATE",
+                    "ProvisioningArtifactParameters": artifact_parameters(config, release),
+                    "IdempotencyToken": token("product", region, p.name, release.version, release.sha256),
+                },
+                f"create product {p.name!r} with version {release.version}",
+                binds=(
+                    (product.name, "ProductViewDetail.ProductViewSummary.ProductId"),
+                    (artifact.name, "ProvisioningArtifactDetail.Id"),
+                ),
+            )
+        )
+        note((4, region), []).append(f"version {release.version} created with the product")
+    plan.product[region] = product
+
+    # Step 4: the version.
+    if artifact is None:
+        artifact = _plan_version(plan, config, release, region, rs, product, replace, deprecate_older)
+    plan.artifact[region] = artifact
+
+    # Step 5: association, launch constraint, principals, TagOptions, shares.
+    new_portfolio = isinstance(portfolio, Ref)
+    if new_portfolio or isinstance(product, Ref) or not rs.product_in_portfolio:
+        calls.append(
+            Call(
+                5,
+                region,
+                "servicecatalog",
+                "associate_product_with_portfolio",
+                {"ProductId": product, "PortfolioId": portfolio},
+                "associate product with portfolio",
+            )
+        )
+    role_params = json.dumps({"LocalRoleName": config.launch_role_name})
+    constraint = None if (new_portfolio or isinstance(product, Ref)) else rs.launch_constraint
+    if constraint is None:
+        calls.append(
+            Call(
+                5,
+                region,
+                "servicecatalog",
+                "create_constraint",
+                {
+                    "PortfolioId": portfolio,
+                    "ProductId": product,
+                    "Parameters": role_params,
+                    "Type": "LAUNCH",
+                    "Description": f"Launch as {config.launch_role_name}",
+                    "IdempotencyToken": token("launch", region, str(portfolio), str(product), config.launch_role_name),
+                },
+                f"launch constraint LocalRoleName={config.launch_role_name}",
+                tolerate=("DuplicateResourceException",),
+            )
+        )
+    elif constraint[1] != config.launch_role_name:
+        calls.append(
+            Call(
+                5,
+                region,
+                "servicecatalog",
+                "update_constraint",
+                {"Id": constraint[0], "Parameters": role_params, "Description": f"Launch as {config.launch_role_name}"},
+                f"launch constraint {constraint[1]} -> LocalRoleName={config.launch_role_name}",
+            )
+        )
+    principals = set() if new_portfolio else rs.principals
+    for arn in config.principals:
+        if arn not in principals:
+            calls.append(
+                Call(
+                    5,
+                    region,
+                    "servicecatalog",
+                    "associate_principal_with_portfolio",
+                    {
+                        "PortfolioId": portfolio,
+                        "PrincipalARN": arn,
+                        "PrincipalType": "IAM_PATTERN" if "*" in arn else "IAM",
+                    },
+                    f"grant {arn}",
+                )
+            )
+    associated = set() if new_portfolio else rs.portfolio_tag_option_ids
+    for key, value in config.tag_options:
+        option: str | Ref | None = rs.tag_options.get((key, value))
+        if option is None:
+            option = Ref(f"tagoption:{key}={value}@{region}")
+            calls.append(
+                Call(
+                    5,
+                    region,
+                    "servicecatalog",
+                    "create_tag_option",
+                    {"Key": key, "Value": value},
+                    f"create TagOption {key}={value}",
+                    binds=((option.name, "TagOptionDetail.Id"),),
+                    tolerate=("DuplicateResourceException",),
+                    recover="find_tag_option",
+                )
+            )
+        if option not in associated:
+            calls.append(
+                Call(
+                    5,
+                    region,
+                    "servicecatalog",
+                    "associate_tag_option_with_resource",
+                    {"ResourceId": portfolio, "TagOptionId": option},
+                    f"TagOption {key}={value} on portfolio",
+                    tolerate=("DuplicateResourceException",),
+                )
+            )
+    shared_accounts = set() if new_portfolio else rs.shared_accounts
+    for account in config.share_accounts:
+        if account not in shared_accounts:
+            calls.append(
+                Call(
+                    5,
+                    region,
+                    "servicecatalog",
+                    "create_portfolio_share",
+                    {"PortfolioId": portfolio, "AccountId": account, "ShareTagOptions": True},
+                    f"share with account {account}",
+                    tolerate=("DuplicateResourceException",),
+                )
+            )
+    shared_ous = set() if new_portfolio else rs.shared_ous
+    for ou in config.share_ous:
+        if ou not in shared_ous:
+            calls.append(
+                Call(
+                    5,
+                    region,
+                    "servicecatalog",
+                    "create_portfolio_share",
+                    {
+                        "PortfolioId": portfolio,
+                        "OrganizationNode": {"Type": "ORGANIZATIONAL_UNIT", "Value": ou},
+                        "ShareTagOptions": True,
+                    },
+                    f"share with {ou}",
+                    tolerate=("DuplicateResourceException",),
+                )
+            )
+
+
+def _plan_version(
+    plan: Plan,
+    config: CatalogConfig,
+    release: Release,
+    region: str,
+    rs: RegionState,
+    product: str,
+    replace: bool,
+    deprecate_older: bool,
+) -> str | Ref:
+    calls = plan.calls
+    same_name = [a for a in rs.artifacts if a.name == release.version]
+    matching = [a for a in same_name if a.sha256 == release.sha256]
+    others = [a for a in same_name if a.sha256 != release.sha256]
+    artifact: str | Ref
+    if matching:
+        artifact = matching[0].id
+        plan.notes.setdefault((4, region), []).append(
+            f"version {release.version} ({artifact}) has this template already"
+        )
+    else:
+        if others and not replace:
+            old = others[0].sha256 or "unknown"
+            raise PlanError(
+                f"{region}: version {release.version} of {config.product.name!r} exists ({others[0].id}) "
+                f"with another template (sha256 {old[:12]}, now {release.sha256[:12]}); versions are "
+                "immutable: publish a new VERSION, or rerun with --replace"
+            )
+        if len(rs.artifacts) - len(others) >= ARTIFACTS_MAX:
+            raise PlanError(
+                f"{region}: {config.product.name!r} has {len(rs.artifacts)} versions, the most Service "
+                f"Catalog allows ({ARTIFACTS_MAX}); delete old versions first"
+            )
+        artifact = Ref(f"artifact@{region}")
+        calls.append(
+            Call(
+                4,
+                region,
+                "servicecatalog",
+                "create_provisioning_artifact",
+                {
+                    "ProductId": product,
+                    "Parameters": artifact_parameters(config, release),
+                    "IdempotencyToken": token("artifact", region, product, release.version, release.sha256),
+                },
+                f"create version {release.version}",
+                binds=((artifact.name, "ProvisioningArtifactDetail.Id"),),
+            )
+        )
+    if replace:
+        # The new artifact is created first, so the product never lacks the version.
+        for old in others:
+            calls.append(
+                Call(
+                    4,
+                    region,
+                    "servicecatalog",
+                    "delete_provisioning_artifact",
+                    {"ProductId": product, "ProvisioningArtifactId": old.id},
+                    f"delete replaced version {release.version} ({old.id})",
+                    tolerate=("ResourceNotFoundException",),
+                )
+            )
+    if deprecate_older:
+        current = version_key(release.version)
+        for a in rs.artifacts:
+            key = version_key(a.name)
+            if key is not None and key < current and a.guidance != "DEPRECATED":
+                calls.append(
+                    Call(
+                        4,
+                        region,
+                        "servicecatalog",
+                        "update_provisioning_artifact",
+                        {"ProductId": product, "ProvisioningArtifactId": a.id, "Guidance": "DEPRECATED"},
+                        f"deprecate {a.name} ({a.id})",
+                    )
+                )
+    return artifact

@@ -1,0 +1,124 @@
+"""Read what the catalog holds of ours: read-only calls only, every list paginated.
+
+Names are matched exactly here: ``SearchProductsAsAdmin``'s FullTextSearch matches fuzzily, and
+``ListPortfolios`` has no filter at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterator
+
+from botocore.exceptions import ClientError
+
+from .config import CatalogConfig
+from .plan import Artifact, CatalogState, RegionState
+
+ClientFor = Callable[[str, str], Any]  # (service, region) -> boto3 client
+
+
+def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+    if client.can_paginate(operation):
+        for page in client.get_paginator(operation).paginate(**params):
+            yield from page.get(key, [])
+        return
+    # boto3 has no paginator for some (DescribePortfolioShares): follow NextPageToken by hand.
+    while True:
+        page = getattr(client, operation)(**params)
+        yield from page.get(key, [])
+        if not page.get("NextPageToken"):
+            return
+        params = {**params, "PageToken": page["NextPageToken"]}
+
+
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def read_region(sc: Any, config: CatalogConfig) -> RegionState:
+    rs = RegionState()
+    rs.portfolio_ids = [
+        p["Id"] for p in _pages(sc, "list_portfolios", "PortfolioDetails") if p["DisplayName"] == config.portfolio.name
+    ]
+    rs.product_ids = [
+        v["ProductViewSummary"]["ProductId"]
+        for v in _pages(
+            sc,
+            "search_products_as_admin",
+            "ProductViewDetails",
+            Filters={"FullTextSearch": [config.product.name]},
+            ProductSource="ACCOUNT",
+        )
+        if v["ProductViewSummary"]["Name"] == config.product.name
+    ]
+    for key, value in config.tag_options:
+        for option in _pages(sc, "list_tag_options", "TagOptionDetails", Filters={"Key": key, "Value": value}):
+            if option["Key"] == key and option["Value"] == value:
+                rs.tag_options[(key, value)] = option["Id"]
+    if len(rs.portfolio_ids) > 1 or len(rs.product_ids) > 1:
+        return rs  # ambiguous: the plan refuses, nothing more to read
+    portfolio = rs.portfolio_ids[0] if rs.portfolio_ids else None
+    product = rs.product_ids[0] if rs.product_ids else None
+    if product:
+        # ListProvisioningArtifacts returns every artifact at once (no pagination in the API).
+        rs.artifacts = [
+            Artifact(
+                id=a["Id"],
+                name=a.get("Name", ""),
+                description=a.get("Description", ""),
+                active=a.get("Active", True),
+                guidance=a.get("Guidance", "DEFAULT"),
+            )
+            for a in sc.list_provisioning_artifacts(ProductId=product).get("ProvisioningArtifactDetails", [])
+        ]
+    if portfolio:
+        rs.principals = {
+            p["PrincipalARN"] for p in _pages(sc, "list_principals_for_portfolio", "Principals", PortfolioId=portfolio)
+        }
+        rs.portfolio_tag_option_ids = {
+            t["Id"] for t in sc.describe_portfolio(Id=portfolio).get("TagOptions", [])
+        }
+        if config.share_accounts:
+            rs.shared_accounts = {
+                s["PrincipalId"]
+                for s in _pages(
+                    sc, "describe_portfolio_shares", "PortfolioShareDetails", PortfolioId=portfolio, Type="ACCOUNT"
+                )
+            }
+        if config.share_ous:
+            rs.shared_ous = {
+                s["PrincipalId"]
+                for s in _pages(
+                    sc,
+                    "describe_portfolio_shares",
+                    "PortfolioShareDetails",
+                    PortfolioId=portfolio,
+                    Type="ORGANIZATIONAL_UNIT",
+                )
+            }
+    if portfolio and product:
+        rs.product_in_portfolio = portfolio in {
+            p["Id"] for p in _pages(sc, "list_portfolios_for_product", "PortfolioDetails", ProductId=product)
+        }
+        for c in _pages(
+            sc, "list_constraints_for_portfolio", "ConstraintDetails", PortfolioId=portfolio, ProductId=product
+        ):
+            if c.get("Type") == "LAUNCH":
+                described = sc.describe_constraint(Id=c["ConstraintId"])
+                parameters = json.loads(described.get("ConstraintParameters") or "{}")
+                role = parameters.get("LocalRoleName") or parameters.get("RoleArn", "")
+                rs.launch_constraint = (c["ConstraintId"], role)
+    return rs
+
+
+def read_state(client_for: ClientFor, config: CatalogConfig, bucket_region: str, key: str) -> CatalogState:
+    return CatalogState(
+        object_exists=object_exists(client_for("s3", bucket_region), config.bucket, key),
+        regions={region: read_region(client_for("servicecatalog", region), config) for region in config.regions},
+    )
