@@ -70,8 +70,12 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
     logs = statements["CloudWatchLogsUsesKeyForLogGroup"]
     assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
     assert "kms:Decrypt" in logs["Action"] and "kms:GenerateDataKey" in logs["Action"]
-    context = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    # StringEquals: the context key is a String, and the exact ARN needs no wildcard (parliament).
+    context = logs["Condition"]["StringEquals"]["kms:EncryptionContext:aws:logs:arn"]
     assert context["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-clients")
+    # DescribeKey carries no encryption context: under that condition it would never be allowed.
+    assert "kms:DescribeKey" not in logs["Action"]
+    assert statements["CloudWatchLogsDescribesKey"]["Action"] == ["kms:DescribeKey"]
     alias = product["Resources"]["KmsKeyAlias"]
     assert alias["Condition"] == "CreateKmsKey"
     assert alias["Properties"]["AliasName"] == {"Fn::Sub": "alias/${ProjectName}-${Environment}-influxdb"}
@@ -80,7 +84,7 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
 def test_log_group_name_in_key_policy_matches_the_log_group(product):
     group = product["Resources"]["LambdaLogGroup"]["Properties"]
     context = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]["Condition"]
-    arn = context["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    arn = context["StringEquals"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
     assert arn.endswith(":log-group:" + group["LogGroupName"]["Fn::Sub"])
     assert group["KmsKeyId"]["Fn::If"][0] == "CreateKmsKey"
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}

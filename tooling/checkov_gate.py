@@ -8,6 +8,7 @@ is skipped in that resource's ``Metadata.checkov.skip`` with a comment; checkov 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -80,7 +81,9 @@ def prestart(log: Callable[[str], None] = print) -> None:
         try:
             _PRESTARTED = CheckovProcess(log)
         except toolenv.ToolEnvError:
-            pass  # CheckovRun tries again and reports the failure
+            return  # CheckovRun tries again and reports the failure
+        # A command that stops early (bad input) must not leave checkov importing for seconds.
+        atexit.register(cancel_prestarted)
 
 
 def cancel_prestarted() -> None:
