@@ -45,12 +45,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    from tooling.pipeline import Stopwatch
+
+    watch = Stopwatch()
     from tooling.checkov_gate import prestart
 
     prestart()  # first, so checkov's start-up overlaps the other gates
     from tooling.findings import summary_table
     from tooling.gates import findings_of, run_gates
-    from tooling.pipeline import Stopwatch
 
     paths = [Path(p) for p in args.files] or sorted(Path(args.output_dir).glob("*.yaml"))
     if not paths:
@@ -58,7 +60,6 @@ def cmd_lint(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise CommandError(f"no such template file: {missing[0]}")
-    watch = Stopwatch()
     results = run_gates({str(p): p.read_text() for p in paths})
     found = findings_of(results)
     for finding in found:

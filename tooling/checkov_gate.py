@@ -118,6 +118,11 @@ class CheckovRun:
         self.start = self.process.start
         self.process.submit(list(files.values()))
 
+    def cancel(self) -> None:
+        if self.process is not None:
+            self.process.cancel()
+            self.process = None
+
     def wait(self) -> GateResult:
         result = GateResult(NAME, checked=list(self.files))
         if self.process is not None:

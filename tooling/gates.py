@@ -70,11 +70,15 @@ def run_gates(
     if workers is None and todo["checkov"]:
         # checkov keeps one core busy; more cfn-lint workers than the rest would only slow it.
         workers = max(1, _cores() - 1)
-    results = {
-        "cfn-lint": _cfn_lint(todo["cfn-lint"], workers),
-        "guard": guard.check_texts(todo["guard"]),
-        "parliament": iam_lint.check_texts(todo["parliament"]),
-    }
+    try:
+        results = {
+            "cfn-lint": _cfn_lint(todo["cfn-lint"], workers),
+            "guard": guard.check_texts(todo["guard"]),
+            "parliament": iam_lint.check_texts(todo["parliament"]),
+        }
+    except BaseException:
+        checkov.cancel()
+        raise
     results["checkov"] = checkov.wait()
 
     ordered = []
@@ -84,6 +88,8 @@ def run_gates(
         result.findings.sort()
         if cache_dir is not None:
             dirty = {f.file for f in result.findings}
+            if dirty - texts.keys():  # a finding about a file we cannot tell: trust no verdict
+                dirty = set(texts)
             for name in todo[checker].keys() - dirty:
                 stamp = stamps[checker][name]
                 stamp.parent.mkdir(parents=True, exist_ok=True)
