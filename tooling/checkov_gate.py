@@ -74,8 +74,13 @@ class CheckovProcess:
         self.proc.communicate()
 
 
-def prestart(log: Callable[[str], None] = print) -> None:
-    """Start checkov's interpreter now, for the next CheckovRun of this process to use."""
+def prestart(log: Callable[[str], None] = print, yield_cpu: bool = True) -> None:
+    """Start checkov's interpreter now, for the next CheckovRun of this process to use.
+
+    With ``yield_cpu`` (the command line's choice) this process then lowers its own priority a
+    little: checkov is the slowest gate, so whatever else the build does (render, cfn-lint,
+    Guard, parliament) should take the CPU checkov leaves, not slow it down on a busy machine.
+    """
     global _PRESTARTED
     if _PRESTARTED is None:
         try:
@@ -84,6 +89,11 @@ def prestart(log: Callable[[str], None] = print) -> None:
             return  # CheckovRun tries again and reports the failure
         # A command that stops early (bad input) must not leave checkov importing for seconds.
         atexit.register(cancel_prestarted)
+        if yield_cpu and hasattr(os, "nice"):
+            try:
+                os.nice(5)
+            except OSError:
+                pass
 
 
 def cancel_prestarted() -> None:
