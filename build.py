@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Command line of the Timestream for InfluxDB catalog: build, lint and list the templates.
+"""Command line of the Timestream for InfluxDB catalog: build, lint, document and list the templates.
 
 A thin layer over ``templates_src`` (what is built) and ``tooling`` (what is done with it); it
 holds no template logic. Run ``build.py COMMAND --help`` for each command's options.
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 OUTPUT_DIR = Path("output")
+README = Path("README.md")
 
 
 class CommandError(Exception):
@@ -61,6 +62,30 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if total else 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from tooling.docs import DocsError, render_readme
+    from tooling.pipeline import Stopwatch
+    from tooling.render import write_atomic
+
+    watch = Stopwatch()
+    readme = Path(args.readme)
+    if not readme.is_file():
+        raise CommandError(f"no such file: {readme}")
+    try:
+        current, fresh = render_readme(readme)
+    except DocsError as err:
+        raise CommandError(f"{readme}: {err}") from None
+    if args.check:
+        if current != fresh:
+            print(f"docs    {readme} is stale: run `make docs` and commit it", file=sys.stderr)
+            return 1
+        print(f"docs    {readme} is up to date  {watch.seconds()}")
+        return 0
+    changed = write_atomic(readme, fresh)
+    print(f"docs    {readme} {'updated' if changed else 'unchanged'}  {watch.seconds()}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from templates_src.registry import TEMPLATES
     from tooling.options import describe_options
@@ -82,7 +107,7 @@ def _specs(specs_for, names):
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="build.py",
-        description="Build, lint and list the CloudFormation templates of the Timestream for InfluxDB catalog.",
+        description="Build, lint, document and list the CloudFormation templates of the Timestream for InfluxDB catalog.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -115,6 +140,19 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("files", nargs="*", metavar="FILE", help="template files (default: output/*.yaml)")
     lint.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the default files are")
     lint.set_defaults(func=cmd_lint)
+
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate the reference sections of README.md from the templates",
+        description=(
+            "Rewrite the parts of README.md between <!-- BEGIN GENERATED: NAME --> and "
+            "<!-- END GENERATED: NAME --> markers (templates, diagram, parameters, outputs, "
+            "resources) from every registered template; the rest of the file is left as it is."
+        ),
+    )
+    docs.add_argument("--readme", default=str(README), help="the file to update (default: README.md)")
+    docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
+    docs.set_defaults(func=cmd_docs)
 
     ls = sub.add_parser("list", help="list the templates and their build options", description="List the registered templates, their output files and their build options.")
     ls.set_defaults(func=cmd_list)
