@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
 BUILT := .build/built
-# Stamp of the last `build.py docs`: README.md keeps its time when nothing changed, so the stamp,
-# not the README, tells make whether the generated sections are older than the sources.
+# Stamp of the last `build.py docs`: the documents keep their time when nothing changed, so the
+# stamp, not the documents, tells make whether the generated sections are older than the sources.
+DOCS := README.md docs/OPERATIONS.md
 DOCUMENTED := .build/documented
 
 .PHONY: build test lint docs clean venv
@@ -27,7 +28,7 @@ $(BUILT): $(READY) $(SOURCES)
 	@$(PY) build.py build
 	@touch $@
 
-$(DOCUMENTED): $(READY) $(SOURCES) README.md
+$(DOCUMENTED): $(READY) $(SOURCES) $(DOCS)
 	@$(PY) build.py docs
 	@mkdir -p $(@D) && touch $@
 

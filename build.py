@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 OUTPUT_DIR = Path("output")
-README = Path("README.md")
 
 
 class CommandError(Exception):
@@ -63,26 +62,31 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from tooling.docs import DocsError, render_readme
+    from tooling.docs import DocsError, generated_documents, render_documents
     from tooling.pipeline import Stopwatch
     from tooling.render import write_atomic
 
     watch = Stopwatch()
-    readme = Path(args.readme)
-    if not readme.is_file():
-        raise CommandError(f"no such file: {readme}")
+    root = Path(args.root)
+    documents = generated_documents(root)
+    missing = [path for path in documents if not path.is_file()]
+    if missing:
+        raise CommandError(f"no such file: {missing[0]}")
     try:
-        current, fresh = render_readme(readme)
+        rendered = render_documents(documents)
     except DocsError as err:
-        raise CommandError(f"{readme}: {err}") from None
+        raise CommandError(str(err)) from None
+    stale = [path for path, (current, fresh) in rendered.items() if current != fresh]
     if args.check:
-        if current != fresh:
-            print(f"docs    {readme} is stale: run `make docs` and commit it", file=sys.stderr)
-            return 1
-        print(f"docs    {readme} is up to date  {watch.seconds()}")
-        return 0
-    changed = write_atomic(readme, fresh)
-    print(f"docs    {readme} {'updated' if changed else 'unchanged'}  {watch.seconds()}")
+        for path in stale:
+            print(f"docs    {path} is stale: run `make docs` and commit it", file=sys.stderr)
+        if not stale:
+            print(f"docs    {len(rendered)} document(s) up to date  {watch.seconds()}")
+        return 1 if stale else 0
+    for path, (_, fresh) in rendered.items():
+        changed = write_atomic(path, fresh)
+        print(f"docs    {str(path):<36} {'updated' if changed else 'unchanged'}")
+    print(f"docs    done: {len(rendered)} document(s)  {watch.seconds()}")
     return 0
 
 
@@ -143,14 +147,15 @@ def parser() -> argparse.ArgumentParser:
 
     docs = sub.add_parser(
         "docs",
-        help="regenerate the reference sections of README.md from the templates",
+        help="regenerate the reference sections of README.md and docs/OPERATIONS.md from the templates",
         description=(
-            "Rewrite the parts of README.md between <!-- BEGIN GENERATED: NAME --> and "
-            "<!-- END GENERATED: NAME --> markers (templates, diagram, parameters, outputs, "
-            "resources) from every registered template; the rest of the file is left as it is."
+            "Rewrite the parts of README.md (templates, diagram, parameters, outputs, resources) and "
+            "docs/OPERATIONS.md (alarms, changes, retained) between <!-- BEGIN GENERATED: NAME --> "
+            "and <!-- END GENERATED: NAME --> markers from every registered template; the rest of "
+            "each file is left as it is."
         ),
     )
-    docs.add_argument("--readme", default=str(README), help="the file to update (default: README.md)")
+    docs.add_argument("--root", default=".", help="directory holding README.md and docs/ (default: .)")
     docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
     docs.set_defaults(func=cmd_docs)
 

@@ -16,6 +16,7 @@ from templates_src.registry import TEMPLATES
 from tooling import docs
 
 README = ROOT / "README.md"
+OPERATIONS = ROOT / "docs" / "OPERATIONS.md"
 
 
 @pytest.fixture(scope="module")
@@ -56,33 +57,54 @@ def row(markdown: str, name: str) -> list[str]:
 # --- freshness -------------------------------------------------------------------------------
 
 
-def test_generated_sections_of_the_readme_are_fresh():
-    current, fresh = docs.render_readme(README)
-    assert current == fresh, "README.md is stale: run `make docs` and commit it"
+@pytest.fixture(scope="module")
+def documents():
+    return docs.generated_documents(ROOT)
+
+
+def test_generated_sections_of_every_document_are_fresh(documents):
+    assert set(documents) == {README, OPERATIONS}
+    for path, (current, fresh) in docs.render_documents(documents).items():
+        assert current == fresh, f"{path.relative_to(ROOT)} is stale: run `make docs` and commit it"
 
 
 def test_docs_check_command_agrees(capsys):
-    assert cli.main(["docs", "--check", "--readme", str(README)]) == 0
+    assert cli.main(["docs", "--check", "--root", str(ROOT)]) == 0
 
 
-def test_docs_command_rewrites_a_stale_readme_and_check_then_passes(tmp_path: Path, capsys):
-    stale = tmp_path / "README.md"
-    text = README.read_text()
-    # Remove one parameter row, as if the template had gained a parameter since the last `make docs`.
-    stale.write_text(text.replace("| `Port` |", "| `Prot` |", 1))
-    assert cli.main(["docs", "--check", "--readme", str(stale)]) == 1
-    assert "stale" in capsys.readouterr().err
-    assert cli.main(["docs", "--readme", str(stale)]) == 0
-    assert stale.read_text() == text
-    assert cli.main(["docs", "--check", "--readme", str(stale)]) == 0
+def copy_documents(tmp_path: Path) -> Path:
+    (tmp_path / "docs").mkdir()
+    for path in (README, OPERATIONS):
+        (tmp_path / path.relative_to(ROOT)).write_text(path.read_text())
+    return tmp_path
+
+
+def test_docs_command_rewrites_stale_documents_and_check_then_passes(tmp_path: Path, capsys):
+    root = copy_documents(tmp_path)
+    readme, operations = root / "README.md", root / "docs" / "OPERATIONS.md"
+    # As if the template had changed since the last `make docs`.
+    readme.write_text(README.read_text().replace("| `Port` |", "| `Prot` |", 1))
+    operations.write_text(OPERATIONS.read_text().replace("| `CpuUtilizationAlarm` |", "| `Gone` |", 1))
+    assert cli.main(["docs", "--check", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "README.md is stale" in err and "OPERATIONS.md is stale" in err
+    assert cli.main(["docs", "--root", str(root)]) == 0
+    assert readme.read_text() == README.read_text()
+    assert operations.read_text() == OPERATIONS.read_text()
+    assert cli.main(["docs", "--check", "--root", str(root)]) == 0
 
 
 def test_docs_command_names_a_missing_marker(tmp_path: Path, capsys):
-    broken = tmp_path / "README.md"
-    broken.write_text(README.read_text().replace(docs.END.format("outputs"), ""))
-    assert cli.main(["docs", "--readme", str(broken)]) == 2
+    root = copy_documents(tmp_path)
+    (root / "README.md").write_text(README.read_text().replace(docs.END.format("outputs"), ""))
+    assert cli.main(["docs", "--root", str(root)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "END GENERATED: outputs" in err
+    assert len(err.splitlines()) == 1 and "README.md" in err and "END GENERATED: outputs" in err
+
+
+def test_docs_command_names_a_missing_document(tmp_path: Path, capsys):
+    assert cli.main(["docs", "--root", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_text_outside_the_markers_is_kept_and_regeneration_is_idempotent():

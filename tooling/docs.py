@@ -607,6 +607,192 @@ DIAGRAM_LEGEND = (
 )
 
 
+# --- operations: alarms, what a parameter change does, what a deletion leaves ----------------
+
+
+def alarms_table(template: Template) -> str:
+    """Every CloudWatch alarm: metric, statistic and period, threshold, missing data, actions."""
+    params = template.get("Parameters", {})
+    rows = []
+    for name, r in template.get("Resources", {}).items():
+        if r["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        p = r.get("Properties", {})
+        threshold = p.get("Threshold")
+        if isinstance(threshold, Mapping) and threshold.get("Ref") in params:
+            ref = threshold["Ref"]
+            shown = f"{code(ref)} (default {params[ref].get('Default', '—')})"
+        else:
+            shown = code(expression(threshold)) if isinstance(threshold, Mapping) else code(threshold)
+        periods = int(p.get("EvaluationPeriods", 1))
+        needed = int(p.get("DatapointsToAlarm", periods))
+        seconds = int(p.get("Period", 60))
+        window = f"{needed} of {periods} × {seconds // 60 if seconds >= 60 else seconds}{' min' if seconds >= 60 else ' s'}"
+        rows.append([
+            code(name),
+            code(expression(p["AlarmName"])) if "AlarmName" in p else "—",
+            f"{code(p.get('Namespace', ''))} {code(p.get('MetricName', ''))} ({p.get('Statistic') or p.get('ExtendedStatistic', '')})",
+            f"{_COMPARISON.get(p.get('ComparisonOperator', ''), p.get('ComparisonOperator', ''))} {shown}",
+            window,
+            code(p.get("TreatMissingData", "missing")),
+            "SNS topics in " + ", ".join(code(x) for x in sorted(_params_used(p.get("AlarmActions"), params))) if p.get("AlarmActions") else "none",
+        ])
+    if not rows:
+        return "*No alarms.*"
+    return table(["Alarm", "Name", "Metric (statistic)", "Fires when", "Data points", "Missing data", "Notifies"], rows)
+
+
+_COMPARISON = {
+    "GreaterThanThreshold": "&gt;",
+    "GreaterThanOrEqualToThreshold": "≥",
+    "LessThanThreshold": "&lt;",
+    "LessThanOrEqualToThreshold": "≤",
+}
+
+
+def parameters_in(node: Any, params: Mapping[str, Any], conditions: Mapping[str, Any]) -> set[str]:
+    """Parameters that decide ``node``'s value: Ref, ``${Param}`` in Fn::Sub, and Fn::If conditions."""
+    found: set[str] = set()
+
+    def walk(n: Any, seen: frozenset[str]) -> None:
+        if isinstance(n, list):
+            for item in n:
+                walk(item, seen)
+        elif isinstance(n, Mapping):
+            if len(n) == 1:
+                (fn, arg), = n.items()
+                if fn == "Ref" and isinstance(arg, str):
+                    if arg in params:
+                        found.add(arg)
+                    return
+                if fn == "Fn::Sub":
+                    text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1] if len(arg) > 1 else {})
+                    for var in _SUB_VAR.findall(text if isinstance(text, str) else ""):
+                        if var in params and var not in variables:
+                            found.add(var)
+                    walk(list(variables.values()) if isinstance(variables, Mapping) else [], seen)
+                    return
+                if fn in ("Fn::If", "Condition"):
+                    name = arg[0] if fn == "Fn::If" else arg
+                    if isinstance(name, str) and name in conditions and name not in seen:
+                        walk(conditions[name], seen | {name})
+                    if fn == "Fn::If":
+                        walk(arg[1:], seen)
+                    return
+            for value in n.values():
+                walk(value, seen)
+
+    walk(node, frozenset())
+    return found
+
+
+def parameter_effects(template: Template, create_only: Mapping[str, set[str]]) -> dict[str, dict[str, list[str]]]:
+    """For each parameter: what a change to it does to each resource, as CloudFormation plans it.
+
+    ``create_only`` maps a resource type to its create-only top-level properties (from the
+    CloudFormation resource schemas). A change to one makes CloudFormation replace the resource,
+    which changes its Ref and GetAtt values, so resources that refer to it change too (and are
+    replaced in turn when the referring property is create-only). CloudFormation refuses to
+    replace a resource whose custom name stays the same: the update fails and rolls back.
+    Types ``create_only`` does not know (custom resources) count as updated in place: their
+    function receives an Update event and decides.
+    """
+    params = template.get("Parameters", {})
+    conditions = template.get("Conditions", {})
+    resources = template.get("Resources", {})
+    effects: dict[str, dict[str, list[str]]] = {}
+    for param in params:
+        changed: dict[str, set[str]] = {}  # resource -> properties whose value changes
+        for name, r in resources.items():
+            for prop, value in r.get("Properties", {}).items():
+                if param in parameters_in(value, params, conditions):
+                    changed.setdefault(name, set()).add(prop)
+        replaced: set[str] = set()
+        while True:
+            new = {
+                name for name, props in changed.items()
+                if name not in replaced and props & create_only.get(resources[name]["Type"], set())
+            }
+            if not new:
+                break
+            replaced |= new
+            for name, r in resources.items():
+                for prop, value in r.get("Properties", {}).items():
+                    if set(references(value, resources)) & new:
+                        changed.setdefault(name, set()).add(prop)
+        effect = {"in place": [], "replaces": [], "refused": [], "adds or removes": []}
+        for name, r in resources.items():
+            if "Condition" in r and param in parameters_in({"Condition": r["Condition"]}, params, conditions):
+                effect["adds or removes"].append(name)
+            if name not in changed:
+                continue
+            props = changed[name]
+            kinds = create_only.get(r["Type"], set())
+            if name in replaced:
+                names = {k for k in r.get("Properties", {}) if k in kinds and _NAME_KEY.match(k)}
+                shown = f"{name} ({', '.join(sorted(props & kinds))})"
+                effect["refused" if names and not names & props else "replaces"].append(shown)
+            else:
+                effect["in place"].append(f"{name} ({', '.join(sorted(props))})")
+        effects[param] = effect
+    return effects
+
+
+def parameter_effects_table(template: Template, create_only: Mapping[str, set[str]]) -> str:
+    effects = parameter_effects(template, create_only)
+    if not effects:
+        return "*No parameters.*"
+    rows = []
+    for param, effect in effects.items():
+        joined = {k: "; ".join(cell(x) for x in v) for k, v in effect.items()}
+        rows.append([
+            code(param),
+            joined["in place"] or "—",
+            f"**{joined['replaces']}**" if joined["replaces"] else "—",
+            f"**{joined['refused']}**" if joined["refused"] else "—",
+            joined["adds or removes"] or "—",
+        ])
+    return table(
+        ["Parameter", "Updates in place", "Replaces (a new resource)", "Update fails (replacement refused)", "Creates or deletes"],
+        rows,
+    )
+
+
+def retained_table(template: Template) -> str:
+    """Resources a stack deletion or a replacement leaves behind (DeletionPolicy / UpdateReplacePolicy)."""
+    rows = [
+        [code(name), code(r["Type"]), r.get("DeletionPolicy", "Delete"), r.get("UpdateReplacePolicy", "Delete"),
+         code(r["Condition"]) if "Condition" in r else "always"]
+        for name, r in template.get("Resources", {}).items()
+        if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")
+        or r.get("UpdateReplacePolicy") in ("Retain", "Snapshot")
+    ]
+    if not rows:
+        return "*Nothing is retained: deleting the stack deletes every resource.*"
+    return table(["Resource", "Type", "On stack deletion", "On replacement", "Exists when"], rows)
+
+
+def create_only_properties(types: set[str]) -> dict[str, set[str]]:
+    """Create-only top-level properties of each resource type, from cfn-lint's bundled schemas."""
+    import cfnlint
+
+    root = Path(cfnlint.__file__).parent / "data" / "schemas"
+    found: dict[str, set[str]] = {}
+    # us-east-1 has nearly every type; the other Regions only for the types it lacks.
+    providers = sorted((root / "providers").glob("*.json"), key=lambda p: (p.stem != "us-east-1", p.stem))
+    for provider in providers:
+        index = json.loads(provider.read_text())
+        for kind in types - set(found):
+            if kind in index:
+                schema = json.loads((root / "resources" / f"{index[kind]}.json").read_text())
+                found[kind] = {
+                    p.split("/")[2] for p in schema.get("createOnlyProperties", []) if p.count("/") == 2
+                }
+        if set(found) >= types:
+            break
+    return found
+
+
 # --- the README sections ---------------------------------------------------------------------
 
 
@@ -643,6 +829,20 @@ def extract_section(text: str, name: str) -> str:
     return text[text.index(begin) + len(begin): text.index(end)]
 
 
+def operations_sections(specs: Mapping[str, tuple[str, Template]], create_only: Mapping[str, set[str]]) -> dict[str, str]:
+    """The generated sections of docs/OPERATIONS.md."""
+    def per_template(render, wanted=lambda t: True) -> str:
+        blocks = [f"### `{name}`\n\n{render(t)}" for name, (_, t) in specs.items() if wanted(t)]
+        return "\n\n".join(blocks) or "*None.*"
+
+    has_alarms = lambda t: any(r["Type"] == "AWS::CloudWatch::Alarm" for r in t.get("Resources", {}).values())  # noqa: E731
+    return {
+        "alarms": per_template(alarms_table, has_alarms),
+        "changes": per_template(lambda t: parameter_effects_table(t, create_only)),
+        "retained": per_template(retained_table),
+    }
+
+
 def registry_templates() -> dict[str, tuple[str, dict[str, Any]]]:
     """Every registered template, built with its default options, as CloudFormation sees it."""
     from templates_src.registry import TEMPLATES
@@ -653,15 +853,27 @@ def registry_templates() -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def render_readme(readme: Path) -> tuple[str, str]:
-    """(current text, text with fresh generated sections) of ``readme``."""
-    current = readme.read_text()
-    return current, replace_sections(current, sections(registry_templates()))
+README = Path("README.md")
+OPERATIONS = Path("docs/OPERATIONS.md")
 
 
-def write_readme(readme: Path) -> bool:
-    """Regenerate the sections of ``readme`` in place; True when the file changed."""
-    from .render import write_atomic
+def generated_documents(root: Path = Path(".")) -> dict[Path, dict[str, str]]:
+    """Every document with generated sections, and those sections, for the registered templates."""
+    specs = registry_templates()
+    types = {r["Type"] for _, t in specs.values() for r in t.get("Resources", {}).values()}
+    return {
+        root / README: sections(specs),
+        root / OPERATIONS: operations_sections(specs, create_only_properties(types)),
+    }
 
-    _, fresh = render_readme(readme)
-    return write_atomic(readme, fresh)
+
+def render_documents(documents: Mapping[Path, Mapping[str, str]]) -> dict[Path, tuple[str, str]]:
+    """(current text, text with fresh generated sections) of each document."""
+    rendered = {}
+    for path, generated in documents.items():
+        current = path.read_text()
+        try:
+            rendered[path] = (current, replace_sections(current, generated))
+        except DocsError as err:
+            raise DocsError(f"{path}: {err}") from None
+    return rendered
