@@ -444,3 +444,102 @@ def test_labels_cannot_break_the_syntax():
     assert_plausible_mermaid(diagram)
     assert "#quot;hi#quot; #124; #lt;b#gt; #35;1" in diagram
     assert edges_of(diagram)[("net_10_0_0_0_8", "r_G")][0] == "==>"
+
+
+# --- docs/OPERATIONS.md ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def operations() -> str:
+    return OPERATIONS.read_text()
+
+
+@pytest.fixture(scope="module")
+def create_only(specs):
+    types = {r["Type"] for _, t in specs.values() for r in t["Resources"].values()}
+    return docs.create_only_properties(types)
+
+
+def test_every_alarm_is_in_the_table_and_has_a_runbook(operations, specs):
+    for name, (_, template) in specs.items():
+        alarms = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        if not alarms:
+            continue
+        block = template_block(docs.extract_section(operations, "alarms"), name)
+        assert sorted(first_cells(block)) == sorted(alarms)
+        for alarm in alarms:
+            # A new alarm needs a hand-written "what to do" section, not only a table row.
+            assert re.search(rf"^### {alarm}: ", operations, flags=re.M), f"no runbook heading for {alarm}"
+
+
+def test_alarm_rows_show_metric_threshold_and_missing_data(operations):
+    block = template_block(docs.extract_section(operations, "alarms"), "timestream-influxdb")
+    cpu = row(block, "CpuUtilizationAlarm")
+    assert "`AWS/Timestream/InfluxDB` `CPUUtilization` (Average)" in cpu[2]
+    assert cpu[3] == "&gt; `CpuAlarmThreshold` (default 90)"
+    assert cpu[4] == "5 of 5 × 1 min" and cpu[5] == "`missing`"
+    assert row(block, "ApiRequestRateAlarm")[5] == "`notBreaching`"
+    assert row(block, "DiskUtilizationAlarm")[4] == "1 of 1 × 5 min"
+    assert cpu[6] == "SNS topics in `AlarmActions`"
+
+
+def test_instance_create_only_properties_come_from_the_schema(create_only):
+    assert create_only["AWS::Timestream::InfluxDBInstance"] == {
+        "Name", "Username", "Password", "Organization", "Bucket",
+        "VpcSubnetIds", "VpcSecurityGroupIds", "PubliclyAccessible", "NetworkType",
+    }
+
+
+def test_parameter_effects_follow_create_only_properties_names_and_references(specs, create_only):
+    effects = docs.parameter_effects(specs["timestream-influxdb"][1], create_only)
+    # In place on the instance.
+    for param in ("DbInstanceClass", "AllocatedStorage", "DbStorageType", "DeploymentType"):
+        assert effects[param]["replaces"] == effects[param]["refused"] == []
+        assert any(x.startswith("InfluxDBInstance (") for x in effects[param]["in place"])
+    # Create-only with an unchanged custom name: CloudFormation refuses.
+    for param in ("Username", "Password", "Organization", "Bucket", "SubnetIds", "NetworkType"):
+        assert [x.split(" ")[0] for x in effects[param]["refused"]] == ["InfluxDBInstance"], param
+    # Through a reference: a new VPC replaces the security groups, whose new ids the instance can't take.
+    assert "InfluxDBInstance (VpcSecurityGroupIds)" in effects["VpcId"]["refused"]
+    assert any(x.startswith("InfluxDBSecurityGroup") for x in effects["VpcId"]["replaces"])
+    # A new name is a new, empty instance.
+    assert any(x.startswith("InfluxDBInstance (Name") for x in effects["ProjectName"]["replaces"])
+    assert sorted(effects["StorageEncrypted"]["adds or removes"]) == ["KmsKey", "KmsKeyAlias", "LambdaKmsPolicy"]
+    assert effects["Password"]["adds or removes"] == ["AdminPasswordSecret"]
+
+
+def test_parameter_effects_treat_unknown_types_as_updates_in_place():
+    template = {
+        "Parameters": {"Size": {"Type": "Number"}},
+        "Resources": {"Thing": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn", "Size": {"Ref": "Size"}}}},
+    }
+    assert docs.parameter_effects(template, {})["Size"]["in place"] == ["Thing (Size)"]
+
+
+def test_every_parameter_has_a_change_row_and_every_retained_resource_is_listed(operations, specs):
+    for name, (_, template) in specs.items():
+        changes = template_block(docs.extract_section(operations, "changes"), name)
+        assert first_cells(changes) == list(template.get("Parameters", {}))
+        retained = template_block(docs.extract_section(operations, "retained"), name)
+        expected = [k for k, r in template["Resources"].items() if r.get("DeletionPolicy") == "Retain" or r.get("UpdateReplacePolicy") == "Retain"]
+        assert first_cells(retained) == expected
+
+
+def test_operations_describes_no_command_that_does_not_exist(operations):
+    """`build.py restore` belongs to the backup feature: only named in the pending subsection."""
+    commands = set(cli.parser()._subparsers._group_actions[0].choices)
+    (heading,) = [l for l in operations.splitlines() if "(pending: provided by the backup feature)" in l]
+    before, rest = operations.split(heading)
+    after = rest.split("\n## ", 1)[1]
+    for text in (before, after):
+        for command in re.findall(r"build\.py (\w+)", text):
+            assert command in commands, f"docs mention `build.py {command}`, which does not exist"
+
+
+def test_readme_names_only_existing_commands_and_make_targets(readme):
+    commands = set(cli.parser()._subparsers._group_actions[0].choices)
+    for command in re.findall(r"build\.py (\w+)", readme):
+        assert command in commands, command
+    makefile = (ROOT / "Makefile").read_text()
+    for target in set(re.findall(r"make (\w+)", readme)):
+        assert re.search(rf"^{target}:", makefile, flags=re.M), f"README mentions `make {target}`, the Makefile has no such target"
