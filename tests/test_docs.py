@@ -538,8 +538,8 @@ def test_operations_describes_no_command_that_does_not_exist(operations):
 
 def test_readme_names_only_existing_commands_and_make_targets(readme):
     commands = set(cli.parser()._subparsers._group_actions[0].choices)
-    for command in re.findall(r"build\.py (\w+)", readme):
+    for command in re.findall(r"build\.py ([a-z]+)", readme):
         assert command in commands, command
     makefile = (ROOT / "Makefile").read_text()
-    for target in set(re.findall(r"make (\w+)", readme)):
+    for target in set(re.findall(r"make ([a-z]+)", readme)):
         assert re.search(rf"^{target}:", makefile, flags=re.M), f"README mentions `make {target}`, the Makefile has no such target"
