@@ -594,7 +594,7 @@ def test_readme_library_example_runs_and_builds_a_lint_clean_template(readme):
     assert "InstanceStatus" in text and "AllowedValues:\n      - dev\n      - prod" in text
     from tooling.lint import lint_text
 
-    assert lint_text(text, "readme-example.yaml") == []
+    assert lint_text(text, "readme-example.yaml", workers=1) == []
 
 
 def test_readme_deploy_command_gives_every_required_parameter(readme, specs):
