@@ -209,11 +209,11 @@ def templates_table(specs: Mapping[str, tuple[str, Template]]) -> str:
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
-def references(node: Any, resources: Mapping[str, Any], bound: frozenset[str] = frozenset()) -> Iterator[str]:
+def references(node: Any, resources: Mapping[str, Any]) -> Iterator[str]:
     """Logical ids of resources that ``node`` refers to with Ref, Fn::GetAtt or Fn::Sub."""
     if isinstance(node, list):
         for item in node:
-            yield from references(item, resources, bound)
+            yield from references(item, resources)
         return
     if not isinstance(node, Mapping):
         return
@@ -235,10 +235,10 @@ def references(node: Any, resources: Mapping[str, Any], bound: frozenset[str] = 
                 target = var.split(".", 1)[0]
                 if target in resources and target not in names:
                     yield target
-            yield from references(list(variables.values()), resources, bound)
+            yield from references(list(variables.values()), resources)
             return
     for value in node.values():
-        yield from references(value, resources, bound)
+        yield from references(value, resources)
 
 
 # --- the Mermaid diagram ---------------------------------------------------------------------
