@@ -233,7 +233,10 @@ def _influx_access(form: ParameterForm) -> None:
         group=GROUP_INFLUX,
         label="Admin username",
         Type="String",
-        Description="InfluxDB admin user created with the instance (changing it replaces the instance).",
+        Description=(
+            "InfluxDB admin user created with the instance; fixed at creation (CloudFormation refuses "
+            "an update that changes it, since the instance keeps its name)."
+        ),
         Default="admin",
         MinLength=1,
         MaxLength=service.USERNAME_MAX,
@@ -251,7 +254,8 @@ def _influx_access(form: ParameterForm) -> None:
         NoEcho=True,
         Description=(
             "Admin password; leave empty to generate a 32-character password in Secrets Manager "
-            "(recommended). Changing it replaces the instance."
+            "(recommended). Fixed at creation: CloudFormation refuses an update that changes it; "
+            "rotate it in InfluxDB instead (docs/OPERATIONS.md)."
         ),
         Default="",
         MaxLength=service.PASSWORD_MAX,
