@@ -20,14 +20,16 @@ ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
 def log_group_arn(naming: Naming) -> Sub:
     """ARN of the Lambda log group, as CloudWatch Logs names it in the encryption context."""
-    return Sub(
-        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-        + naming.template(names.LOG_GROUP)
-    )
+    return Sub(named_log_group_arn(naming, names.LOG_GROUP))
+
+
+def named_log_group_arn(naming: Naming, suffix: str) -> str:
+    """The ``Fn::Sub`` string of the ARN of the log group ``{project}-{environment}-<suffix>``."""
+    return "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + naming.template(suffix)
 
 
 def add_key(t: Template, naming: Naming) -> Key:
-    """A rotating key the account administers and CloudWatch Logs may use for the log group only."""
+    """A rotating key the account administers and CloudWatch Logs may use for the product's log groups only."""
     key = t.add_resource(
         Key(
             "KmsKey",
@@ -61,7 +63,8 @@ def add_key(t: Template, naming: Naming) -> Key:
                         ],
                         Resource=["*"],  # in a key policy, "*" means this key
                         Condition=Condition(
-                            ArnLike("kms:EncryptionContext:aws:logs:arn", log_group_arn(naming))
+                            # The clients' and the custom-resource functions' log groups.
+                            ArnLike("kms:EncryptionContext:aws:logs:arn", Sub(named_log_group_arn(naming, names.LOG_GROUPS)))
                         ),
                     ),
                 ],

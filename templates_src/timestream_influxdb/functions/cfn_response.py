@@ -1,12 +1,13 @@
 """The CloudFormation custom-resource protocol, shared by every function of the product.
 
-CloudFormation waits (up to an hour) for a JSON document PUT to the pre-signed ResponseURL of
-each request. ``run`` guarantees exactly one answer: the handler's result, its error, or a
-FAILED answer sent by a timer shortly before the Lambda timeout.
+CloudFormation waits (up to the resource's ServiceTimeout) for a JSON document PUT to the
+pre-signed ResponseURL of each request. ``run`` answers exactly once: the handler's result, its
+error, or - ``MARGIN`` seconds before the Lambda timeout - a timeout, raised in the handler by
+an alarm signal (Lambda calls the handler in the main thread).
 """
 
 import json
-import threading
+import signal
 import urllib.request
 
 MARGIN = 5  # seconds kept to answer before Lambda stops the function
@@ -31,34 +32,25 @@ def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
         try:
             urllib.request.urlopen(req, timeout=PUT_TIMEOUT).close()
             return True
-        except Exception as e:
+        except OSError as e:
             print("response PUT failed:", e)
     return False
 
 
+def timed_out(*_):
+    # Not an OSError (as TimeoutError is): network retry loops must not swallow it.
+    raise RuntimeError("no answer before the Lambda timeout")
+
+
 def run(event, context, act, no_echo=False):
-    """Call ``act(event, context)`` -> (physical id, data) and answer CloudFormation once.
-
-    A timer answers FAILED ``MARGIN`` seconds before the function would time out.
-    """
-    lock = threading.Lock()
-    done = []
-
-    def answer(*args):
-        if lock.acquire(False):  # the first answer wins; later ones are dropped
-            done.append(send(event, context, *args))
-
-    timer = threading.Timer(
-        max(context.get_remaining_time_in_millis() / 1000 - MARGIN, 0),
-        answer,
-        ("FAILED", "Timed out"),
-    )
-    timer.start()
+    """Call ``act(event, context)`` -> (physical id, data) and answer CloudFormation once."""
+    signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(max(context.get_remaining_time_in_millis() // 1000 - MARGIN, 1))
     try:
         pid, data = act(event, context)
-        answer("SUCCESS", "", pid, data, no_echo)
-    except Exception as e:
-        answer("FAILED", f"{type(e).__name__}: {e}")
+        status, reason = "SUCCESS", ""
+    except Exception as e:  # every error, the timeout included, becomes a FAILED answer
+        pid, data, status, reason = None, None, "FAILED", f"{type(e).__name__}: {e}"
     finally:
-        timer.cancel()
-    return done[0] if done else False
+        signal.alarm(0)
+    return send(event, context, status, reason, pid, data, no_echo)
