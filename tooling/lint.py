@@ -23,6 +23,7 @@ from cfnlint.runner import Runner
 from cfnlint.runner.template.runner import run_template_by_data
 
 PROVIDERS_DIR = Path(cfnlint.__file__).parent / "data" / "schemas" / "providers"
+CUSTOM_TYPE_PREFIX = "Custom::"
 # Informational checks are findings too: a template with any of them does not ship.
 INCLUDE_CHECKS = ["I"]
 
@@ -59,7 +60,12 @@ def regions_for(resource_types: Iterable[str]) -> list[str]:
 
 
 def resource_types(template: dict[str, Any]) -> set[str]:
-    return {r["Type"] for r in template.get("Resources", {}).values() if "Type" in r}
+    """The template's resource types that a Region must offer; custom resources exist everywhere."""
+    return {
+        r["Type"]
+        for r in template.get("Resources", {}).values()
+        if "Type" in r and not r["Type"].startswith(CUSTOM_TYPE_PREFIX)
+    }
 
 
 _RUNNER: Runner | None = None

@@ -33,7 +33,6 @@ def add_vpc_access_policy(t: Template, sgs: SecurityGroups) -> ManagedPolicy:
     return t.add_resource(
         ManagedPolicy(
             "LambdaVpcAccessPolicy",
-            Description="Network interfaces of Lambda functions in the client security group",
             PolicyDocument=PolicyDocument(
                 Version=POLICY_VERSION, Statement=vpc_network_interface_statements(sgs)
             ),

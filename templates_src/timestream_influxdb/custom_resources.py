@@ -14,7 +14,7 @@ from typing import Any
 from awacs import logs
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
-from troposphere import GetAtt, Ref, Sub, Template
+from troposphere import FindInMap, GetAtt, Join, Ref, Template
 from troposphere.cloudformation import AWSCustomObject
 from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
 from troposphere.iam import Policy, Role
@@ -23,10 +23,12 @@ from troposphere.logs import LogGroup
 
 from ..common import Naming, ParameterForm
 from . import service
-from .encryption import key_arn_if_encrypted, named_log_group_arn
-from .functions import HANDLER, inline
+from .encryption import key_arn_if_encrypted
+from .functions import HANDLER, own_code, shared_code
 
 POLICY_VERSION = "2012-10-17"
+#: The Mappings entry holding the functions' code: the shared part once, each function's own part.
+CODE_MAPPING, SHARED_KEY, CODE_ATTRIBUTE = "FunctionCode", "Shared", "Py"
 #: Seconds CloudFormation waits for an answer beyond the function's own timeout.
 ANSWER_GRACE = 60
 
@@ -101,7 +103,8 @@ def add_function(
                                 Sid="WriteOwnLogGroup",
                                 Effect=Allow,
                                 Action=[logs.CreateLogStream, logs.PutLogEvents],
-                                Resource=[Sub(named_log_group_arn(naming, suffix) + ":*")],
+                                # The Arn attribute of a log group ends in ":*": its streams.
+                                Resource=[GetAtt(log_group, "Arn")],
                             ),
                             *statements,
                         ],
@@ -109,7 +112,8 @@ def add_function(
                 )
             ],
             **({"ManagedPolicyArns": managed_policies} if managed_policies else {}),
-            Tags=naming.tags(suffix),
+            # No Tags on the role or the function: the product template must stay under the
+            # 51,200-byte deploy limit. The log group, where the cost is, carries them.
         )
     )
     props: dict[str, Any] = {"VpcConfig": vpc} if vpc is not None else {}
@@ -119,15 +123,28 @@ def add_function(
             **when,
             Runtime=service.LAMBDA_RUNTIME,
             Handler=HANDLER,
-            Code=Code(ZipFile=inline(module)),
+            Code=Code(ZipFile=zip_file(t, module)),
             Role=GetAtt(role, "Arn"),
             Timeout=timeout,
             LoggingConfig=LoggingConfig(LogGroup=Ref(log_group)),
-            Tags=naming.tags(suffix),
+            # No Tags either (see the role); the log group carries them.
             **props,
         )
     )
     return LambdaFunction(function=function, role=role, log_group=log_group)
+
+
+def zip_file(t: Template, module: str) -> Join:
+    """``Code.ZipFile`` of ``functions/<module>.py``: the shared code and the function's own, joined.
+
+    Both parts live in the template's ``LambdaCode`` mapping, so the code every function shares
+    is written once: the template must stay under the 51,200-byte deploy limit.
+    """
+    key = module.title().replace("_", "")
+    code = t.mappings.setdefault(CODE_MAPPING, {})
+    code[SHARED_KEY] = {CODE_ATTRIBUTE: shared_code()}
+    code[key] = {CODE_ATTRIBUTE: own_code(module)}
+    return Join("", [FindInMap(CODE_MAPPING, SHARED_KEY, CODE_ATTRIBUTE), FindInMap(CODE_MAPPING, key, CODE_ATTRIBUTE)])
 
 
 def add_custom_resource(

@@ -12,17 +12,16 @@ A given InfluxDBToken is stored by the secrets themselves and no token is made.
 from __future__ import annotations
 
 from awacs import kms, secretsmanager
-from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
+from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import GetAtt, If, NoValue, Ref, Sub, Template
 from troposphere.awslambda import VPCConfig
 from troposphere.ec2 import VPCEndpoint
-from troposphere.iam import ManagedPolicy, PolicyType
+from troposphere.iam import ManagedPolicy
 from troposphere.kms import Key
 from troposphere.timestream import InfluxDBInstance
 
 from ..common import Naming, ParameterForm
 from . import names
-from .access import POLICY_VERSION
 from .custom_resources import CustomResource, add_custom_resource, add_function
 from .network import SecurityGroups
 from .outputs import URL
@@ -52,20 +51,11 @@ def add_token(
         title="TokenFunction",
         suffix=names.TOKEN_FUNCTION,
         module="api_token",
-        statements=secret_statements(secrets),
+        statements=[*secret_statements(secrets), kms_statement(key)],
         managed_policies=[Ref(vpc_access)],
         timeout=TIMEOUT,
         vpc=VPCConfig(SubnetIds=p.ref("SubnetIds"), SecurityGroupIds=[GetAtt(sgs.client, "GroupId")]),
         condition=CONDITIONS.create_token,
-    )
-    t.add_resource(
-        PolicyType(
-            "TokenFunctionKmsPolicy",
-            Condition=CONDITIONS.create_token_encrypted,
-            PolicyName="influxdb-token-kms",
-            Roles=[Ref(fn.role)],
-            PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=[kms_statement(key)]),
-        )
     )
     return add_custom_resource(
         t,
@@ -104,12 +94,23 @@ def secret_statements(secrets: Secrets) -> list[Statement]:
 
 
 def kms_statement(key: Key) -> Statement:
-    """Decrypt and encrypt the secrets with the key, only through Secrets Manager."""
+    """Decrypt and encrypt the secrets with the product's key, only through Secrets Manager.
+
+    Without StorageEncrypted the secrets use the AWS managed key ``aws/secretsmanager``, whose
+    key policy already lets Secrets Manager use it for the account: the statement then names
+    that alias, which grants nothing more.
+    """
     return Statement(
         Sid="SecretsWithKey",
         Effect=Allow,
         Action=[kms.Decrypt, kms.GenerateDataKey],
-        Resource=[GetAtt(key, "Arn")],
+        Resource=[
+            If(
+                CONDITIONS.encrypted,
+                GetAtt(key, "Arn"),
+                Sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/secretsmanager"),
+            )
+        ],
         Condition=Condition(
             StringEquals("kms:ViaService", Sub("secretsmanager.${AWS::Region}.amazonaws.com"))
         ),

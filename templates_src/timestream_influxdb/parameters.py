@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import And, Condition, Equals, If, Join, Not, Ref, Template
+from troposphere import Equals, If, Join, Not, Ref, Template
 
 from ..common import ParameterForm
 from . import names, service
@@ -47,7 +47,6 @@ class Conditions:
     has_maintenance_timezone: str = "HasMaintenanceTimezone"
     has_parameter_group: str = "HasDbParameterGroup"
     create_token: str = "CreateInfluxDBToken"
-    create_token_encrypted: str = "CreateInfluxDBTokenWithKmsKey"
     create_secrets_endpoint: str = "CreateSecretsManagerEndpoint"
 
 
@@ -480,7 +479,6 @@ def add_conditions(t: Template) -> Conditions:
     t.add_condition(c.has_maintenance_timezone, Not(Equals(Ref("MaintenanceTimezone"), "")))
     t.add_condition(c.has_parameter_group, Not(Equals(Ref("DbParameterGroupIdentifier"), "")))
     t.add_condition(c.create_token, Equals(Ref("InfluxDBToken"), ""))
-    t.add_condition(c.create_token_encrypted, And(Condition(c.create_token), Condition(c.encrypted)))
     t.add_condition(c.create_secrets_endpoint, Equals(Ref("CreateSecretsManagerEndpoint"), "true"))
     return c
 

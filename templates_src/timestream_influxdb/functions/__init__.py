@@ -3,7 +3,8 @@
 Each function is a real module here (unit-tested as such) that imports the shared protocol from
 :mod:`.cfn_response`. :func:`inline` makes the single ``index.py`` that ``Code.ZipFile`` carries:
 the shared module and the function module joined, docstrings and comments dropped (``ast``),
-duplicate imports merged. The result stays plain, readable Python.
+duplicate imports merged, one space an indentation level. The result stays plain Python.
+The template keeps the shared part once (see :mod:`..custom_resources`).
 """
 
 from __future__ import annotations
@@ -21,23 +22,32 @@ INDENT = 1
 
 
 def inline(module: str) -> str:
-    """``index.py`` of the function in ``functions/<module>.py``, with the shared code inlined."""
-    body: list[ast.stmt] = []
-    seen_imports: set[str] = set()
-    for name in (SHARED, module):
-        tree = ast.parse((HERE / f"{name}.py").read_text())
-        for node in _strip_docstrings(tree).body:
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                continue  # the shared module is inlined above
-            if isinstance(node, ast.Import):
-                key = ast.dump(node)
-                if key in seen_imports:
-                    continue
-                seen_imports.add(key)
-            body.append(node)
-    imports = [n for n in body if isinstance(n, ast.Import)]
-    rest = [n for n in body if not isinstance(n, ast.Import)]
-    return reindent(ast.unparse(ast.Module(body=imports + rest, type_ignores=[]))) + "\n"
+    """``index.py`` of the function in ``functions/<module>.py``: the shared code, then its own."""
+    return shared_code() + own_code(module)
+
+
+def shared_code() -> str:
+    """The shared protocol module, ready to head any function's ``index.py``."""
+    return _code(_statements(SHARED))
+
+
+def own_code(module: str) -> str:
+    """The function module without what :func:`shared_code` already provides."""
+    shared_imports = {ast.dump(n) for n in _statements(SHARED) if isinstance(n, ast.Import)}
+    return _code(
+        n
+        for n in _statements(module)
+        if not (isinstance(n, ast.ImportFrom) and n.level == 1)  # the shared module itself
+        and not (isinstance(n, ast.Import) and ast.dump(n) in shared_imports)
+    )
+
+
+def _statements(module: str) -> list[ast.stmt]:
+    return _strip_docstrings(ast.parse((HERE / f"{module}.py").read_text())).body
+
+
+def _code(statements) -> str:
+    return reindent(ast.unparse(ast.Module(body=list(statements), type_ignores=[]))) + "\n"
 
 
 def reindent(source: str, width: int = INDENT) -> str:

@@ -34,13 +34,8 @@ def session(url):
     cookie = {}
 
     def call(method, path, body=None, auth=None):
-        headers = {"Content-Type": "application/json", "Authorization": auth, **cookie}
-        req = urllib.request.Request(
-            url.rstrip("/") + path,
-            body and json.dumps(body).encode(),
-            {k: v for k, v in headers.items() if v},
-            method=method,
-        )
+        headers = {"Content-Type": "application/json", **cookie, **({"Authorization": auth} if auth else {})}
+        req = urllib.request.Request(url + path, body and json.dumps(body).encode(), headers, method=method)
         for attempt in range(TRIES):
             try:
                 with urllib.request.urlopen(req, timeout=TIMEOUT, context=CONTEXT) as r:
@@ -57,9 +52,12 @@ def session(url):
     return call
 
 
-def signin(call, creds):
+def signin(call, secrets, arn):
+    """Sign in with the admin credentials read from the secret ``arn``; returns them."""
+    creds = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
     basic = base64.b64encode(f"{creds['username']}:{creds['password']}".encode())
     call("POST", "/api/v2/signin", auth="Basic " + basic.decode())
+    return creds
 
 
 def find(call, kind, query):
@@ -72,10 +70,10 @@ def find(call, kind, query):
 
 def create_token(call, org, bucket):
     """An authorization allowed to read and write ``bucket`` only: (id, token)."""
-    org_id = find(call, "orgs", {"org": org})
-    resource = {"type": "buckets", "id": find(call, "buckets", {"name": bucket, "orgID": org_id}), "orgID": org_id}
+    org = find(call, "orgs", {"org": org})
+    resource = {"type": "buckets", "id": find(call, "buckets", {"name": bucket, "orgID": org}), "orgID": org}
     permissions = [{"action": a, "resource": resource} for a in ("read", "write")]
-    auth = call("POST", "/api/v2/authorizations", {"orgID": org_id, "permissions": permissions})
+    auth = call("POST", "/api/v2/authorizations", {"orgID": org, "permissions": permissions})
     return auth["id"], auth["token"]
 
 
@@ -83,24 +81,23 @@ def act(event, context, secrets=None):
     secrets = secrets or boto3.client("secretsmanager")
     props = event["ResourceProperties"]
     arn = props["CredentialsSecretArn"]
-    creds = lambda: json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])  # noqa: E731
     call = session(props["Url"])
     if event["RequestType"] == "Delete":
-        auth_id = event["PhysicalResourceId"]
+        pid = event["PhysicalResourceId"]
         # Best effort: an instance that is gone or unreachable has nothing left to revoke, and a
         # failed revocation must not block the stack's deletion. A non-alphanumeric id is the
         # log stream name CloudFormation got when Create failed: no authorization was made.
-        if auth_id.isalnum():
+        if pid.isalnum():
             try:
-                signin(call, creds())
-                call("DELETE", "/api/v2/authorizations/" + auth_id)
+                signin(call, secrets, arn)
+                call("DELETE", "/api/v2/authorizations/" + pid)
             except Exception as e:
                 print("not revoked:", e)
-        return auth_id, {}
-    signin(call, values := creds())
+        return None, {}  # None: the request's own physical id
+    creds = signin(call, secrets, arn)
     auth_id, token = create_token(call, props["Org"], props["Bucket"])
     secrets.put_secret_value(SecretId=props["TokenSecretArn"], SecretString=token)
-    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({**values, "token": token}))
+    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({**creds, "token": token}))
     return auth_id, {"Token": token}
 
 

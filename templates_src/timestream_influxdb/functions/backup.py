@@ -12,49 +12,43 @@ import time
 
 import boto3
 
-from .cfn_response import run
+from .cfn_response import MARGIN, run
 
 RETRY_SECONDS = 20
 
 
 def backup_configurations(props):
     """The UpdateDbInstance dbBackupConfigurations for the resource properties."""
-    continuous = int(props.get("ContinuousRetentionDays", 0))
+    continuous = int(props["ContinuousRetentionDays"])
     return [
         {"type": "DAILY", "retentionDays": int(props["DailyRetentionDays"]), "enabled": True},
-        # retentionDays is required (1-365) even for a disabled configuration.
+        # retentionDays is required (1-365) even in a disabled configuration.
         {"type": "CONTINUOUS", "retentionDays": max(continuous, 1), "enabled": continuous > 0},
     ]
 
 
-def final_backup_name(instance_id, now):
-    """A backup name the API accepts (3-40 letters, digits, single hyphens) and unique per second."""
-    return "final-%s-%s" % (instance_id[:16], time.strftime("%Y%m%d%H%M%S", time.gmtime(now)))
-
-
-def act(event, context, client=None, now=time.time):
+def act(event, context, client=None):
     client = client or boto3.client("timestream-influxdb")
     props = event["ResourceProperties"]
-    instance_id = props["InstanceId"]
+    instance = props["InstanceId"]
+    days = int(props["FinalBackupRetentionDays"])
     if event["RequestType"] == "Delete":
-        days = int(props.get("FinalBackupRetentionDays", 0))
-        # A physical id other than the instance id means Create failed: nothing was configured.
-        if days and event["PhysicalResourceId"] == instance_id:
+        # A physical id other than the instance id means Create failed: nothing to back up.
+        if days and event["PhysicalResourceId"] == instance:
+            # 3-40 letters, digits and single hyphens, unique per second.
+            name = time.strftime(f"final-{instance[:16]}-%Y%m%d%H%M%S", time.gmtime())
             try:
-                backup = client.create_db_backup(
-                    name=final_backup_name(instance_id, now()), dbResourceId=instance_id, retentionDays=days
-                )
+                client.create_db_backup(name=name, dbResourceId=instance, retentionDays=days)
             except client.exceptions.ResourceNotFoundException:
-                return instance_id, {}
-            return instance_id, {"FinalBackupId": backup["id"]}
-        return event["PhysicalResourceId"], {}
+                pass  # the instance is gone: nothing left to back up
+        return None, {}  # None: the request's own physical id
     while True:
         try:
-            client.update_db_instance(identifier=instance_id, dbBackupConfigurations=backup_configurations(props))
-            return instance_id, {}
+            client.update_db_instance(identifier=instance, dbBackupConfigurations=backup_configurations(props))
+            return instance, {}
         except client.exceptions.ConflictException:
-            # The instance is busy (e.g. still applying another change): retry while time allows.
-            if context.get_remaining_time_in_millis() < (RETRY_SECONDS + 10) * 1000:
+            # The instance is busy with another change: retry while the time allows.
+            if context.get_remaining_time_in_millis() < (RETRY_SECONDS + MARGIN) * 1000:
                 raise
             time.sleep(RETRY_SECONDS)
 
