@@ -117,6 +117,12 @@ def test_each_function_logs_to_its_own_retained_encrypted_log_group(product):
 
 
 def test_kms_key_lets_logs_use_it_for_every_product_log_group(product):
+    from fnmatch import fnmatch
+
+    from templates_src.timestream_influxdb import names
+
+    for suffix in (names.LOG_GROUP, names.BACKUP_FUNCTION, names.TOKEN_FUNCTION):
+        assert fnmatch(suffix, names.LOG_GROUPS)
     statement = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]
     arn = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
     assert arn.endswith(":log-group:${ProjectName}-${Environment}-influxdb-*")
