@@ -96,3 +96,10 @@ def test_an_unreachable_response_url_is_reported_not_raised(monkeypatch):
     monkeypatch.setattr(cfn_response, "PUT_TIMEOUT", 1)
     event = cfn_event("Delete", closed_port_url(), {}, PhysicalResourceId="p")
     assert cfn_response.send(event, FakeContext(), "SUCCESS") is False
+
+
+def test_delete_answers_with_the_requests_own_physical_id(receiver):
+    event = cfn_event("Delete", url(receiver), {}, PhysicalResourceId="0f0f0f0f0f0f0f0f")
+    cfn_response.run(event, FakeContext(), lambda e, c: (None, {}))
+    body = receiver.state["requests"][0]["body"]
+    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", "0f0f0f0f0f0f0f0f")
