@@ -1,7 +1,7 @@
 """Lambda-backed custom resources: a function with its own log group and role, and the resource.
 
 The function's code is a module of :mod:`.functions`, inlined into ``Code.ZipFile`` at build
-time. Each function logs to a log group of its own (retention from LogRetentionDays, encrypted
+time (through the template's ``FunctionCode`` mapping, see :func:`zip_file`). Each function logs to a log group of its own (retention from LogRetentionDays, encrypted
 with the product's key when StorageEncrypted) and runs with a role that may write only there,
 plus the statements its work needs.
 """
@@ -15,8 +15,8 @@ from awacs import logs
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
 from troposphere import FindInMap, GetAtt, Join, Ref, Template
-from troposphere.cloudformation import AWSCustomObject
 from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
+from troposphere.cloudformation import AWSCustomObject
 from troposphere.iam import Policy, Role
 from troposphere.kms import Key
 from troposphere.logs import LogGroup
@@ -137,14 +137,14 @@ def add_function(
 def zip_file(t: Template, module: str) -> Join:
     """``Code.ZipFile`` of ``functions/<module>.py``: the shared code and the function's own, joined.
 
-    Both parts live in the template's ``LambdaCode`` mapping, so the code every function shares
-    is written once: the template must stay under the 51,200-byte deploy limit.
+    Both parts live in the template's ``FunctionCode`` mapping, so the code every function
+    shares is written once: the template must stay under the 51,200-byte deploy limit.
     """
     key = module.title().replace("_", "")
     code = t.mappings.setdefault(CODE_MAPPING, {})
     code[SHARED_KEY] = {CODE_ATTRIBUTE: shared_code()}
     code[key] = {CODE_ATTRIBUTE: own_code(module)}
-    return Join("", [FindInMap(CODE_MAPPING, SHARED_KEY, CODE_ATTRIBUTE), FindInMap(CODE_MAPPING, key, CODE_ATTRIBUTE)])
+    return Join("", [FindInMap(CODE_MAPPING, part, CODE_ATTRIBUTE) for part in (SHARED_KEY, key)])
 
 
 def add_custom_resource(
@@ -160,5 +160,11 @@ def add_custom_resource(
     kind = type(type_name, (CustomResource,), {"resource_type": f"Custom::{type_name}"})
     when = {"Condition": condition} if condition else {}
     return t.add_resource(
-        kind(title, **when, ServiceToken=GetAtt(fn.function, "Arn"), ServiceTimeout=timeout + ANSWER_GRACE, **properties)
+        kind(
+            title,
+            **when,
+            ServiceToken=GetAtt(fn.function, "Arn"),
+            ServiceTimeout=timeout + ANSWER_GRACE,
+            **properties,
+        )
     )

@@ -18,14 +18,13 @@ from .parameters import CONDITIONS
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
 
-def log_group_arn(naming: Naming) -> Sub:
-    """ARN of the Lambda log group, as CloudWatch Logs names it in the encryption context."""
-    return Sub(named_log_group_arn(naming, names.LOG_GROUP))
-
-
-def named_log_group_arn(naming: Naming, suffix: str) -> str:
-    """The ``Fn::Sub`` string of the ARN of the log group ``{project}-{environment}-<suffix>``."""
-    return "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + naming.template(suffix)
+def log_groups_arn(naming: Naming) -> Sub:
+    """ARN pattern of the product's log groups - the clients' and each custom-resource function's -
+    as CloudWatch Logs names a log group in the encryption context."""
+    return Sub(
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+        + naming.template(names.LOG_GROUPS)
+    )
 
 
 def add_key(t: Template, naming: Naming) -> Key:
@@ -63,8 +62,7 @@ def add_key(t: Template, naming: Naming) -> Key:
                         ],
                         Resource=["*"],  # in a key policy, "*" means this key
                         Condition=Condition(
-                            # The clients' and the custom-resource functions' log groups.
-                            ArnLike("kms:EncryptionContext:aws:logs:arn", Sub(named_log_group_arn(naming, names.LOG_GROUPS)))
+                            ArnLike("kms:EncryptionContext:aws:logs:arn", log_groups_arn(naming))
                         ),
                     ),
                 ],
