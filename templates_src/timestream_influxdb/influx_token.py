@@ -28,7 +28,9 @@ from .outputs import URL
 from .parameters import CONDITIONS
 from .secrets import Secrets
 
-TIMEOUT = 120  # five API calls, each at most 3 tries of 10 s, plus Secrets Manager
+# Seconds the function may run. The work takes seconds; a server that hangs is given up on after
+# 3 tries of 10 s a request, and CloudFormation is answered before this timeout in any case.
+TIMEOUT = 120
 
 
 def add_token(
