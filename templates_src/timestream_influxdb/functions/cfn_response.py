@@ -32,7 +32,7 @@ def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
         try:
             urllib.request.urlopen(req, timeout=PUT_TIMEOUT).close()
             return True
-        except OSError as e:
+        except Exception as e:  # network errors, and http.client's own (not OSErrors)
             print("response PUT failed:", e)
     return False
 
