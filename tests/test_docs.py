@@ -350,9 +350,15 @@ def test_diagram_shows_the_allowed_network_flows(product_diagram):
     assert edges[(client, db)] == ("==>", "tcp Port (default 8086)")
     arrow, text = edges[(client, "net_0_0_0_0_0")]
     assert arrow == "==>" and text.startswith("tcp 443")
+    # HTTPS to the optional Secrets Manager interface endpoint, from its group's ingress rule;
+    # the flow exists only with the endpoint, whose group is drawn dashed with its condition.
+    endpoint = "r_SecretsManagerEndpointSecurityGroup"
+    assert edges[(client, endpoint)] == ("==>", "tcp 443")
+    assert re.search(rf"^\s*{endpoint}\[.*<i>if CreateSecretsManagerEndpoint</i>", product_diagram, flags=re.M)
+    assert edges[("r_SecretsManagerEndpoint", endpoint)] == ("-.->", "SecurityGroupIds")
     # No other flows: the database group's loopback egress rule matches no traffic.
     flows = [k for k, (a, _) in edges.items() if a == "==>"]
-    assert sorted(flows) == sorted([(client, db), (client, "net_0_0_0_0_0")])
+    assert sorted(flows) == sorted([(client, db), (client, "net_0_0_0_0_0"), (client, endpoint)])
 
 
 def test_diagram_places_the_instance_in_the_subnets_inside_the_vpc(product_diagram):
@@ -389,12 +395,17 @@ def test_diagram_connects_secrets_key_role_log_group_and_alarms(product_diagram)
 def test_conditional_resources_are_marked_dashed(product_diagram, specs):
     template = specs["timestream-influxdb"][1]
     conditional = {docs.node_id(k) for k, r in template["Resources"].items() if "Condition" in r}
-    assert conditional == {"r_KmsKey", "r_KmsKeyAlias", "r_AdminPasswordSecret", "r_LambdaKmsPolicy"}
+    assert conditional == {
+        "r_KmsKey", "r_KmsKeyAlias", "r_AdminPasswordSecret", "r_LambdaKmsPolicy",
+        "r_SecretsManagerEndpoint", "r_SecretsManagerEndpointSecurityGroup",
+        "r_TokenFunctionLogGroup", "r_TokenFunctionRole", "r_TokenFunction", "r_InfluxDBApiToken",
+    }
     (members,) = [l.split()[1].split(",") for l in product_diagram.splitlines() if l.strip().endswith(" conditional") and l.strip().startswith("class ")]
     assert set(members) == conditional
     assert "stroke-dasharray" in product_diagram
-    for node in conditional:
-        assert re.search(rf"^\s*{node}\[.*<i>if \w+</i>", product_diagram, flags=re.M), node
+    for node in conditional:  # boxes, or hexagons for custom resources
+        assert re.search(rf"^\s*{node}(\[|\{{\{{).*<i>if \w+</i>", product_diagram, flags=re.M), node
+    assert re.search(r"^\s*r_InfluxDBApiToken\{\{.*<i>if CreateInfluxDBToken</i>", product_diagram, flags=re.M)
     for (src, dst), (arrow, _) in edges_of(product_diagram).items():
         if (src in conditional or dst in conditional) and arrow != "==>":
             assert arrow == "-.->", (src, dst)

@@ -23,6 +23,7 @@ from cfnlint.runner import Runner
 from cfnlint.runner.template.runner import run_template_by_data
 
 PROVIDERS_DIR = Path(cfnlint.__file__).parent / "data" / "schemas" / "providers"
+CUSTOM_TYPE_PREFIX = "Custom::"
 # Informational checks are findings too: a template with any of them does not ship.
 INCLUDE_CHECKS = ["I"]
 

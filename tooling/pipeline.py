@@ -118,10 +118,13 @@ def lint_stage(
 
 
 def lint_key(text: str) -> str:
-    """Hash of the template text and the cfn-lint version: what a lint verdict depends on."""
+    """Hash of the template text, the cfn-lint version and our lint stage: what a verdict depends on."""
     from importlib.metadata import version
 
-    return hashlib.sha256(f"cfn-lint {version('cfn-lint')}\n{text}".encode()).hexdigest()
+    stage = (Path(__file__).parent / "lint.py").read_bytes()
+    digest = hashlib.sha256(f"cfn-lint {version('cfn-lint')}\n{text}".encode())
+    digest.update(stage)
+    return digest.hexdigest()
 
 
 def specs_for(names: list[str]) -> list[TemplateSpec]:

@@ -18,16 +18,17 @@ from .parameters import CONDITIONS
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
 
-def log_group_arn(naming: Naming) -> Sub:
-    """ARN of the Lambda log group, as CloudWatch Logs names it in the encryption context."""
+def log_groups_arn(naming: Naming) -> Sub:
+    """ARN pattern of the product's log groups - the clients' and each custom-resource function's -
+    as CloudWatch Logs names a log group in the encryption context."""
     return Sub(
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-        + naming.template(names.LOG_GROUP)
+        + naming.template(names.LOG_GROUPS)
     )
 
 
 def add_key(t: Template, naming: Naming) -> Key:
-    """A rotating key the account administers and CloudWatch Logs may use for the log group only."""
+    """A rotating key the account administers and CloudWatch Logs may use for the product's log groups only."""
     key = t.add_resource(
         Key(
             "KmsKey",
@@ -61,7 +62,7 @@ def add_key(t: Template, naming: Naming) -> Key:
                         ],
                         Resource=["*"],  # in a key policy, "*" means this key
                         Condition=Condition(
-                            ArnLike("kms:EncryptionContext:aws:logs:arn", log_group_arn(naming))
+                            ArnLike("kms:EncryptionContext:aws:logs:arn", log_groups_arn(naming))
                         ),
                     ),
                 ],
