@@ -8,10 +8,14 @@ READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*') \
 	$(wildcard rules/*.guard) tools/checkov.lock
 BUILT := .build/built
+# Stamp of the last `build.py docs`: the documents keep their time when nothing changed, so the
+# stamp, not the documents, tells make whether the generated sections are older than the sources.
+DOCS := README.md docs/OPERATIONS.md
+DOCUMENTED := .build/documented
 
-.PHONY: build test lint clean venv deploy publish
+.PHONY: build test lint docs clean venv deploy publish
 
-build: $(BUILT)
+build: $(BUILT) $(DOCUMENTED)
 
 venv: $(READY)
 
@@ -24,6 +28,14 @@ $(READY): requirements.lock
 $(BUILT): $(READY) $(SOURCES)
 	@$(PY) build.py build
 	@touch $@
+
+$(DOCUMENTED): $(READY) $(SOURCES) $(DOCS)
+	@$(PY) build.py docs
+	@mkdir -p $(@D) && touch $@
+
+docs: $(READY)
+	@$(PY) build.py docs
+	@mkdir -p $(dir $(DOCUMENTED)) && touch $(DOCUMENTED)
 
 test: $(READY)
 	@$(PY) -m pytest

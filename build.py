@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Command line of the Timestream for InfluxDB catalog: build, lint, list, deploy and publish the templates.
+"""Command line of the Timestream for InfluxDB catalog.
+
+Build, lint, document and list the templates; deploy and publish them; restore a backup.
 
 A thin layer over ``templates_src`` (what is built) and ``tooling`` (what is done with it); it
 holds no template logic. Run ``build.py COMMAND --help`` for each command's options.
@@ -136,6 +138,35 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from tooling.docs import DocsError, generated_documents, render_documents
+    from tooling.pipeline import Stopwatch
+    from tooling.render import write_atomic
+
+    watch = Stopwatch()
+    root = Path(args.root)
+    documents = generated_documents(root)
+    missing = [path for path in documents if not path.is_file()]
+    if missing:
+        raise CommandError(f"no such file: {missing[0]}")
+    try:
+        rendered = render_documents(documents)
+    except DocsError as err:
+        raise CommandError(str(err)) from None
+    stale = [path for path, (current, fresh) in rendered.items() if current != fresh]
+    if args.check:
+        for path in stale:
+            print(f"docs    {path} is stale: run `make docs` and commit it", file=sys.stderr)
+        if not stale:
+            print(f"docs    {len(rendered)} document(s) up to date  {watch.seconds()}")
+        return 1 if stale else 0
+    for path, (_, fresh) in rendered.items():
+        changed = write_atomic(path, fresh)
+        print(f"docs    {str(path):<36} {'updated' if changed else 'unchanged'}")
+    print(f"docs    done: {len(rendered)} document(s)  {watch.seconds()}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from templates_src.registry import TEMPLATES
     from tooling.options import describe_options
@@ -168,6 +199,32 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    import boto3
+
+    from tooling import restore
+
+    session = boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
+    try:
+        return restore.command(
+            session.client("cloudformation"),
+            session.client("timestream-influxdb"),
+            stack=args.stack,
+            new_name=args.name,
+            backup_id=args.backup,
+            to_time=args.to_time,
+            list_only=args.list,
+            dry_run=args.dry_run,
+            confirm=(lambda: True) if args.yes else _confirm,
+        )
+    except restore.RestoreError as err:
+        raise CommandError(str(err)) from None
+
+
+def _confirm() -> bool:
+    return input("restore? type yes to go on: ").strip().lower() == "yes"
+
+
 def _specs(specs_for, names):
     try:
         return specs_for(names)
@@ -178,7 +235,7 @@ def _specs(specs_for, names):
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="build.py",
-        description="Build, lint, list, deploy and publish the CloudFormation templates of the Timestream for InfluxDB catalog.",
+        description="Build, lint, document, list, deploy and publish the CloudFormation templates of the Timestream for InfluxDB catalog.",
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -243,6 +300,40 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--endpoint-url", help="CloudFormation endpoint (for a local test server such as moto)")
     d.add_argument("--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)")
     d.set_defaults(func=cmd_deploy)
+
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate the reference sections of README.md and docs/OPERATIONS.md from the templates",
+        description=(
+            "Rewrite the parts of README.md (templates, diagram, parameters, outputs, resources) and "
+            "docs/OPERATIONS.md (alarms, changes, retained) between <!-- BEGIN GENERATED: NAME --> "
+            "and <!-- END GENERATED: NAME --> markers from every registered template; the rest of "
+            "each file is left as it is."
+        ),
+    )
+    docs.add_argument("--root", default=".", help="directory holding README.md and docs/ (default: .)")
+    docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
+    docs.set_defaults(func=cmd_docs)
+
+    r = sub.add_parser(
+        "restore",
+        help="list a stack's InfluxDB backups, or restore one to a new instance",
+        description=(
+            "List the backups of the InfluxDB instance of STACK, or restore one to a NEW instance "
+            "(same subnets and security groups; the stack's instance is not changed). Without "
+            "--backup, the newest completed backup; with --to-time, the CONTINUOUS backup at that "
+            "time (point-in-time recovery). Prints what it will do and asks before doing it."
+        ),
+    )
+    r.add_argument("stack", metavar="STACK", help="name of the product's CloudFormation stack")
+    r.add_argument("--list", action="store_true", help="only list the backups")
+    r.add_argument("--name", help="name of the new instance (3-40 letters, digits, single hyphens)")
+    r.add_argument("--backup", metavar="ID", help="backup id (default: the newest completed backup)")
+    r.add_argument("--to-time", metavar="TIME", help="ISO 8601 time for a point-in-time restore (UTC if no offset)")
+    r.add_argument("--region", help="AWS Region (default: the configured one)")
+    r.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    r.set_defaults(func=cmd_restore)
 
     ls = sub.add_parser("list", help="list the templates and their build options", description="List the registered templates, their output files and their build options.")
     ls.set_defaults(func=cmd_list)

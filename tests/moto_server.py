@@ -5,8 +5,9 @@ credentials and empty AWS config files, so nothing can reach a real account. The
 free port and is stopped when the block exits, also on failure.
 
 moto is a smoke test of the CLI path, never proof of correctness: it skips resource types it does
-not implement (the InfluxDB instance, secrets with dynamic references, alarms), ignores parameter
-constraints and NoEcho, and returns no Outputs after a change-set deploy (see DESIGN.md).
+not implement (the InfluxDB instance, secrets with dynamic references, alarms) and, as patched
+here, custom resources, ignores parameter constraints and NoEcho, and returns no Outputs after a
+change-set deploy (see DESIGN.md).
 """
 
 from __future__ import annotations
@@ -90,12 +91,53 @@ def _patch_moto_kms_key() -> None:
     Key.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
 
 
+def _patch_moto_skipped_resources() -> None:
+    """Two gaps of moto 5.2's CloudFormation, closed the way moto already treats unsupported types.
+
+    * ``Fn::GetAtt`` of a resource moto skipped (a type it does not implement, such as
+      AWS::Timestream::InfluxDBInstance) raises "references undefined resource", although the
+      resource is declared and real CloudFormation resolves the attribute. moto resolves ``Ref`` of
+      a skipped resource to nothing and drops the property; here ``Fn::GetAtt`` does the same. A
+      resource the template does not declare still raises.
+    * Custom resources (``Custom::*``): moto invokes the service-token function in Docker and waits
+      for the function to answer the ResponseURL on moto's own server. The product's functions
+      cannot run here (no Docker, no InfluxDB to call), so the stack would stay CREATE_IN_PROGRESS
+      forever. moto now skips them like the types it does not implement: they are listed in the
+      stack, not created, never answered. Their functions, roles and log groups are still created;
+      the handlers are tested on their own (tests/test_backup_function.py, test_token_function.py).
+    """
+    from moto.cloudformation import parsing
+
+    if getattr(parsing.clean_json, "_skipped_patched", False):
+        return
+    clean_json, resource_class_from_type = parsing.clean_json, parsing.resource_class_from_type
+
+    def patched_clean_json(resource_json, resources_map):
+        if isinstance(resource_json, dict) and "Fn::GetAtt" in resource_json:
+            target = resource_json["Fn::GetAtt"]
+            name = target.split(".", 1)[0] if isinstance(target, str) else target[0]
+            declared = getattr(resources_map, "_resource_json_map", {})
+            if name in declared and resources_map.get(name) is None:
+                return None
+        return clean_json(resource_json, resources_map)
+
+    def patched_resource_class_from_type(resource_type):
+        if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+            return None
+        return resource_class_from_type(resource_type)
+
+    patched_clean_json._skipped_patched = True  # type: ignore[attr-defined]
+    parsing.clean_json = patched_clean_json
+    parsing.resource_class_from_type = patched_resource_class_from_type
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[MotoServer]:
     """Start moto on 127.0.0.1 and a free port; stop it when the block exits."""
     from moto.server import ThreadedMotoServer
 
     _patch_moto_kms_key()
+    _patch_moto_skipped_resources()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

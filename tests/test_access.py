@@ -15,9 +15,11 @@ def role(product):
 
 
 @pytest.fixture(scope="module")
-def statements(role):
+def statements(role, product):
+    """The role's inline statements and those of the VPC-access policy it attaches."""
     (policy,) = role["Policies"]
-    return _statements(policy["PolicyDocument"])
+    vpc = product["Resources"]["LambdaVpcAccessPolicy"]["Properties"]["PolicyDocument"]
+    return {**_statements(policy["PolicyDocument"]), **_statements(vpc)}
 
 
 def test_role_trusts_lambda_only(role):
@@ -25,7 +27,8 @@ def test_role_trusts_lambda_only(role):
     assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert statement["Action"] == ["sts:AssumeRole"]
     assert "RoleName" not in role  # IAM names are global: a fixed name would collide across Regions
-    assert "ManagedPolicyArns" not in role
+    # the product's own VPC-access policy only: no AWS managed (*FullAccess) policies
+    assert role["ManagedPolicyArns"] == [{"Ref": "LambdaVpcAccessPolicy"}]
 
 
 def test_statements_are_exactly_the_ones_lambda_clients_need(statements):
@@ -77,7 +80,10 @@ def test_no_wildcard_action_anywhere(product):
             yield from s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
 
     docs = [p["PolicyDocument"] for p in product["Resources"]["LambdaExecutionRole"]["Properties"]["Policies"]]
-    docs += [r["Properties"]["PolicyDocument"] for r in resources_of_type(product, "AWS::IAM::Policy").values()]
+    for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        docs += [r["Properties"]["PolicyDocument"] for r in resources_of_type(product, type_).values()]
+    for role in resources_of_type(product, "AWS::IAM::Role").values():
+        docs += [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
     assert docs
     for doc in docs:
         for action in actions(doc):

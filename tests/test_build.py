@@ -149,8 +149,11 @@ def test_build_with_options_writes_elsewhere_and_adapts_the_template(tmp_path):
     result = _cli("build", "timestream-influxdb", "--no-lint", "--output-dir", str(tmp_path),
                   "--option", "environments=dev,prod", "--option", "default_environment=dev")
     assert result.returncode == 0, result.stderr
-    text = (tmp_path / "timestream-influxdb.yaml").read_text()
-    assert "- dev\n" in text and "development" not in text
+    from cfnlint.decode.decode import decode_str
+
+    template, _ = decode_str((tmp_path / "timestream-influxdb.yaml").read_text())
+    assert template["Parameters"]["Environment"]["AllowedValues"] == ["dev", "prod"]
+    assert template["Parameters"]["Environment"]["Default"] == "dev"
 
 
 def test_list_names_every_template_and_option():

@@ -25,7 +25,14 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
     # The launch role runs the product's template: its resources' ARNs are made at create time.
     ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_108"): "reads the generated secret it creates",
     ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_109"): "sets the key and log-group policies",
+    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_110"): "creates and passes the functions' roles",
     ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_111"): "writes resources named at create time",
+    # Custom-resource handlers: CloudFormation is their only caller, once per stack operation.
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_115"): "reserved concurrency can fail new accounts",
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_117"): "calls AWS APIs only, not the database",
+    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_115"): "reserved concurrency can fail new accounts",
+    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
 }
 
 

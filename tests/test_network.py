@@ -43,7 +43,8 @@ def test_every_rule_has_a_description_and_no_ingress_is_open_to_the_internet(pro
         ("AWS::EC2::SecurityGroupIngress", "SecurityGroupIngress"),
     ):
         rules += [(direction, r["Properties"]) for r in resources_of_type(product, type_).values()]
-    assert len(rules) == 4
+    # database ingress and no-egress, client HTTPS and to-database egress, endpoint ingress
+    assert len(rules) == 5
     for direction, rule in rules:
         assert rule.get("Description"), rule
         if direction == "SecurityGroupIngress":

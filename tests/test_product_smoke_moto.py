@@ -1,12 +1,23 @@
 """Smoke test of the product template on a local moto server: `build.py deploy` and the real AWS CLI.
 
 Both paths deploy ``output/timestream-influxdb.yaml`` (the committed template) with a parameter
-file derived from ``params/development.json`` to moto on 127.0.0.1, in a VPC and subnets created
-in moto first. moto skips the InfluxDB instance, the secrets and the alarms (it has no
-CloudFormation support for them) and ignores parameter constraints: what it does create is
-asserted here — the security groups and their rules, the Lambda role, the log group, the KMS key
-and its alias, the dashboard — and the stack policy ``build.py deploy`` sets. A smoke test of the
-CLI path, never proof that CloudFormation accepts the template.
+file derived from ``params/development.json`` (template defaults otherwise: no Secrets Manager
+endpoint, no InfluxDBToken, so the token function and its custom resource are in the stack) to moto
+on 127.0.0.1, in a VPC and subnets created in moto first.
+
+What it proves: both deploy paths accept the template and its parameters, moto evaluates every
+intrinsic of the resources it implements (including ``Fn::GetAtt`` of the skipped instance and the
+functions' ``ZipFile`` built with ``Fn::Join`` of ``Fn::FindInMap``), and what moto creates is as
+asserted here — the security groups and their rules, the roles, the managed VPC-access policy, the
+log groups, the two Lambda functions, the KMS key and its alias, the dashboard — plus the stack
+policy ``build.py deploy`` sets, and that the conditional endpoint is absent by default.
+
+What it cannot prove: moto skips the InfluxDB instance, the secrets, the alarms, the egress rules
+and (patched in tests/moto_server.py, since moto cannot run the functions and would wait forever
+for their answer) the custom resources ``Custom::InfluxDBBackups`` and ``Custom::InfluxDBToken``;
+it ignores parameter constraints, managed-policy attachments and the functions' LoggingConfig. The
+handlers are tested on their own (test_backup_function.py, test_token_function.py). A smoke test
+of the CLI path, never proof that CloudFormation accepts the template.
 """
 
 from __future__ import annotations
@@ -96,6 +107,30 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
     assert key["Enabled"] and kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     assert aliases[f"alias/{prefix}-influxdb"] == key["KeyId"]
+
+    # The Lambda-backed custom resources' functions, each with its own role and log group. Only the
+    # token function calls InfluxDB, so only it runs in the VPC, in the client security group.
+    lam, iam = server.client("lambda"), server.client("iam")
+    functions = {k: lam.get_function(FunctionName=ids[k])["Configuration"] for k in ("BackupFunction", "TokenFunction")}
+    for name, function in functions.items():
+        role = iam.get_role(RoleName=ids[f"{name}Role"])["Role"]
+        assert function["Role"] == role["Arn"]
+        assert [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+        assert role["RoleName"] != ids["LambdaExecutionRole"]
+        assert (function["Runtime"], function["Handler"]) == ("python3.12", "index.handler")
+        assert function["CodeSize"] > 0
+    assert not functions["BackupFunction"].get("VpcConfig", {}).get("SubnetIds")
+    assert functions["TokenFunction"]["VpcConfig"]["SecurityGroupIds"] == [client["GroupId"]]
+    for kind in ("backup", "token"):
+        (group,) = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-{kind}")["logGroups"]
+        assert group["logGroupName"] == ids[f"{kind.capitalize()}FunctionLogGroup"]
+    assert ids["LambdaVpcAccessPolicy"].startswith("arn:aws:iam::")
+    iam.get_policy(PolicyArn=ids["LambdaVpcAccessPolicy"])
+
+    # Skipped by moto (see the module docstring): the custom resources are not created. The
+    # Secrets Manager endpoint and its group are off by default (CreateSecretsManagerEndpoint=false).
+    assert not {"BackupConfiguration", "InfluxDBApiToken", "SecretsManagerEndpoint", "SecretsManagerEndpointSecurityGroup"} & set(ids)
+    assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
 
     assert server.client("cloudwatch").get_dashboard(DashboardName=ids["Dashboard"])["DashboardName"] == f"{prefix}-influxdb"
 

@@ -211,7 +211,7 @@ def test_readme_publish_section_stays_true():
     from tooling.publish.config import SCHEMA
 
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Publish to Service Catalog"):]
+    section = readme[readme.index("\n## Publish to Service Catalog\n"):]
     section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
     assert "--template-file output/servicecatalog-launch-role.yaml" in section
     role = (ROOT / "output" / "servicecatalog-launch-role.yaml").read_text()

@@ -70,9 +70,9 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
     logs = statements["CloudWatchLogsUsesKeyForLogGroup"]
     assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
     assert "kms:Decrypt" in logs["Action"] and "kms:GenerateDataKey" in logs["Action"]
-    # StringEquals: the context key is a String, and the exact ARN needs no wildcard (parliament).
-    context = logs["Condition"]["StringEquals"]["kms:EncryptionContext:aws:logs:arn"]
-    assert context["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-clients")
+    # StringLike: the context key is a String (ArnLike on it is a type mismatch, parliament).
+    context = logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert context["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-*")
     # DescribeKey carries no encryption context: under that condition it would never be allowed.
     assert "kms:DescribeKey" not in logs["Action"]
     assert statements["CloudWatchLogsDescribesKey"]["Action"] == ["kms:DescribeKey"]
@@ -81,11 +81,20 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
     assert alias["Properties"]["AliasName"] == {"Fn::Sub": "alias/${ProjectName}-${Environment}-influxdb"}
 
 
-def test_log_group_name_in_key_policy_matches_the_log_group(product):
-    group = product["Resources"]["LambdaLogGroup"]["Properties"]
-    context = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]["Condition"]
-    arn = context["StringEquals"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
-    assert arn.endswith(":log-group:" + group["LogGroupName"]["Fn::Sub"])
-    assert group["KmsKeyId"]["Fn::If"][0] == "CreateKmsKey"
-    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-    assert len(resources_of_type(product, "AWS::Logs::LogGroup")) >= 1
+def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(product):
+    """The key policy's log-group pattern covers each log group the template makes, and only the project's."""
+    from fnmatch import fnmatchcase
+
+    statement = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]
+    pattern = statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    arn_prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    assert pattern.startswith(arn_prefix)
+    groups = resources_of_type(product, "AWS::Logs::LogGroup")
+    assert len(groups) == 3  # the clients', the backup function's, the token function's
+    for logical_id, group in groups.items():
+        props = group["Properties"]
+        assert fnmatchcase(arn_prefix + props["LogGroupName"]["Fn::Sub"], pattern), logical_id
+        assert props["KmsKeyId"]["Fn::If"][0] == "CreateKmsKey"
+        assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain"
+    assert not fnmatchcase(arn_prefix + "${ProjectName}-${Environment}-other", pattern)

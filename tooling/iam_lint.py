@@ -20,6 +20,7 @@ import re
 import time
 from importlib.metadata import version
 from pathlib import Path
+from functools import lru_cache
 from typing import Any, Iterator
 
 import yaml
@@ -121,7 +122,7 @@ def lint_document(document: Any) -> list[tuple[str, str]]:
     failing = []
     for finding in policy.findings:
         finding = enhance_finding(finding)
-        if finding.issue == "UNKNOWN_ACTION" and awacs_knows((finding.location or {}).get("string", "")):
+        if finding.issue in ALWAYS_FAIL and awacs_knows((finding.location or {}).get("string", "")):
             continue
         if finding.issue in ALWAYS_FAIL or SEVERITIES.index(finding.severity) > SEVERITIES.index("LOW"):
             detail = finding.detail if finding.detail else finding.title
@@ -131,19 +132,34 @@ def lint_document(document: Any) -> list[tuple[str, str]]:
 
 def awacs_knows(action: str) -> bool:
     """True when awacs defines ``action`` (``service:Name``), i.e. AWS's reference lists it."""
-    import importlib
-
     from awacs.aws import Action
 
     prefix, _, name = action.partition(":")
     if not prefix or not name or "*" in action or "?" in action:
         return False
-    try:
-        module = importlib.import_module(f"awacs.{prefix.replace('-', '_')}")
-    except ImportError:
-        return False
-    constant = getattr(module, name, None)
+    module = _awacs_modules().get(prefix.lower())
+    constant = getattr(module, name, None) if module else None
     return isinstance(constant, Action) and getattr(constant, "action", None) == name
+
+
+@lru_cache(maxsize=None)
+def _awacs_modules() -> dict[str, Any]:
+    """awacs' service modules by IAM prefix (``lambda`` is ``awacs.awslambda``)."""
+    import importlib
+    import pkgutil
+
+    import awacs
+
+    modules = {}
+    for info in pkgutil.iter_modules(awacs.__path__):
+        try:
+            module = importlib.import_module(f"awacs.{info.name}")
+        except ImportError:
+            continue
+        prefix = getattr(module, "prefix", None)
+        if isinstance(prefix, str):
+            modules[prefix.lower()] = module
+    return modules
 
 
 def _short(detail: Any) -> str:

@@ -23,6 +23,7 @@ from cfnlint.runner import Runner
 from cfnlint.runner.template.runner import run_template_by_data
 
 PROVIDERS_DIR = Path(cfnlint.__file__).parent / "data" / "schemas" / "providers"
+CUSTOM_TYPE_PREFIX = "Custom::"
 # Informational checks are findings too: a template with any of them does not ship.
 INCLUDE_CHECKS = ["I"]
 
@@ -110,8 +111,7 @@ def _resource(path: list | None) -> str:
 def lint_texts(texts: dict[str, str], workers: int | None = None) -> dict[str, list[Finding]]:
     """Findings for each template text (by file name), in every Region its resources exist in.
 
-    Work is split into (template, Regions) tasks for the worker processes: with fewer templates
-    than workers, a template's Regions are split between workers.
+    Work is split into (template, Regions) tasks that the worker processes take in turn.
     """
     workers = workers or _workers()
     findings: dict[str, list[Finding]] = {}
@@ -129,15 +129,16 @@ def lint_texts(texts: dict[str, str], workers: int | None = None) -> dict[str, l
             ]
             continue
         _TEMPLATES[filename] = template
-        chunks = _split(regions, -(-workers // len(texts)))
-        tasks += [(filename, chunk) for chunk in chunks]
+        # Every template's Regions are split between all workers: templates differ a lot in
+        # cost (the product takes ~20 times the launch role), so a worker per template idles.
+        tasks += [(filename, chunk) for chunk in _split(regions, workers)]
     _runner()  # load the rules before forking, so every worker inherits them
     try:
         if len(tasks) <= 1 or workers == 1:
             results = [_lint_task(task) for task in tasks]
         else:
             with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-                results = pool.map(_lint_task, tasks)
+                results = pool.map(_lint_task, tasks, chunksize=1)
     finally:
         _TEMPLATES.clear()
     by_match: dict[str, dict[tuple[int, str, str, str], list[str]]] = {}

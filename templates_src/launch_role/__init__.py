@@ -48,6 +48,11 @@ LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
             "reference) and the Secret handler reads secret values with this role; the secrets' ARNs "
             "end in a random suffix made at create time. Only Service Catalog can assume the role."
         ),
+        "CKV_AWS_110": (
+            "The product makes IAM roles for its Lambda functions, so the launch role creates roles, "
+            "puts their policies and passes them to Lambda; those IAM actions are scoped to the "
+            "product's SC-<account>-pp-* stack names and PassRole to the services that need it."
+        ),
         "CKV_AWS_109": (
             "The product's KMS key and log group get their policies (kms:PutKeyPolicy, "
             "logs:PutResourcePolicy) from the stack, and the key id is generated at create time; "

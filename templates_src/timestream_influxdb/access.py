@@ -10,7 +10,7 @@ from awacs import cloudwatch, ec2, kms, logs, s3, secretsmanager
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import GetAtt, Ref, Sub, Template
-from troposphere.iam import Policy, PolicyType, Role
+from troposphere.iam import ManagedPolicy, Policy, PolicyType, Role
 from troposphere.kms import Key
 
 from ..common import Naming
@@ -24,10 +24,26 @@ EC2_ARN = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
 S3_ARN = "arn:${AWS::Partition}:s3:::"
 
 
+def add_vpc_access_policy(t: Template, sgs: SecurityGroups) -> ManagedPolicy:
+    """What Lambda needs to run a function in the VPC with the client security group.
+
+    One managed policy for every role whose functions run in the VPC (the clients' and the
+    token function's), so the statements are written once.
+    """
+    return t.add_resource(
+        ManagedPolicy(
+            "LambdaVpcAccessPolicy",
+            PolicyDocument=PolicyDocument(
+                Version=POLICY_VERSION, Statement=vpc_network_interface_statements(sgs)
+            ),
+        )
+    )
+
+
 def add_lambda_role(
     t: Template,
     naming: Naming,
-    sgs: SecurityGroups,
+    vpc_access: ManagedPolicy,
     secrets: Secrets,
     key: Key,
 ) -> Role:
@@ -47,13 +63,13 @@ def add_lambda_role(
                     )
                 ],
             ),
+            ManagedPolicyArns=[Ref(vpc_access)],
             Policies=[
                 Policy(
                     PolicyName="influxdb-client",
                     PolicyDocument=PolicyDocument(
                         Version=POLICY_VERSION,
                         Statement=[
-                            *vpc_network_interface_statements(sgs),
                             log_statement(naming),
                             secrets_statement(secrets),
                             *data_bucket_statements(),

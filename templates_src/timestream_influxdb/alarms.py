@@ -35,8 +35,9 @@ class AlarmSpec:
 
 
 # TreatMissingData, chosen per metric:
-# - utilisation metrics keep their state while data is missing ("missing"): a maintenance
-#   restart neither fires nor clears them;
+# - utilisation metrics treat missing data as missing ("missing"): a gap, such as a maintenance
+#   restart, counts neither as a breach nor as healthy; when the whole window is missing the alarm
+#   goes to INSUFFICIENT_DATA, which has no actions;
 # - no request-rate data means no requests, which is not a breach ("notBreaching").
 ALARMS = (
     AlarmSpec(

@@ -7,7 +7,7 @@ instance's storage stays encrypted with the service's own key; this key protects
 from __future__ import annotations
 
 from awacs import kms
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringLike
 from troposphere import GetAtt, If, NoValue, Ref, Sub, Template
 from troposphere.kms import Alias, Key
 
@@ -18,16 +18,17 @@ from .parameters import CONDITIONS
 ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
 
-def log_group_arn(naming: Naming) -> Sub:
-    """ARN of the Lambda log group, as CloudWatch Logs names it in the encryption context."""
+def log_groups_arn(naming: Naming) -> Sub:
+    """ARN pattern of the product's log groups - the clients' and each custom-resource function's -
+    as CloudWatch Logs names a log group in the encryption context."""
     return Sub(
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-        + naming.template(names.LOG_GROUP)
+        + naming.template(names.LOG_GROUPS)
     )
 
 
 def add_key(t: Template, naming: Naming) -> Key:
-    """A rotating key the account administers and CloudWatch Logs may use for the log group only."""
+    """A rotating key the account administers and CloudWatch Logs may use for the product's log groups only."""
     key = t.add_resource(
         Key(
             "KmsKey",
@@ -59,10 +60,10 @@ def add_key(t: Template, naming: Naming) -> Key:
                             kms.GenerateDataKeyWithoutPlaintext,
                         ],
                         Resource=["*"],  # in a key policy, "*" means this key
-                        # The context key is a String (IAM's service reference), and the value
-                        # has no wildcard: StringEquals is ArnLike's exact equivalent here.
+                        # The context key is a String (IAM's service reference): StringLike, not
+                        # ArnLike, matches it against the log groups' ARN pattern.
                         Condition=Condition(
-                            StringEquals("kms:EncryptionContext:aws:logs:arn", log_group_arn(naming))
+                            StringLike("kms:EncryptionContext:aws:logs:arn", log_groups_arn(naming))
                         ),
                     ),
                     # DescribeKey carries no encryption context, so under the condition above it

@@ -85,8 +85,13 @@ def add_dashboard(t: Template, naming: Naming) -> Dashboard:
 
 
 def dashboard_body() -> str:
-    """The dashboard JSON, with ``${AWS::Region}`` and ``${InstanceName}`` left for Fn::Sub."""
+    """The dashboard JSON, with ``${AWS::Region}`` and ``${InstanceName}`` left for Fn::Sub.
+
+    Widgets use CloudWatch's defaults (time series, Average, 5-minute period), and each metric
+    after the first writes "." for "same as the line above", as the dashboard format allows.
+    """
     width = 24 // len(DASHBOARD_METRICS)
+    first = [service.METRIC_NAMESPACE, None, service.METRIC_DIMENSION, "${InstanceName}"]
     widgets = [
         {
             "type": "metric",
@@ -97,12 +102,9 @@ def dashboard_body() -> str:
             "properties": {
                 "title": title,
                 "region": "${AWS::Region}",
-                "view": "timeSeries",
-                "stat": "Average",
-                "period": ONE_MINUTE * 5,
                 "metrics": [
-                    [service.METRIC_NAMESPACE, metric, service.METRIC_DIMENSION, "${InstanceName}"]
-                    for metric in metrics
+                    [first[0], metric, *first[2:]] if n == 0 else [".", metric, ".", "."]
+                    for n, metric in enumerate(metrics)
                 ],
             },
         }

@@ -47,6 +47,8 @@ class Conditions:
     has_maintenance_window: str = "HasMaintenanceWindow"
     has_maintenance_timezone: str = "HasMaintenanceTimezone"
     has_parameter_group: str = "HasDbParameterGroup"
+    create_token: str = "CreateInfluxDBToken"
+    create_secrets_endpoint: str = "CreateSecretsManagerEndpoint"
 
 
 CONDITIONS = Conditions()
@@ -139,6 +141,19 @@ def _network(form: ParameterForm, options: Options) -> None:
         AllowedValues=list(service.NETWORK_TYPES),
         Default=service.NETWORK_TYPES[0],
         ConstraintDescription=f"choose one of {', '.join(service.NETWORK_TYPES)}",
+    )
+    form.add(
+        "CreateSecretsManagerEndpoint",
+        group=GROUP_NETWORK,
+        label="Secrets Manager endpoint",
+        Type="String",
+        Description=(
+            "true adds a Secrets Manager interface endpoint in the subnets. The token function "
+            "needs it, or a NAT route, to reach Secrets Manager."
+        ),
+        AllowedValues=["true", "false"],
+        Default="false",
+        ConstraintDescription="choose true or false",
     )
 
 
@@ -233,7 +248,10 @@ def _influx_access(form: ParameterForm) -> None:
         group=GROUP_INFLUX,
         label="Admin username",
         Type="String",
-        Description="InfluxDB admin user created with the instance (changing it replaces the instance).",
+        Description=(
+            "InfluxDB admin user created with the instance; fixed at creation (CloudFormation refuses "
+            "an update that changes it, since the instance keeps its name)."
+        ),
         Default="admin",
         MinLength=1,
         MaxLength=service.USERNAME_MAX,
@@ -251,7 +269,8 @@ def _influx_access(form: ParameterForm) -> None:
         NoEcho=True,
         Description=(
             "Admin password; leave empty to generate a 32-character password in Secrets Manager "
-            "(recommended). Changing it replaces the instance."
+            "(recommended). Fixed at creation: CloudFormation refuses an update that changes it; "
+            "rotate it in InfluxDB instead (docs/OPERATIONS.md)."
         ),
         Default="",
         MaxLength=service.PASSWORD_MAX,
@@ -295,8 +314,8 @@ def _influx_access(form: ParameterForm) -> None:
         Type="String",
         NoEcho=True,
         Description=(
-            "An existing InfluxDB API token for the Lambda functions; stored in the token secret. "
-            "Leave empty to store the token later."
+            "An existing InfluxDB API token for the Lambda functions, stored as is. Empty creates "
+            "one with read and write on the bucket."
         ),
         Default="",
         MaxLength=512,
@@ -359,6 +378,39 @@ def _protection(form: ParameterForm) -> None:
         AllowedValues=["true", "false"],
         Default="true",
         ConstraintDescription="choose true or false",
+    )
+    form.add(
+        "BackupRetentionPeriod",
+        group=GROUP_PROTECTION,
+        label="Daily backup retention (days)",
+        Type="Number",
+        Description="Days to keep the daily automated backups (always on).",
+        Default=7,
+        MinValue=service.AUTOMATED_BACKUP_RETENTION_MIN,
+        MaxValue=service.AUTOMATED_BACKUP_RETENTION_MAX,
+        ConstraintDescription=f"{service.AUTOMATED_BACKUP_RETENTION_MIN} to {service.AUTOMATED_BACKUP_RETENTION_MAX}",
+    )
+    form.add(
+        "ContinuousBackupRetentionDays",
+        group=GROUP_PROTECTION,
+        label="Point-in-time recovery (days)",
+        Type="Number",
+        Description="Days to keep continuous backups for point-in-time restore; 0 turns them off.",
+        Default=0,
+        MinValue=0,
+        MaxValue=service.AUTOMATED_BACKUP_RETENTION_MAX,
+        ConstraintDescription=f"0 (off) to {service.AUTOMATED_BACKUP_RETENTION_MAX}",
+    )
+    form.add(
+        "FinalBackupRetentionDays",
+        group=GROUP_PROTECTION,
+        label="Final backup retention (days)",
+        Type="Number",
+        Description="Days to keep a backup taken on stack deletion or instance replacement; 0 takes none.",
+        Default=30,
+        MinValue=0,
+        MaxValue=service.ON_DEMAND_BACKUP_RETENTION_MAX,
+        ConstraintDescription=f"0 (none) to {service.ON_DEMAND_BACKUP_RETENTION_MAX}",
     )
 
 
@@ -431,6 +483,8 @@ def add_conditions(t: Template) -> Conditions:
     t.add_condition(c.has_maintenance_window, Not(Equals(Ref("MaintenanceWindow"), "")))
     t.add_condition(c.has_maintenance_timezone, Not(Equals(Ref("MaintenanceTimezone"), "")))
     t.add_condition(c.has_parameter_group, Not(Equals(Ref("DbParameterGroupIdentifier"), "")))
+    t.add_condition(c.create_token, Equals(Ref("InfluxDBToken"), ""))
+    t.add_condition(c.create_secrets_endpoint, Equals(Ref("CreateSecretsManagerEndpoint"), "true"))
     return c
 
 

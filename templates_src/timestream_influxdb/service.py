@@ -48,3 +48,12 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
+
+# Automated backups (UpdateDbInstance dbBackupConfigurations) and on-demand backups
+# (CreateDbBackup retentionDays), from the botocore model.
+AUTOMATED_BACKUP_RETENTION_MIN, AUTOMATED_BACKUP_RETENTION_MAX = 1, 365
+ON_DEMAND_BACKUP_RETENTION_MIN, ON_DEMAND_BACKUP_RETENTION_MAX = 1, 3650
+BACKUP_NAME_MAX = 40
+
+# Lambda runtime of the custom resources (accepted by cfn-lint in every linted Region).
+LAMBDA_RUNTIME = "python3.12"

@@ -6,10 +6,9 @@ file://params/development.json`` (AWS CLI v1 and v2). A list value (SubnetIds) i
 commas: ``"SubnetIds=subnet-a,subnet-b"``.
 
 Secrets (NoEcho parameters) never live in a parameter file: they come from environment variables
-(:data:`SECRET_ENV`) or stay empty (the template then generates the password / leaves the token
-secret without a value). On an update, a secret that is not in the environment keeps the stack's
-previous value, so forgetting the variable never changes the password (which would replace the
-database).
+(:data:`SECRET_ENV`) or stay empty (the template then generates the password and creates an API
+token). On an update, a secret that is not in the environment keeps the stack's previous value, so
+forgetting the variable never changes the password (which the instance refuses as an update).
 
 Checks are pure: :func:`check_values` reports every problem at once, from the template's own
 Parameters and Rules (:mod:`tooling.constraints`) plus what CloudFormation cannot check before it

@@ -1,0 +1,56 @@
+"""The CloudFormation custom-resource protocol, shared by every function of the product.
+
+CloudFormation waits (up to the resource's ServiceTimeout) for a JSON document PUT to the
+pre-signed ResponseURL of each request. ``run`` answers exactly once: the handler's result, its
+error, or - ``MARGIN`` seconds before the Lambda timeout - a timeout, raised in the handler by
+an alarm signal (Lambda calls the handler in the main thread).
+"""
+
+import json
+import signal
+import urllib.request
+
+MARGIN = 5  # seconds kept to answer before Lambda stops the function
+PUT_TIMEOUT, PUT_TRIES = 10, 3
+
+
+def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
+    """PUT the response document to the ResponseURL, retrying transient failures."""
+    body = json.dumps(
+        {
+            "Status": status,
+            "Reason": (reason or "See " + context.log_stream_name)[:1000],
+            "PhysicalResourceId": pid or event.get("PhysicalResourceId") or context.log_stream_name,
+            "NoEcho": no_echo,
+            "Data": data or {},
+            **{k: event[k] for k in ("StackId", "RequestId", "LogicalResourceId")},
+        }
+    ).encode()
+    # The pre-signed URL is signed without a content type; urllib adds Content-Length itself.
+    req = urllib.request.Request(event["ResponseURL"], body, {"Content-Type": ""}, method="PUT")
+    for attempt in range(PUT_TRIES):
+        try:
+            urllib.request.urlopen(req, timeout=PUT_TIMEOUT).close()
+            return True
+        except Exception as e:  # network errors, and http.client's own (not OSErrors)
+            print("response PUT failed:", e)
+    return False
+
+
+def timed_out(*_):
+    # Not an OSError (as TimeoutError is): network retry loops must not swallow it.
+    raise RuntimeError("no answer before the Lambda timeout")
+
+
+def run(event, context, act, no_echo=False):
+    """Call ``act(event, context)`` -> (physical id, data) and answer CloudFormation once."""
+    signal.signal(signal.SIGALRM, timed_out)
+    signal.alarm(max(context.get_remaining_time_in_millis() // 1000 - MARGIN, 1))
+    try:
+        pid, data = act(event, context)
+        status, reason = "SUCCESS", ""
+    except Exception as e:  # every error, the timeout included, becomes a FAILED answer
+        pid, data, status, reason = None, None, "FAILED", f"{type(e).__name__}: {e}"
+    finally:
+        signal.alarm(0)
+    return send(event, context, status, reason, pid, data, no_echo)

@@ -1,0 +1,113 @@
+"""functions/backup.py against botocore's Stubber (requests checked against the real model)."""
+
+from __future__ import annotations
+
+import re
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from servers import FakeContext
+
+from templates_src.timestream_influxdb.functions import backup
+
+INSTANCE = "a1b2c3d4e5f6g7h8i9"
+PROPS = {
+    "InstanceId": INSTANCE,
+    "DailyRetentionDays": "7",
+    "ContinuousRetentionDays": "0",
+    "FinalBackupRetentionDays": "30",
+}
+UPDATED = {"id": INSTANCE, "name": "ons-development-influxdb", "arn": f"arn:aws:timestream-influxdb:us-east-1:123456789012:db-instance/{INSTANCE}", "vpcSubnetIds": ["subnet-1"]}
+
+
+@pytest.fixture
+def client():
+    c = boto3.client("timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(c) as stub:
+        c.stub = stub
+        yield c
+        stub.assert_no_pending_responses()
+
+
+def event(request_type, props=PROPS, **extra):
+    return {"RequestType": request_type, "ResourceProperties": dict(props), **extra}
+
+
+def configs(daily, continuous_days, continuous_on):
+    return [
+        {"type": "DAILY", "retentionDays": daily, "enabled": True},
+        {"type": "CONTINUOUS", "retentionDays": continuous_days, "enabled": continuous_on},
+    ]
+
+
+def test_create_configures_daily_backups_and_turns_continuous_off(client):
+    client.stub.add_response(
+        "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": configs(7, 1, False)}
+    )
+    assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
+
+
+def test_update_with_continuous_backups_enables_point_in_time_recovery(client):
+    props = {**PROPS, "DailyRetentionDays": "14", "ContinuousRetentionDays": "35"}
+    client.stub.add_response(
+        "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": configs(14, 35, True)}
+    )
+    result = backup.act(event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS), FakeContext(), client)
+    assert result == (INSTANCE, {})
+
+
+def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(client):
+    props = {**PROPS, "InstanceId": "newinstance123"}
+    client.stub.add_response(
+        "update_db_instance", {**UPDATED, "id": "newinstance123"}, {"identifier": "newinstance123", "dbBackupConfigurations": ANY}
+    )
+    pid, _ = backup.act(event("Update", props, PhysicalResourceId=INSTANCE), FakeContext(), client)
+    assert pid == "newinstance123"
+
+
+def test_a_busy_instance_is_retried(client, monkeypatch):
+    monkeypatch.setattr(backup, "RETRY_SECONDS", 0)
+    client.stub.add_client_error("update_db_instance", "ConflictException", "instance is MODIFYING")
+    client.stub.add_response("update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": ANY})
+    assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
+
+
+def test_a_busy_instance_fails_when_time_runs_out(client):
+    client.stub.add_client_error("update_db_instance", "ConflictException", "instance is MODIFYING")
+    with pytest.raises(client.exceptions.ConflictException):
+        backup.act(event("Create"), FakeContext(remaining_ms=10_000), client)
+
+
+def test_other_errors_are_not_retried(client):
+    client.stub.add_client_error("update_db_instance", "ValidationException", "bad")
+    with pytest.raises(client.exceptions.ValidationException):
+        backup.act(event("Create"), FakeContext(), client)
+
+
+def test_delete_takes_a_final_backup_kept_for_the_given_days(client):
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
+    )
+    calls = []
+    client.meta.events.register("provide-client-params.timestream-influxdb.CreateDbBackup", lambda params, **kw: calls.append(params))
+    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    name = calls[0]["name"]
+    assert re.fullmatch(rf"final-{INSTANCE[:16]}-\d{{14}}", name)
+    assert len(name) <= 40 and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*", name)
+
+
+def test_delete_with_zero_final_retention_takes_no_backup(client):
+    props = {**PROPS, "FinalBackupRetentionDays": "0"}
+    assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+
+
+def test_delete_after_a_failed_create_does_nothing(client):
+    assert backup.act(event("Delete", PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), client) == (None, {})
+
+
+def test_delete_of_a_vanished_instance_succeeds(client):
+    client.stub.add_client_error("create_db_backup", "ResourceNotFoundException", "gone")
+    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})

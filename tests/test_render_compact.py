@@ -1,0 +1,90 @@
+"""The compact YAML the renderer writes is the same document cfn-flip writes, only smaller."""
+
+from __future__ import annotations
+
+import json
+
+import cfn_flip
+
+from templates_src.registry import TEMPLATES
+from tooling.render import FLOW_WIDTH, render, to_yaml
+
+
+def same_data(compact: str, body: dict) -> bool:
+    """``compact`` loads to exactly the data of cfn-flip's own short-form YAML of ``body``."""
+    reference = cfn_flip.to_yaml(json.dumps(body), clean_up=False, long_form=False)
+    return json.loads(cfn_flip.to_json(compact)) == json.loads(cfn_flip.to_json(reference))
+
+
+def test_compact_yaml_is_the_same_document_as_cfn_flips():
+    spec = TEMPLATES["timestream-influxdb"]
+    compact = render(spec)
+    body = spec.build(spec.options()).to_dict()
+    reference = cfn_flip.to_yaml(json.dumps(body), clean_up=False, long_form=False)
+    assert same_data(compact, body)
+    assert len(compact.encode()) < len(reference.encode())
+
+
+def test_tagged_values_are_plain_where_yaml_allows_and_quoted_where_it_does_not():
+    spec = TEMPLATES["timestream-influxdb"]
+    text = render(spec)
+    assert same_data(text, spec.build(spec.options()).to_dict())
+    # Plain, in a block and inside a flow collection.
+    assert "        Endpoint: !GetAtt InfluxDBInstance.Endpoint\n" in text
+    assert "- {Key: Environment, Value: !Ref Environment}\n" in text
+    assert "!Ref 'Environment'" not in text
+    # "AWS::NoValue" may be plain in a block, but PyYAML allows no ":" in a plain flow scalar.
+    assert "      - !Ref AWS::NoValue\n" in text
+    assert "!If [CreateKmsKey, !GetAtt KmsKey.Arn, !Ref 'AWS::NoValue']" in text
+    # A value starting with "{" cannot be plain, nor can a string that reads as a boolean.
+    assert "- !Sub '{{resolve:secretsmanager:${AdminPasswordSecret}:SecretString}}'\n" in text
+    assert "AllowedValues: ['true', 'false']\n" in text
+    # Block sequences under a key are not indented.
+    assert "    AllowedValues:\n    - db.influx.medium\n    - db.influx.large\n" in text
+
+
+def test_short_collections_are_flow_style_long_ones_and_multiline_strings_stay_block():
+    long_items = [f"item-{i:02d}" for i in range(FLOW_WIDTH // 8 + 1)]  # over FLOW_WIDTH on one line
+    assert len(", ".join(long_items)) > FLOW_WIDTH
+    body = {
+        "Short": ["a", "b", {"Ref": "C"}],
+        "Pair": {"Key": "Project", "Value": {"Ref": "ProjectName"}},
+        "Choice": {"Fn::If": ["HasKey", {"Ref": "Key"}, {"Ref": "AWS::NoValue"}]},
+        "Long": long_items,
+        "Nested": {"Outer": {"Inner": "x"}, "Tail": "y"},
+        "Script": ["run", "".join(f"line {i}\n" for i in range(12))],
+        "Two": ["a", "line one\nline two"],
+    }
+    text = to_yaml(json.dumps(body))
+    assert same_data(text, body)
+    lines = text.splitlines()
+
+    assert "Short: [a, b, !Ref C]" in lines
+    assert "Pair: {Key: Project, Value: !Ref ProjectName}" in lines
+    assert "Choice: !If [HasKey, !Ref Key, !Ref 'AWS::NoValue']" in lines
+    # Nested short collections are flow style too (a flow collection inside a flow collection).
+    assert "Nested: {Outer: {Inner: x}, Tail: y}" in lines
+    # Too long for one line: a block sequence, one item a line.
+    start = lines.index("Long:")
+    assert lines[start + 1: start + 1 + len(long_items)] == [f"- {item}" for item in long_items]
+    # A multi-line string keeps its collection a block; a long one (cfn-flip's rule: 10 lines or
+    # more) is a literal block scalar, a short one stays cfn-flip's double-quoted scalar.
+    start = lines.index("Script:")
+    assert lines[start + 1: start + 15] == ["- run", "- |", *[f"  line {i}" for i in range(12)]]
+    start = lines.index("Two:")
+    assert lines[start + 1: start + 3] == ["- a", '- "line one\\nline two"']
+    # Nothing written in flow style runs past the width (plus its key and indentation).
+    for line in lines:
+        if "[" in line or "{" in line:
+            value = line.split(": ", 1)[-1].lstrip("- ")
+            assert len(value) <= FLOW_WIDTH + 2, line
+
+
+def test_the_product_templates_flow_and_block_choices():
+    text = render(TEMPLATES["timestream-influxdb"])
+    # Tags and short conditions on one line; long lists and function code as blocks.
+    assert "      - {Key: ManagedBy, Value: CloudFormation}\n" in text
+    assert "  CreateSecretsManagerEndpoint: !Equals [!Ref CreateSecretsManagerEndpoint, 'true']\n" in text
+    assert "    AllowedValues:\n    - db.influx.medium\n" in text
+    assert "      Py: |\n" in text
+    assert "        ZipFile: !Join\n        - ''\n        - - !FindInMap [FunctionCode, Shared, Py]\n" in text
