@@ -27,14 +27,26 @@ def test_every_policy_of_the_real_templates_is_clean(path):
     assert iam_lint.check_text(path.read_text(), str(path)) == []
 
 
-def test_product_policies_found():
-    path = ROOT / "output" / "timestream-influxdb.yaml"
-    found = {(r, w) for r, w, _ in iam_lint.policy_documents(template(path))}
-    assert found == {
+def test_every_policy_document_is_found():
+    """Inline role policies, policy resources and key policies, of whatever resources a template has."""
+    for path in OUTPUTS:
+        t = template(path)
+        expected = set()
+        for name, resource in t["Resources"].items():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::IAM::Role":
+                expected |= {(name, f"Policies[{p['PolicyName']}]") for p in props.get("Policies", [])}
+            elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                expected.add((name, "PolicyDocument"))
+            elif resource["Type"] == "AWS::KMS::Key":
+                expected.add((name, "KeyPolicy"))
+        assert {(r, w) for r, w, _ in iam_lint.policy_documents(t)} == expected
+    product = template(ROOT / "output" / "timestream-influxdb.yaml")
+    assert {
         ("LambdaExecutionRole", "Policies[influxdb-client]"),
         ("LambdaKmsPolicy", "PolicyDocument"),
         ("KmsKey", "KeyPolicy"),
-    }
+    } <= {(r, w) for r, w, _ in iam_lint.policy_documents(product)}
 
 
 def test_resolved_documents_have_no_intrinsics_left():
