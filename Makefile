@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
-SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*')
+SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*') \
+	$(wildcard rules/*.guard) tools/checkov.lock
 BUILT := .build/built
 # Stamp of the last `build.py docs`: the documents keep their time when nothing changed, so the
 # stamp, not the documents, tells make whether the generated sections are older than the sources.
@@ -39,8 +40,9 @@ docs: $(READY)
 test: $(READY)
 	@$(PY) -m pytest
 
+# `make lint` checks every output/*.yaml; `make lint FILES="a.yaml b.yaml"` checks those files.
 lint: $(READY)
-	@$(PY) build.py lint
+	@$(PY) build.py lint $(FILES)
 
 # make deploy ENV=development [STACK=name] [DEPLOY_ARGS="--dry-run"]: build, then deploy
 # output/timestream-influxdb.yaml with params/$(ENV).json (see README, "Deploy with CloudFormation").
@@ -57,4 +59,4 @@ publish: $(READY)
 	@$(PY) build.py publish --version "$(VERSION)" $(PUBLISH_ARGS)
 
 clean:
-	rm -rf .build .pytest_cache
+	rm -rf .build .pytest_cache .tools

@@ -21,6 +21,10 @@ class CommandError(Exception):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if not args.no_lint:
+        from tooling.checkov_gate import prestart
+
+        prestart()  # first, so checkov's start-up overlaps the imports, rendering and other gates
     from tooling.options import OptionParseError, parse_options
     from tooling.pipeline import Stopwatch, build, specs_for
 
@@ -43,8 +47,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from tooling.lint import lint_texts
     from tooling.pipeline import Stopwatch
+
+    watch = Stopwatch()
+    from tooling.checkov_gate import prestart
+
+    prestart()  # first, so checkov's start-up overlaps the other gates
+    from tooling.findings import summary_table
+    from tooling.gates import findings_of, run_gates
 
     paths = [Path(p) for p in args.files] or sorted(Path(args.output_dir).glob("*.yaml"))
     if not paths:
@@ -52,15 +62,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise CommandError(f"no such template file: {missing[0]}")
-    watch = Stopwatch()
-    findings = lint_texts({str(p): p.read_text() for p in paths})
-    for path, found in findings.items():
-        for finding in found:
-            print(f"cfn-lint {finding}", file=sys.stderr)
-        print(f"lint    {path:<36} {len(found)} finding(s)")
-    total = sum(map(len, findings.values()))
-    print(f"lint    {'failed' if total else 'done'}: {total} finding(s) in {len(paths)} template(s)  {watch.seconds()}")
-    return 1 if total else 0
+    results = run_gates({str(p): p.read_text() for p in paths})
+    found = findings_of(results)
+    for finding in found:
+        print(finding, file=sys.stderr)
+    print(summary_table(results, watch.elapsed()))
+    print(f"lint    {'failed' if found else 'done'}: {len(found)} finding(s) in {len(paths)} template(s)  {watch.seconds()}")
+    return 1 if found else 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -235,9 +243,10 @@ def parser() -> argparse.ArgumentParser:
         "build",
         help="render every template (or the ones named), lint it, write it to output/",
         description=(
-            "Render templates from templates_src, check their size and lint them with cfn-lint in "
-            "every Region where their resource types exist; write the clean ones to the output "
-            "directory atomically. A template with any finding is not written."
+            "Render templates from templates_src, check their size and run every gate on them "
+            "(cfn-lint in every Region where their resource types exist, checkov, the Guard rules, "
+            "parliament); write the clean ones to the output directory atomically. A template with "
+            "any finding is not written. Clean verdicts are cached by content hash in .build/gates."
         ),
     )
     b.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template names (default: all; see `list`)")
@@ -249,13 +258,18 @@ def parser() -> argparse.ArgumentParser:
         help="a build option of the one TEMPLATE named (repeatable; see `list`)",
     )
     b.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where to write (default: output)")
-    b.add_argument("--no-lint", action="store_true", help="skip cfn-lint (for a quick look; never for a release)")
+    b.add_argument("--no-lint", action="store_true", help="skip every gate (for a quick look; never for a release)")
     b.set_defaults(func=cmd_build)
 
     lint = sub.add_parser(
         "lint",
-        help="lint template files with cfn-lint in every Region their resource types exist in",
-        description="Lint YAML or JSON templates (default: every output/*.yaml); exit 1 on any finding.",
+        help="run every gate (cfn-lint, checkov, Guard rules, parliament) over template files",
+        description=(
+            "Check YAML or JSON templates (default: every output/*.yaml) with cfn-lint in every Region "
+            "their resource types exist in, checkov, the Guard rules in rules/ and parliament, "
+            "concurrently; print one line per finding and a summary table; exit 1 on any finding. "
+            "Every template is checked afresh (the build reuses clean verdicts instead)."
+        ),
     )
     lint.add_argument("files", nargs="*", metavar="FILE", help="template files (default: output/*.yaml)")
     lint.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the default files are")

@@ -124,7 +124,8 @@ def test_kms_key_lets_logs_use_it_for_every_product_log_group(product):
     for suffix in (names.LOG_GROUP, names.BACKUP_FUNCTION, names.TOKEN_FUNCTION):
         assert fnmatch(suffix, names.LOG_GROUPS)
     statement = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]
-    arn = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    # StringLike: the context key is a String (ArnLike on it is a type mismatch, parliament).
+    arn = statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
     assert arn.endswith(":log-group:${ProjectName}-${Environment}-influxdb-*")
     for title in ("LambdaLogGroup", "BackupFunctionLogGroup", "TokenFunctionLogGroup"):
         name = product["Resources"][title]["Properties"]["LogGroupName"]["Fn::Sub"]

@@ -70,8 +70,12 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
     logs = statements["CloudWatchLogsUsesKeyForLogGroup"]
     assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
     assert "kms:Decrypt" in logs["Action"] and "kms:GenerateDataKey" in logs["Action"]
-    context = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    # StringLike: the context key is a String (ArnLike on it is a type mismatch, parliament).
+    context = logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert context["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-*")
+    # DescribeKey carries no encryption context: under that condition it would never be allowed.
+    assert "kms:DescribeKey" not in logs["Action"]
+    assert statements["CloudWatchLogsDescribesKey"]["Action"] == ["kms:DescribeKey"]
     alias = product["Resources"]["KmsKeyAlias"]
     assert alias["Condition"] == "CreateKmsKey"
     assert alias["Properties"]["AliasName"] == {"Fn::Sub": "alias/${ProjectName}-${Environment}-influxdb"}
@@ -82,7 +86,7 @@ def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(produc
     from fnmatch import fnmatchcase
 
     statement = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]
-    pattern = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    pattern = statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
     arn_prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
     assert pattern.startswith(arn_prefix)
     groups = resources_of_type(product, "AWS::Logs::LogGroup")

@@ -37,6 +37,8 @@ class Finding:
     rule: str
     message: str
     regions: tuple[str, ...] = ()
+    #: logical id of the resource, output or parameter the match is about ("" when none)
+    resource: str = ""
 
     def __str__(self) -> str:
         where = f" [{', '.join(self.regions)}]" if self.regions else ""
@@ -90,13 +92,20 @@ def _runner() -> Runner:
     return _RUNNER
 
 
-def _lint_task(task: tuple[str, tuple[str, ...]]) -> list[tuple[int, str, str]]:
+def _lint_task(task: tuple[str, tuple[str, ...]]) -> list[tuple[int, str, str, str]]:
     filename, regions = task
     config = ConfigMixIn(regions=list(regions), include_checks=INCLUDE_CHECKS)
     return [
-        (m.linenumber, m.rule.id, m.message)
+        (m.linenumber, m.rule.id, m.message, _resource(getattr(m, "path", None)))
         for m in run_template_by_data(_TEMPLATES[filename], config, _runner().rules)
     ]
+
+
+def _resource(path: list | None) -> str:
+    """The logical id a match's path points into (Resources, Outputs, Parameters...), else ""."""
+    if path and len(path) >= 2 and path[0] in ("Resources", "Outputs", "Parameters", "Conditions", "Rules", "Mappings"):
+        return str(path[1])
+    return ""
 
 
 def lint_texts(texts: dict[str, str], workers: int | None = None) -> dict[str, list[Finding]]:
@@ -132,14 +141,14 @@ def lint_texts(texts: dict[str, str], workers: int | None = None) -> dict[str, l
                 results = pool.map(_lint_task, tasks, chunksize=1)
     finally:
         _TEMPLATES.clear()
-    by_match: dict[str, dict[tuple[int, str, str], list[str]]] = {}
+    by_match: dict[str, dict[tuple[int, str, str, str], list[str]]] = {}
     for (filename, chunk), matches in zip(tasks, results):
         for match in matches:
             by_match.setdefault(filename, {}).setdefault(match, []).extend(chunk)
     for filename in regions_of:
         findings[filename] = sorted(
-            Finding(filename, line, rule, message, _regions_label(found, regions_of[filename]))
-            for (line, rule, message), found in by_match.get(filename, {}).items()
+            Finding(filename, line, rule, message, _regions_label(found, regions_of[filename]), resource)
+            for (line, rule, message, resource), found in by_match.get(filename, {}).items()
         )
     return findings
 

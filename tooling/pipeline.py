@@ -1,13 +1,13 @@
 """The build: render every registered template, lint it, check its size, write it to ``output/``.
 
-A template with any finding is not written to ``output/`` (it goes to ``.build/rejected/`` so its
-line numbers can be read). Lint results of a clean template are cached by the hash of its text
-and the cfn-lint version, so an unchanged template is not linted again.
+A template with any finding from any gate (cfn-lint, checkov, Guard, parliament; see ``gates``)
+is not written to ``output/`` (it goes to ``.build/rejected/`` so its line numbers can be read).
+Each gate's verdict on a clean template is cached by the hash of its text and of what the gate
+depends on, so an unchanged template is not checked again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +40,11 @@ class Stopwatch:
     def __init__(self) -> None:
         self.start = time.perf_counter()
 
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
     def seconds(self) -> str:
-        return f"{time.perf_counter() - self.start:.2f} s"
+        return f"{self.elapsed():.2f} s"
 
 
 def build(
@@ -93,38 +96,30 @@ def size_problems(filename: str, text: str) -> list[str]:
 def lint_stage(
     rendered: dict[str, str], output_dir: Path, build_dir: Path, log: Callable[[str], None]
 ) -> dict[str, list[str]]:
-    """cfn-lint the rendered templates, reusing the verdict for a text already linted clean."""
+    """Every gate (cfn-lint, checkov, Guard, parliament) over the rendered templates, concurrently.
+
+    A verdict is reused for a text a checker already found clean (``.build/gates``); templates
+    are staged in ``.build/staged`` for checkov, since a template reaches ``output_dir`` only
+    once every gate passes.
+    """
+    from .findings import summary_table
+    from .gates import run_gates
+
     watch = Stopwatch()
-    stamps = {name: build_dir / "lint" / lint_key(text) for name, text in rendered.items()}
-    todo = {name: text for name, text in rendered.items() if not stamps[name].exists()}
-    for name in rendered.keys() - todo.keys():
-        log(f"lint    {name:<36} clean (same text and cfn-lint as the last clean lint)")
-    if not todo:
-        return {}
-    from .lint import lint_texts, regions_for_text
-
-    shown = {str(output_dir / name): name for name in todo}
-    findings = lint_texts({path: todo[name] for path, name in shown.items()})
-    problems: dict[str, list[str]] = {}
-    for path, name in shown.items():
-        found = findings[path]
-        problems[name] = [f"cfn-lint {f}" for f in found]
-        regions = len(regions_for_text(todo[name]))
-        log(f"lint    {name:<36} {len(found)} finding(s) in {regions} Regions")
-        if not found:
-            write_atomic(stamps[name], f"{name}\n")
-    log(f"lint    {len(todo)} template(s) linted  {watch.seconds()}")
+    shown = {str(output_dir / name): name for name in rendered}
+    results = run_gates(
+        {path: rendered[name] for path, name in shown.items()},
+        cache_dir=build_dir / "gates",
+        stage_dir=build_dir / "staged",
+        log=log,
+    )
+    problems: dict[str, list[str]] = {name: [] for name in rendered}
+    for result in results:
+        for finding in result.findings:
+            problems[shown.get(finding.file, finding.file)].append(str(finding))
+    for line in summary_table(results, watch.elapsed()).splitlines():
+        log(f"gates   {line}")
     return problems
-
-
-def lint_key(text: str) -> str:
-    """Hash of the template text, the cfn-lint version and our lint stage: what a verdict depends on."""
-    from importlib.metadata import version
-
-    stage = (Path(__file__).parent / "lint.py").read_bytes()
-    digest = hashlib.sha256(f"cfn-lint {version('cfn-lint')}\n{text}".encode())
-    digest.update(stage)
-    return digest.hexdigest()
 
 
 def specs_for(names: list[str]) -> list[TemplateSpec]:

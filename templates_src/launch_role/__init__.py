@@ -29,7 +29,37 @@ from awacs.sts import AssumeRole
 from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
 from troposphere.iam import Policy, Role
 
+from ..common import checkov_skips
 from . import permissions
+
+# checkov's least-privilege checks look for Resource "*" on write, permissions-management and
+# data-read actions. A launch role is the one place that needs them: it runs the product's
+# template, whose resources get their ARNs at create time. Reviewed in tests/test_checkov.py.
+LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
+    {
+        "CKV_AWS_111": (
+            "A launch role creates, updates and deletes the product's resources, whose ARNs "
+            "CloudFormation generates at create time (KMS key ids, secret suffixes, security-group "
+            "ids), and some of the actions support no resource-level permission; only Service "
+            "Catalog can assume the role, and its IAM writes are scoped to the product's stacks."
+        ),
+        "CKV_AWS_108": (
+            "CloudFormation reads the product's generated admin password (a Secrets Manager dynamic "
+            "reference) and the Secret handler reads secret values with this role; the secrets' ARNs "
+            "end in a random suffix made at create time. Only Service Catalog can assume the role."
+        ),
+        "CKV_AWS_110": (
+            "The product makes IAM roles for its Lambda functions, so the launch role creates roles, "
+            "puts their policies and passes them to Lambda; those IAM actions are scoped to the "
+            "product's SC-<account>-pp-* stack names and PassRole to the services that need it."
+        ),
+        "CKV_AWS_109": (
+            "The product's KMS key and log group get their policies (kms:PutKeyPolicy, "
+            "logs:PutResourcePolicy) from the stack, and the key id is generated at create time; "
+            "IAM role and policy actions are scoped to the product's SC-<account>-pp-* stack names."
+        ),
+    }
+)
 
 POLICY_VERSION = "2012-10-17"
 # Service Catalog names a provisioned product's stack SC-<account>-pp-<id>; CloudFormation starts
@@ -197,6 +227,7 @@ def build(options: Options | None = None) -> Template:
             "LaunchRole",
             RoleName=Ref(role_name),
             Description="Service Catalog launch role (derived from the product template)",
+            Metadata=LAUNCH_ROLE_CHECKOV_SKIPS,
             AssumeRolePolicyDocument=PolicyDocument(
                 Version=POLICY_VERSION,
                 Statement=[

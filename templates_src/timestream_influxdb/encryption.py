@@ -7,7 +7,7 @@ instance's storage stays encrypted with the service's own key; this key protects
 from __future__ import annotations
 
 from awacs import kms
-from awacs.aws import Allow, ArnLike, Condition, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringLike
 from troposphere import GetAtt, If, NoValue, Ref, Sub, Template
 from troposphere.kms import Alias, Key
 
@@ -58,12 +58,22 @@ def add_key(t: Template, naming: Naming) -> Key:
                             kms.ReEncryptTo,
                             kms.GenerateDataKey,
                             kms.GenerateDataKeyWithoutPlaintext,
-                            kms.DescribeKey,
                         ],
                         Resource=["*"],  # in a key policy, "*" means this key
+                        # The context key is a String (IAM's service reference): StringLike, not
+                        # ArnLike, matches it against the log groups' ARN pattern.
                         Condition=Condition(
-                            ArnLike("kms:EncryptionContext:aws:logs:arn", log_groups_arn(naming))
+                            StringLike("kms:EncryptionContext:aws:logs:arn", log_groups_arn(naming))
                         ),
+                    ),
+                    # DescribeKey carries no encryption context, so under the condition above it
+                    # would never be allowed; it reveals the key's metadata only.
+                    Statement(
+                        Sid="CloudWatchLogsDescribesKey",
+                        Effect=Allow,
+                        Principal=Principal("Service", Sub("logs.${AWS::Region}.amazonaws.com")),
+                        Action=[kms.DescribeKey],
+                        Resource=["*"],  # in a key policy, "*" means this key
                     ),
                 ],
             ),

@@ -1,0 +1,115 @@
+"""checkov over every output template, from its own tool environment, and the reviewed skips.
+
+The first run creates the tool environment (.tools/checkov-<lock hash>) from tools/checkov.lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from cfn_flip import to_json
+
+from templates_src.common import checkov_skips
+from tooling import checkov_gate, toolenv
+
+from conftest import ROOT
+
+OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
+FIXTURES = ROOT / "tests" / "fixtures" / "checkov"
+
+# Every checkov skip in output/, reviewed: (template file, logical id, check id) -> why it
+# cannot apply. A new skip fails test_every_skip_is_reviewed until someone adds it here.
+REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
+    # The launch role runs the product's template: its resources' ARNs are made at create time.
+    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_108"): "reads the generated secret it creates",
+    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_109"): "sets the key and log-group policies",
+    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_110"): "creates and passes the functions' roles",
+    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_111"): "writes resources named at create time",
+    # Custom-resource handlers: CloudFormation is their only caller, once per stack operation.
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_115"): "reserved concurrency can fail new accounts",
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_117"): "calls AWS APIs only, not the database",
+    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_115"): "reserved concurrency can fail new accounts",
+    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
+}
+
+
+@pytest.fixture(scope="module")
+def checkov_result():
+    """One checkov run (its start-up is the slow part) over the outputs and the fixtures."""
+    files = {str(p.relative_to(ROOT)): p for p in [*OUTPUTS, FIXTURES / "broken.yaml", FIXTURES / "skipped.yaml"]}
+    return checkov_gate.CheckovRun(files).wait()
+
+
+def findings_for(result, path: Path):
+    return [f for f in result.findings if f.file == str(path.relative_to(ROOT))]
+
+
+def test_the_tool_environment_pins_checkov():
+    assert any(line.startswith("checkov==") for line in toolenv.lock_file("checkov").read_text().splitlines())
+    assert "--hash=sha256:" in toolenv.lock_file("checkov").read_text()
+
+
+@pytest.mark.parametrize("path", OUTPUTS, ids=lambda p: p.name)
+def test_real_templates_have_no_failed_check(checkov_result, path):
+    assert toolenv.is_ready("checkov")
+    assert findings_for(checkov_result, path) == []
+
+
+def test_a_failed_check_names_rule_resource_and_file(checkov_result):
+    (finding,) = findings_for(checkov_result, FIXTURES / "broken.yaml")
+    assert (finding.checker, finding.rule, finding.resource) == ("checkov", "CKV_AWS_7", "UnrotatedKey")
+    assert str(finding).startswith("checkov rule=CKV_AWS_7 resource=UnrotatedKey file=tests/fixtures/checkov/broken.yaml:")
+
+
+def test_a_metadata_skip_is_honoured(checkov_result):
+    assert findings_for(checkov_result, FIXTURES / "skipped.yaml") == []
+
+
+def skips_in_outputs() -> dict[tuple[str, str, str], str]:
+    skips = {}
+    for path in OUTPUTS:
+        template = yaml.safe_load(to_json(path.read_text()))
+        for name, resource in (template.get("Resources") or {}).items():
+            for skip in ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip", []):
+                skips[(path.name, name, skip.get("id", ""))] = skip.get("comment", "")
+    return skips
+
+
+def test_every_skip_has_a_written_reason():
+    for key, reason in skips_in_outputs().items():
+        assert reason and len(reason.strip()) >= 20, f"checkov skip {key} has no written reason"
+
+
+def test_every_skip_is_reviewed():
+    found = set(skips_in_outputs())
+    assert found - set(REVIEWED_SKIPS) == set(), "new checkov skip(s): review them and add to REVIEWED_SKIPS"
+    assert set(REVIEWED_SKIPS) - found == set(), "reviewed skip(s) no longer in output/: remove them"
+
+
+def test_skip_helper_refuses_a_skip_without_reason():
+    assert checkov_skips({"CKV_AWS_7": "asymmetric key: AWS cannot rotate it"}) == {
+        "checkov": {"skip": [{"id": "CKV_AWS_7", "comment": "asymmetric key: AWS cannot rotate it"}]}
+    }
+    with pytest.raises(ValueError):
+        checkov_skips({"CKV_AWS_7": " "})
+
+
+def test_a_tool_environment_that_cannot_be_made_fails_the_gate(tmp_path, monkeypatch):
+    """A missing environment is created on first use; one that cannot be is never a pass."""
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "checkov.lock").write_text("no-such-package-xyz==0.0.1 --hash=sha256:00\n")
+    monkeypatch.setattr(toolenv, "LOCK_DIR", tmp_path / "tools")
+    monkeypatch.setattr(toolenv, "ENV_DIR", tmp_path / ".tools")
+    monkeypatch.setattr(toolenv, "ROOT", tmp_path)
+    result = checkov_gate.CheckovRun({"t.yaml": OUTPUTS[0]}, log=lambda _: None).wait()
+    assert [(f.rule, f.file) for f in result.findings] == [("ERROR", "t.yaml")]
+    assert not (tmp_path / ".tools" / f"checkov-{toolenv.lock_hash('checkov')}" / ".ready").exists()
+
+
+def test_unreadable_report_is_a_finding_not_a_pass():
+    files = {"t.yaml": OUTPUTS[0]}
+    assert [f.rule for f in checkov_gate.parse("", "Traceback: boom", 2, files)] == ["ERROR"]
+    assert [f.rule for f in checkov_gate.parse('{"passed": 0}', "", 0, files)] == ["ERROR"]

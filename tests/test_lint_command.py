@@ -1,0 +1,119 @@
+"""`make lint`: the summary table, and one line per finding naming checker, rule, resource, file."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from templates_src.registry import TEMPLATES
+from tooling.pipeline import build
+
+from conftest import ROOT
+
+CHECKERS = ("cfn-lint", "checkov", "guard", "parliament")
+ROW = re.compile(r"^(cfn-lint|checkov|guard|parliament)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d\d) s$")
+LINE = re.compile(r"^(cfn-lint|checkov|guard|parliament) rule=(\S+) resource=(\S+) file=(\S+?)(?::\d+)? \S.*$")
+MAKE_ERROR = re.compile(r"^make(\[\d+\])?: \*\*\* ")
+GUARD_FIXTURES = sorted((ROOT / "tests" / "fixtures" / "guard").glob("*.yaml"))
+BROKEN = [
+    *GUARD_FIXTURES,
+    ROOT / "tests" / "fixtures" / "checkov" / "broken.yaml",
+    ROOT / "tests" / "fixtures" / "parliament" / "broken.yaml",
+    ROOT / "tests" / "fixtures" / "cfn_lint" / "broken.yaml",
+]
+
+
+def make_lint(*files):
+    args = ["make", "--no-print-directory", "lint"]
+    if files:
+        args.append("FILES=" + " ".join(str(f.relative_to(ROOT)) for f in files))
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def summary_rows(stdout: str) -> dict[str, tuple[int, int, int]]:
+    rows = {}
+    for line in stdout.splitlines():
+        m = ROW.match(line)
+        if m:
+            rows[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def clean_run():
+    return make_lint()
+
+
+@pytest.fixture(scope="module")
+def broken_run():
+    return make_lint(*BROKEN)
+
+
+def test_clean_outputs_pass_every_checker(clean_run):
+    assert clean_run.returncode == 0, clean_run.stderr
+    outputs = len(list((ROOT / "output").glob("*.yaml")))
+    rows = summary_rows(clean_run.stdout)
+    assert list(rows) == list(CHECKERS)
+    assert all(row == (outputs, 0, 0) for row in rows.values()), clean_run.stdout
+    assert clean_run.stdout.splitlines()[0].split() == ["checker", "templates", "cached", "findings", "time"]
+    assert clean_run.stderr == ""
+
+
+def test_broken_templates_fail_with_one_line_per_finding(broken_run):
+    assert broken_run.returncode != 0
+    # make's own "make: *** ... Error 1" ("make[1]: ***" when `make test` runs it) is not a finding.
+    lines = [line for line in broken_run.stderr.splitlines() if not MAKE_ERROR.match(line)]
+    assert lines and all(LINE.match(line) for line in lines), broken_run.stderr
+    found = {LINE.match(line).group(1, 2, 3, 4) for line in lines}
+    for fixture in GUARD_FIXTURES:
+        rule, file = fixture.stem, str(fixture.relative_to(ROOT))
+        assert any(c == "guard" and r == rule and f == file for c, r, _, f in found), rule
+    assert ("checkov", "CKV_AWS_7", "UnrotatedKey", "tests/fixtures/checkov/broken.yaml") in found
+    assert ("parliament", "RESOURCE_MISMATCH", "MismatchedPolicy", "tests/fixtures/parliament/broken.yaml") in found
+    assert ("cfn-lint", "E3002", "Topic", "tests/fixtures/cfn_lint/broken.yaml") in found
+    rows = summary_rows(broken_run.stdout)
+    assert all(rows[c][0] == len(BROKEN) and rows[c][2] > 0 for c in CHECKERS)
+    assert sum(r[2] for r in rows.values()) == len(lines)
+
+
+def test_a_missing_file_is_a_usage_error():
+    proc = subprocess.run(
+        [sys.executable, "build.py", "lint", "no/such.yaml"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "no such template file" in proc.stderr
+
+
+def test_build_reuses_clean_verdicts(tmp_path):
+    """A second build of the same text checks nothing again; a changed gate input re-checks."""
+    specs = list(TEMPLATES.values())
+    logs: list[str] = []
+    first = build(specs, tmp_path / "out", build_dir=tmp_path / "build", log=logs.append)
+    assert first.ok, first.all_problems()
+    rows = summary_rows("\n".join(l.removeprefix("gates   ") for l in logs))
+    assert all(rows[c] == (len(specs), 0, 0) for c in CHECKERS), logs
+    logs.clear()
+    second = build(specs, tmp_path / "out", build_dir=tmp_path / "build", log=logs.append)
+    assert second.ok
+    rows = summary_rows("\n".join(l.removeprefix("gates   ") for l in logs))
+    assert all(rows[c] == (0, len(specs), 0) for c in CHECKERS), logs
+    stamps = list((tmp_path / "build" / "gates").glob("*/*"))
+    assert {p.parent.name for p in stamps} == set(CHECKERS)
+
+
+def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
+    from tooling import guard
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "strict.guard").write_text(
+        "let alarms = Resources.*[ Type == 'AWS::CloudWatch::Alarm' ]\n"
+        "rule NO_ALARMS when %alarms !empty {\n  %alarms.Properties.AlarmName !exists\n  <<no alarms>>\n}\n"
+    )
+    monkeypatch.setattr(guard, "RULES_DIR", rules)
+    spec = TEMPLATES["timestream-influxdb"]
+    result = build([spec], tmp_path / "out", lint=True, build_dir=tmp_path / "build", log=lambda _: None)
+    assert not result.ok and not (tmp_path / "out" / spec.filename).exists()
+    assert any(p.startswith("guard rule=NO_ALARMS") for p in result.all_problems()), result.all_problems()

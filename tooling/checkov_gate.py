@@ -1,0 +1,181 @@
+"""checkov (CloudFormation framework, offline) from its own tool environment.
+
+checkov runs as a subprocess of its venv (see ``toolenv``), started before the in-process
+checkers so that its ~2.5-6 s of start-up overlaps them. A check that cannot apply to a resource
+is skipped in that resource's ``Metadata.checkov.skip`` with a comment; checkov honours it and
+``tests/test_checkov.py`` keeps the list of reviewed skips.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import toolenv
+from .findings import Finding, GateResult
+
+NAME = "checkov"
+ARGS = ["--framework", "cloudformation", "--skip-download", "--output", "json", "--quiet", "--compact"]
+
+
+def fingerprint() -> str:
+    """What a checkov verdict depends on besides the text: the locked tool set and this adapter."""
+    return toolenv.lock_file(NAME).read_text() + Path(__file__).read_text()
+
+
+# Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
+# stdin, so the import overlaps whatever the caller does meanwhile (render, other gates).
+_SERVER = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from checkov.main import Checkov
+line = sys.stdin.readline()
+if not line.strip():
+    sys.exit(0)
+sys.exit(Checkov(argv=json.loads(line)).run())
+"""
+
+_PRESTARTED: "CheckovProcess | None" = None
+
+
+class CheckovProcess:
+    """checkov's interpreter, started early and importing; ``submit`` gives it the files."""
+
+    def __init__(self, log: Callable[[str], None] = print) -> None:
+        toolenv.ensure_env(NAME, log)  # raises ToolEnvError: reported as a finding by CheckovRun
+        self.start = time.perf_counter()
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        env["LOG_LEVEL"] = "ERROR"
+        self.proc = subprocess.Popen(
+            [str(toolenv.tool_bin(NAME, "python")), "-c", _SERVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=toolenv.ROOT,
+        )
+
+    def submit(self, files: list[Path]) -> None:
+        args = list(ARGS)
+        for path in files:
+            args += ["--file", str(path.resolve())]
+        self.proc.stdin.write(json.dumps(args) + "\n")
+        self.proc.stdin.close()
+        self.proc.stdin = None  # sent; communicate() must not flush it again
+
+    def cancel(self) -> None:
+        self.proc.kill()
+        self.proc.communicate()
+
+
+def prestart(log: Callable[[str], None] = print, yield_cpu: bool = True) -> None:
+    """Start checkov's interpreter now, for the next CheckovRun of this process to use.
+
+    With ``yield_cpu`` (the command line's choice) this process then lowers its own priority a
+    little: checkov is the slowest gate, so whatever else the build does (render, cfn-lint,
+    Guard, parliament) should take the CPU checkov leaves, not slow it down on a busy machine.
+    """
+    global _PRESTARTED
+    if _PRESTARTED is None:
+        try:
+            _PRESTARTED = CheckovProcess(log)
+        except toolenv.ToolEnvError:
+            return  # CheckovRun tries again and reports the failure
+        # A command that stops early (bad input) must not leave checkov importing for seconds.
+        atexit.register(cancel_prestarted)
+        if yield_cpu and hasattr(os, "nice"):
+            try:
+                os.nice(5)
+            except OSError:
+                pass
+
+
+def cancel_prestarted() -> None:
+    global _PRESTARTED
+    if _PRESTARTED is not None:
+        _PRESTARTED.cancel()
+        _PRESTARTED = None
+
+
+class CheckovRun:
+    """A running checkov over ``files`` (display name -> file on disk); ``wait()`` for the result.
+
+    Its time counts from the start of checkov's interpreter (``prestart`` or now), since that
+    start-up is part of what checkov costs.
+    """
+
+    def __init__(self, files: dict[str, Path], log: Callable[[str], None] = print) -> None:
+        global _PRESTARTED
+        self.files = files
+        self.start = time.perf_counter()
+        self.process: CheckovProcess | None = None
+        self.error: str | None = None
+        if not files:
+            cancel_prestarted()
+            return
+        process, _PRESTARTED = _PRESTARTED, None
+        try:
+            self.process = process or CheckovProcess(log)
+        except toolenv.ToolEnvError as err:
+            self.error = f"tool environment: {err}"
+            return
+        self.start = self.process.start
+        self.process.submit(list(files.values()))
+
+    def cancel(self) -> None:
+        if self.process is not None:
+            self.process.cancel()
+            self.process = None
+
+    def wait(self) -> GateResult:
+        result = GateResult(NAME, checked=list(self.files))
+        if self.process is not None:
+            out, err = self.process.proc.communicate()
+            result.findings = parse(out, err, self.process.proc.returncode, self.files)
+        elif self.error:
+            result.findings = [_error(name, self.error) for name in self.files]
+        result.seconds = time.perf_counter() - self.start if self.files else 0.0
+        return result
+
+
+def parse(stdout: str, stderr: str, returncode: int, files: dict[str, Path]) -> list[Finding]:
+    """Findings from checkov's JSON report; anything unexpected is a finding, never a pass."""
+    by_path = {str(path.resolve()): name for name, path in files.items()}
+    try:
+        reports = json.loads(stdout)
+    except json.JSONDecodeError:
+        tail = " | ".join((stderr or stdout).strip().splitlines()[-3:]) or f"exit status {returncode}"
+        return [_error(name, f"no JSON report from checkov: {tail}") for name in files]
+    reports = reports if isinstance(reports, list) else [reports]
+    findings: list[Finding] = []
+    resources = sum(r.get("summary", {}).get("resource_count", 0) for r in reports)
+    if files and not resources:
+        return [_error(name, "checkov found no CloudFormation resources to check") for name in files]
+    for report in reports:
+        if report.get("check_type", "cloudformation") != "cloudformation":
+            continue
+        summary = report.get("summary", {})
+        if summary.get("parsing_errors"):
+            for path in report.get("results", {}).get("parsing_errors", []) or list(by_path):
+                findings.append(_error(by_path.get(str(Path(path).resolve()), path), "checkov could not parse the template"))
+        for check in report.get("results", {}).get("failed_checks", []):
+            path = str(Path(check.get("file_abs_path") or check["file_path"]).resolve())
+            resource = check.get("resource", "").rsplit(".", 1)[-1]
+            line = (check.get("file_line_range") or [0])[0]
+            findings.append(
+                Finding(by_path.get(path, path), NAME, check["check_id"], resource, check["check_name"], line)
+            )
+    if not findings and returncode not in (0, 1):
+        tail = " | ".join(stderr.strip().splitlines()[-3:])
+        findings = [_error(name, f"checkov exited with status {returncode}: {tail}") for name in files]
+    return sorted(findings)
+
+
+def _error(file: str, message: str) -> Finding:
+    return Finding(file, NAME, "ERROR", "-", message)

@@ -1,0 +1,82 @@
+"""Isolated tool environments: a virtual environment per lock file under ``tools/``.
+
+A tool whose dependencies clash with the project's (checkov pins an older boto3) runs from its
+own venv, installed hash-checked from ``tools/<tool>.lock`` into ``.tools/<tool>-<lock hash>/``
+on first use. The directory name carries the lock's hash, so a changed lock gets a fresh venv;
+a ``.ready`` marker, written last, tells a complete install from an interrupted one, and a file
+lock keeps two concurrent first runs (``make lint`` and ``make test``) from installing twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK_DIR = ROOT / "tools"
+ENV_DIR = ROOT / ".tools"
+
+
+class ToolEnvError(RuntimeError):
+    """The tool environment could not be created; the gate fails, it never 'passes'."""
+
+
+def lock_file(tool: str) -> Path:
+    return LOCK_DIR / f"{tool}.lock"
+
+
+def lock_hash(tool: str) -> str:
+    return hashlib.sha256(lock_file(tool).read_bytes()).hexdigest()[:12]
+
+
+def env_path(tool: str) -> Path:
+    return ENV_DIR / f"{tool}-{lock_hash(tool)}"
+
+
+def tool_bin(tool: str, program: str | None = None) -> Path:
+    return env_path(tool) / "bin" / (program or tool)
+
+
+def is_ready(tool: str) -> bool:
+    return (env_path(tool) / ".ready").exists()
+
+
+def ensure_env(tool: str, log: Callable[[str], None] = print) -> Path:
+    """The tool's venv, created from its lock file when missing; raises ToolEnvError on failure."""
+    env = env_path(tool)
+    if (env / ".ready").exists():
+        return env
+    ENV_DIR.mkdir(parents=True, exist_ok=True)
+    with open(ENV_DIR / f".{tool}.install-lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if (env / ".ready").exists():  # another process installed it while we waited
+            return env
+        log(f"tools   {tool}: creating {os.path.relpath(env, ROOT)} from {os.path.relpath(lock_file(tool), ROOT)} (first run only)")
+        shutil.rmtree(env, ignore_errors=True)
+        _run([sys.executable, "-m", "venv", str(env)])
+        python = env / "bin" / "python"
+        uv = shutil.which("uv")
+        if uv:
+            cmd = [uv, "pip", "install", "--quiet", "--python", str(python)]
+        else:
+            cmd = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        _run(cmd + ["--require-hashes", "--no-deps", "-r", str(lock_file(tool))])
+        (env / ".ready").write_text(lock_hash(tool) + "\n")
+        for stale in ENV_DIR.glob(f"{tool}-*"):
+            if stale != env:
+                shutil.rmtree(stale, ignore_errors=True)
+    return env
+
+
+def _run(cmd: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise ToolEnvError(f"`{' '.join(cmd[:4])} ...` failed ({proc.returncode}): " + " | ".join(tail))
