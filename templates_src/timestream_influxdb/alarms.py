@@ -88,8 +88,8 @@ ALARMS = (
         evaluation_periods=5,
         treat_missing_data="notBreaching",
         description=(
-            "InfluxDB request rate above the threshold for 5 minutes. The service publishes no "
-            "connection-count metric; APIRequestRate is the nearest measure of client load."
+            "InfluxDB request rate above the threshold for 5 minutes (no connection-count metric "
+            "exists; request rate is the nearest)."
         ),
         threshold_param="ApiRequestRateAlarmThreshold",
         threshold_label="Request-rate alarm",

@@ -84,8 +84,7 @@ def _naming(form: ParameterForm, options: Options) -> None:
         label="Project name",
         Type="String",
         Description=(
-            "Short project name; resources are named {project}-{environment}-..., and the InfluxDB "
-            f"instance {{project}}-{{environment}}-{names.INSTANCE}."
+            f"Short project name: resources are named {{project}}-{{environment}}-{names.INSTANCE}..."
         ),
         MinLength=2,
         MaxLength=options.project_name_max_length,
@@ -112,9 +111,8 @@ def _network(form: ParameterForm, options: Options) -> None:
         label="Private subnets",
         Type="List<AWS::EC2::Subnet::Id>",
         Description=(
-            f"1 to {service.SUBNETS_MAX} private subnets of the VPC for the instance "
-            f"(at least {service.MULTI_AZ_SUBNETS_MIN} in different Availability Zones for a "
-            "Multi-AZ standby). The Lambda functions use the same subnets."
+            f"1 to {service.SUBNETS_MAX} private subnets for the instance and the Lambda functions "
+            f"({service.MULTI_AZ_SUBNETS_MIN}+ Availability Zones for Multi-AZ)."
         ),
         ConstraintDescription="choose subnets (subnet-...) of the selected VPC",
     )
@@ -148,8 +146,7 @@ def _network(form: ParameterForm, options: Options) -> None:
         label="Secrets Manager endpoint",
         Type="String",
         Description=(
-            "true adds a Secrets Manager interface endpoint in the subnets. The token function "
-            "needs it, or a NAT route, to reach Secrets Manager."
+            "true adds a Secrets Manager endpoint in the subnets; without it they need a NAT route."
         ),
         AllowedValues=["true", "false"],
         Default="false",
@@ -200,8 +197,7 @@ def _database(form: ParameterForm, options: Options) -> None:
         label="Deployment type",
         Type="String",
         Description=(
-            f"SINGLE_AZ, or {service.MULTI_AZ} for a standby in a second Availability Zone "
-            f"(needs subnets in at least {service.MULTI_AZ_SUBNETS_MIN} zones)."
+            f"{service.MULTI_AZ} adds a standby in a second Availability Zone."
         ),
         AllowedValues=list(service.DEPLOYMENT_TYPES),
         Default=service.DEPLOYMENT_TYPES[0],
@@ -249,8 +245,7 @@ def _influx_access(form: ParameterForm) -> None:
         label="Admin username",
         Type="String",
         Description=(
-            "InfluxDB admin user created with the instance; fixed at creation (CloudFormation refuses "
-            "an update that changes it, since the instance keeps its name)."
+            "InfluxDB admin user; fixed at creation (an update that changes it is refused)."
         ),
         Default="admin",
         MinLength=1,
@@ -268,9 +263,8 @@ def _influx_access(form: ParameterForm) -> None:
         Type="String",
         NoEcho=True,
         Description=(
-            "Admin password; leave empty to generate a 32-character password in Secrets Manager "
-            "(recommended). Fixed at creation: CloudFormation refuses an update that changes it; "
-            "rotate it in InfluxDB instead (docs/OPERATIONS.md)."
+            "Admin password; empty generates one in Secrets Manager (recommended). Fixed at "
+            "creation: rotate it in InfluxDB (docs/OPERATIONS.md)."
         ),
         Default="",
         MaxLength=service.PASSWORD_MAX,
@@ -314,8 +308,7 @@ def _influx_access(form: ParameterForm) -> None:
         Type="String",
         NoEcho=True,
         Description=(
-            "An existing InfluxDB API token for the Lambda functions, stored as is. Empty creates "
-            "one with read and write on the bucket."
+            "API token for the Lambda functions; empty creates one with read and write on the bucket."
         ),
         Default="",
         MaxLength=512,
@@ -325,7 +318,7 @@ def _influx_access(form: ParameterForm) -> None:
 
 
 def _data_buckets(form: ParameterForm) -> None:
-    bucket_rule = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    bucket_rule = "3 to 63 lower-case letters, digits, dots and hyphens"
     form.add(
         "ProcessedDataBucket",
         group=GROUP_DATA,
@@ -372,8 +365,8 @@ def _protection(form: ParameterForm) -> None:
         label="Customer-managed KMS key",
         Type="String",
         Description=(
-            "true creates a customer-managed KMS key (rotation on) for the secrets and the log group. "
-            "The instance's own storage is always encrypted with a key the service manages."
+            "true creates a rotating KMS key for the secrets and logs (the instance's storage always "
+            "uses a service key)."
         ),
         AllowedValues=["true", "false"],
         Default="true",
@@ -461,8 +454,8 @@ def _monitoring(form: ParameterForm, options: Options) -> None:
         label="Engine log bucket (optional)",
         Type="String",
         Description=(
-            "Existing S3 bucket, in this account and Region, for InfluxDB engine logs; empty for none. "
-            "Its policy must let timestream-influxdb.amazonaws.com put objects under InfluxLogs/."
+            "S3 bucket here for engine logs, or empty; it must let timestream-influxdb.amazonaws.com "
+            "put InfluxLogs/*."
         ),
         Default="",
         MaxLength=63,
