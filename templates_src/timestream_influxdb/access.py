@@ -24,6 +24,25 @@ EC2_ARN = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
 S3_ARN = "arn:${AWS::Partition}:s3:::"
 
 
+def lambda_trust_policy() -> PolicyDocument:
+    """The trust policy of every role the product's Lambda functions run with: Lambda only."""
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", "lambda.amazonaws.com"),
+                Action=[AssumeRole],
+            )
+        ],
+    )
+
+
+def via_secrets_manager() -> Condition:
+    """KMS use only when Secrets Manager asks on the caller's behalf."""
+    return Condition(StringEquals("kms:ViaService", Sub("secretsmanager.${AWS::Region}.amazonaws.com")))
+
+
 def add_vpc_access_policy(t: Template, sgs: SecurityGroups) -> ManagedPolicy:
     """What Lambda needs to run a function in the VPC with the client security group.
 
@@ -53,16 +72,7 @@ def add_lambda_role(
         Role(
             "LambdaExecutionRole",
             Description=naming.name("influxdb Lambda clients"),
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version=POLICY_VERSION,
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "lambda.amazonaws.com"),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=lambda_trust_policy(),
             ManagedPolicyArns=[Ref(vpc_access)],
             Policies=[
                 Policy(
@@ -192,7 +202,5 @@ def kms_statement(key: Key) -> Statement:
         Effect=Allow,
         Action=[kms.Decrypt],
         Resource=[GetAtt(key, "Arn")],
-        Condition=Condition(
-            StringEquals("kms:ViaService", Sub("secretsmanager.${AWS::Region}.amazonaws.com"))
-        ),
+        Condition=via_secrets_manager(),
     )

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from awacs import logs
-from awacs.aws import Allow, PolicyDocument, Principal, Statement
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import FindInMap, GetAtt, Join, Ref, Template
 from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
 from troposphere.cloudformation import AWSCustomObject
@@ -23,10 +22,10 @@ from troposphere.logs import LogGroup
 
 from ..common import Naming, ParameterForm, checkov_skips
 from . import service
+from .access import POLICY_VERSION, lambda_trust_policy
 from .encryption import key_arn_if_encrypted
 from .functions import HANDLER, own_code, shared_code
 
-POLICY_VERSION = "2012-10-17"
 #: The Mappings entry holding the functions' code: the shared part once, each function's own part.
 CODE_MAPPING, SHARED_KEY, CODE_ATTRIBUTE = "FunctionCode", "Shared", "Py"
 #: Seconds CloudFormation waits for an answer beyond the function's own timeout.
@@ -94,16 +93,7 @@ def add_function(
         Role(
             f"{title}Role",
             **when,
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version=POLICY_VERSION,
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "lambda.amazonaws.com"),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=lambda_trust_policy(),
             Policies=[
                 Policy(
                     PolicyName=suffix,

@@ -12,7 +12,7 @@ A given InfluxDBToken is stored by the secrets themselves and no token is made.
 from __future__ import annotations
 
 from awacs import kms, secretsmanager
-from awacs.aws import Allow, Condition, Statement, StringEquals
+from awacs.aws import Allow, Statement
 from troposphere import GetAtt, If, NoValue, Ref, Sub, Template
 from troposphere.awslambda import VPCConfig
 from troposphere.ec2 import VPCEndpoint
@@ -22,6 +22,7 @@ from troposphere.timestream import InfluxDBInstance
 
 from ..common import Naming, ParameterForm
 from . import names
+from .access import via_secrets_manager
 from .custom_resources import CustomResource, add_custom_resource, add_function
 from .network import SecurityGroups
 from .outputs import URL
@@ -113,7 +114,5 @@ def kms_statement(key: Key) -> Statement:
                 Sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/secretsmanager"),
             )
         ],
-        Condition=Condition(
-            StringEquals("kms:ViaService", Sub("secretsmanager.${AWS::Region}.amazonaws.com"))
-        ),
+        Condition=via_secrets_manager(),
     )
