@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from awacs.sts import AssumeRole
 from troposphere import AWSHelperFn, Export, Output, Parameter, Ref, Sub, Tags, Template
 
 MANAGED_BY = "CloudFormation"
@@ -89,6 +91,18 @@ class ParameterForm:
             ],
             "ParameterLabels": {name: {"default": label} for name, label in self.labels.items()},
         }
+
+
+#: IAM policy language version of every policy document the templates write.
+POLICY_VERSION = "2012-10-17"
+
+
+def trust_policy(service: str) -> PolicyDocument:
+    """A role trust policy that lets only ``service`` (e.g. ``lambda.amazonaws.com``) assume the role."""
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[Statement(Effect=Allow, Principal=Principal("Service", service), Action=[AssumeRole])],
+    )
 
 
 def export_output(

@@ -18,7 +18,7 @@ import pytest
 from botocore.stub import Stubber
 from servers import FakeContext, Quiet, ResponseReceiver, cfn_event, closed_port_url, serve, url
 
-from templates_src.timestream_influxdb.functions import api_token, cfn_response
+from templates_src.timestream_influxdb.functions import api_token
 
 USER, PASSWORD = "admin", "Secret123"
 ORG_ID, BUCKET_ID = "0a1b2c3d4e5f6071", "1122334455667788"

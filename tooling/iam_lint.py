@@ -46,7 +46,7 @@ _A = f"{REGION}:{ACCOUNT}"
 SAMPLE_ARNS: dict[str, tuple[str, str]] = {
     "AWS::SecretsManager::Secret": (f"arn:aws:secretsmanager:{_A}:secret:{{id}}-AbCdEf",) * 2,
     "AWS::KMS::Key": ("1234abcd-12ab-34cd-56ef-1234567890ab", f"arn:aws:kms:{_A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
-    "AWS::KMS::Alias": (f"alias/{{id}}", f"arn:aws:kms:{_A}:alias/{{id}}"),
+    "AWS::KMS::Alias": ("alias/{id}", f"arn:aws:kms:{_A}:alias/{{id}}"),
     "AWS::Logs::LogGroup": ("{id}", f"arn:aws:logs:{_A}:log-group:{{id}}:*"),
     "AWS::IAM::Role": ("{id}", f"arn:aws:iam::{ACCOUNT}:role/{{id}}"),
     "AWS::IAM::ManagedPolicy": (f"arn:aws:iam::{ACCOUNT}:policy/{{id}}",) * 2,

@@ -21,15 +21,13 @@ from awacs.aws import (
     Allow,
     Condition,
     PolicyDocument,
-    Principal,
     Statement,
     StringEquals,
 )
-from awacs.sts import AssumeRole
 from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
 from troposphere.iam import Policy, Role
 
-from ..common import checkov_skips
+from ..common import POLICY_VERSION, checkov_skips, trust_policy
 from . import permissions
 
 # checkov's least-privilege checks look for Resource "*" on write, permissions-management and
@@ -61,7 +59,6 @@ LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
     }
 )
 
-POLICY_VERSION = "2012-10-17"
 # Service Catalog names a provisioned product's stack SC-<account>-pp-<id>; CloudFormation starts
 # the names it generates (roles, functions) with the stack name.
 STACK_PREFIX = "SC-${AWS::AccountId}-pp-"
@@ -228,16 +225,7 @@ def build(options: Options | None = None) -> Template:
             RoleName=Ref(role_name),
             Description="Service Catalog launch role (derived from the product template)",
             Metadata=LAUNCH_ROLE_CHECKOV_SKIPS,
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version=POLICY_VERSION,
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "servicecatalog.amazonaws.com"),
-                        Action=[AssumeRole],
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=trust_policy("servicecatalog.amazonaws.com"),
             Policies=[
                 Policy(
                     PolicyName="launch-product",

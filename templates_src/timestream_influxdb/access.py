@@ -7,35 +7,24 @@ Every statement names the narrowest resource AWS allows; where AWS allows nothin
 from __future__ import annotations
 
 from awacs import cloudwatch, ec2, kms, logs, s3, secretsmanager
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template
 from troposphere.iam import ManagedPolicy, Policy, PolicyType, Role
 from troposphere.kms import Key
 
-from ..common import Naming
+from ..common import POLICY_VERSION, Naming, trust_policy
 from . import names
 from .network import SecurityGroups
 from .parameters import CONDITIONS
 from .secrets import Secrets
 
-POLICY_VERSION = "2012-10-17"
 EC2_ARN = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
 S3_ARN = "arn:${AWS::Partition}:s3:::"
 
 
 def lambda_trust_policy() -> PolicyDocument:
     """The trust policy of every role the product's Lambda functions run with: Lambda only."""
-    return PolicyDocument(
-        Version=POLICY_VERSION,
-        Statement=[
-            Statement(
-                Effect=Allow,
-                Principal=Principal("Service", "lambda.amazonaws.com"),
-                Action=[AssumeRole],
-            )
-        ],
-    )
+    return trust_policy("lambda.amazonaws.com")
 
 
 def via_secrets_manager() -> Condition:

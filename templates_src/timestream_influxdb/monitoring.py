@@ -15,7 +15,7 @@ from troposphere.logs import LogGroup
 
 from ..common import Naming, ParameterForm
 from . import names, service
-from .alarms import ALARMS, ONE_MINUTE
+from .alarms import ALARMS
 from .database import instance_name
 from .encryption import key_arn_if_encrypted
 from .parameters import CONDITIONS
