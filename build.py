@@ -25,8 +25,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         from tooling.checkov_gate import prestart
 
         prestart()  # first, so checkov's start-up overlaps the imports, rendering and other gates
-    from tooling.options import OptionParseError, parse_options
-    from tooling.pipeline import Stopwatch, build, specs_for
+    from tooling.build.options import OptionParseError, parse_options
+    from tooling.build.pipeline import Stopwatch, build, specs_for
 
     watch = Stopwatch()
     specs = _specs(specs_for, args.templates)
@@ -47,7 +47,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from tooling.pipeline import Stopwatch
+    from tooling.build.pipeline import Stopwatch
 
     watch = Stopwatch()
     from tooling.checkov_gate import prestart
@@ -74,7 +74,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     import boto3
 
-    from tooling.pipeline import Stopwatch, build
+    from tooling.build.pipeline import Stopwatch, build
     from tooling.publish import CallFailed, ConfigError, PublishError, client_factory, load, publish
     from tooling.publish.config import check_version
 
@@ -140,8 +140,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     from tooling.docs import DocsError, generated_documents, render_documents
-    from tooling.pipeline import Stopwatch
-    from tooling.render import write_atomic
+    from tooling.build.pipeline import Stopwatch
+    from tooling.build.render import write_atomic
 
     watch = Stopwatch()
     root = Path(args.root)
@@ -169,7 +169,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from templates_src.registry import TEMPLATES
-    from tooling.options import describe_options
+    from tooling.build.options import describe_options
 
     for spec in TEMPLATES.values():
         print(f"{spec.name}  ->  {OUTPUT_DIR / spec.filename}\n    {spec.summary}")

@@ -9,10 +9,10 @@ import pytest
 
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tooling import render as render_module
+from tooling.build import render as render_module
 from tooling.lint import lint_texts, regions_for, resource_types
-from tooling.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
-from tooling.render import render, write_atomic
+from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
+from tooling.build.render import render, write_atomic
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_lint_reports_errors_and_informational_findings():
 def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
     spec = TEMPLATES["timestream-influxdb"]
     bad = render(spec).replace("DeletionPolicy: Retain", "DeletionPolicy: Keep", 1)
-    monkeypatch.setattr("tooling.pipeline.render", lambda s, o=None: bad)
+    monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: bad)
     lines = []
     result = build([spec], tmp_path / "out", build_dir=tmp_path / "build", log=lines.append)
     assert not result.ok and not (tmp_path / "out" / spec.filename).exists()
@@ -86,7 +86,7 @@ def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
 
 def test_a_template_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     spec = TEMPLATES["timestream-influxdb"]
-    monkeypatch.setattr("tooling.pipeline.render", lambda s, o=None: "#" * (DEPLOY_TEMPLATE_LIMIT + 1))
+    monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: "#" * (DEPLOY_TEMPLATE_LIMIT + 1))
     result = build([spec], tmp_path / "out", lint=False, build_dir=tmp_path / "build", log=lambda _: None)
     assert [p.split(":")[0] for p in result.all_problems()] == [f"size {spec.filename}"]
 

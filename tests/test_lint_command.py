@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from templates_src.registry import TEMPLATES
-from tooling.pipeline import build
+from tooling.build.pipeline import build
 
 from conftest import ROOT
 

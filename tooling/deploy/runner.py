@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..pipeline import DEPLOY_TEMPLATE_LIMIT
+from ..build.pipeline import DEPLOY_TEMPLATE_LIMIT
 from . import params as params_
 from . import plan
 

@@ -102,8 +102,8 @@ def lint_stage(
     are staged in ``.build/staged`` for checkov, since a template reaches ``output_dir`` only
     once every gate passes.
     """
-    from .findings import summary_table
-    from .gates import run_gates
+    from ..findings import summary_table
+    from ..gates import run_gates
 
     watch = Stopwatch()
     shown = {str(output_dir / name): name for name in rendered}
