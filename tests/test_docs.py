@@ -14,6 +14,7 @@ import build as cli
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
 from tooling import docs
+from tooling.cfn import schemas
 
 README = ROOT / "README.md"
 OPERATIONS = ROOT / "docs" / "OPERATIONS.md"
@@ -468,7 +469,7 @@ def operations() -> str:
 @pytest.fixture(scope="module")
 def create_only(specs):
     types = {r["Type"] for _, t in specs.values() for r in t["Resources"].values()}
-    return docs.create_only_properties(types)
+    return schemas.create_only_properties(types)
 
 
 def test_every_alarm_is_in_the_table_and_has_a_runbook(operations, specs):

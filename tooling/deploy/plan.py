@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from ..cfn import schemas
+from ..cfn.intrinsics import parameters_in
 
 #: Resource types whose replacement or deletion loses data: the database, its secrets, the key that
 #: encrypts them (a replaced key cannot decrypt what the old one encrypted).
@@ -171,7 +171,7 @@ def analyse(
 
 
 def _touches_create_only(rc: Mapping[str, Any], create_only: Mapping[str, Sequence[str]]) -> bool:
-    """Whether a change sets a create-only property (DESIGN.md's list): a replacement, whatever
+    """Whether a change sets a create-only property: a replacement, whatever
     the Replacement field says."""
     props = set(create_only.get(rc.get("ResourceType", ""), ()))
     return any(
@@ -244,36 +244,9 @@ def _removal_causes(
     return (), ("CloudFormation removes it",)
 
 
-def referenced_parameters(node: Any, template: Mapping[str, Any], _seen: frozenset[str] = frozenset()) -> set[str]:
+def referenced_parameters(node: Any, template: Mapping[str, Any]) -> set[str]:
     """Parameters an expression depends on: Refs, ${Name} in Fn::Sub, and conditions of Fn::If."""
-    parameters = template.get("Parameters") or {}
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= referenced_parameters(item, template, _seen)
-    elif isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str) and value in parameters:
-                found.add(value)
-            elif key == "Fn::Sub":
-                text = value[0] if isinstance(value, list) else value
-                if isinstance(text, str):
-                    local = value[1] if isinstance(value, list) and len(value) > 1 else {}
-                    for name in re.findall(r"\$\{([^}!.]+)\}", text):
-                        if name in parameters and name not in local:
-                            found.add(name)
-                if isinstance(value, list) and len(value) > 1:
-                    found |= referenced_parameters(value[1], template, _seen)
-            elif key in ("Condition", "Fn::If"):
-                name = value if key == "Condition" else (value[0] if isinstance(value, list) and value else None)
-                if isinstance(name, str) and name not in _seen:
-                    definition = (template.get("Conditions") or {}).get(name)
-                    found |= referenced_parameters(definition, template, _seen | {name})
-                if key == "Fn::If" and isinstance(value, list):
-                    found |= referenced_parameters(value[1:], template, _seen)
-            else:
-                found |= referenced_parameters(value, template, _seen)
-    return found
+    return parameters_in(node, template)
 
 
 def changed_parameters(
@@ -352,17 +325,7 @@ def policy_json(policy: Mapping[str, Any]) -> str:
 # --- create-only properties ----------------------------------------------------------------------
 
 
-@functools.cache
-def create_only_properties() -> dict[str, tuple[str, ...]]:
-    """Top-level create-only properties of the protected types, from cfn-lint's bundled schemas."""
-    import cfnlint
-
-    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
-    providers = json.loads((schemas / "providers" / "us-east-1.json").read_text())
-    result: dict[str, tuple[str, ...]] = {}
-    for type_name in PROTECTED_TYPES:
-        schema = json.loads((schemas / "resources" / f"{providers[type_name]}.json").read_text())
-        result[type_name] = tuple(
-            path.split("/")[2] for path in schema.get("createOnlyProperties") or [] if path.startswith("/properties/")
-        )
-    return result
+def create_only_properties(types: Iterable[str] = PROTECTED_TYPES) -> dict[str, tuple[str, ...]]:
+    """Top-level create-only properties of ``types``: cfn-lint's bundled schemas, the union over
+    every Region that has the type (a property create-only anywhere refuses the change)."""
+    return {kind: tuple(sorted(props)) for kind, props in schemas.create_only_properties(types).items()}
