@@ -22,9 +22,9 @@ class CommandError(Exception):
 
 def cmd_build(args: argparse.Namespace) -> int:
     if not args.no_lint:
-        from tooling.checkov_gate import prestart
+        from tooling.gates import prestart
 
-        prestart()  # first, so checkov's start-up overlaps the imports, rendering and other gates
+        prestart()  # first, so a background gate's start-up overlaps the imports, rendering and other gates
     from tooling.build.options import OptionParseError, parse_options
     from tooling.build.pipeline import Stopwatch, build, specs_for
 
@@ -50,11 +50,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from tooling.build.pipeline import Stopwatch
 
     watch = Stopwatch()
-    from tooling.checkov_gate import prestart
+    from tooling.gates import prestart
 
-    prestart()  # first, so checkov's start-up overlaps the other gates
-    from tooling.findings import summary_table
-    from tooling.gates import findings_of, run_gates
+    prestart()  # first, so a background gate's start-up overlaps the other gates
+    from tooling.gates import summary_table
+    from tooling.gates.run import findings_of, run_gates
 
     paths = [Path(p) for p in args.files] or sorted(Path(args.output_dir).glob("*.yaml"))
     if not paths:
@@ -233,6 +233,8 @@ def _specs(specs_for, names):
 
 
 def parser() -> argparse.ArgumentParser:
+    from tooling import gates
+
     top = argparse.ArgumentParser(
         prog="build.py",
         description="Build, lint, document, list, deploy and publish the CloudFormation templates of the Timestream for InfluxDB catalog.",
@@ -244,9 +246,9 @@ def parser() -> argparse.ArgumentParser:
         help="render every template (or the ones named), lint it, write it to output/",
         description=(
             "Render templates from templates_src, check their size and run every gate on them "
-            "(cfn-lint in every Region where their resource types exist, checkov, the Guard rules, "
-            "parliament); write the clean ones to the output directory atomically. A template with "
-            "any finding is not written. Clean verdicts are cached by content hash in .build/gates."
+            f"({gates.described()}); write the clean ones to the output directory atomically. A "
+            "template with any finding is not written. Clean verdicts are cached by content hash "
+            "in .build/gates."
         ),
     )
     b.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template names (default: all; see `list`)")
@@ -263,10 +265,9 @@ def parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser(
         "lint",
-        help="run every gate (cfn-lint, checkov, Guard rules, parliament) over template files",
+        help=f"run every gate ({', '.join(gates.names())}) over template files",
         description=(
-            "Check YAML or JSON templates (default: every output/*.yaml) with cfn-lint in every Region "
-            "their resource types exist in, checkov, the Guard rules in rules/ and parliament, "
+            f"Check YAML or JSON templates (default: every output/*.yaml) with {gates.described()}, "
             "concurrently; print one line per finding and a summary table; exit 1 on any finding. "
             "Every template is checked afresh (the build reuses clean verdicts instead)."
         ),

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
 from tooling.build import render as render_module
-from tooling.lint import lint_texts, regions_for, resource_types
+from tooling.gates.cfn_lint import lint_texts, regions_for, resource_types
 from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
 from tooling.build.render import render, write_atomic
 
@@ -70,7 +70,7 @@ def test_lint_reports_errors_and_informational_findings():
     findings = lint_texts({"broken.yaml": broken, "info.yaml": informational}, workers=2)
     assert [f.rule for f in findings["broken.yaml"]] == ["E3012"]
     assert [f.rule for f in findings["info.yaml"]] == ["I1022"]
-    assert str(findings["info.yaml"][0]).startswith("info.yaml:5: I1022 ")
+    assert str(findings["info.yaml"][0]).startswith("cfn-lint rule=I1022 resource=Topic file=info.yaml:5 ")
 
 
 def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):

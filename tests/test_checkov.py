@@ -12,7 +12,8 @@ import yaml
 from cfn_flip import to_json
 
 from templates_src.common import checkov_skips
-from tooling import checkov_gate, toolenv
+from tooling import toolenv
+from tooling.gates import checkov as checkov_gate
 
 from conftest import ROOT
 

@@ -615,7 +615,7 @@ def test_readme_library_example_runs_and_builds_a_lint_clean_template(readme):
     exec(compile(snippet, "README.md", "exec"), {"print": printed.append})
     (text,) = printed
     assert "InstanceStatus" in text and "AllowedValues:\n      - dev\n      - prod" in text
-    from tooling.lint import lint_text
+    from tooling.gates.cfn_lint import lint_text
 
     assert lint_text(text, "readme-example.yaml", workers=1) == []
 

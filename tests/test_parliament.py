@@ -7,7 +7,7 @@ import json
 import pytest
 from cfn_flip import to_json
 
-from tooling import iam_lint
+from tooling.gates import parliament as iam_lint
 
 from conftest import ROOT
 

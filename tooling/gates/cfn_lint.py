@@ -1,0 +1,214 @@
+"""cfn-lint, in process, over every Region where a template's resource types exist: once per
+group of Regions that cfn-lint cannot tell apart for that template.
+
+cfn-lint checks a template against each Region's resource schemas, with that Region's partition
+(``AWS::Partition``, ``AWS::URLSuffix``, ARNs) and its name (the value of ``AWS::Region``, which can
+break a length limit in a Region with a longer name). Regions whose schemas for the template's
+types have the same content (``cfn.schemas.schema_digest``), in the same partition, with names of
+the same length, give the same findings: one representative Region is linted for the group, and
+a finding it reports is reported for every Region of the group. The product's 30 Regions are
+about ten runs, the launch role's 45 about ten.
+
+The rules are loaded once (about 0.4 s) and reused for every run; with more runs than a worker
+process costs to start, the runs are split between processes forked after the rules load.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from importlib.metadata import version
+from typing import Any
+
+from ..cfn import schemas
+from .base import Done, Finding, Gate, GateResult, RunContext, cores, source_of
+
+# cfn-lint itself is imported where it is used: its import takes ~0.4 s, and the command line
+# reads this module's GATE for its help text.
+
+NAME = "cfn-lint"
+# Informational checks are findings too: a template with any of them does not ship.
+INCLUDE_CHECKS = ["I"]
+
+
+def partition(region: str) -> str:
+    """The partition cfn-lint assumes for ``region`` (what ``AWS::Partition`` resolves to)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
+
+
+def resource_types(template: dict[str, Any]) -> set[str]:
+    """The template's resource types that exist only in some Regions (custom resources exist
+    wherever CloudFormation does: the template's own functions back them)."""
+    return {
+        r["Type"]
+        for r in template.get("Resources", {}).values()
+        if isinstance(r, dict) and "Type" in r and not schemas.is_custom(r["Type"])
+    }
+
+
+def regions_for(resource_types: set[str]) -> list[str]:
+    """Every Region cfn-lint knows in which all ``resource_types`` exist, sorted."""
+    return schemas.regions_for(resource_types)
+
+
+def region_groups(types: set[str], regions: list[str]) -> list[tuple[str, ...]]:
+    """``regions`` grouped by what cfn-lint reads of a Region for these types; each group sorted,
+    its first Region the one linted."""
+    groups: dict[tuple[str, str, int], list[str]] = {}
+    for region in regions:
+        groups.setdefault((schemas.schema_digest(types, region), partition(region), len(region)), []).append(region)
+    return sorted(tuple(sorted(g)) for g in groups.values())
+
+
+_RUNNER: Any = None
+# Decoded templates keep line numbers in node classes that cannot be pickled, so forked workers
+# read them from this global, set before the fork, instead of receiving them.
+_TEMPLATES: dict[str, dict[str, Any]] = {}
+
+
+def _runner() -> Any:
+    """The one cfn-lint Runner whose rules every template and Region reuse."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    global _RUNNER
+    if _RUNNER is None:
+        _RUNNER = Runner(ConfigMixIn(include_checks=INCLUDE_CHECKS))
+    return _RUNNER
+
+
+def _lint_run(task: tuple[str, tuple[str, ...]]) -> list[tuple[int, str, str, str]]:
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.template.runner import run_template_by_data
+
+    filename, regions = task
+    config = ConfigMixIn(regions=list(regions), include_checks=INCLUDE_CHECKS)
+    return [
+        (m.linenumber, m.rule.id, m.message, _resource(getattr(m, "path", None)))
+        for m in run_template_by_data(_TEMPLATES[filename], config, _runner().rules)
+    ]
+
+
+def _lint_template(task: tuple[str, tuple[tuple[str, ...], ...]]) -> dict[tuple[int, str, str, str], set[str]]:
+    """Each match of one template and the Regions it applies to.
+
+    First one run over the representatives of every group together (a run costs ~0.5 s for the
+    product, each further Region ~40 ms); a clean template ends there. Only when that run finds
+    something is each representative linted alone, to tell which groups the finding applies to.
+    """
+    filename, groups = task
+    matches = _lint_run((filename, tuple(g[0] for g in groups)))
+    if not matches:
+        return {}
+    if len(groups) == 1:
+        return {m: set(groups[0]) for m in matches}
+    found: dict[tuple[int, str, str, str], set[str]] = {}
+    for group in groups:
+        for match in _lint_run((filename, (group[0],))):
+            found.setdefault(match, set()).update(group)
+    return found
+
+
+def _resource(path: list | None) -> str:
+    """The logical id a match's path points into (Resources, Outputs, Parameters...), else ""."""
+    sections = ("Resources", "Outputs", "Parameters", "Conditions", "Rules", "Mappings")
+    if path and len(path) >= 2 and path[0] in sections:
+        return str(path[1])
+    return ""
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """One readable line: cfn-lint lists every allowed value in some messages (hundreds)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def lint_texts(
+    texts: dict[str, str],
+    workers: int | None = None,
+    grouped: bool = True,
+    plans: dict[str, list[tuple[str, ...]]] | None = None,
+) -> dict[str, list[Finding]]:
+    """Findings for each template text (by file name), in every Region its resources exist in.
+
+    With ``grouped`` (the default) one Region per group of equivalent Regions is linted; without,
+    every Region (the reference the grouping is tested against). ``plans``, when given, receives
+    the Region groups of each template.
+    """
+    from cfnlint.decode.decode import decode_str
+
+    findings: dict[str, list[Finding]] = {}
+    groups_of: dict[str, list[tuple[str, ...]]] = {}
+    for filename, text in texts.items():
+        template, errors = decode_str(text)
+        if errors:
+            findings[filename] = [
+                Finding(filename, NAME, m.rule.id, "-", _short(m.message), m.linenumber) for m in errors
+            ]
+            continue
+        types = resource_types(template)
+        regions = regions_for(types)
+        if not regions:
+            findings[filename] = [
+                Finding(filename, NAME, "regions", "-", "no Region has every resource type of this template", 1)
+            ]
+            continue
+        _TEMPLATES[filename] = template
+        groups_of[filename] = region_groups(types, regions) if grouped else [(r,) for r in regions]
+    if plans is not None:
+        plans.update(groups_of)
+    tasks = [(filename, tuple(groups)) for filename, groups in groups_of.items()]
+    _runner()  # load the rules before forking, so every worker inherits them
+    workers = min(workers or cores(), len(tasks))
+    try:
+        if workers <= 1:
+            results = [_lint_template(task) for task in tasks]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_lint_template, tasks, chunksize=1)
+    finally:
+        _TEMPLATES.clear()
+    for (filename, groups), by_match in zip(tasks, results):
+        every = {r for g in groups for r in g}
+        findings[filename] = sorted(
+            Finding(
+                filename, NAME, rule, resource or "-", _short(message), line,
+                () if found == every else tuple(sorted(found)),
+            )
+            for (line, rule, message, resource), found in by_match.items()
+        )
+    return findings
+
+
+def lint_text(text: str, filename: str, workers: int | None = None) -> list[Finding]:
+    """Findings for one template's text."""
+    return lint_texts({filename: text}, workers)[filename]
+
+
+def fingerprint() -> str:
+    return f"cfn-lint {version('cfn-lint')}\n{source_of(__file__)}\n{source_of(schemas.__file__)}"
+
+
+def start(texts: dict[str, str], context: RunContext) -> Done:
+    begin = time.perf_counter()
+    result = GateResult(NAME, checked=list(texts))
+    if texts:
+        plans: dict[str, list[tuple[str, ...]]] = {}
+        for found in lint_texts(texts, context.workers, plans=plans).values():
+            result.findings += found
+        for filename, groups in plans.items():
+            regions = sum(len(g) for g in groups)
+            result.notes.append(f"{filename}: {len(groups)} Regions linted for {regions}")
+    result.seconds = time.perf_counter() - begin
+    return Done(result)
+
+
+GATE = Gate(
+    name=NAME,
+    does="cfn-lint in every Region where the templates' resource types exist",
+    fingerprint=fingerprint,
+    start=start,
+)
