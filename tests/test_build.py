@@ -67,7 +67,7 @@ def test_lint_reports_errors_and_informational_findings():
         "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
         "      TopicName: !Join ['', [!Ref 'AWS::StackName', '-alerts']]\n"
     )
-    findings = lint_texts({"broken.yaml": broken, "info.yaml": informational}, workers=2)
+    findings = lint_texts({"broken.yaml": broken, "info.yaml": informational})
     assert [f.rule for f in findings["broken.yaml"]] == ["E3012"]
     assert [f.rule for f in findings["info.yaml"]] == ["I1022"]
     assert str(findings["info.yaml"][0]).startswith("cfn-lint rule=I1022 resource=Topic file=info.yaml:5 ")

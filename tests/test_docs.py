@@ -617,7 +617,7 @@ def test_readme_library_example_runs_and_builds_a_lint_clean_template(readme):
     assert "InstanceStatus" in text and "AllowedValues:\n      - dev\n      - prod" in text
     from tooling.gates.cfn_lint import lint_text
 
-    assert lint_text(text, "readme-example.yaml", workers=1) == []
+    assert lint_text(text, "readme-example.yaml") == []
 
 
 def test_readme_deploy_command_gives_every_required_parameter(readme, specs):

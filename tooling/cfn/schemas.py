@@ -105,10 +105,33 @@ def create_only_properties(types: Iterable[str]) -> dict[str, frozenset[str]]:
     return found
 
 
+EXTENSIONS_DIR = SCHEMAS_DIR / "extensions"
+
+
+@lru_cache(maxsize=None)
+def regional_extensions(type_name: str) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """cfn-lint's extra schemas for ``type_name`` that differ by Region (file name, Region -> schema):
+    e.g. the instance types each Region offers. Keyed by Region at the top level."""
+    folder = EXTENSIONS_DIR / type_name.lower().replace("::", "_")
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and data.keys() & set(regions()):
+            found.append((path.stem, data))
+    return tuple(found)
+
+
 def schema_digest(types: Iterable[str], region: str) -> str:
-    """A hash of the content of the schemas ``region`` has for ``types``: equal digests, equal schemas."""
+    """A hash of everything cfn-lint's bundled schemas say about ``types`` in ``region``: the
+    resource schemas and the Region's part of the regional extensions. Equal digests, equal schemas."""
     index = provider_index(region)
-    parts = [f"{t}={_file_digest(index[t])}" for t in sorted(set(types)) if t in index]
+    parts = []
+    for t in sorted(set(types)):
+        if t in index:
+            parts.append(f"{t}={_file_digest(index[t])}")
+        for name, by_region in regional_extensions(t):
+            regional = json.dumps(by_region.get(region), sort_keys=True)
+            parts.append(f"{t}/{name}={hashlib.sha256(regional.encode()).hexdigest()}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

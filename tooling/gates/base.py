@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -54,12 +53,11 @@ class GateResult:
 
 @dataclass
 class RunContext:
-    """What a gate run may use besides the texts: where to stage files, how to log, how many
-    worker processes it may fork (``None``: decide), and files on disk for tools that need them."""
+    """What a gate run may use besides the texts: where to stage files, how to log, and files on
+    disk for tools that need them."""
 
     stage_dir: Path | None = None
     log: Callable[[str], None] = print
-    workers: int | None = None
 
     def files(self, texts: dict[str, str]) -> dict[str, Path]:
         """A file holding each text: the display name itself when it does, else a staged copy."""
@@ -120,10 +118,6 @@ class Gate:
 def source_of(module_file: str) -> str:
     """An adapter's own source, part of its gate's fingerprint."""
     return Path(module_file).read_text()
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def summary_table(results: list[GateResult], total_seconds: float | None = None) -> str:

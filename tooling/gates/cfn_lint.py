@@ -9,19 +9,19 @@ the same length, give the same findings: one representative Region is linted for
 a finding it reports is reported for every Region of the group. The product's 30 Regions are
 about ten runs, the launch role's 45 about ten.
 
-The rules are loaded once (about 0.4 s) and reused for every run; with more runs than a worker
-process costs to start, the runs are split between processes forked after the rules load.
+The rules are loaded once (about 0.4 s) and reused for every run. The runs are not spread over
+worker processes: a template is one run over its groups' representatives (two for the build),
+and forking for two runs on a machine that also runs checkov measured no faster.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from importlib.metadata import version
 from typing import Any
 
 from ..cfn import schemas
-from .base import Done, Finding, Gate, GateResult, RunContext, cores, source_of
+from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 
 # cfn-lint itself is imported where it is used: its import takes ~0.4 s, and the command line
 # reads this module's GATE for its help text.
@@ -65,9 +65,6 @@ def region_groups(types: set[str], regions: list[str]) -> list[tuple[str, ...]]:
 
 
 _RUNNER: Any = None
-# Decoded templates keep line numbers in node classes that cannot be pickled, so forked workers
-# read them from this global, set before the fork, instead of receiving them.
-_TEMPLATES: dict[str, dict[str, Any]] = {}
 
 
 def _runner() -> Any:
@@ -81,34 +78,38 @@ def _runner() -> Any:
     return _RUNNER
 
 
-def _lint_run(task: tuple[str, tuple[str, ...]]) -> list[tuple[int, str, str, str]]:
+def _lint_run(template: dict[str, Any], regions: tuple[str, ...]) -> list[tuple[int, str, str, str]]:
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner.template.runner import run_template_by_data
 
-    filename, regions = task
     config = ConfigMixIn(regions=list(regions), include_checks=INCLUDE_CHECKS)
+    # A regional rule ends its message with " in 'eu-west-1'"; the finding's Regions say it, and
+    # must say it for every Region of the group, so a one-Region run drops the suffix.
+    suffix = f" in {regions[0]!r}" if len(regions) == 1 else ""
     return [
-        (m.linenumber, m.rule.id, m.message, _resource(getattr(m, "path", None)))
-        for m in run_template_by_data(_TEMPLATES[filename], config, _runner().rules)
+        (m.linenumber, m.rule.id, m.message.removesuffix(suffix), _resource(getattr(m, "path", None)))
+        for m in run_template_by_data(template, config, _runner().rules)
     ]
 
 
-def _lint_template(task: tuple[str, tuple[tuple[str, ...], ...]]) -> dict[tuple[int, str, str, str], set[str]]:
+def _lint_template(
+    template: dict[str, Any], groups: list[tuple[str, ...]], combined: bool = True
+) -> dict[tuple[int, str, str, str], set[str]]:
     """Each match of one template and the Regions it applies to.
 
     First one run over the representatives of every group together (a run costs ~0.5 s for the
     product, each further Region ~40 ms); a clean template ends there. Only when that run finds
     something is each representative linted alone, to tell which groups the finding applies to.
     """
-    filename, groups = task
-    matches = _lint_run((filename, tuple(g[0] for g in groups)))
-    if not matches:
-        return {}
-    if len(groups) == 1:
-        return {m: set(groups[0]) for m in matches}
+    if combined:
+        matches = _lint_run(template, tuple(g[0] for g in groups))
+        if not matches:
+            return {}
+        if len(groups) == 1:
+            return {m: set(groups[0]) for m in matches}
     found: dict[tuple[int, str, str, str], set[str]] = {}
     for group in groups:
-        for match in _lint_run((filename, (group[0],))):
+        for match in _lint_run(template, (group[0],)):
             found.setdefault(match, set()).update(group)
     return found
 
@@ -128,20 +129,20 @@ def _short(text: str, limit: int = 300) -> str:
 
 def lint_texts(
     texts: dict[str, str],
-    workers: int | None = None,
     grouped: bool = True,
     plans: dict[str, list[tuple[str, ...]]] | None = None,
 ) -> dict[str, list[Finding]]:
     """Findings for each template text (by file name), in every Region its resources exist in.
 
     With ``grouped`` (the default) one Region per group of equivalent Regions is linted; without,
-    every Region (the reference the grouping is tested against). ``plans``, when given, receives
+    every Region alone (the reference the grouping is tested against). ``plans``, when given, receives
     the Region groups of each template.
     """
     from cfnlint.decode.decode import decode_str
 
     findings: dict[str, list[Finding]] = {}
     groups_of: dict[str, list[tuple[str, ...]]] = {}
+    templates: dict[str, dict[str, Any]] = {}
     for filename, text in texts.items():
         template, errors = decode_str(text)
         if errors:
@@ -156,22 +157,12 @@ def lint_texts(
                 Finding(filename, NAME, "regions", "-", "no Region has every resource type of this template", 1)
             ]
             continue
-        _TEMPLATES[filename] = template
+        templates[filename] = template
         groups_of[filename] = region_groups(types, regions) if grouped else [(r,) for r in regions]
     if plans is not None:
         plans.update(groups_of)
-    tasks = [(filename, tuple(groups)) for filename, groups in groups_of.items()]
-    _runner()  # load the rules before forking, so every worker inherits them
-    workers = min(workers or cores(), len(tasks))
-    try:
-        if workers <= 1:
-            results = [_lint_template(task) for task in tasks]
-        else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_lint_template, tasks, chunksize=1)
-    finally:
-        _TEMPLATES.clear()
-    for (filename, groups), by_match in zip(tasks, results):
+    for filename, groups in groups_of.items():
+        by_match = _lint_template(templates[filename], groups, combined=grouped)
         every = {r for g in groups for r in g}
         findings[filename] = sorted(
             Finding(
@@ -183,9 +174,9 @@ def lint_texts(
     return findings
 
 
-def lint_text(text: str, filename: str, workers: int | None = None) -> list[Finding]:
+def lint_text(text: str, filename: str) -> list[Finding]:
     """Findings for one template's text."""
-    return lint_texts({filename: text}, workers)[filename]
+    return lint_texts({filename: text})[filename]
 
 
 def fingerprint() -> str:
@@ -197,7 +188,7 @@ def start(texts: dict[str, str], context: RunContext) -> Done:
     result = GateResult(NAME, checked=list(texts))
     if texts:
         plans: dict[str, list[tuple[str, ...]]] = {}
-        for found in lint_texts(texts, context.workers, plans=plans).values():
+        for found in lint_texts(texts, plans=plans).values():
             result.findings += found
         for filename, groups in plans.items():
             regions = sum(len(g) for g in groups)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import GATES
-from .base import Finding, GateResult, Pending, RunContext, cores
+from .base import Finding, GateResult, Pending, RunContext
 
 
 def verdict_key(fingerprint: str, text: str) -> str:
@@ -29,7 +29,6 @@ def run_gates(
     cache_dir: Path | None = None,
     stage_dir: Path | None = None,
     log: Callable[[str], None] = print,
-    workers: int | None = None,
 ) -> list[GateResult]:
     """One result per gate (in ``GATES`` order) for ``texts`` (display file name -> text).
 
@@ -49,11 +48,7 @@ def run_gates(
         }
         todo[gate.name] = {n: t for n, t in texts.items() if not stamps[gate.name][n].exists()}
 
-    busy = sum(1 for gate in GATES if gate.background and todo[gate.name])
-    if workers is None and busy:
-        # A background gate keeps a core busy; more in-process workers than the rest would slow it.
-        workers = max(1, cores() - busy)
-    context = RunContext(stage_dir=stage_dir, log=log, workers=workers)
+    context = RunContext(stage_dir=stage_dir, log=log)
     pending: dict[str, Pending] = {}
     try:
         for gate in sorted(GATES, key=lambda g: not g.background):  # background gates first
