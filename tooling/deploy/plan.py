@@ -17,13 +17,8 @@ from typing import Any
 from ..cfn import schemas
 from ..cfn.intrinsics import parameters_in
 
-#: Resource types whose replacement or deletion loses data: the database, its secrets, the key that
-#: encrypts them (a replaced key cannot decrypt what the old one encrypted).
-PROTECTED_TYPES = (
-    "AWS::Timestream::InfluxDBInstance",
-    "AWS::SecretsManager::Secret",
-    "AWS::KMS::Key",
-)
+# Which resource types lose data when replaced or deleted is product knowledge: the template's
+# registry entry says it (``TemplateSpec.protected_types``) and callers pass it in.
 
 # --- stack state ---------------------------------------------------------------------------------
 
@@ -134,15 +129,18 @@ def analyse(
     template: Mapping[str, Any],
     changed_parameters: Iterable[str] = (),
     create_only: Mapping[str, Sequence[str]] | None = None,
+    *,
+    protected_types: Sequence[str],
 ) -> Analysis:
     """Rows of the change set and every data loss in it.
 
     ``changes`` is DescribeChangeSet's ``Changes``; ``template`` the new template (for resource
     conditions); ``changed_parameters`` the parameters whose value differs from the stack's
     (to name a cause CloudFormation does not detail, e.g. a NoEcho value); ``create_only`` the
-    create-only properties by type (default: from cfn-lint's resource schemas).
+    create-only properties by type (default: from cfn-lint's resource schemas); ``protected_types``
+    the types whose replacement or deletion loses data.
     """
-    create_only = create_only if create_only is not None else create_only_properties()
+    create_only = create_only if create_only is not None else create_only_properties(protected_types)
     changed_parameters = set(changed_parameters)
     by_id = {
         c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
@@ -154,7 +152,7 @@ def analyse(
         result.rows.append(
             Row(rc.get("Action", ""), logical_id, rc.get("ResourceType", ""), rc.get("Replacement", ""))
         )
-        if rc.get("ResourceType") not in PROTECTED_TYPES:
+        if rc.get("ResourceType") not in protected_types:
             continue
         action = rc.get("Action")
         if action == "Remove":
@@ -287,21 +285,21 @@ def describe_loss(loss: DataLoss) -> str:
 # --- stack policy --------------------------------------------------------------------------------
 
 
-def protected_resources(template: Mapping[str, Any]) -> list[str]:
+def protected_resources(template: Mapping[str, Any], protected_types: Sequence[str]) -> list[str]:
     """Logical ids of the template's resources whose replacement or deletion loses data."""
     return [
         logical_id
         for logical_id, resource in (template.get("Resources") or {}).items()
-        if resource.get("Type") in PROTECTED_TYPES
+        if resource.get("Type") in protected_types
     ]
 
 
-def stack_policy(template: Mapping[str, Any]) -> dict[str, Any]:
+def stack_policy(template: Mapping[str, Any], protected_types: Sequence[str]) -> dict[str, Any]:
     """Allow every update except replacing or deleting the protected resources."""
     statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
     ]
-    protected = protected_resources(template)
+    protected = protected_resources(template, protected_types)
     if protected:
         statements.append(
             {
@@ -325,7 +323,7 @@ def policy_json(policy: Mapping[str, Any]) -> str:
 # --- create-only properties ----------------------------------------------------------------------
 
 
-def create_only_properties(types: Iterable[str] = PROTECTED_TYPES) -> dict[str, tuple[str, ...]]:
+def create_only_properties(types: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Top-level create-only properties of ``types``: cfn-lint's bundled schemas, the union over
     every Region that has the type (a property create-only anywhere refuses the change)."""
     return {kind: tuple(sorted(props)) for kind, props in schemas.create_only_properties(types).items()}
