@@ -13,7 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-OUTPUT_DIR = Path("output")
+from tooling.paths import project_path
+
+# Defaults are under the project root whatever the working directory (given paths are the user's).
+OUTPUT_DIR = project_path("output")
 
 
 class CommandError(Exception):
@@ -312,7 +315,9 @@ def parser() -> argparse.ArgumentParser:
             "each file is left as it is."
         ),
     )
-    docs.add_argument("--root", default=".", help="directory holding README.md and docs/ (default: .)")
+    docs.add_argument(
+        "--root", default=str(project_path()), help="directory holding README.md and docs/ (default: the project)"
+    )
     docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
     docs.set_defaults(func=cmd_docs)
 
@@ -350,7 +355,9 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     pub.add_argument("--version", required=True, help="the version to publish, e.g. 1.2.0 (MAJOR.MINOR.PATCH)")
-    pub.add_argument("--config", default="catalog.yaml", help="configuration file (default: catalog.yaml)")
+    pub.add_argument(
+        "--config", default=str(project_path("catalog.yaml")), help="configuration file (default: catalog.yaml)"
+    )
     pub.add_argument(
         "--set",
         action="append",

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +185,20 @@ def test_render_orders_sections_for_reading(rendered):
     tops = [line.split(":")[0] for line in text.splitlines() if line and not line[0].isspace()]
     assert tops == [s for s in render_module.SECTION_ORDER if s in tops]
     assert tops[-2:] == ["Resources", "Outputs"]
+
+
+def test_commands_work_from_any_directory_and_write_only_under_the_project(tmp_path):
+    """Defaults (output/, .build/, rules/, tools/, README.md) are the project's, not the cwd's."""
+    script = str(ROOT / "build.py")
+    listed = subprocess.run([sys.executable, script, "list"], cwd=tmp_path, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert str(Path(os.path.relpath(ROOT / "output" / "timestream-influxdb.yaml", tmp_path))) in listed.stdout
+    before = {p: p.read_text() for p in (ROOT / "output").glob("*.yaml")}
+    built = subprocess.run(
+        [sys.executable, script, "build", "--no-lint"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert built.returncode == 0, built.stderr
+    assert "unchanged" in built.stdout and {p: p.read_text() for p in before} == before
+    checked = subprocess.run([sys.executable, script, "docs", "--check"], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -15,11 +15,13 @@ from typing import Any, Callable
 
 from templates_src.registry import TEMPLATES, TemplateSpec
 
+from ..paths import project_path
 from .render import render, write_atomic
 
 # `aws cloudformation deploy --template-file` refuses a larger file unless given --s3-bucket.
 DEPLOY_TEMPLATE_LIMIT = 51_200
-BUILD_DIR = Path(".build")
+#: Rejected and staged templates and cached verdicts, under the project root.
+BUILD_DIR = ".build"
 
 
 @dataclass
@@ -53,9 +55,10 @@ def build(
     options: dict[str, Any] | None = None,
     lint: bool = True,
     log: Callable[[str], None] = print,
-    build_dir: Path = BUILD_DIR,
+    build_dir: Path | None = None,
 ) -> BuildResult:
     """Render, size-check and lint ``specs``; write the clean ones to ``output_dir``."""
+    build_dir = build_dir if build_dir is not None else project_path(BUILD_DIR)
     result = BuildResult()
     rendered: dict[str, str] = {}
     for spec in specs:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cfn import schemas
+from ..paths import project_path
 from .diagram import DIAGRAM_LEGEND, mermaid
 from .tables import (
     alarms_table,
@@ -98,8 +99,9 @@ README = Path("README.md")
 OPERATIONS = Path("docs/OPERATIONS.md")
 
 
-def generated_documents(root: Path = Path(".")) -> dict[Path, dict[str, str]]:
+def generated_documents(root: Path | None = None) -> dict[Path, dict[str, str]]:
     """Every document with generated sections, and those sections, for the registered templates."""
+    root = root if root is not None else project_path()
     specs = registry_templates()
     types = {r["Type"] for _, t in specs.values() for r in t.get("Resources", {}).values()}
     return {
