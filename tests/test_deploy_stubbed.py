@@ -406,7 +406,7 @@ def test_missing_credentials_give_the_next_step() -> None:
 
 
 def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_cloudformation(tmp_path, capsys) -> None:
-    import build
+    from tooling import cli as build
 
     bad = tmp_path / "bad.json"
     bad.write_text('["Environment=test"]')

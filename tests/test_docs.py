@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import build as cli
+from tooling import cli
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
 from tooling import docs

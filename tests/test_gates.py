@@ -25,7 +25,7 @@ def test_the_readme_security_gates_table_names_exactly_the_gates():
 
 
 def test_the_command_line_help_names_every_gate():
-    import build as cli
+    from tooling import cli
 
     text = cli.parser().format_help() + "".join(
         action.choices[c].format_help()

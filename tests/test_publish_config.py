@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import build
+from tooling import cli as build
 from conftest import ROOT
 from tooling.publish.config import ConfigError, check_version, load, version_key
 
