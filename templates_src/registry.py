@@ -1,47 +1,84 @@
-"""Every template ``make build`` writes, by output name.
+"""Every template ``make build`` writes, by output name: the composition root.
 
-Adding a template means adding one entry here: ``build.py``, the lint stage, the freshness and
-lint tests all iterate this registry.
+Adding a template means adding one entry here: ``build.py``, the gates, the freshness and lint
+tests all iterate this registry. The registry also wires what templates and tools need from each
+other: the launch role receives the product templates it covers, and deploy and restore receive a
+product's facts (secrets, protected types, value checks, instance output) from its entry, so
+neither ``tooling`` nor the launch role imports a product package.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any, Callable
 
 from troposphere import Template
 
 from . import launch_role, timestream_influxdb
+from .timestream_influxdb import deploy_checks
 
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """A template: its output name, its builder and the dataclass of its build options."""
+    """A template: its output name, its builder and the dataclass of its build options; for a
+    product that is deployed, what deploy and restore need to know beyond the template."""
 
     name: str
     summary: str
     build: Callable[[Any], Template]
     options: type
+    #: NoEcho parameter -> environment variable deploy reads its value from
+    secret_env: Mapping[str, str] = field(default_factory=dict)
+    #: resource types whose replacement or deletion loses data (deploy refuses it, the stack policy denies it)
+    protected_types: tuple[str, ...] = ()
+    #: (parameter, message) for values the service refuses that CloudFormation cannot check first
+    value_checks: Callable[[Mapping[str, str]], list[tuple[str, str]]] | None = None
+    #: stack output holding the id of the instance ``restore`` restores
+    instance_output: str | None = None
+    #: why the service refuses a new instance name (None: accepted)
+    instance_name_problem: Callable[[str], str | None] | None = None
 
     @property
     def filename(self) -> str:
         return f"{self.name}.yaml"
 
 
+PRODUCTS: tuple[TemplateSpec, ...] = (
+    TemplateSpec(
+        name="timestream-influxdb",
+        summary="The Timestream for InfluxDB product (Service Catalog product template)",
+        build=timestream_influxdb.build,
+        options=timestream_influxdb.Options,
+        secret_env=deploy_checks.SECRET_ENV,
+        protected_types=deploy_checks.PROTECTED_TYPES,
+        value_checks=deploy_checks.value_problems,
+        instance_output=deploy_checks.INSTANCE_OUTPUT,
+        instance_name_problem=deploy_checks.instance_name_problem,
+    ),
+)
+
+#: What the launch role may cover: each product's builder with its default options.
+_PRODUCT_BUILDERS: dict[str, Callable[[], Template]] = {
+    spec.name: partial(lambda s: s.build(s.options()), spec) for spec in PRODUCTS
+}
+
 TEMPLATES: dict[str, TemplateSpec] = {
     spec.name: spec
     for spec in (
-        TemplateSpec(
-            name="timestream-influxdb",
-            summary="The Timestream for InfluxDB product (Service Catalog product template)",
-            build=timestream_influxdb.build,
-            options=timestream_influxdb.Options,
-        ),
+        *PRODUCTS,
         TemplateSpec(
             name="servicecatalog-launch-role",
             summary="The Service Catalog launch role, its policy derived from the product's resource types",
-            build=launch_role.build,
-            options=launch_role.Options,
+            build=partial(launch_role.build, products=_PRODUCT_BUILDERS),
+            options=launch_role.options_for(tuple(_PRODUCT_BUILDERS)),
         ),
     )
 }
+
+
+def spec_for_file(path: Path) -> TemplateSpec | None:
+    """The registered template a built file is (by its file name), None for any other file."""
+    return next((spec for spec in TEMPLATES.values() if spec.filename == Path(path).name), None)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from templates_src.registry import TEMPLATES
-from tooling.render import render
+from tooling.build.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = "timestream-influxdb"

@@ -4,15 +4,16 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tooling import render as render_module
-from tooling.lint import lint_texts, regions_for, resource_types
-from tooling.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
-from tooling.render import render, write_atomic
+from tooling.build import render as render_module
+from tooling.gates.cfn_lint import lint_texts, regions_for, resource_types
+from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
+from tooling.build.render import render, write_atomic
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +68,16 @@ def test_lint_reports_errors_and_informational_findings():
         "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
         "      TopicName: !Join ['', [!Ref 'AWS::StackName', '-alerts']]\n"
     )
-    findings = lint_texts({"broken.yaml": broken, "info.yaml": informational}, workers=2)
+    findings = lint_texts({"broken.yaml": broken, "info.yaml": informational})
     assert [f.rule for f in findings["broken.yaml"]] == ["E3012"]
     assert [f.rule for f in findings["info.yaml"]] == ["I1022"]
-    assert str(findings["info.yaml"][0]).startswith("info.yaml:5: I1022 ")
+    assert str(findings["info.yaml"][0]).startswith("cfn-lint rule=I1022 resource=Topic file=info.yaml:5 ")
 
 
 def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
     spec = TEMPLATES["timestream-influxdb"]
     bad = render(spec).replace("DeletionPolicy: Retain", "DeletionPolicy: Keep", 1)
-    monkeypatch.setattr("tooling.pipeline.render", lambda s, o=None: bad)
+    monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: bad)
     lines = []
     result = build([spec], tmp_path / "out", build_dir=tmp_path / "build", log=lines.append)
     assert not result.ok and not (tmp_path / "out" / spec.filename).exists()
@@ -86,7 +87,7 @@ def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
 
 def test_a_template_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     spec = TEMPLATES["timestream-influxdb"]
-    monkeypatch.setattr("tooling.pipeline.render", lambda s, o=None: "#" * (DEPLOY_TEMPLATE_LIMIT + 1))
+    monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: "#" * (DEPLOY_TEMPLATE_LIMIT + 1))
     result = build([spec], tmp_path / "out", lint=False, build_dir=tmp_path / "build", log=lambda _: None)
     assert [p.split(":")[0] for p in result.all_problems()] == [f"size {spec.filename}"]
 
@@ -184,3 +185,20 @@ def test_render_orders_sections_for_reading(rendered):
     tops = [line.split(":")[0] for line in text.splitlines() if line and not line[0].isspace()]
     assert tops == [s for s in render_module.SECTION_ORDER if s in tops]
     assert tops[-2:] == ["Resources", "Outputs"]
+
+
+def test_commands_work_from_any_directory_and_write_only_under_the_project(tmp_path):
+    """Defaults (output/, .build/, rules/, tools/, README.md) are the project's, not the cwd's."""
+    script = str(ROOT / "build.py")
+    listed = subprocess.run([sys.executable, script, "list"], cwd=tmp_path, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert str(Path(os.path.relpath(ROOT / "output" / "timestream-influxdb.yaml", tmp_path))) in listed.stdout
+    before = {p: p.read_text() for p in (ROOT / "output").glob("*.yaml")}
+    built = subprocess.run(
+        [sys.executable, script, "build", "--no-lint"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert built.returncode == 0, built.stderr
+    assert "unchanged" in built.stdout and {p: p.read_text() for p in before} == before
+    checked = subprocess.run([sys.executable, script, "docs", "--check"], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,8 @@ import yaml
 from cfn_flip import to_json
 
 from templates_src.common import checkov_skips
-from tooling import checkov_gate, toolenv
+from tooling import toolenv
+from tooling.gates import checkov
 
 from conftest import ROOT
 
@@ -40,7 +41,7 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
 def checkov_result():
     """One checkov run (its start-up is the slow part) over the outputs and the fixtures."""
     files = {str(p.relative_to(ROOT)): p for p in [*OUTPUTS, FIXTURES / "broken.yaml", FIXTURES / "skipped.yaml"]}
-    return checkov_gate.CheckovRun(files).wait()
+    return checkov.CheckovRun(files).wait()
 
 
 def findings_for(result, path: Path):
@@ -104,12 +105,12 @@ def test_a_tool_environment_that_cannot_be_made_fails_the_gate(tmp_path, monkeyp
     monkeypatch.setattr(toolenv, "LOCK_DIR", tmp_path / "tools")
     monkeypatch.setattr(toolenv, "ENV_DIR", tmp_path / ".tools")
     monkeypatch.setattr(toolenv, "ROOT", tmp_path)
-    result = checkov_gate.CheckovRun({"t.yaml": OUTPUTS[0]}, log=lambda _: None).wait()
+    result = checkov.CheckovRun({"t.yaml": OUTPUTS[0]}, log=lambda _: None).wait()
     assert [(f.rule, f.file) for f in result.findings] == [("ERROR", "t.yaml")]
     assert not (tmp_path / ".tools" / f"checkov-{toolenv.lock_hash('checkov')}" / ".ready").exists()
 
 
 def test_unreadable_report_is_a_finding_not_a_pass():
     files = {"t.yaml": OUTPUTS[0]}
-    assert [f.rule for f in checkov_gate.parse("", "Traceback: boom", 2, files)] == ["ERROR"]
-    assert [f.rule for f in checkov_gate.parse('{"passed": 0}', "", 0, files)] == ["ERROR"]
+    assert [f.rule for f in checkov.parse("", "Traceback: boom", 2, files)] == ["ERROR"]
+    assert [f.rule for f in checkov.parse('{"passed": 0}', "", 0, files)] == ["ERROR"]

@@ -9,8 +9,8 @@ import pytest
 from conftest import resources_of_type
 
 from templates_src.timestream_influxdb.functions import ZIPFILE_LIMIT, inline, own_code, shared_code
-from tooling.conditions import active
-from tooling.pipeline import DEPLOY_TEMPLATE_LIMIT
+from tooling.cfn.evaluate import active
+from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT
 
 FUNCTIONS = {"BackupFunction": "backup", "TokenFunction": "api_token"}
 

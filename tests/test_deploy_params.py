@@ -8,7 +8,21 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tooling.deploy.params import SECRET_ENV, check_values, parse_file_text, read_and_check
+from templates_src.registry import TEMPLATES
+from tooling.deploy import params
+
+SPEC = TEMPLATES["timestream-influxdb"]
+SECRET_ENV = SPEC.secret_env
+parse_file_text = params.parse_file_text
+
+
+def read_and_check(path, template, environ):
+    """The deploy command's validation, with the product's registry entry (secrets, value checks)."""
+    return params.read_and_check(path, template, environ, SPEC)
+
+
+def check_values(template, values):
+    return params.check_values(template, values, SPEC.value_checks)
 
 ENVIRONMENTS = ("development", "staging", "production")
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import resources_of_type
+from functools import partial
+
+from templates_src.registry import TEMPLATES
 from tooling.deploy import plan
+
+PROTECTED = TEMPLATES["timestream-influxdb"].protected_types
+analyse = partial(plan.analyse, protected_types=PROTECTED)
 
 
 def change(logical_id, type_, action="Modify", replacement="False", details=()):
@@ -68,11 +74,11 @@ def test_terminal_states() -> None:
 
 
 def test_create_only_properties_of_the_instance_are_designs_list() -> None:
-    assert set(plan.create_only_properties()[INSTANCE]) == {
+    assert set(plan.create_only_properties(PROTECTED)[INSTANCE]) == {
         "Name", "Username", "Password", "Organization", "Bucket", "VpcSubnetIds",
         "VpcSecurityGroupIds", "PubliclyAccessible", "NetworkType",
     }
-    assert plan.create_only_properties()[SECRET] == ("Name",)
+    assert plan.create_only_properties(PROTECTED)[SECRET] == ("Name",)
 
 
 # --- change-set analysis ---------------------------------------------------------------------------
@@ -84,7 +90,7 @@ def test_in_place_changes_are_no_data_loss(product) -> None:
         change("LambdaClientSecurityGroup", SG, details=[detail("Tags", "ParameterReference", "Environment", "Never")]),
         change("CpuUtilizationAlarm", "AWS::CloudWatch::Alarm", action="Add"),
     ]
-    analysis = plan.analyse(changes, product)
+    analysis = analyse(changes, product)
     assert analysis.data_loss == []
     assert [r.logical_id for r in analysis.rows] == ["InfluxDBInstance", "LambdaClientSecurityGroup", "CpuUtilizationAlarm"]
 
@@ -95,7 +101,7 @@ def test_replacement_names_the_causing_parameter(product) -> None:
         change("CredentialsSecret", SECRET, replacement="True", details=[detail("Name", "ParameterReference", "ProjectName")]),
         change("LambdaClientSecurityGroup", SG, details=[detail("Tags", "ParameterReference", "ProjectName", "Never")]),
     ]
-    analysis = plan.analyse(changes, product)
+    analysis = analyse(changes, product)
     assert [(loss.logical_id, loss.what, loss.parameters) for loss in analysis.data_loss] == [
         ("InfluxDBInstance", "replace", ("ProjectName",)),
         ("CredentialsSecret", "replace", ("ProjectName",)),
@@ -114,7 +120,7 @@ def test_conditional_replacement_through_a_replaced_security_group_is_traced_to_
             details=[detail("VpcSecurityGroupIds", "ResourceAttribute", "InfluxDBSecurityGroup.GroupId", "Always", "Dynamic")],
         ),
     ]
-    (loss,) = plan.analyse(changes, product).data_loss
+    (loss,) = analyse(changes, product).data_loss
     assert (loss.logical_id, loss.parameters) == ("InfluxDBInstance", ("VpcId",))
 
 
@@ -123,19 +129,19 @@ def test_a_create_only_property_counts_even_without_requires_recreation(product)
         change("InfluxDBInstance", INSTANCE, replacement="Conditional",
                details=[detail("Bucket", "ParameterReference", "Bucket", recreation=None)]),
     ]
-    (loss,) = plan.analyse(changes, product).data_loss
+    (loss,) = analyse(changes, product).data_loss
     assert loss.parameters == ("Bucket",)
 
 
 def test_an_undetailed_replacement_falls_back_to_changed_parameters_reaching_create_only_properties(product) -> None:
     changes = [change("InfluxDBInstance", INSTANCE, replacement="True")]
-    (loss,) = plan.analyse(changes, product, changed_parameters={"Password", "DbInstanceClass"}).data_loss
+    (loss,) = analyse(changes, product, changed_parameters={"Password", "DbInstanceClass"}).data_loss
     assert loss.parameters == ("Password",)
 
 
 def test_a_template_edit_is_named_when_no_parameter_causes_it(product) -> None:
     changes = [change("InfluxDBInstance", INSTANCE, replacement="True", details=[detail("Organization", "DirectModification", "")])]
-    (loss,) = plan.analyse(changes, product).data_loss
+    (loss,) = analyse(changes, product).data_loss
     assert loss.parameters == () and loss.reasons == ("the template changes Organization",)
 
 
@@ -144,7 +150,7 @@ def test_removal_of_a_conditional_resource_names_its_condition_parameters(produc
         change("KmsKey", "AWS::KMS::Key", action="Remove"),
         change("AdminPasswordSecret", SECRET, action="Remove"),
     ]
-    losses = plan.analyse(changes, product, changed_parameters={"StorageEncrypted", "Password"}).data_loss
+    losses = analyse(changes, product, changed_parameters={"StorageEncrypted", "Password"}).data_loss
     assert [(loss.logical_id, loss.what, loss.parameters) for loss in losses] == [
         ("KmsKey", "delete", ("StorageEncrypted",)),
         ("AdminPasswordSecret", "delete", ("Password",)),
@@ -153,7 +159,7 @@ def test_removal_of_a_conditional_resource_names_its_condition_parameters(produc
 
 
 def test_removal_of_a_resource_the_template_dropped(product) -> None:
-    (loss,) = plan.analyse([change("OldSecret", SECRET, action="Remove")], product).data_loss
+    (loss,) = analyse([change("OldSecret", SECRET, action="Remove")], product).data_loss
     assert loss.reasons == ("the new template no longer has this resource",)
 
 
@@ -189,13 +195,13 @@ def test_table_is_aligned() -> None:
 
 
 def test_stack_policy_protects_every_instance_secret_and_key_of_the_template(product) -> None:
-    policy = plan.stack_policy(product)
+    policy = plan.stack_policy(product, PROTECTED)
     allow, deny = policy["Statement"]
     assert allow == {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
     assert deny["Effect"] == "Deny" and deny["Action"] == ["Update:Replace", "Update:Delete"]
     expected = {
         f"LogicalResourceId/{logical_id}"
-        for type_ in plan.PROTECTED_TYPES
+        for type_ in PROTECTED
         for logical_id in resources_of_type(product, type_)
     }
     assert set(deny["Resource"]) == expected
@@ -204,11 +210,11 @@ def test_stack_policy_protects_every_instance_secret_and_key_of_the_template(pro
 
 def test_stack_policy_follows_renamed_resources(product) -> None:
     renamed = {"Resources": {"Db": {"Type": INSTANCE}, "Sg": {"Type": SG}, "S": {"Type": SECRET}}}
-    assert plan.stack_policy(renamed)["Statement"][1]["Resource"] == ["LogicalResourceId/Db", "LogicalResourceId/S"]
+    assert plan.stack_policy(renamed, PROTECTED)["Statement"][1]["Resource"] == ["LogicalResourceId/Db", "LogicalResourceId/S"]
 
 
 def test_a_create_only_property_change_is_a_replacement_whatever_the_replacement_field_says(product) -> None:
     changes = [change("InfluxDBInstance", INSTANCE, replacement="False",
                       details=[detail("Username", "ParameterReference", "Username", recreation="Never")])]
-    (loss,) = plan.analyse(changes, product).data_loss
+    (loss,) = analyse(changes, product).data_loss
     assert (loss.what, loss.parameters) == ("replace", ("Username",))

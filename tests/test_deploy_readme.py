@@ -9,8 +9,10 @@ import pytest
 
 from tests.conftest import ROOT
 from tooling.deploy import plan
-from tooling.deploy.params import SECRET_ENV
+from templates_src.registry import TEMPLATES
 from tooling.deploy.runner import load_template
+
+PRODUCT = TEMPLATES["timestream-influxdb"]
 
 SECTION = "## Deploy with CloudFormation"
 
@@ -35,9 +37,9 @@ def test_the_aws_cli_line_of_each_environment_has_the_files_values(section: str,
 
 
 def test_names_in_the_section_are_the_codes(section: str) -> None:
-    for variable in SECRET_ENV.values():
+    for variable in PRODUCT.secret_env.values():
         assert f"`{variable}`" in section
-    protected = plan.protected_resources(load_template(ROOT / "output" / "timestream-influxdb.yaml"))
+    protected = plan.protected_resources(load_template(ROOT / "output" / "timestream-influxdb.yaml"), PRODUCT.protected_types)
     for logical_id in protected:
         assert f"`{logical_id}`" in section
     makefile = (ROOT / "Makefile").read_text()

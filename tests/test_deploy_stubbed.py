@@ -15,10 +15,13 @@ import pytest
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import ANY, Stubber
 
+from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import DeployError, DeployOptions, Deployer, deploy, load_template
+
+PROTECTED = TEMPLATES["timestream-influxdb"].protected_types
 
 STACK = "ons-influxdb-development"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
@@ -51,7 +54,7 @@ def options(**kw) -> DeployOptions:
 
 def run(client, template, environ=None, sleep=lambda s: None, **kw):
     lines: list[str] = []
-    values = read_and_check(PARAMS_PATH, template, environ or {})
+    values = read_and_check(PARAMS_PATH, template, environ or {}, TEMPLATES["timestream-influxdb"])
     assert values.ok
     deployer = Deployer(client, out=lines.append, sleep=sleep, change_set_name=CS_NAME)
     code = deployer.run(options(**kw), TEMPLATE_PATH.read_text(), template, values)
@@ -192,7 +195,7 @@ def test_create_executes_streams_events_sets_the_stack_policy_and_prints_outputs
         event(1, "CREATE_IN_PROGRESS"),
     ]}, StackName=STACK)
     expect(stub, "describe_stacks", stack("CREATE_COMPLETE"), StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template)))
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)))
     expect(stub, "describe_stacks", stack("CREATE_COMPLETE", outputs=[{"OutputKey": "Url", "OutputValue": "https://db:8086"}]), StackName=STACK)
 
     code, out = run(client, template)
@@ -257,7 +260,7 @@ def test_a_replacement_is_executed_with_allow_data_loss_lifting_and_restoring_th
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE"), event(1, "UPDATE_COMPLETE")]}, StackName=STACK)
     expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template)))
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)))
     expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
 
     code, out = run(client, template, allow_data_loss=True)
@@ -273,7 +276,7 @@ def test_an_in_place_update_sets_a_missing_stack_policy_and_reports_a_rollback_a
     in_place = [resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "False")]
     expect_update_change_set(stub, template, in_place, DbInstanceClass="db.influx.large")
     expect(stub, "get_stack_policy", {}, StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template)))
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)))
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [
@@ -403,7 +406,7 @@ def test_missing_credentials_give_the_next_step() -> None:
 
 
 def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_cloudformation(tmp_path, capsys) -> None:
-    import build
+    from tooling import cli as build
 
     bad = tmp_path / "bad.json"
     bad.write_text('["Environment=test"]')

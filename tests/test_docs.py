@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import build as cli
+from tooling import cli
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
 from tooling import docs
+from tooling.cfn import schemas
 
 README = ROOT / "README.md"
 OPERATIONS = ROOT / "docs" / "OPERATIONS.md"
@@ -468,7 +469,7 @@ def operations() -> str:
 @pytest.fixture(scope="module")
 def create_only(specs):
     types = {r["Type"] for _, t in specs.values() for r in t["Resources"].values()}
-    return docs.create_only_properties(types)
+    return schemas.create_only_properties(types)
 
 
 def test_every_alarm_is_in_the_table_and_has_a_runbook(operations, specs):
@@ -614,9 +615,9 @@ def test_readme_library_example_runs_and_builds_a_lint_clean_template(readme):
     exec(compile(snippet, "README.md", "exec"), {"print": printed.append})
     (text,) = printed
     assert "InstanceStatus" in text and "AllowedValues:\n      - dev\n      - prod" in text
-    from tooling.lint import lint_text
+    from tooling.gates.cfn_lint import lint_text
 
-    assert lint_text(text, "readme-example.yaml", workers=1) == []
+    assert lint_text(text, "readme-example.yaml") == []
 
 
 def test_readme_deploy_command_gives_every_required_parameter(readme, specs):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tooling import guard
+from tooling.gates import guard
 
 from conftest import ROOT
 

@@ -10,7 +10,7 @@ from conftest import ROOT
 from templates_src import launch_role
 from templates_src.launch_role import permissions
 from templates_src.registry import TEMPLATES
-from tooling.render import render
+from tooling.build.render import render
 
 NAME = "servicecatalog-launch-role"
 # IAM refuses a role whose inline policies add up to more than this (whitespace not counted).

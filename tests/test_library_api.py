@@ -6,7 +6,7 @@ from troposphere.sns import Topic
 
 from templates_src.registry import TEMPLATES
 from templates_src.timestream_influxdb import OptionError, Options, build
-from tooling.lint import lint_text
+from tooling.gates.cfn_lint import lint_text
 
 
 def test_default_options_build_the_committed_template():

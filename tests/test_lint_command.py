@@ -9,13 +9,15 @@ import sys
 import pytest
 
 from templates_src.registry import TEMPLATES
-from tooling.pipeline import build
+from tooling.build.pipeline import build
+from tooling.gates import GATES
 
 from conftest import ROOT
 
-CHECKERS = ("cfn-lint", "checkov", "guard", "parliament")
-ROW = re.compile(r"^(cfn-lint|checkov|guard|parliament)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d\d) s$")
-LINE = re.compile(r"^(cfn-lint|checkov|guard|parliament) rule=(\S+) resource=(\S+) file=(\S+?)(?::\d+)? \S.*$")
+CHECKERS = tuple(gate.name for gate in GATES)
+NAMES = "|".join(map(re.escape, CHECKERS))
+ROW = re.compile(rf"^({NAMES})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d\d) s$")
+LINE = re.compile(rf"^({NAMES}) rule=(\S+) resource=(\S+) file=(\S+?)(?::\d+)? \S.*$")
 MAKE_ERROR = re.compile(r"^make(\[\d+\])?: \*\*\* ")
 GUARD_FIXTURES = sorted((ROOT / "tests" / "fixtures" / "guard").glob("*.yaml"))
 BROKEN = [
@@ -104,7 +106,7 @@ def test_build_reuses_clean_verdicts(tmp_path):
 
 
 def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
-    from tooling import guard
+    from tooling.gates import guard
 
     rules = tmp_path / "rules"
     rules.mkdir()

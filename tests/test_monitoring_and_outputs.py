@@ -7,7 +7,7 @@ import pytest
 from conftest import resources_of_type, substitute
 from templates_src.timestream_influxdb import service
 from templates_src.timestream_influxdb.alarms import ALARMS
-from tooling.lint import PROVIDERS_DIR
+from tooling.cfn.schemas import PROVIDERS_DIR
 
 INSTANCE_NAME = {"Fn::Sub": "${ProjectName}-${Environment}-influxdb"}
 

@@ -6,7 +6,7 @@ and one it must accept, evaluated by tooling.constraints as CloudFormation does.
 
 import pytest
 
-from tooling.conditions import active
+from tooling.cfn.evaluate import active
 from tooling.constraints import check_parameter, validate
 
 CONSTRAINT_KEYS = {"AllowedValues", "AllowedPattern", "MinLength", "MaxLength", "MinValue", "MaxValue"}
@@ -126,7 +126,7 @@ def test_a_given_password_means_no_generated_secret(product):
 
 
 def test_empty_alarm_actions_leave_the_alarms_without_actions(product):
-    from tooling.conditions import evaluate_conditions
+    from tooling.cfn.evaluate import evaluate_conditions
 
     assert evaluate_conditions(product, VALID)["HasAlarmActions"] is False
     topics = "arn:aws:sns:us-east-1:123456789012:a"

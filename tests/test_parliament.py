@@ -7,7 +7,7 @@ import json
 import pytest
 from cfn_flip import to_json
 
-from tooling import iam_lint
+from tooling.gates import parliament
 
 from conftest import ROOT
 
@@ -21,10 +21,10 @@ def template(path):
 
 @pytest.mark.parametrize("path", OUTPUTS, ids=lambda p: p.name)
 def test_every_policy_of_the_real_templates_is_clean(path):
-    documents = list(iam_lint.policy_documents(template(path)))
+    documents = list(parliament.policy_documents(template(path)))
     if not documents:
         pytest.skip(f"{path.name} has no IAM policy document")
-    assert iam_lint.check_text(path.read_text(), str(path)) == []
+    assert parliament.check_text(path.read_text(), str(path)) == []
 
 
 def test_every_policy_document_is_found():
@@ -40,25 +40,25 @@ def test_every_policy_document_is_found():
                 expected.add((name, "PolicyDocument"))
             elif resource["Type"] == "AWS::KMS::Key":
                 expected.add((name, "KeyPolicy"))
-        assert {(r, w) for r, w, _ in iam_lint.policy_documents(t)} == expected
+        assert {(r, w) for r, w, _ in parliament.policy_documents(t)} == expected
     product = template(ROOT / "output" / "timestream-influxdb.yaml")
     assert {
         ("LambdaExecutionRole", "Policies[influxdb-client]"),
         ("LambdaKmsPolicy", "PolicyDocument"),
         ("KmsKey", "KeyPolicy"),
-    } <= {(r, w) for r, w, _ in iam_lint.policy_documents(product)}
+    } <= {(r, w) for r, w, _ in parliament.policy_documents(product)}
 
 
 def test_resolved_documents_have_no_intrinsics_left():
     path = ROOT / "output" / "timestream-influxdb.yaml"
     t = template(path)
-    for _, _, document in iam_lint.policy_documents(t):
-        text = json.dumps(iam_lint.Resolver(t).resolve(document))
+    for _, _, document in parliament.policy_documents(t):
+        text = json.dumps(parliament.Resolver(t).resolve(document))
         assert "Fn::" not in text and '"Ref"' not in text and "${" not in text
 
 
 def test_broken_policies_are_found_with_their_resources():
-    findings = iam_lint.check_text(BROKEN.read_text(), str(BROKEN))
+    findings = parliament.check_text(BROKEN.read_text(), str(BROKEN))
     assert {(f.rule, f.resource) for f in findings} == {
         ("RESOURCE_MISMATCH", "MismatchedPolicy"),
         ("UNKNOWN_ACTION", "MisspeltPolicy"),  # LOW, but unknown actions always fail
@@ -71,7 +71,7 @@ def test_resolver_substitutes_like_cloudformation():
         "Parameters": {"Bucket": {"Type": "String", "Default": "data"}, "Env": {"Type": "String"}},
         "Resources": {"Key": {"Type": "AWS::KMS::Key"}, "Secret": {"Type": "AWS::SecretsManager::Secret"}},
     }
-    r = iam_lint.Resolver(t)
+    r = parliament.Resolver(t)
     assert r.resolve({"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${Env}/*"}) == "arn:aws:s3:::data/sample-env/*"
     assert r.resolve({"Fn::GetAtt": ["Key", "Arn"]}).startswith("arn:aws:kms:us-east-1:123456789012:key/")
     assert r.resolve({"Ref": "Secret"}).startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:")
@@ -91,7 +91,7 @@ Resources:
         Statement:
           - {Effect: Allow, Action: s3:GetObject, Resource: !GetAtt Thing.Arn}
 """
-    findings = iam_lint.check_text(text, "t.yaml")
+    findings = parliament.check_text(text, "t.yaml")
     assert [(f.rule, f.resource) for f in findings] == [("UNRESOLVED_INTRINSIC", "Policy")]
 
 
@@ -99,6 +99,6 @@ def test_an_action_newer_than_parliaments_database_is_known_through_awacs():
     """parliament's IAM database predates some actions AWS lists (awacs has them): not a finding;
     a misspelt action stays one."""
     statement = {"Effect": "Allow", "Resource": "*", "Action": ["logs:PutLogGroupDeletionProtection"]}
-    assert iam_lint.lint_document({"Version": "2012-10-17", "Statement": [statement]}) == []
+    assert parliament.lint_document({"Version": "2012-10-17", "Statement": [statement]}) == []
     statement["Action"] = ["logs:PutLogGroupDeletionProtektion"]
-    assert [i for i, _ in iam_lint.lint_document({"Version": "2012-10-17", "Statement": [statement]})] == ["UNKNOWN_ACTION"]
+    assert [i for i, _ in parliament.lint_document({"Version": "2012-10-17", "Statement": [statement]})] == ["UNKNOWN_ACTION"]

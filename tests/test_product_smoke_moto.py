@@ -30,10 +30,13 @@ from pathlib import Path
 
 import pytest
 
+from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
 from tests.moto_server import moto_server
 from tooling.deploy import plan
 from tooling.deploy.runner import load_template
+
+PROTECTED_TYPES = TEMPLATES["timestream-influxdb"].protected_types
 
 # moto warns for each resource type it skips; the docstring says which.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
@@ -152,7 +155,7 @@ def test_smoke_build_py_deploy_of_the_product_template_on_moto(moto, tmp_path) -
 
     # The stack policy denies replacing or deleting the database, the secrets and the key.
     body = json.loads(server.client("cloudformation").get_stack_policy(StackName="smoke-build")["StackPolicyBody"])
-    assert body == plan.stack_policy(load_template(TEMPLATE))
+    assert body == plan.stack_policy(load_template(TEMPLATE), PROTECTED_TYPES)
     assert {r.split("/", 1)[1] for r in body["Statement"][1]["Resource"]} == PROTECTED
 
     # Deploying the same values again is "no changes", a success (moto reports no changes on updates).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import build
+from tooling import cli as build
 from conftest import ROOT
 from tooling.publish.config import ConfigError, check_version, load, version_key
 
@@ -151,19 +151,19 @@ def test_cli_without_credentials_exits_2_before_building(capsys, config_file, mo
 
 
 def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, tmp_path):
-    import tooling.pipeline
+    import tooling.build.pipeline
     import tooling.publish
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
     def dirty_build(specs, output_dir, *args, **kwargs):
-        return tooling.pipeline.BuildResult(problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]})
+        return tooling.build.pipeline.BuildResult(problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]})
 
     def no_aws(session):
         raise AssertionError("no AWS client may be made for a template with findings")
 
-    monkeypatch.setattr(tooling.pipeline, "build", dirty_build)
+    monkeypatch.setattr(tooling.build.pipeline, "build", dirty_build)
     monkeypatch.setattr(tooling.publish, "client_factory", no_aws)
     status, out, err = run_cli(
         capsys, "--version", "1.0.0", "--config", str(config_file), "--output-dir", str(tmp_path)
@@ -173,7 +173,7 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
 
 def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     """build.py publish --dry-run: step 1 (build, no lint here), then the plan, nothing made."""
-    import tooling.pipeline
+    import tooling.build.pipeline
     import tooling.publish
     from moto import mock_aws
 
@@ -181,9 +181,9 @@ def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    real_build = tooling.pipeline.build
+    real_build = tooling.build.pipeline.build
     monkeypatch.setattr(
-        tooling.pipeline, "build", lambda specs, out, **kw: real_build(specs, out, lint=False, log=kw.get("log", print))
+        tooling.build.pipeline, "build", lambda specs, out, **kw: real_build(specs, out, lint=False, log=kw.get("log", print))
     )
     with mock_aws():
         world = World()

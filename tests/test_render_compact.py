@@ -7,7 +7,7 @@ import json
 import cfn_flip
 
 from templates_src.registry import TEMPLATES
-from tooling.render import FLOW_WIDTH, render, to_yaml
+from tooling.build.render import FLOW_WIDTH, render, to_yaml
 
 
 def same_data(compact: str, body: dict) -> bool:

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-import build
+from tooling import cli as build
 from tooling import restore
 from tooling.restore import Backup, Instance, RestoreError, plan_restore
 

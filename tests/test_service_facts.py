@@ -9,7 +9,7 @@ import botocore
 import pytest
 
 from templates_src.timestream_influxdb import service
-from tooling.lint import PROVIDERS_DIR
+from tooling.cfn.schemas import PROVIDERS_DIR
 
 
 def _schema(type_: str) -> dict:

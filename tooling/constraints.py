@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .cfn.evaluate import Evaluator, MissingValue, NeedsAWS
+from .cfn.evaluate import text as _text
+
 __all__ = ["Problem", "ValidationResult", "check_parameter", "validate"]
 
 HIDDEN = "(hidden)"
@@ -89,10 +92,6 @@ _AWS_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
         "a hosted zone ID (upper-case letters and digits)",
     ),
 }
-
-# Rule functions whose value comes from the account (resource attributes or
-# all resources of a type): the rule can only be evaluated by AWS.
-_AWS_RULE_FUNCTIONS = frozenset({"Fn::ValueOf", "Fn::ValueOfAll", "Fn::RefAll"})
 
 # Up to this many parameters, an unknown key's message lists them all.
 _LIST_NAMES_UP_TO = 8
@@ -300,17 +299,6 @@ def _show(value: str, hidden: bool) -> str:
     return value
 
 
-def _text(value: Any) -> str:
-    """A template or input value as CloudFormation sees it: a string."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ",".join(_text(item) for item in value)
-    return str(value)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -347,14 +335,6 @@ def _unknown_key_message(key: str, names: list[str]) -> str:
 # --- Rules --------------------------------------------------------------------
 
 
-class _NeedsAWS(Exception):
-    """The expression cannot be evaluated offline."""
-
-
-class _NoValue(Exception):
-    """The expression refers to a parameter without a value (already reported)."""
-
-
 def _check_rules(
     template: Mapping[str, Any],
     parameters: Mapping[str, Any],
@@ -370,7 +350,7 @@ def _check_rules(
         # In Rules a Ref gives the value as a string (also for Number) or, for
         # list types, the list of trimmed strings.
         env[name] = [item.strip() for item in value.split(",")] if kind[0] else value
-    missing = {name for name in parameters if name not in effective}
+    evaluator = Evaluator(env, missing={name for name in parameters if name not in effective})
 
     for rule_name, rule in (template.get("Rules") or {}).items():
         if not isinstance(rule, Mapping):
@@ -381,71 +361,16 @@ def _check_rules(
         # the rule unchecked when its condition holds (or cannot be told).
         try:
             condition = rule.get("RuleCondition")
-            if condition is not None and not _condition(condition, env, missing):
+            if condition is not None and not evaluator.truth(condition):
                 continue  # the rule does not apply to these values
             failures = []
             for number, assertion in enumerate(rule.get("Assertions") or [], start=1):
-                if not _condition(assertion.get("Assert"), env, missing):
+                if not evaluator.truth(assertion.get("Assert")):
                     description = assertion.get("AssertDescription") or f"assertion {number} is false"
                     failures.append(Problem(rule_name, f"rule assertion failed: {_text(description)}"))
-        except _NoValue:
+        except MissingValue:
             continue  # a value is missing: that is reported; the rule cannot say more
-        except _NeedsAWS:
+        except NeedsAWS:
             result.unchecked_rules.append(rule_name)
             continue
         result.problems.extend(failures)
-
-
-def _condition(node: Any, env: Mapping[str, str | list[str]], missing: set[str]) -> bool:
-    """Evaluate an expression that must be true or false."""
-    value = _evaluate(node, env, missing)
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    raise _NeedsAWS(f"not a condition: {node!r}")
-
-
-def _evaluate(node: Any, env: Mapping[str, str | list[str]], missing: set[str]) -> Any:
-    """Evaluate a rule expression: a bool, a string or a list of strings."""
-    if isinstance(node, list):
-        return [_evaluate(item, env, missing) for item in node]
-    if not isinstance(node, Mapping):
-        return _text(node)  # literals compare as strings, like a Ref to a Number
-    if len(node) != 1:
-        raise _NeedsAWS(f"not a function: {node!r}")
-    ((function, args),) = node.items()
-    if function in _AWS_RULE_FUNCTIONS:
-        raise _NeedsAWS(function)
-    if function == "Ref":
-        if args in missing:
-            raise _NoValue(args)
-        if args not in env:  # pseudo parameters (AWS::Region, ...) or an unknown name
-            raise _NeedsAWS(f"Ref to {args!r}")
-        return env[args]
-    if not isinstance(args, list):
-        raise _NeedsAWS(f"{function} needs a list of arguments")
-    if function == "Fn::And":
-        return all([_condition(arg, env, missing) for arg in args])
-    if function == "Fn::Or":
-        return any([_condition(arg, env, missing) for arg in args])
-    if function == "Fn::Not" and len(args) == 1:
-        return not _condition(args[0], env, missing)
-    if function == "Fn::Equals" and len(args) == 2:
-        return _evaluate(args[0], env, missing) == _evaluate(args[1], env, missing)
-    if function in ("Fn::Contains", "Fn::EachMemberEquals") and len(args) == 2:
-        strings = _strings(_evaluate(args[0], env, missing))
-        string = _evaluate(args[1], env, missing)
-        if function == "Fn::Contains":
-            return string in strings
-        return all(member == string for member in strings)
-    if function == "Fn::EachMemberIn" and len(args) == 2:
-        to_check = _strings(_evaluate(args[0], env, missing))
-        to_match = _strings(_evaluate(args[1], env, missing))
-        return all(member in to_match for member in to_check)
-    raise _NeedsAWS(f"{function} is not evaluated offline")
-
-
-def _strings(value: Any) -> list[Any]:
-    """A list argument of a rule function (a single string counts as a one-item list)."""
-    return value if isinstance(value, list) else [value]

@@ -12,14 +12,20 @@ time. The new instance is not part of the stack.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from templates_src.timestream_influxdb import service
+from templates_src.registry import TEMPLATES, TemplateSpec
 
-INSTANCE_OUTPUT = "DbInstanceId"
+
+def restorable() -> TemplateSpec:
+    """The registered product whose stacks restore works on: the one whose entry names an
+    instance output (and the service's rule for instance names)."""
+    return next(spec for spec in TEMPLATES.values() if spec.instance_output and spec.instance_name_problem)
+
+
+INSTANCE_OUTPUT = restorable().instance_output
 RESTORE_MODE = "NEW_RESOURCE"
 CONTINUOUS = "CONTINUOUS"
 USABLE_STATUS = "COMPLETED"
@@ -162,13 +168,9 @@ def plan_restore(
 
 
 def check_instance_name(name: str, instance: Instance) -> None:
-    if not service.INSTANCE_NAME_MIN <= len(name) <= service.INSTANCE_NAME_MAX or not re.match(
-        service.INSTANCE_NAME_PATTERN, name
-    ):
-        raise RestoreError(
-            f"--name {name!r}: use {service.INSTANCE_NAME_MIN} to {service.INSTANCE_NAME_MAX} letters, "
-            "digits and single hyphens, starting with a letter"
-        )
+    problem = restorable().instance_name_problem(name)
+    if problem:
+        raise RestoreError(f"--name {name!r}: {problem}")
     if name == instance.name:
         raise RestoreError(f"--name {name!r} is the stack's own instance; choose a new name")
 

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
+
 LOCK_DIR = ROOT / "tools"
 ENV_DIR = ROOT / ".tools"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Callable, Mapping
 
 from awacs.aws import (
     Action,
@@ -85,36 +86,46 @@ STACK_ACTIONS = (
 TEMPLATE_ACTIONS = ("cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate")
 
 
+#: The product templates a launch role can cover: registry name -> builder with default options.
+#: The registry passes them in, so this package never imports the registry back.
+Products = Mapping[str, Callable[[], Template]]
+
+
 @dataclass(frozen=True)
 class Options:
-    """Which registered template the role launches."""
+    """Which product template the role launches (its registry name)."""
 
     #: Registry name of the product template whose resource types the policy covers.
     product: str = "timestream-influxdb"
 
-    def __post_init__(self) -> None:
-        from ..registry import TEMPLATES
 
-        products = [name for name, spec in TEMPLATES.items() if spec.build is not build]
-        if self.product not in products:
-            raise ValueError(f"product: {self.product!r} is not accepted; use one of {', '.join(products)}")
+def options_for(products: tuple[str, ...]) -> type[Options]:
+    """``Options`` that refuse a product not in ``products`` (what ``--option product=`` accepts)."""
+
+    @dataclass(frozen=True)
+    class ProductOptions(Options):
+        def __post_init__(self) -> None:
+            if self.product not in products:
+                raise ValueError(f"product: {self.product!r} is not accepted; use one of {', '.join(products)}")
+
+    ProductOptions.__name__ = ProductOptions.__qualname__ = "Options"
+    return ProductOptions
 
 
 def _actions(names) -> list[Action]:
     return [Action(*name.split(":", 1)) for name in names]
 
 
-def product_template(product: str) -> tuple[dict, str]:
+def product_template(products: Products, product: str) -> tuple[dict, str]:
     """The product template as a dict and as text (text: to find dynamic references)."""
-    from ..registry import TEMPLATES
-
-    spec = TEMPLATES[product]
-    body = spec.build(spec.options()).to_dict()
+    if product not in products:
+        raise ValueError(f"product: {product!r} is not accepted; use one of {', '.join(products)}")
+    body = products[product]().to_dict()
     return body, json.dumps(body)
 
 
-def derive_for(product: str) -> permissions.Derived:
-    body, text = product_template(product)
+def derive_for(products: Products, product: str) -> permissions.Derived:
+    body, text = product_template(products, product)
     return permissions.derive(permissions.template_types(body), text)
 
 
@@ -190,10 +201,11 @@ def statements(derived: permissions.Derived) -> list[Statement]:
     return result
 
 
-def build(options: Options | None = None) -> Template:
-    """The launch role template for ``options.product`` (the defaults give the committed file)."""
+def build(options: Options | None, products: Products) -> Template:
+    """The launch role template for ``options.product``, one of ``products`` (the registry wires
+    them in; the defaults give the committed file)."""
     options = options or Options()
-    derived = derive_for(options.product)
+    derived = derive_for(products, options.product)
     t = Template(
         Description=(
             "Service Catalog launch role for the Timestream for InfluxDB product: launches, updates "
@@ -239,4 +251,4 @@ def build(options: Options | None = None) -> Template:
     return t
 
 
-__all__ = ["DEFAULT_ROLE_NAME", "Options", "build", "derive_for", "statements"]
+__all__ = ["DEFAULT_ROLE_NAME", "Options", "Products", "build", "derive_for", "options_for", "statements"]

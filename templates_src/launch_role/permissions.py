@@ -1,9 +1,10 @@
 """Derive the IAM actions a stack needs from its resource types, using cfn-lint's bundled schemas.
 
 Every CloudFormation resource schema lists, for each handler (create, read, update, delete), the
-IAM actions CloudFormation calls with the caller's credentials. cfn-lint ships those schemas:
-``cfnlint/data/schemas/providers/<region>.json`` maps a type to a file in ``resources/``. The union
-over the four handlers and over every Region's schema of a type is what a launch role needs for it.
+IAM actions CloudFormation calls with the caller's credentials. cfn-lint ships those schemas; they
+are read through ``tooling.cfn.schemas`` (the project's one reader, which depends on nothing else of
+the project), whose Region policy this follows: the union over the four handlers and over every
+Region's schema of a type is what a launch role needs for it.
 
 Actions cfn-lint's IAM action list does not know (a schema may list an S3 REST verb) are dropped:
 IAM would refuse nothing for them and cfn-lint would flag them. Custom resources have no schema:
@@ -14,21 +15,14 @@ Everything is read once per process (``lru_cache``): the build derives the polic
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import cfnlint
+from tooling.cfn import schemas
 
-DATA = Path(cfnlint.__file__).parent / "data"
-PROVIDERS_DIR = DATA / "schemas" / "providers"
-RESOURCES_DIR = DATA / "schemas" / "resources"
-POLICIES_FILE = DATA / "AdditionalSpecs" / "Policies.json"
 HANDLERS = ("create", "read", "update", "delete")
-CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 
 # What a schema's handlers do not list but CloudFormation does with the caller's credentials.
 # Each entry says why; keep it short and true.
@@ -49,37 +43,24 @@ class UncoveredTypeError(LookupError):
     """A resource type with no schema in any Region and no rule here: the role could not create it."""
 
 
-@lru_cache(maxsize=None)
-def _providers() -> tuple[tuple[str, dict[str, str]], ...]:
-    return tuple(
-        (path.stem, json.loads(path.read_text())) for path in sorted(PROVIDERS_DIR.glob("*.json"))
-    )
-
-
-@lru_cache(maxsize=None)
-def _schema_handlers(filename: str) -> dict[str, Any]:
-    return json.loads((RESOURCES_DIR / f"{filename}.json").read_text()).get("handlers", {})
-
-
-@lru_cache(maxsize=None)
 def known_actions() -> dict[str, dict[str, Any]]:
     """cfn-lint's IAM reference: service prefix -> {"Actions": {lower-case action: {...}}, ...}."""
-    return json.loads(POLICIES_FILE.read_text())
+    return schemas.additional_spec("Policies")
 
 
-def is_custom(type_name: str) -> bool:
-    return type_name.startswith("Custom::") or type_name == CUSTOM_RESOURCE
+is_custom = schemas.is_custom
 
 
 @lru_cache(maxsize=None)
 def handler_actions(type_name: str) -> frozenset[str]:
     """The IAM actions of the create/read/update/delete handlers of ``type_name``, in every Region."""
-    files = {providers[type_name] for _, providers in _providers() if type_name in providers}
-    if not files:
-        raise UncoveredTypeError(f"{type_name}: no resource schema in cfn-lint's data for any Region")
+    try:
+        every = schemas.schemas(type_name)
+    except schemas.UnknownTypeError as err:
+        raise UncoveredTypeError(str(err)) from None
     actions: set[str] = set(SUPPLEMENTS.get(type_name, ()))
-    for filename in files:
-        handlers = _schema_handlers(filename)
+    for schema in every:
+        handlers = schema.get("handlers", {})
         for handler in HANDLERS:
             actions.update(handlers.get(handler, {}).get("permissions", []))
     return frozenset(a for a in actions if is_known(a))

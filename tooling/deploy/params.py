@@ -6,30 +6,28 @@ file://params/development.json`` (AWS CLI v1 and v2). A list value (SubnetIds) i
 commas: ``"SubnetIds=subnet-a,subnet-b"``.
 
 Secrets (NoEcho parameters) never live in a parameter file: they come from environment variables
-(:data:`SECRET_ENV`) or stay empty (the template then generates the password and creates an API
+(the template's registry entry names them: ``TemplateSpec.secret_env``) or stay empty (the template then generates the password and creates an API
 token). On an update, a secret that is not in the environment keeps the stack's previous value, so
 forgetting the variable never changes the password (which the instance refuses as an update).
 
 Checks are pure: :func:`check_values` reports every problem at once, from the template's own
 Parameters and Rules (:mod:`tooling.constraints`) plus what CloudFormation cannot check before it
-starts creating resources (the instance name built from project and environment, the subnet count
-for the deployment type).
+starts creating resources (the registry entry's ``value_checks``: for the product, the instance
+name built from project and environment, the subnet count for the deployment type).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from templates_src.timestream_influxdb import names, service
+from templates_src.registry import TemplateSpec
 from tooling.constraints import Problem, validate
 
-#: NoEcho parameter -> environment variable its value is read from.
-SECRET_ENV = {"Password": "INFLUXDB_ADMIN_PASSWORD", "InfluxDBToken": "INFLUXDB_TOKEN"}
+ValueChecks = Callable[[Mapping[str, str]], list[tuple[str, str]]]
 
 
 @dataclass
@@ -81,8 +79,11 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
     return values, problems
 
 
-def load(path: Path, template: Mapping[str, Any], environ: Mapping[str, str]) -> ParameterSet:
-    """Read ``path``, add secrets from ``environ``; report format problems and secrets in the file."""
+def load(
+    path: Path, template: Mapping[str, Any], environ: Mapping[str, str], secret_env: Mapping[str, str] | None = None
+) -> ParameterSet:
+    """Read ``path``, add secrets from ``environ`` (``secret_env``: parameter -> variable); report
+    format problems and secrets in the file."""
     result = ParameterSet()
     try:
         text = path.read_text()
@@ -93,14 +94,14 @@ def load(path: Path, template: Mapping[str, Any], environ: Mapping[str, str]) ->
     secrets = secret_parameters(template)
     for name in secrets:
         if name in values:
-            variable = SECRET_ENV.get(name)
+            variable = (secret_env or {}).get(name)
             hint = f"set the environment variable {variable}" if variable else "pass it at deploy time"
             result.problems.append(
                 Problem(name, f"is a secret (NoEcho) and must not be in a parameter file; remove it and {hint}")
             )
             del values[name]
     for name in secrets:
-        variable = SECRET_ENV.get(name)
+        variable = (secret_env or {}).get(name)
         if variable and environ.get(variable):
             values[name] = environ[variable]
             result.from_env.add(name)
@@ -117,11 +118,13 @@ def secret_parameters(template: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def check_values(template: Mapping[str, Any], values: Mapping[str, str]) -> list[Problem]:
+def check_values(
+    template: Mapping[str, Any], values: Mapping[str, str], value_checks: ValueChecks | None = None
+) -> list[Problem]:
     """Every reason the values would fail: template constraints and Rules, then the product's own."""
     problems = list(validate(template, values).problems)
-    effective = effective_values(template, values)
-    problems.extend(product_problems(effective))
+    if value_checks is not None:
+        problems.extend(Problem(*found) for found in value_checks(effective_values(template, values)))
     return problems
 
 
@@ -141,51 +144,14 @@ def effective_values(template: Mapping[str, Any], values: Mapping[str, str]) -> 
     return result
 
 
-def product_problems(values: Mapping[str, str]) -> list[Problem]:
-    """What the InfluxDB API refuses but CloudFormation only finds out while creating the instance."""
-    problems: list[Problem] = []
-    project, environment = values.get("ProjectName"), values.get("Environment")
-    if project and environment:
-        name = f"{project}-{environment}-{names.INSTANCE}"
-        if len(name) > service.INSTANCE_NAME_MAX:
-            problems.append(
-                Problem(
-                    "ProjectName",
-                    f"the instance name {name} is {len(name)} characters; the service allows "
-                    f"{service.INSTANCE_NAME_MAX}: shorten ProjectName to at most "
-                    f"{service.INSTANCE_NAME_MAX - len(name) + len(project)} characters",
-                )
-            )
-        elif not re.fullmatch(service.INSTANCE_NAME_PATTERN, name):
-            problems.append(
-                Problem("ProjectName", f"the instance name {name} is not accepted by the service "
-                        f"(pattern {service.INSTANCE_NAME_PATTERN})")
-            )
-    subnets = [s.strip() for s in values.get("SubnetIds", "").split(",") if s.strip()]
-    if subnets:
-        duplicates = sorted({s for s in subnets if subnets.count(s) > 1})
-        if duplicates:
-            problems.append(Problem("SubnetIds", f"lists {', '.join(duplicates)} more than once"))
-        if len(subnets) > service.SUBNETS_MAX:
-            problems.append(
-                Problem("SubnetIds", f"has {len(subnets)} subnets; the instance takes at most {service.SUBNETS_MAX}")
-            )
-        if values.get("DeploymentType") == service.MULTI_AZ and len(set(subnets)) < service.MULTI_AZ_SUBNETS_MIN:
-            problems.append(
-                Problem(
-                    "DeploymentType",
-                    f"{service.MULTI_AZ} needs at least {service.MULTI_AZ_SUBNETS_MIN} subnets in different "
-                    f"Availability Zones; SubnetIds has {len(set(subnets))}",
-                )
-            )
-    return problems
-
-
-def read_and_check(path: Path, template: Mapping[str, Any], environ: Mapping[str, str]) -> ParameterSet:
-    """:func:`load` then :func:`check_values`: the whole offline validation of step 1."""
-    result = load(path, template, environ)
+def read_and_check(
+    path: Path, template: Mapping[str, Any], environ: Mapping[str, str], spec: TemplateSpec | None = None
+) -> ParameterSet:
+    """:func:`load` then :func:`check_values`: the whole offline validation of step 1, with the
+    secrets and value checks of ``spec`` (the template's registry entry, if it is registered)."""
+    result = load(path, template, environ, spec.secret_env if spec else {})
     if not result.problems or result.values:
-        result.problems.extend(check_values(template, result.values))
+        result.problems.extend(check_values(template, result.values, spec.value_checks if spec else None))
         result.unchecked_rules = unchecked_rules(template, result.values)
     # The same problem can be found twice (a format problem and a missing value).
     result.problems = list(dict.fromkeys(result.problems))

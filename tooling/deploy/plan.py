@@ -9,21 +9,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-#: Resource types whose replacement or deletion loses data: the database, its secrets, the key that
-#: encrypts them (a replaced key cannot decrypt what the old one encrypted).
-PROTECTED_TYPES = (
-    "AWS::Timestream::InfluxDBInstance",
-    "AWS::SecretsManager::Secret",
-    "AWS::KMS::Key",
-)
+from ..cfn import schemas
+from ..cfn.intrinsics import parameters_in
+
+# Which resource types lose data when replaced or deleted is product knowledge: the template's
+# registry entry says it (``TemplateSpec.protected_types``) and callers pass it in.
 
 # --- stack state ---------------------------------------------------------------------------------
 
@@ -134,15 +129,18 @@ def analyse(
     template: Mapping[str, Any],
     changed_parameters: Iterable[str] = (),
     create_only: Mapping[str, Sequence[str]] | None = None,
+    *,
+    protected_types: Sequence[str],
 ) -> Analysis:
     """Rows of the change set and every data loss in it.
 
     ``changes`` is DescribeChangeSet's ``Changes``; ``template`` the new template (for resource
     conditions); ``changed_parameters`` the parameters whose value differs from the stack's
     (to name a cause CloudFormation does not detail, e.g. a NoEcho value); ``create_only`` the
-    create-only properties by type (default: from cfn-lint's resource schemas).
+    create-only properties by type (default: from cfn-lint's resource schemas); ``protected_types``
+    the types whose replacement or deletion loses data.
     """
-    create_only = create_only if create_only is not None else create_only_properties()
+    create_only = create_only if create_only is not None else create_only_properties(protected_types)
     changed_parameters = set(changed_parameters)
     by_id = {
         c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
@@ -154,7 +152,7 @@ def analyse(
         result.rows.append(
             Row(rc.get("Action", ""), logical_id, rc.get("ResourceType", ""), rc.get("Replacement", ""))
         )
-        if rc.get("ResourceType") not in PROTECTED_TYPES:
+        if rc.get("ResourceType") not in protected_types:
             continue
         action = rc.get("Action")
         if action == "Remove":
@@ -171,7 +169,7 @@ def analyse(
 
 
 def _touches_create_only(rc: Mapping[str, Any], create_only: Mapping[str, Sequence[str]]) -> bool:
-    """Whether a change sets a create-only property (DESIGN.md's list): a replacement, whatever
+    """Whether a change sets a create-only property: a replacement, whatever
     the Replacement field says."""
     props = set(create_only.get(rc.get("ResourceType", ""), ()))
     return any(
@@ -244,36 +242,9 @@ def _removal_causes(
     return (), ("CloudFormation removes it",)
 
 
-def referenced_parameters(node: Any, template: Mapping[str, Any], _seen: frozenset[str] = frozenset()) -> set[str]:
+def referenced_parameters(node: Any, template: Mapping[str, Any]) -> set[str]:
     """Parameters an expression depends on: Refs, ${Name} in Fn::Sub, and conditions of Fn::If."""
-    parameters = template.get("Parameters") or {}
-    found: set[str] = set()
-    if isinstance(node, list):
-        for item in node:
-            found |= referenced_parameters(item, template, _seen)
-    elif isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str) and value in parameters:
-                found.add(value)
-            elif key == "Fn::Sub":
-                text = value[0] if isinstance(value, list) else value
-                if isinstance(text, str):
-                    local = value[1] if isinstance(value, list) and len(value) > 1 else {}
-                    for name in re.findall(r"\$\{([^}!.]+)\}", text):
-                        if name in parameters and name not in local:
-                            found.add(name)
-                if isinstance(value, list) and len(value) > 1:
-                    found |= referenced_parameters(value[1], template, _seen)
-            elif key in ("Condition", "Fn::If"):
-                name = value if key == "Condition" else (value[0] if isinstance(value, list) and value else None)
-                if isinstance(name, str) and name not in _seen:
-                    definition = (template.get("Conditions") or {}).get(name)
-                    found |= referenced_parameters(definition, template, _seen | {name})
-                if key == "Fn::If" and isinstance(value, list):
-                    found |= referenced_parameters(value[1:], template, _seen)
-            else:
-                found |= referenced_parameters(value, template, _seen)
-    return found
+    return parameters_in(node, template)
 
 
 def changed_parameters(
@@ -314,21 +285,21 @@ def describe_loss(loss: DataLoss) -> str:
 # --- stack policy --------------------------------------------------------------------------------
 
 
-def protected_resources(template: Mapping[str, Any]) -> list[str]:
+def protected_resources(template: Mapping[str, Any], protected_types: Sequence[str]) -> list[str]:
     """Logical ids of the template's resources whose replacement or deletion loses data."""
     return [
         logical_id
         for logical_id, resource in (template.get("Resources") or {}).items()
-        if resource.get("Type") in PROTECTED_TYPES
+        if resource.get("Type") in protected_types
     ]
 
 
-def stack_policy(template: Mapping[str, Any]) -> dict[str, Any]:
+def stack_policy(template: Mapping[str, Any], protected_types: Sequence[str]) -> dict[str, Any]:
     """Allow every update except replacing or deleting the protected resources."""
     statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
     ]
-    protected = protected_resources(template)
+    protected = protected_resources(template, protected_types)
     if protected:
         statements.append(
             {
@@ -352,17 +323,7 @@ def policy_json(policy: Mapping[str, Any]) -> str:
 # --- create-only properties ----------------------------------------------------------------------
 
 
-@functools.cache
-def create_only_properties() -> dict[str, tuple[str, ...]]:
-    """Top-level create-only properties of the protected types, from cfn-lint's bundled schemas."""
-    import cfnlint
-
-    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
-    providers = json.loads((schemas / "providers" / "us-east-1.json").read_text())
-    result: dict[str, tuple[str, ...]] = {}
-    for type_name in PROTECTED_TYPES:
-        schema = json.loads((schemas / "resources" / f"{providers[type_name]}.json").read_text())
-        result[type_name] = tuple(
-            path.split("/")[2] for path in schema.get("createOnlyProperties") or [] if path.startswith("/properties/")
-        )
-    return result
+def create_only_properties(types: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Top-level create-only properties of ``types``: cfn-lint's bundled schemas, the union over
+    every Region that has the type (a property create-only anywhere refuses the change)."""
+    return {kind: tuple(sorted(props)) for kind, props in schemas.create_only_properties(types).items()}

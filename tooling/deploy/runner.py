@@ -21,7 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..pipeline import DEPLOY_TEMPLATE_LIMIT
+from templates_src.registry import TemplateSpec, spec_for_file
+
+from ..build.pipeline import DEPLOY_TEMPLATE_LIMIT
 from . import params as params_
 from . import plan
 
@@ -41,6 +43,16 @@ class DeployOptions:
     poll_seconds: float = 5.0
     environ: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def spec(self) -> TemplateSpec | None:
+        """The registered template the file is, by name: its secrets, protected types and value
+        checks (a file of any other name gets the checks its own Parameters and Rules give)."""
+        return spec_for_file(self.template_path)
+
+    @property
+    def protected_types(self) -> tuple[str, ...]:
+        return self.spec.protected_types if self.spec else ()
+
 
 class DeployError(Exception):
     """A problem the user can fix (credentials, Region, endpoint); printed as is, exit status 2."""
@@ -56,7 +68,7 @@ def load_template(path: Path) -> dict[str, Any]:
 
 def validate_offline(options: DeployOptions, template: Mapping[str, Any], out: Callable[[str], None]) -> params_.ParameterSet | None:
     """Step 1; prints every problem and returns None when there is any."""
-    found = params_.read_and_check(options.params_path, template, options.environ)
+    found = params_.read_and_check(options.params_path, template, options.environ, options.spec)
     if found.problems:
         out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
         for problem in found.problems:
@@ -133,7 +145,7 @@ class Deployer:
         changed = plan.changed_parameters(
             (stack or {}).get("Parameters", []), parameters, values.from_env
         )
-        analysis = plan.analyse(described["Changes"], template, changed)
+        analysis = plan.analyse(described["Changes"], template, changed, protected_types=options.protected_types)
         if analysis.empty:
             self.delete_change_set(change_set_id, name, action.kind)
             self.out(f"deploy  no changes: stack {name} is up to date")
@@ -175,7 +187,7 @@ class Deployer:
 
     def execute(self, options: DeployOptions, template: Mapping[str, Any], change_set_id: str, kind: str, lossy: bool) -> int:
         name = options.stack_name
-        protective = plan.policy_json(plan.stack_policy(template))
+        protective = plan.policy_json(plan.stack_policy(template, options.protected_types))
         if kind == "UPDATE":
             if lossy:
                 self.out("deploy  lifting the stack policy for this update (--allow-data-loss); it is set again after")
@@ -197,12 +209,12 @@ class Deployer:
             if kind == "CREATE" or lossy:
                 self.out(
                     "        then set the stack policy: aws cloudformation set-stack-policy --stack-name "
-                    f"{name} --stack-policy-body '{json.dumps(plan.stack_policy(template))}'"
+                    f"{name} --stack-policy-body '{json.dumps(plan.stack_policy(template, options.protected_types))}'"
                 )
             return EXIT_INTERRUPTED
         if (kind == "CREATE" and status in plan.SUCCESS_STATES) or lossy:
             self.cf.set_stack_policy(StackName=name, StackPolicyBody=protective)
-            protected = ", ".join(plan.protected_resources(template))
+            protected = ", ".join(plan.protected_resources(template, options.protected_types))
             self.out(f"deploy  stack policy set: Update:Replace and Update:Delete denied on {protected}")
         if status not in plan.SUCCESS_STATES:
             after = plan.stack_action(name, status)

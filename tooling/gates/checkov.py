@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import toolenv
-from .findings import Finding, GateResult
+from .. import toolenv
+from .base import Finding, Gate, GateResult, RunContext, source_of
 
 NAME = "checkov"
 ARGS = ["--framework", "cloudformation", "--skip-download", "--output", "json", "--quiet", "--compact"]
@@ -25,7 +25,7 @@ ARGS = ["--framework", "cloudformation", "--skip-download", "--output", "json", 
 
 def fingerprint() -> str:
     """What a checkov verdict depends on besides the text: the locked tool set and this adapter."""
-    return toolenv.lock_file(NAME).read_text() + Path(__file__).read_text()
+    return toolenv.lock_file(NAME).read_text() + source_of(__file__)
 
 
 # Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
@@ -179,3 +179,17 @@ def parse(stdout: str, stderr: str, returncode: int, files: dict[str, Path]) -> 
 
 def _error(file: str, message: str) -> Finding:
     return Finding(file, NAME, "ERROR", "-", message)
+
+
+def start(texts: dict[str, str], context: RunContext) -> CheckovRun:
+    return CheckovRun(context.files(texts) if texts else {}, context.log)
+
+
+GATE = Gate(
+    name=NAME,
+    does="checkov's CloudFormation checks (offline)",
+    fingerprint=fingerprint,
+    start=start,
+    background=True,
+    prestart=prestart,
+)

@@ -19,14 +19,14 @@ import json
 import re
 import time
 from importlib.metadata import version
-from pathlib import Path
 from functools import lru_cache
 from typing import Any, Iterator
 
 import yaml
 from cfn_flip import to_json
 
-from .findings import Finding, GateResult
+from ..cfn.intrinsics import SUB_VARIABLE, sub_parts
+from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 
 NAME = "parliament"
 SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
@@ -68,7 +68,7 @@ class Unresolvable(ValueError):
 
 
 def fingerprint() -> str:
-    return f"parliament {version('parliament')}\n" + Path(__file__).read_text()
+    return f"parliament {version('parliament')}\n" + source_of(__file__)
 
 
 def check_texts(texts: dict[str, str]) -> GateResult:
@@ -222,7 +222,7 @@ class Resolver:
         raise Unresolvable(f"no sample value for Fn::GetAtt {name}.{attribute}")
 
     def sub(self, arg: Any) -> str:
-        text, variables = (arg, {}) if isinstance(arg, str) else arg
+        text, variables = sub_parts(arg)
         values = {k: self.resolve(v) for k, v in variables.items()}
 
         def value(match: re.Match) -> str:
@@ -233,7 +233,7 @@ class Resolver:
                 return str(self.get_att(name))
             return str(self.ref(name))
 
-        return re.sub(r"\$\{([^}!]+)\}", value, text)
+        return SUB_VARIABLE.sub(value, text)
 
     def parameter(self, name: str) -> Any:
         spec = self.parameters[name]
@@ -247,7 +247,7 @@ class Resolver:
     def sample(self, name: str) -> tuple[str, str]:
         kind = self.resources[name].get("Type", "")
         if kind not in SAMPLE_ARNS:
-            raise Unresolvable(f"no sample ARN for {kind} (add one to tooling/iam_lint.SAMPLE_ARNS)")
+            raise Unresolvable(f"no sample ARN for {kind} (add one to SAMPLE_ARNS in the parliament gate)")
         ref, arn = SAMPLE_ARNS[kind]
         return ref.format(id=name.lower()), arn.format(id=name.lower())
 
@@ -258,3 +258,15 @@ class _NoValue:
 
 
 _NO_VALUE = _NoValue()
+
+
+def start(texts: dict[str, str], context: RunContext) -> Done:
+    return Done(check_texts(texts))
+
+
+GATE = Gate(
+    name=NAME,
+    does="parliament over every IAM policy document",
+    fingerprint=fingerprint,
+    start=start,
+)

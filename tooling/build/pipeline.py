@@ -1,7 +1,7 @@
 """The build: render every registered template, lint it, check its size, write it to ``output/``.
 
-A template with any finding from any gate (cfn-lint, checkov, Guard, parliament; see ``gates``)
-is not written to ``output/`` (it goes to ``.build/rejected/`` so its line numbers can be read).
+A template with any finding from any gate (``tooling.gates.GATES``) is not written to ``output/``
+(it goes to ``.build/rejected/`` so its line numbers can be read).
 Each gate's verdict on a clean template is cached by the hash of its text and of what the gate
 depends on, so an unchanged template is not checked again.
 """
@@ -15,11 +15,13 @@ from typing import Any, Callable
 
 from templates_src.registry import TEMPLATES, TemplateSpec
 
+from ..paths import project_path
 from .render import render, write_atomic
 
 # `aws cloudformation deploy --template-file` refuses a larger file unless given --s3-bucket.
 DEPLOY_TEMPLATE_LIMIT = 51_200
-BUILD_DIR = Path(".build")
+#: Rejected and staged templates and cached verdicts, under the project root.
+BUILD_DIR = ".build"
 
 
 @dataclass
@@ -53,9 +55,10 @@ def build(
     options: dict[str, Any] | None = None,
     lint: bool = True,
     log: Callable[[str], None] = print,
-    build_dir: Path = BUILD_DIR,
+    build_dir: Path | None = None,
 ) -> BuildResult:
     """Render, size-check and lint ``specs``; write the clean ones to ``output_dir``."""
+    build_dir = build_dir if build_dir is not None else project_path(BUILD_DIR)
     result = BuildResult()
     rendered: dict[str, str] = {}
     for spec in specs:
@@ -96,14 +99,14 @@ def size_problems(filename: str, text: str) -> list[str]:
 def lint_stage(
     rendered: dict[str, str], output_dir: Path, build_dir: Path, log: Callable[[str], None]
 ) -> dict[str, list[str]]:
-    """Every gate (cfn-lint, checkov, Guard, parliament) over the rendered templates, concurrently.
+    """Every gate over the rendered templates, concurrently.
 
     A verdict is reused for a text a checker already found clean (``.build/gates``); templates
     are staged in ``.build/staged`` for checkov, since a template reaches ``output_dir`` only
     once every gate passes.
     """
-    from .findings import summary_table
-    from .gates import run_gates
+    from ..gates import summary_table
+    from ..gates.run import run_gates
 
     watch = Stopwatch()
     shown = {str(output_dir / name): name for name in rendered}

@@ -16,10 +16,10 @@ from typing import Any, Iterator
 import yaml
 from cfn_flip import to_json
 
-from .findings import Finding, GateResult
+from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 
 NAME = "guard"
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 
 def rule_files(rules_dir: Path | None = None) -> list[Path]:
@@ -28,7 +28,7 @@ def rule_files(rules_dir: Path | None = None) -> list[Path]:
 
 def fingerprint(rules_dir: Path | None = None) -> str:
     """The engine's version, every rule file and this adapter: what a Guard verdict depends on."""
-    parts = [f"cfn-guard-rs {version('cfn-guard-rs')}", Path(__file__).read_text()]
+    parts = [f"cfn-guard-rs {version('cfn-guard-rs')}", source_of(__file__)]
     parts += [f"{p.name}\n{p.read_text()}" for p in rule_files(rules_dir)]
     return "\n".join(parts)
 
@@ -116,3 +116,10 @@ def _paths(node: Any) -> Iterator[str]:
 def _rule_message(rule: dict[str, Any]) -> str:
     messages = rule.get("messages") or {}
     return messages.get("custom_message") or messages.get("error_message") or "rule not satisfied"
+
+
+def start(texts: dict[str, str], context: RunContext) -> Done:
+    return Done(check_texts(texts))
+
+
+GATE = Gate(name=NAME, does="the Guard rules in rules/", fingerprint=fingerprint, start=start)

@@ -1,0 +1,81 @@
+"""What deploying and restoring this product needs to know about it, beyond the template.
+
+The registry hangs these on the product's entry, so ``tooling`` (deploy, restore) uses them
+without importing this package: which parameters are secrets and where their values come from,
+which resource types lose data when replaced, what the InfluxDB API refuses that CloudFormation
+only finds out while creating the instance, and which output names the instance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from . import names, service
+
+#: NoEcho parameter -> environment variable its value is read from.
+SECRET_ENV = {"Password": "INFLUXDB_ADMIN_PASSWORD", "InfluxDBToken": "INFLUXDB_TOKEN"}
+
+#: Resource types whose replacement or deletion loses data: the database, its secrets, the key that
+#: encrypts them (a replaced key cannot decrypt what the old one encrypted).
+PROTECTED_TYPES = (
+    "AWS::Timestream::InfluxDBInstance",
+    "AWS::SecretsManager::Secret",
+    "AWS::KMS::Key",
+)
+
+#: The stack output holding the InfluxDB instance's id (what restore starts from).
+INSTANCE_OUTPUT = "DbInstanceId"
+
+
+def value_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(parameter, message) for what the InfluxDB API refuses but CloudFormation only finds out
+    while creating the instance."""
+    problems: list[tuple[str, str]] = []
+    project, environment = values.get("ProjectName"), values.get("Environment")
+    if project and environment:
+        name = f"{project}-{environment}-{names.INSTANCE}"
+        if len(name) > service.INSTANCE_NAME_MAX:
+            problems.append(
+                (
+                    "ProjectName",
+                    f"the instance name {name} is {len(name)} characters; the service allows "
+                    f"{service.INSTANCE_NAME_MAX}: shorten ProjectName to at most "
+                    f"{service.INSTANCE_NAME_MAX - len(name) + len(project)} characters",
+                )
+            )
+        elif not re.fullmatch(service.INSTANCE_NAME_PATTERN, name):
+            problems.append(
+                ("ProjectName", f"the instance name {name} is not accepted by the service "
+                 f"(pattern {service.INSTANCE_NAME_PATTERN})")
+            )
+    subnets = [s.strip() for s in values.get("SubnetIds", "").split(",") if s.strip()]
+    if subnets:
+        duplicates = sorted({s for s in subnets if subnets.count(s) > 1})
+        if duplicates:
+            problems.append(("SubnetIds", f"lists {', '.join(duplicates)} more than once"))
+        if len(subnets) > service.SUBNETS_MAX:
+            problems.append(
+                ("SubnetIds", f"has {len(subnets)} subnets; the instance takes at most {service.SUBNETS_MAX}")
+            )
+        if values.get("DeploymentType") == service.MULTI_AZ and len(set(subnets)) < service.MULTI_AZ_SUBNETS_MIN:
+            problems.append(
+                (
+                    "DeploymentType",
+                    f"{service.MULTI_AZ} needs at least {service.MULTI_AZ_SUBNETS_MIN} subnets in different "
+                    f"Availability Zones; SubnetIds has {len(set(subnets))}",
+                )
+            )
+    return problems
+
+
+def instance_name_problem(name: str) -> str | None:
+    """Why the service refuses ``name`` for a new instance (None when it accepts it)."""
+    if not service.INSTANCE_NAME_MIN <= len(name) <= service.INSTANCE_NAME_MAX or not re.match(
+        service.INSTANCE_NAME_PATTERN, name
+    ):
+        return (
+            f"use {service.INSTANCE_NAME_MIN} to {service.INSTANCE_NAME_MAX} letters, "
+            "digits and single hyphens, starting with a letter"
+        )
+    return None

@@ -1,0 +1,78 @@
+"""The gate list is the one source of the gates; cfn-lint lints once per group of Regions it
+cannot tell apart, and finds exactly what linting every Region finds."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+from tooling.cfn import schemas
+from tooling.gates import GATES, cfn_lint, names
+
+REGIONAL = ROOT / "tests" / "fixtures" / "cfn_lint" / "regional.yaml"
+
+
+def test_gate_names_are_unique_and_each_gate_says_what_it_checks():
+    assert len(set(names())) == len(GATES) >= 1
+    assert all(gate.does and gate.fingerprint() for gate in GATES)
+
+
+def test_the_readme_security_gates_table_names_exactly_the_gates():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Security gates\n", 1)[1].split("\n## ", 1)[0]
+    header, *rows = re.findall(r"^\| ([a-z-]+) \|", section, flags=re.M)
+    assert header == "checker" and rows == list(names())
+
+
+def test_the_command_line_help_names_every_gate():
+    from tooling import cli
+
+    text = cli.parser().format_help() + "".join(
+        action.choices[c].format_help()
+        for action in cli.parser()._subparsers._group_actions
+        for c in ("build", "lint")
+    )
+    for gate in GATES:
+        assert gate.does in " ".join(text.split())
+
+
+def test_grouped_lint_finds_what_linting_every_region_finds():
+    text = REGIONAL.read_text()
+    plans: dict[str, list[tuple[str, ...]]] = {}
+    grouped = cfn_lint.lint_texts({"regional.yaml": text}, plans=plans)["regional.yaml"]
+    every = cfn_lint.lint_texts({"regional.yaml": text}, grouped=False)["regional.yaml"]
+    assert grouped == every
+    regions = {r for f in grouped for r in f.regions}
+    # Region-specific: some Regions have the finding, and some Regions offer the type (no finding).
+    assert grouped and all(f.rule == "E3628" and f.regions for f in grouped)
+    assert "us-east-1" not in regions and set(regions) < set(schemas.regions_for({"AWS::EC2::Instance"}))
+    runs, covered = len(plans["regional.yaml"]), sum(len(g) for g in plans["regional.yaml"])
+    assert runs < covered == len(schemas.regions_for({"AWS::EC2::Instance"}))
+
+
+def test_every_template_is_linted_in_fewer_runs_than_its_regions():
+    from cfnlint.decode.decode import decode_str
+
+    for path in sorted((ROOT / "output").glob("*.yaml")):
+        filename = path.name
+        template, _ = decode_str(path.read_text())
+        types = cfn_lint.resource_types(template)
+        regions = cfn_lint.regions_for(types)
+        groups = cfn_lint.region_groups(types, regions)
+        assert sorted(r for g in groups for r in g) == regions, filename
+        assert len(groups) < len(regions), filename
+
+
+def test_regions_in_one_group_share_schemas_partition_and_name_length():
+    types = {"AWS::Timestream::InfluxDBInstance", "AWS::KMS::Key"}
+    for group in cfn_lint.region_groups(types, schemas.regions_for(types)):
+        assert len({schemas.schema_digest(types, r) for r in group}) == 1
+        assert len({(cfn_lint.partition(r), len(r)) for r in group}) == 1
+
+
+def test_the_summary_says_how_many_regions_each_template_stands_for():
+    text = REGIONAL.read_text()
+    result = cfn_lint.start({"regional.yaml": text}, None).wait()
+    (note,) = result.notes
+    total = len(schemas.regions_for({"AWS::EC2::Instance"}))
+    assert re.fullmatch(rf"regional\.yaml: \d+ Regions linted for {total}", note)

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Command line of the Timestream for InfluxDB catalog.
+
+Build, lint, document and list the templates; deploy and publish them; restore a backup.
+
+A thin layer over ``templates_src`` (what is built) and ``tooling`` (what is done with it); it
+holds no template logic. Run ``build.py COMMAND --help`` for each command's options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tooling.paths import project_path
+
+# Defaults are under the project root whatever the working directory (given paths are the user's).
+OUTPUT_DIR = project_path("output")
+
+
+class CommandError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if not args.no_lint:
+        from tooling.gates import prestart
+
+        prestart()  # first, so a background gate's start-up overlaps the imports, rendering and other gates
+    from tooling.build.options import OptionParseError, parse_options
+    from tooling.build.pipeline import Stopwatch, build, specs_for
+
+    watch = Stopwatch()
+    specs = _specs(specs_for, args.templates)
+    options = {}
+    if args.option:
+        if len(args.templates) != 1:
+            raise CommandError("--option needs exactly one TEMPLATE, to know whose options they are")
+        try:
+            options[specs[0].name] = parse_options(specs[0].options, args.option)
+        except OptionParseError as err:
+            raise CommandError(f"{specs[0].name}: {err}") from None
+    result = build(specs, Path(args.output_dir), options, lint=not args.no_lint)
+    for problem in result.all_problems():
+        print(problem, file=sys.stderr)
+    status = "done" if result.ok else "failed"
+    print(f"build   {status}: {len(result.written)} template(s) in {args.output_dir}/  {watch.seconds()}")
+    return 0 if result.ok else 1
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from tooling.build.pipeline import Stopwatch
+
+    watch = Stopwatch()
+    from tooling.gates import prestart
+
+    prestart()  # first, so a background gate's start-up overlaps the other gates
+    from tooling.gates import summary_table
+    from tooling.gates.run import findings_of, run_gates
+
+    paths = [Path(p) for p in args.files] or sorted(Path(args.output_dir).glob("*.yaml"))
+    if not paths:
+        raise CommandError(f"no templates in {args.output_dir}/; run `make build` first")
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise CommandError(f"no such template file: {missing[0]}")
+    results = run_gates({str(p): p.read_text() for p in paths})
+    found = findings_of(results)
+    for finding in found:
+        print(finding, file=sys.stderr)
+    print(summary_table(results, watch.elapsed()))
+    print(f"lint    {'failed' if found else 'done'}: {len(found)} finding(s) in {len(paths)} template(s)  {watch.seconds()}")
+    return 1 if found else 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    import boto3
+
+    from tooling.build.pipeline import Stopwatch, build
+    from tooling.publish import CallFailed, ConfigError, PublishError, client_factory, load, publish
+    from tooling.publish.config import check_version
+
+    watch = Stopwatch()
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    except ProfileNotFound as err:
+        raise CommandError(str(err)) from None
+    known = {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("servicecatalog", partition_name=partition)
+    }
+    overrides = list(args.set)
+    if args.region:
+        overrides.append(f"regions={','.join(args.region)}")
+    try:
+        check_version(args.version)
+        config = load(Path(args.config), overrides, known_regions=known, default_region=session.region_name)
+    except ConfigError as err:
+        raise CommandError(str(err)) from None
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = session.get_credentials()
+    except BotoCoreError as err:
+        raise CommandError(f"no usable AWS credentials ({err}); nothing was changed") from None
+    if credentials is None:
+        raise CommandError("no AWS credentials found (environment, profile, SSO or instance role); nothing was changed")
+
+    from templates_src.registry import TEMPLATES
+
+    spec = TEMPLATES[config.template]
+    result = build([spec], Path(args.output_dir), log=lambda line: None)
+    if not result.ok:
+        for problem in result.all_problems():
+            print(problem, file=sys.stderr)
+        raise CommandError(f"{spec.filename} has {len(result.all_problems())} finding(s); nothing was published")
+    text = (Path(args.output_dir) / spec.filename).read_text()
+    print(f"publish 1/5 build    {spec.filename}: built, 0 findings  {watch.seconds()}")
+    try:
+        publish(
+            config,
+            args.version,
+            text,
+            client_factory(session),
+            replace=args.replace,
+            deprecate_older=args.deprecate_older,
+            dry_run=args.dry_run,
+        )
+    except PublishError as err:
+        raise CommandError(str(err)) from None
+    except CallFailed as err:
+        print(
+            f"build.py publish: step {err.call.step}/5 {err}; nothing was undone: rerun the same command to finish",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from tooling.docs import DocsError, generated_documents, render_documents
+    from tooling.build.pipeline import Stopwatch
+    from tooling.build.render import write_atomic
+
+    watch = Stopwatch()
+    root = Path(args.root)
+    documents = generated_documents(root)
+    missing = [path for path in documents if not path.is_file()]
+    if missing:
+        raise CommandError(f"no such file: {missing[0]}")
+    try:
+        rendered = render_documents(documents)
+    except DocsError as err:
+        raise CommandError(str(err)) from None
+    stale = [path for path, (current, fresh) in rendered.items() if current != fresh]
+    if args.check:
+        for path in stale:
+            print(f"docs    {path} is stale: run `make docs` and commit it", file=sys.stderr)
+        if not stale:
+            print(f"docs    {len(rendered)} document(s) up to date  {watch.seconds()}")
+        return 1 if stale else 0
+    for path, (_, fresh) in rendered.items():
+        changed = write_atomic(path, fresh)
+        print(f"docs    {str(path):<36} {'updated' if changed else 'unchanged'}")
+    print(f"docs    done: {len(rendered)} document(s)  {watch.seconds()}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from templates_src.registry import TEMPLATES
+    from tooling.build.options import describe_options
+
+    for spec in TEMPLATES.values():
+        print(f"{spec.name}  ->  {OUTPUT_DIR / spec.filename}\n    {spec.summary}")
+        for name, type_name, default in describe_options(spec.options):
+            print(f"    --option {name}=...   ({type_name}; default {default})")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    import os
+
+    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy
+
+    options = DeployOptions(
+        stack_name=args.stack_name,
+        template_path=Path(args.template),
+        params_path=Path(args.params),
+        allow_data_loss=args.allow_data_loss,
+        dry_run=args.dry_run,
+        no_execute=args.no_execute,
+        poll_seconds=args.poll_seconds,
+        environ=dict(os.environ),
+    )
+    try:
+        return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))
+    except DeployError as err:
+        raise CommandError(str(err)) from None
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    import boto3
+
+    from tooling import restore
+
+    session = boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
+    try:
+        return restore.command(
+            session.client("cloudformation"),
+            session.client("timestream-influxdb"),
+            stack=args.stack,
+            new_name=args.name,
+            backup_id=args.backup,
+            to_time=args.to_time,
+            list_only=args.list,
+            dry_run=args.dry_run,
+            confirm=(lambda: True) if args.yes else _confirm,
+        )
+    except restore.RestoreError as err:
+        raise CommandError(str(err)) from None
+
+
+def _confirm() -> bool:
+    return input("restore? type yes to go on: ").strip().lower() == "yes"
+
+
+def _specs(specs_for, names):
+    try:
+        return specs_for(names)
+    except KeyError as err:
+        raise CommandError(err.args[0]) from None
+
+
+def parser() -> argparse.ArgumentParser:
+    from tooling import gates
+
+    top = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build, lint, document, list, deploy and publish the CloudFormation templates of the Timestream for InfluxDB catalog.",
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser(
+        "build",
+        help="render every template (or the ones named), lint it, write it to output/",
+        description=(
+            "Render templates from templates_src, check their size and run every gate on them "
+            f"({gates.described()}); write the clean ones to the output directory atomically. A "
+            "template with any finding is not written. Clean verdicts are cached by content hash "
+            "in .build/gates."
+        ),
+    )
+    b.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template names (default: all; see `list`)")
+    b.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a build option of the one TEMPLATE named (repeatable; see `list`)",
+    )
+    b.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where to write (default: output)")
+    b.add_argument("--no-lint", action="store_true", help="skip every gate (for a quick look; never for a release)")
+    b.set_defaults(func=cmd_build)
+
+    lint = sub.add_parser(
+        "lint",
+        help=f"run every gate ({', '.join(gates.names())}) over template files",
+        description=(
+            f"Check YAML or JSON templates (default: every output/*.yaml) with {gates.described()}, "
+            "concurrently; print one line per finding and a summary table; exit 1 on any finding. "
+            "Every template is checked afresh (the build reuses clean verdicts instead)."
+        ),
+    )
+    lint.add_argument("files", nargs="*", metavar="FILE", help="template files (default: output/*.yaml)")
+    lint.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the default files are")
+    lint.set_defaults(func=cmd_lint)
+
+    d = sub.add_parser(
+        "deploy",
+        help="deploy a built template with a CloudFormation change set that never drops the database",
+        description=(
+            "Validate a parameter file offline (all problems at once, before any AWS call), create a "
+            "change set (CREATE or UPDATE), print it, refuse it when it would replace or delete the "
+            "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
+            "execute it and stream the stack events. A new stack gets a stack policy denying "
+            "Update:Replace and Update:Delete on those resources. Secrets come from the environment: "
+            "INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit status: 0 "
+            "success or no changes, 1 failed or refused, 2 invalid input, 130 interrupted."
+        ),
+    )
+    d.add_argument("--stack-name", required=True, help="CloudFormation stack to create or update")
+    d.add_argument("--params", required=True, metavar="FILE", help='parameter file: a JSON array of "Key=Value" strings (params/*.json)')
+    d.add_argument("--template", default=str(OUTPUT_DIR / "timestream-influxdb.yaml"), help="template file (default: output/timestream-influxdb.yaml)")
+    d.add_argument("--allow-data-loss", action="store_true", help="execute even if the InfluxDB instance, a secret or the KMS key is replaced or deleted")
+    mode = d.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print the change set, then delete it; change nothing")
+    mode.add_argument("--no-execute", action="store_true", help="leave the change set for review instead of executing it")
+    d.add_argument("--region", help="AWS Region (default: from the environment or the AWS config)")
+    d.add_argument("--profile", help="AWS named profile (default: from the environment)")
+    d.add_argument("--endpoint-url", help="CloudFormation endpoint (for a local test server such as moto)")
+    d.add_argument("--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)")
+    d.set_defaults(func=cmd_deploy)
+
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate the reference sections of README.md and docs/OPERATIONS.md from the templates",
+        description=(
+            "Rewrite the parts of README.md (templates, diagram, parameters, outputs, resources) and "
+            "docs/OPERATIONS.md (alarms, changes, retained) between <!-- BEGIN GENERATED: NAME --> "
+            "and <!-- END GENERATED: NAME --> markers from every registered template; the rest of "
+            "each file is left as it is."
+        ),
+    )
+    docs.add_argument(
+        "--root", default=str(project_path()), help="directory holding README.md and docs/ (default: the project)"
+    )
+    docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
+    docs.set_defaults(func=cmd_docs)
+
+    r = sub.add_parser(
+        "restore",
+        help="list a stack's InfluxDB backups, or restore one to a new instance",
+        description=(
+            "List the backups of the InfluxDB instance of STACK, or restore one to a NEW instance "
+            "(same subnets and security groups; the stack's instance is not changed). Without "
+            "--backup, the newest completed backup; with --to-time, the CONTINUOUS backup at that "
+            "time (point-in-time recovery). Prints what it will do and asks before doing it."
+        ),
+    )
+    r.add_argument("stack", metavar="STACK", help="name of the product's CloudFormation stack")
+    r.add_argument("--list", action="store_true", help="only list the backups")
+    r.add_argument("--name", help="name of the new instance (3-40 letters, digits, single hyphens)")
+    r.add_argument("--backup", metavar="ID", help="backup id (default: the newest completed backup)")
+    r.add_argument("--to-time", metavar="TIME", help="ISO 8601 time for a point-in-time restore (UTC if no offset)")
+    r.add_argument("--region", help="AWS Region (default: the configured one)")
+    r.add_argument("--dry-run", action="store_true", help="print the plan and stop")
+    r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    r.set_defaults(func=cmd_restore)
+
+    ls = sub.add_parser("list", help="list the templates and their build options", description="List the registered templates, their output files and their build options.")
+    ls.set_defaults(func=cmd_list)
+
+    pub = sub.add_parser(
+        "publish",
+        help="publish the product template as a Service Catalog product version",
+        description=(
+            "Build and lint the product template, upload it to S3 (content-addressed, encrypted), "
+            "find or create the portfolio and product, create the version, and set the launch "
+            "constraint, principals, TagOptions and shares. Every step is idempotent: rerun after a "
+            "failure. Uses the standard AWS credential chain."
+        ),
+    )
+    pub.add_argument("--version", required=True, help="the version to publish, e.g. 1.2.0 (MAJOR.MINOR.PATCH)")
+    pub.add_argument(
+        "--config", default=str(project_path("catalog.yaml")), help="configuration file (default: catalog.yaml)"
+    )
+    pub.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a configuration value, e.g. product.name=X, regions=us-east-1,sa-east-1, "
+        "tag_options.Environment=dev,prod (repeatable)",
+    )
+    pub.add_argument("--region", action="append", help="publish in this Region (repeatable; overrides regions)")
+    pub.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    pub.add_argument("--replace", action="store_true", help="replace VERSION when it exists with another template")
+    pub.add_argument("--deprecate-older", action="store_true", help="set Guidance DEPRECATED on earlier versions")
+    pub.add_argument("--dry-run", action="store_true", help="print the mutating calls, make none")
+    pub.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the build writes (default: output)")
+    pub.set_defaults(func=cmd_publish)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as err:
+        print(f"build.py {args.command}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"build.py {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Where the project's files are: relative to the project root, never to the working directory,
+so every command works from any directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_path(*parts: str) -> Path:
+    """A path under the project root, as short as it can be shown from the working directory
+    (``output`` from the root, ``../repo/output`` from beside it)."""
+    return Path(os.path.relpath(ROOT.joinpath(*parts)))
