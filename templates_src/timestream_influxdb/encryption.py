@@ -22,7 +22,9 @@ ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 #: True when StorageEncrypted is "true": the key (and its alias) exist.
 ENCRYPTED = "CreateKmsKey"
 #: The AWS managed key Secrets Manager uses for a secret that names no key of its own.
-SECRETS_MANAGER_DEFAULT_KEY = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/secretsmanager"
+SECRETS_MANAGER_DEFAULT_KEY = (
+    "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/secretsmanager"
+)
 
 
 def via_secrets_manager() -> Condition:
@@ -51,7 +53,11 @@ class ProductKey:
         For a policy that exists only under :attr:`condition`: it names the key itself.
         """
         return Statement(
-            Sid=sid, Effect=Allow, Action=[kms.Decrypt], Resource=[self.arn()], Condition=via_secrets_manager()
+            Sid=sid,
+            Effect=Allow,
+            Action=[kms.Decrypt],
+            Resource=[self.arn()],
+            Condition=via_secrets_manager(),
         )
 
     def grant_secrets_use(self, sid: str = "SecretsWithKey") -> Statement:
