@@ -1,4 +1,5 @@
-"""Helpers every template shares: names, tags, parameters and the launch-form layout, exports.
+"""Helpers every template shares: names, tags, parameters and the launch-form layout, conditions,
+the removal policy, exports, and the build context that a template's steps receive.
 
 One source of truth for how things are named and tagged, so that a resource name, a tag set or an
 export name is spelled in exactly one place.
@@ -11,9 +12,29 @@ from typing import Any
 
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
-from troposphere import AWSHelperFn, Export, Output, Parameter, Ref, Sub, Tags, Template
+from troposphere import (
+    AWSHelperFn,
+    Equals,
+    Export,
+    If,
+    Join,
+    Not,
+    NoValue,
+    Output,
+    Parameter,
+    Ref,
+    Sub,
+    Tags,
+    Template,
+)
 
 MANAGED_BY = "CloudFormation"
+#: The removal policy of everything that holds data or protects it (see :func:`retained`).
+RETAIN = "Retain"
+
+
+class BuildError(ValueError):
+    """A template that cannot be built as written; the message names what to fix, on one line."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,8 @@ class ParameterForm:
     template: Template
     groups: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    #: The ``Has<Name>`` condition of each optional parameter, by parameter name.
+    given: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, *, group: str, label: str, **props: Any) -> Parameter:
         param = self.template.add_parameter(Parameter(name, **props))
@@ -76,11 +99,36 @@ class ParameterForm:
         self.labels[name] = label
         return param
 
+    def add_optional(
+        self, name: str, *, group: str, label: str, condition: str | None = None, **props: Any
+    ) -> Parameter:
+        """A parameter that may be left empty (its default), and the condition that it was not.
+
+        The condition is ``Has<name>`` unless ``condition`` names it; it is true when a value was
+        given. For a ``CommaDelimitedList`` the values are joined first: an empty list parameter
+        is ``[""]``, which joins to "" exactly when no item was given.
+        """
+        param = self.add(name, group=group, label=label, Default="", **props)
+        value = Join("", Ref(name)) if props.get("Type") == "CommaDelimitedList" else Ref(name)
+        self.given[name] = condition or f"Has{name}"
+        self.template.add_condition(self.given[name], Not(Equals(value, "")))
+        return param
+
     def ref(self, name: str) -> Ref:
         """A ``Ref`` to a parameter added earlier; an unknown name fails the build, not the deploy."""
         if name not in self.labels:
             raise KeyError(f"no parameter {name!r} in this template")
         return Ref(name)
+
+    def is_given(self, name: str) -> str:
+        """The condition, true when the optional parameter ``name`` is not empty."""
+        if name not in self.given:
+            raise KeyError(f"no optional parameter {name!r} in this template (see add_optional)")
+        return self.given[name]
+
+    def if_given(self, name: str, value: Any = None, otherwise: Any = NoValue) -> If:
+        """``value`` (default: the parameter itself) when ``name`` is not empty, else ``otherwise``."""
+        return If(self.is_given(name), self.ref(name) if value is None else value, otherwise)
 
     def interface(self) -> dict[str, Any]:
         """The ``AWS::CloudFormation::Interface`` metadata for the parameters added so far."""
@@ -91,6 +139,64 @@ class ParameterForm:
             ],
             "ParameterLabels": {name: {"default": label} for name, label in self.labels.items()},
         }
+
+
+@dataclass
+class Context:
+    """What every step of a template's build works on: the template, its launch form, how its
+    resources are named, and its conditions.
+
+    A step is ``add_<thing>(ctx, <what it depends on>) -> <what it made>``.
+    """
+
+    template: Template
+    form: ParameterForm
+    naming: Naming = field(default_factory=Naming)
+
+    @classmethod
+    def for_template(cls, template: Template, naming: Naming | None = None) -> "Context":
+        return cls(template, ParameterForm(template), naming or Naming())
+
+    def add(self, resource: Any) -> Any:
+        """Add ``resource`` to the template and return it."""
+        return self.template.add_resource(resource)
+
+    def ref(self, parameter: str) -> Ref:
+        """A ``Ref`` to a parameter of the form; an unknown name fails the build."""
+        return self.form.ref(parameter)
+
+    def add_condition(self, name: str, expression: Any) -> str:
+        """Add a condition; its name is what resources and ``If`` refer to."""
+        if name in self.template.conditions:
+            raise BuildError(f"condition {name} is defined twice")
+        self.template.add_condition(name, expression)
+        return name
+
+    def condition(self, name: str) -> str:
+        """The name of a condition added earlier; an unknown name fails the build, not the deploy."""
+        if name not in self.template.conditions:
+            raise BuildError(f"no condition {name} in this template")
+        return name
+
+    def if_(self, condition: str, then: Any, otherwise: Any = NoValue) -> If:
+        """``Fn::If`` on a condition added earlier."""
+        return If(self.condition(condition), then, otherwise)
+
+    def when(self, condition: str | None) -> dict[str, str]:
+        """Keyword arguments making a resource exist only when ``condition`` holds (none: always)."""
+        return {"Condition": self.condition(condition)} if condition else {}
+
+
+def retained(resource: Any) -> Any:
+    """``resource``, kept by CloudFormation on stack deletion and on replacement.
+
+    For what holds data or protects it (a database, its secrets, keys, logs): deleting the stack
+    or changing a create-only property must never delete it with it. Returns the resource, so
+    that ``ctx.add(retained(LogGroup(...)))`` reads as what it does.
+    """
+    resource.DeletionPolicy = RETAIN
+    resource.UpdateReplacePolicy = RETAIN
+    return resource
 
 
 #: IAM policy language version of every policy document the templates write.

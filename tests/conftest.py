@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 from typing import Any
 
+import cfn_flip
 import pytest
 
 from templates_src.registry import TEMPLATES
@@ -13,6 +15,8 @@ from tooling.build.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = "timestream-influxdb"
+#: The Lambda function of the product template that runs each function module.
+FUNCTIONS = {"backup": "BackupFunction", "api_token": "TokenFunction"}
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +28,31 @@ def product_yaml() -> str:
 def product() -> dict[str, Any]:
     """The product template as CloudFormation sees it (JSON round trip of the troposphere dict)."""
     return json.loads(json.dumps(TEMPLATES[PRODUCT].build(TEMPLATES[PRODUCT].options()).to_dict()))
+
+
+@pytest.fixture(scope="session")
+def rendered_product(product_yaml) -> dict[str, Any]:
+    """The product template as rendered to YAML (what CloudFormation is given), loaded back."""
+    return json.loads(cfn_flip.to_json(product_yaml))
+
+
+def inlined_module(template: dict[str, Any], title: str) -> types.ModuleType:
+    """Function ``title``'s ``Code.ZipFile`` in ``template``, exec'd as Lambda imports it: module ``index``."""
+    code = template["Resources"][title]["Properties"]["Code"]["ZipFile"]
+    module = types.ModuleType("index")
+    module.__file__ = "index.py"
+    exec(compile(code, "index.py", "exec"), module.__dict__)
+    return module
+
+
+def function_module(request, name: str, rendered: dict[str, Any]) -> types.ModuleType:
+    """For a fixture parametrized over ``source`` and ``inlined``: the function module ``name``
+    as written in ``functions/``, or as the rendered template runs it."""
+    from importlib import import_module
+
+    if request.param == "source":
+        return import_module(f"templates_src.timestream_influxdb.functions.{name}")
+    return inlined_module(rendered, FUNCTIONS[name])
 
 
 def resources_of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:

@@ -7,9 +7,15 @@ import re
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from conftest import function_module
 from servers import FakeContext
 
-from templates_src.timestream_influxdb.functions import backup
+
+@pytest.fixture(params=["source", "inlined"])
+def backup(request, rendered_product):
+    """functions/backup.py, and the code the rendered template gives the backup function."""
+    return function_module(request, "backup", rendered_product)
+
 
 INSTANCE = "a1b2c3d4e5f6g7h8i9"
 PROPS = {
@@ -41,14 +47,14 @@ def configs(daily, continuous_days, continuous_on):
     ]
 
 
-def test_create_configures_daily_backups_and_turns_continuous_off(client):
+def test_create_configures_daily_backups_and_turns_continuous_off(backup, client):
     client.stub.add_response(
         "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": configs(7, 1, False)}
     )
     assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
-def test_update_with_continuous_backups_enables_point_in_time_recovery(client):
+def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, client):
     props = {**PROPS, "DailyRetentionDays": "14", "ContinuousRetentionDays": "35"}
     client.stub.add_response(
         "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": configs(14, 35, True)}
@@ -57,7 +63,7 @@ def test_update_with_continuous_backups_enables_point_in_time_recovery(client):
     assert result == (INSTANCE, {})
 
 
-def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(client):
+def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(backup, client):
     props = {**PROPS, "InstanceId": "newinstance123"}
     client.stub.add_response(
         "update_db_instance", {**UPDATED, "id": "newinstance123"}, {"identifier": "newinstance123", "dbBackupConfigurations": ANY}
@@ -66,26 +72,26 @@ def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(cl
     assert pid == "newinstance123"
 
 
-def test_a_busy_instance_is_retried(client, monkeypatch):
+def test_a_busy_instance_is_retried(backup, client, monkeypatch):
     monkeypatch.setattr(backup, "RETRY_SECONDS", 0)
     client.stub.add_client_error("update_db_instance", "ConflictException", "instance is MODIFYING")
     client.stub.add_response("update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": ANY})
     assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
-def test_a_busy_instance_fails_when_time_runs_out(client):
+def test_a_busy_instance_fails_when_time_runs_out(backup, client):
     client.stub.add_client_error("update_db_instance", "ConflictException", "instance is MODIFYING")
     with pytest.raises(client.exceptions.ConflictException):
         backup.act(event("Create"), FakeContext(remaining_ms=10_000), client)
 
 
-def test_other_errors_are_not_retried(client):
+def test_other_errors_are_not_retried(backup, client):
     client.stub.add_client_error("update_db_instance", "ValidationException", "bad")
     with pytest.raises(client.exceptions.ValidationException):
         backup.act(event("Create"), FakeContext(), client)
 
 
-def test_delete_takes_a_final_backup_kept_for_the_given_days(client):
+def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
     client.stub.add_response(
         "create_db_backup",
         {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
@@ -99,15 +105,15 @@ def test_delete_takes_a_final_backup_kept_for_the_given_days(client):
     assert len(name) <= 40 and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*", name)
 
 
-def test_delete_with_zero_final_retention_takes_no_backup(client):
+def test_delete_with_zero_final_retention_takes_no_backup(backup, client):
     props = {**PROPS, "FinalBackupRetentionDays": "0"}
     assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
 
 
-def test_delete_after_a_failed_create_does_nothing(client):
+def test_delete_after_a_failed_create_does_nothing(backup, client):
     assert backup.act(event("Delete", PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), client) == (None, {})
 
 
-def test_delete_of_a_vanished_instance_succeeds(client):
+def test_delete_of_a_vanished_instance_succeeds(backup, client):
     client.stub.add_client_error("create_db_backup", "ResourceNotFoundException", "gone")
     assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})

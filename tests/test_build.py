@@ -1,4 +1,8 @@
-"""The build: output/ is fresh, lint-clean in every Region, under the size limit; bad input is refused."""
+"""The build: output/ is fresh, lint-clean in every Region, under the size limit; bad input is refused.
+
+Templates reach CloudFormation by URL from S3, so the size limit is CloudFormation's 1 MB for a
+template from S3 (1,048,576 bytes), not the 51,200 bytes of an inline TemplateBody.
+"""
 
 import os
 import subprocess
@@ -86,10 +90,21 @@ def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
 
 
 def test_a_template_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    assert DEPLOY_TEMPLATE_LIMIT == 1_048_576
     spec = TEMPLATES["timestream-influxdb"]
     monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: "#" * (DEPLOY_TEMPLATE_LIMIT + 1))
     result = build([spec], tmp_path / "out", lint=False, build_dir=tmp_path / "build", log=lambda _: None)
-    assert [p.split(":")[0] for p in result.all_problems()] == [f"size {spec.filename}"]
+    assert result.all_problems() == [
+        f"size {spec.filename}: 1,048,577 bytes is over CloudFormation's 1,048,576-byte limit for a template from S3"
+    ]
+
+
+def test_the_render_line_gives_the_remaining_budget(tmp_path, monkeypatch):
+    spec = TEMPLATES["timestream-influxdb"]
+    monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: "#" * 48_576)
+    lines: list[str] = []
+    build([spec], tmp_path / "out", lint=False, build_dir=tmp_path / "build", log=lines.append)
+    assert "1,000,000 bytes left of the 1,048,576-byte limit for a template from S3" in lines[0]
 
 
 def test_write_is_atomic_and_leaves_no_partial_file(tmp_path, monkeypatch):

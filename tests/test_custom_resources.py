@@ -1,4 +1,5 @@
-"""The backup and token custom resources in the product template, and their inlined code."""
+"""The backup and token custom resources in the product template, their inlined code, and the
+contract between each custom resource and its function (the properties it reads)."""
 
 from __future__ import annotations
 
@@ -6,68 +7,204 @@ import ast
 import json
 
 import pytest
-from conftest import resources_of_type
+from conftest import FUNCTIONS, inlined_module, resources_of_type, substitute
+from troposphere import GetAtt, Template
+from troposphere.awslambda import Function
 
-from templates_src.timestream_influxdb.functions import ZIPFILE_LIMIT, inline, own_code, shared_code
-from tooling.cfn.evaluate import active
-from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT
-
-FUNCTIONS = {"BackupFunction": "backup", "TokenFunction": "api_token"}
-
-
-def zip_file(product, title: str) -> str:
-    """The Code.ZipFile of a function as CloudFormation resolves it (Join of FindInMap)."""
-    (delimiter, parts), = product["Resources"][title]["Properties"]["Code"]["ZipFile"].values()
-    resolved = []
-    for part in parts:
-        name, key, attribute = part["Fn::FindInMap"]
-        resolved.append(product["Mappings"][name][key][attribute])
-    return delimiter.join(resolved)
+from templates_src.common import BuildError, Context
+from templates_src.timestream_influxdb import build
+from templates_src.timestream_influxdb.custom_resources import (
+    SERVICE_PROPERTIES,
+    WAIT_FOR,
+    LambdaFunction,
+    add_custom_resource,
+)
+from templates_src.timestream_influxdb.functions import declared_properties, inline, modules
+from tooling.cfn.evaluate import active, evaluate_conditions
 
 
-@pytest.mark.parametrize("module", sorted(FUNCTIONS.values()))
-def test_inlined_code_compiles_fits_and_has_no_docstrings_or_comments(module):
+def zip_file(template, title: str) -> str:
+    return template["Resources"][title]["Properties"]["Code"]["ZipFile"]
+
+
+def test_every_function_module_runs_in_exactly_one_function_of_the_template(product):
+    functions = resources_of_type(product, "AWS::Lambda::Function")
+    assert modules() == sorted(FUNCTIONS)
+    assert sorted(FUNCTIONS.values()) == sorted(functions)
+
+
+@pytest.mark.parametrize("module", sorted(FUNCTIONS))
+def test_inlined_code_is_the_source_as_written_normally_indented(module):
+    """index.py is the modules' own text: comments kept, four spaces a level, no relative import."""
+    from templates_src.timestream_influxdb.functions import HERE, SHARED
+
     code = inline(module)
-    assert len(code.encode()) <= ZIPFILE_LIMIT, len(code.encode())
     tree = ast.parse(code)
     compile(code, "index.py", "exec")
-    assert "#" not in code.replace("'#", "")  # no comments (no string holds a '#')
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)):
-            first = node.body[0]
-            assert not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)), module
-    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert {"handler", "run", "send", "act"} <= names
     assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert {"handler", "run", "send", "act", "properties"} <= names
+    indents = {len(line) - len(line.lstrip(" ")) for line in code.splitlines() if line.strip()}
+    assert indents and all(i % 4 == 0 for i in indents) and 4 in indents
+    # Every line of the sources after their imports is in index.py, in order: comments too.
+    for name in (SHARED, module):
+        source = (HERE / f"{name}.py").read_text()
+        body = source[source.index("\n\n\n", source.rindex("\nimport ")) :].strip("\n")
+        body = "\n".join(line for line in body.splitlines() if not line.startswith("from ."))
+        assert body.strip("\n") in code, name
+    assert ast.get_docstring(tree) == ast.get_docstring(ast.parse((HERE / f"{module}.py").read_text()))
 
 
-@pytest.mark.parametrize("module", sorted(FUNCTIONS.values()))
-def test_inlined_code_behaves_like_the_source_module(module):
+@pytest.mark.parametrize("module", sorted(FUNCTIONS))
+def test_inlined_code_behaves_like_the_source_module(module, rendered_product):
     """Same top-level definitions as the source modules (nothing lost in the inlining)."""
     from importlib import import_module
 
     source = import_module(f"templates_src.timestream_influxdb.functions.{module}")
     shared = import_module("templates_src.timestream_influxdb.functions.cfn_response")
-    namespace: dict = {}
-    exec(compile(inline(module), "index.py", "exec"), namespace)
+    namespace = vars(inlined_module(rendered_product, FUNCTIONS[module]))
     for origin in (source, shared):
         for name, value in vars(origin).items():
             if callable(value) and getattr(value, "__module__", None) == origin.__name__:
                 inlined, original = namespace[name].__code__, value.__code__
                 same = ("co_names", "co_varnames", "co_argcount", "co_freevars")
                 assert [getattr(inlined, a) for a in same] == [getattr(original, a) for a in same], name
+    assert namespace["PROPERTIES"] == source.PROPERTIES
 
 
-@pytest.mark.parametrize(("title", "module"), sorted(FUNCTIONS.items()))
-def test_template_zipfile_is_the_inlined_code(product, title, module):
-    props = product["Resources"][title]["Properties"]
-    assert zip_file(product, title) == inline(module) == shared_code() + own_code(module)
+@pytest.mark.parametrize(("module", "title"), sorted(FUNCTIONS.items()))
+def test_rendered_zipfile_is_the_inlined_code(rendered_product, product, module, title):
+    """The YAML carries the code unchanged (a literal block), and the handler is index.handler."""
+    assert zip_file(rendered_product, title) == zip_file(product, title) == inline(module)
+    props = rendered_product["Resources"][title]["Properties"]
     assert props["Handler"] == "index.handler"
     assert props["Runtime"] == "python3.12"
 
 
-def test_template_stays_under_the_deploy_limit(product_yaml):
-    assert len(product_yaml.encode()) <= DEPLOY_TEMPLATE_LIMIT
+# Sample values for the intrinsics of custom-resource properties, as CloudFormation resolves them.
+SAMPLE_PARAMETERS = {
+    "ProjectName": "ons-data-platform",
+    "VpcId": "vpc-0123456789abcdef0",
+    "SubnetIds": "subnet-0123456789abcdef0",
+    "ProcessedDataBucket": "ons-processed",
+    "RejectedDataBucket": "ons-rejected",
+}
+
+
+def resolve(node, template, values, conditions):
+    """``node`` with Ref, Fn::GetAtt, Fn::Sub and Fn::If replaced by sample values; NoValue removed."""
+    if isinstance(node, list):
+        return [v for v in (resolve(n, template, values, conditions) for n in node) if v is not None]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        name = node["Ref"]
+        if name == "AWS::NoValue":
+            return None
+        return values[name] if name in values else f"<physical id of {name}>"
+    if set(node) == {"Fn::GetAtt"}:
+        return "<%s.%s>" % tuple(node["Fn::GetAtt"])
+    if set(node) == {"Fn::If"}:
+        condition, then, otherwise = node["Fn::If"]
+        return resolve(then if conditions[condition] else otherwise, template, values, conditions)
+    if set(node) == {"Fn::Sub"}:
+        text, variables = (node["Fn::Sub"], {}) if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"]
+        variables = {k: resolve(v, template, values, conditions) for k, v in variables.items()}
+        return substitute([text, variables], {**values, **variables})
+    resolved = {k: resolve(v, template, values, conditions) for k, v in node.items()}
+    return {k: v for k, v in resolved.items() if v is not None}
+
+
+def custom_resources_as_sent(template, given):
+    """(logical id, function module, ResourceProperties) of each custom resource the stack gets."""
+    from tooling.cfn.evaluate import parameter_values
+
+    values = {k: ",".join(v) if isinstance(v, list) else v for k, v in parameter_values(template, given).items()}
+    values.update({"AWS::Region": "eu-west-1", "AWS::Partition": "aws", "AWS::AccountId": "123456789012"})
+    conditions = evaluate_conditions(template, given)
+    module_of = {title: module for module, title in FUNCTIONS.items()}
+    for logical_id in sorted(active(template, given)["Resources"]):
+        resource = template["Resources"][logical_id]
+        if resource["Type"].startswith("Custom::"):
+            (title, _), = [resource["Properties"]["ServiceToken"]["Fn::GetAtt"]]
+            yield logical_id, module_of[title], resolve(resource["Properties"], template, values, conditions)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [SAMPLE_PARAMETERS, {**SAMPLE_PARAMETERS, "CreateSecretsManagerEndpoint": "true"}],
+    ids=["defaults", "with-endpoint"],
+)
+def test_each_custom_resource_sends_exactly_the_properties_its_function_declares(rendered_product, given):
+    from importlib import import_module
+
+    sent = list(custom_resources_as_sent(rendered_product, given))
+    assert {module for _, module, _ in sent} == set(FUNCTIONS)
+    for logical_id, module, props in sent:
+        function = import_module(f"templates_src.timestream_influxdb.functions.{module}")
+        assert function.PROPERTIES == declared_properties(module)
+        parsed = function.properties({"ResourceProperties": props}, function.PROPERTIES)
+        assert set(parsed) == set(function.PROPERTIES), logical_id
+        assert all(isinstance(v, (str, int)) and str(v) for v in parsed.values()), parsed
+        undeclared = set(props) - set(SERVICE_PROPERTIES) - set(function.PROPERTIES)
+        assert {p for p in undeclared if not p.startswith(WAIT_FOR)} == set(), logical_id
+    backup_props = next(props for _, module, props in sent if module == "backup")
+    assert backup_props["DailyRetentionDays"] == "7" and backup_props["InstanceId"] == "<InfluxDBInstance.Id>"
+
+
+def test_a_missing_property_fails_the_request_with_its_name():
+    from templates_src.timestream_influxdb.functions import cfn_response
+
+    with pytest.raises(ValueError, match="missing resource properties: InstanceId"):
+        cfn_response.properties({"ResourceProperties": {"DailyRetentionDays": "7"}}, ("InstanceId", "DailyRetentionDays"))
+
+
+BACKUP_PROPERTIES = {name: "1" for name in declared_properties("backup")}
+
+
+def backup_function() -> LambdaFunction:
+    return LambdaFunction(Function("Fn"), role=None, log_group=None, module="backup", timeout=300)
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        (
+            {**{k: v for k, v in BACKUP_PROPERTIES.items() if k != "DailyRetentionDays"}, "DailyRetentionDay": "7"},
+            "custom resource Backups: property DailyRetentionDay is not read by functions/backup.py",
+        ),
+        (
+            {k: v for k, v in BACKUP_PROPERTIES.items() if k != "InstanceId"},
+            "custom resource Backups: property InstanceId, read by functions/backup.py, is not given",
+        ),
+    ],
+    ids=["typo", "missing"],
+)
+def test_a_typo_or_missing_property_fails_the_build_naming_it(properties, message):
+    ctx = Context.for_template(Template())
+    with pytest.raises(BuildError) as err:
+        add_custom_resource(ctx, "Backups", "InfluxDBBackups", backup_function(), properties)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+    assert "Backups" not in ctx.template.resources
+    # The declared properties make a resource, with the service token and timeout.
+    made = add_custom_resource(ctx, "Backups", "InfluxDBBackups", backup_function(), BACKUP_PROPERTIES)
+    assert made.to_dict()["Properties"] == {
+        "ServiceToken": GetAtt("Fn", "Arn").to_dict(), "ServiceTimeout": 360, **BACKUP_PROPERTIES
+    }
+
+
+def test_a_property_the_builder_does_not_give_fails_the_whole_build(monkeypatch):
+    """A function module that starts reading a new property fails the build until the step gives it."""
+    from templates_src.timestream_influxdb import custom_resources
+
+    declared = custom_resources.declared_properties
+    monkeypatch.setattr(
+        custom_resources,
+        "declared_properties",
+        lambda module: (*declared(module), "KeepDays") if module == "backup" else declared(module),
+    )
+    with pytest.raises(BuildError, match="^custom resource BackupConfiguration: property KeepDays, read by"):
+        build()
 
 
 def statements(role: dict) -> list[dict]:
@@ -107,7 +244,7 @@ def test_no_statement_allows_every_action(product):
 
 
 def test_each_function_logs_to_its_own_retained_encrypted_log_group(product):
-    for title in FUNCTIONS:
+    for title in FUNCTIONS.values():
         fn = product["Resources"][title]["Properties"]
         group = product["Resources"][fn["LoggingConfig"]["LogGroup"]["Ref"]]
         assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain"
@@ -199,5 +336,5 @@ def test_endpoint_is_private_and_reachable_only_from_the_clients(product):
     assert (rule["FromPort"], rule["ToPort"], rule["IpProtocol"]) == (443, 443, "tcp")
     assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}
     # The token waits for the endpoint when there is one.
-    dep = product["Resources"]["InfluxDBApiToken"]["Properties"]["SecretsManagerEndpoint"]
+    dep = product["Resources"]["InfluxDBApiToken"]["Properties"]["WaitForSecretsManagerEndpoint"]
     assert dep == {"Fn::If": ["CreateSecretsManagerEndpoint", {"Ref": "SecretsManagerEndpoint"}, {"Ref": "AWS::NoValue"}]}

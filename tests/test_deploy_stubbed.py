@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import DeployError, DeployOptions, Deployer, deploy, load_template
+from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT
 
 PROTECTED = TEMPLATES["timestream-influxdb"].protected_types
 
@@ -422,6 +423,6 @@ def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_clou
 
 def test_a_template_over_the_template_body_limit_is_refused(tmp_path) -> None:
     big = tmp_path / "big.yaml"
-    big.write_text("Description: x\n" + "#" * 51_200)
+    big.write_text("Description: x\n" + "#" * DEPLOY_TEMPLATE_LIMIT)
     with pytest.raises(DeployError, match="TemplateBody limit"):
         deploy(DeployOptions(stack_name=STACK, template_path=big, params_path=PARAMS_PATH), lambda: None, out=lambda s: None)

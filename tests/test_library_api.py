@@ -47,17 +47,52 @@ def test_invalid_options_name_the_accepted_values(kwargs, message):
 def test_steps_can_be_reused_on_their_own():
     from troposphere import Template
 
-    from templates_src.common import Naming, ParameterForm
+    from templates_src.common import Context
     from templates_src.timestream_influxdb import network
 
-    t = Template()
-    form = ParameterForm(t)
+    ctx = Context.for_template(Template())
+    form = ctx.form
     form.add("VpcId", group="Network", label="VPC", Type="AWS::EC2::VPC::Id")
     form.add("Port", group="Network", label="Port", Type="Number", Default=8086)
     for name in ("ProjectName", "Environment"):
         form.add(name, group="Naming", label=name, Type="String")
-    sgs = network.add_security_groups(t, form, Naming())
-    assert {sgs.client.title, sgs.database.title} <= set(t.resources)
+    sgs = network.add_security_groups(ctx)
+    assert {sgs.client.title, sgs.database.title} <= set(ctx.template.resources)
     with pytest.raises(KeyError, match="no parameter 'Nope'"):
         form.ref("Nope")
     assert form.ref("Port") == Ref("Port")
+
+
+def test_an_optional_parameter_brings_its_own_condition():
+    from troposphere import Template
+
+    from templates_src.common import BuildError, Context
+
+    ctx = Context.for_template(Template())
+    ctx.form.add_optional("EngineLogBucket", group="Logs", label="Bucket", Type="String")
+    ctx.form.add_optional("AlarmActions", group="Logs", label="Topics", Type="CommaDelimitedList")
+    body = ctx.template.to_dict()
+    assert body["Parameters"]["EngineLogBucket"]["Default"] == ""
+    assert body["Conditions"] == {
+        "HasEngineLogBucket": {"Fn::Not": [{"Fn::Equals": [{"Ref": "EngineLogBucket"}, ""]}]},
+        # An empty CommaDelimitedList is [""]: joined, it is "" exactly when no item is given.
+        "HasAlarmActions": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "AlarmActions"}]}, ""]}]},
+    }
+    assert ctx.form.if_given("EngineLogBucket").to_dict() == {
+        "Fn::If": ["HasEngineLogBucket", {"Ref": "EngineLogBucket"}, {"Ref": "AWS::NoValue"}]
+    }
+    with pytest.raises(KeyError, match="no optional parameter 'Nope'"):
+        ctx.form.if_given("Nope")
+    with pytest.raises(BuildError, match="no condition Nope"):
+        ctx.when("Nope")
+    with pytest.raises(BuildError, match="condition HasEngineLogBucket is defined twice"):
+        ctx.add_condition("HasEngineLogBucket", {"Fn::Equals": ["a", "a"]})
+
+
+def test_retained_sets_both_removal_policies():
+    from troposphere.logs import LogGroup
+
+    from templates_src.common import retained
+
+    group = retained(LogGroup("Logs"))
+    assert group.to_dict()["DeletionPolicy"] == group.to_dict()["UpdateReplacePolicy"] == "Retain"

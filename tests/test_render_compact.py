@@ -86,5 +86,6 @@ def test_the_product_templates_flow_and_block_choices():
     assert "      - {Key: ManagedBy, Value: CloudFormation}\n" in text
     assert "  CreateSecretsManagerEndpoint: !Equals [!Ref CreateSecretsManagerEndpoint, 'true']\n" in text
     assert "    AllowedValues:\n    - db.influx.medium\n" in text
-    assert "      Py: |\n" in text
-    assert "        ZipFile: !Join\n        - ''\n        - - !FindInMap [FunctionCode, Shared, Py]\n" in text
+    # The function code is a literal block: the Python reads as written, indented under the key.
+    assert '        ZipFile: |\n          """Custom resource: automated backups' in text
+    assert "\n          def handler(event, context):\n              return run(event, context, act)\n" in text

@@ -16,9 +16,15 @@ from urllib.parse import parse_qs, urlparse
 import boto3
 import pytest
 from botocore.stub import Stubber
+from conftest import function_module
 from servers import FakeContext, Quiet, ResponseReceiver, cfn_event, closed_port_url, serve, url
 
-from templates_src.timestream_influxdb.functions import api_token
+
+@pytest.fixture(params=["source", "inlined"])
+def api_token(request, rendered_product):
+    """functions/api_token.py, and the code the rendered template gives the token function."""
+    return function_module(request, "api_token", rendered_product)
+
 
 USER, PASSWORD = "admin", "Secret123"
 ORG_ID, BUCKET_ID = "0a1b2c3d4e5f6071", "1122334455667788"
@@ -89,7 +95,7 @@ def influx():
 
 
 @pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
+def fast_retries(api_token, monkeypatch):
     monkeypatch.setattr(api_token, "BACKOFF", 0)
     monkeypatch.setattr(api_token, "TIMEOUT", 2)
 
@@ -123,7 +129,7 @@ def event(request_type, p, **extra):
     return {"RequestType": request_type, "ResourceProperties": p, **extra}
 
 
-def test_create_makes_a_read_write_token_on_the_bucket_and_stores_it_in_both_secrets(influx, secrets, capsys):
+def test_create_makes_a_read_write_token_on_the_bucket_and_stores_it_in_both_secrets(api_token, influx, secrets, capsys):
     expect_credentials(secrets)
     secrets.stub.add_response("put_secret_value", {"ARN": TOKEN_ARN}, {"SecretId": TOKEN_ARN, "SecretString": TOKEN})
     secrets.stub.add_response(
@@ -147,7 +153,7 @@ def test_create_makes_a_read_write_token_on_the_bucket_and_stores_it_in_both_sec
     assert TOKEN not in out.out + out.err and PASSWORD not in out.out + out.err
 
 
-def test_the_handler_answers_cloudformation_with_the_token_hidden(influx, secrets, capsys, monkeypatch):
+def test_the_handler_answers_cloudformation_with_the_token_hidden(api_token, influx, secrets, capsys, monkeypatch):
     monkeypatch.setattr(api_token.boto3, "client", lambda *a, **k: secrets)
     expect_credentials(secrets)
     secrets.stub.add_response("put_secret_value", {"ARN": TOKEN_ARN})
@@ -162,7 +168,7 @@ def test_the_handler_answers_cloudformation_with_the_token_hidden(influx, secret
     assert TOKEN not in out.out + out.err
 
 
-def test_wrong_password_fails_with_401_and_stores_nothing(influx, secrets):
+def test_wrong_password_fails_with_401_and_stores_nothing(api_token, influx, secrets):
     expect_credentials(secrets, {**CREDS, "password": "Wrong1234"})
     with pytest.raises(RuntimeError, match=r"POST /api/v2/signin: 401") as err:
         api_token.act(event("Create", props(url(influx))), FakeContext(), secrets)
@@ -170,20 +176,20 @@ def test_wrong_password_fails_with_401_and_stores_nothing(influx, secrets):
     secrets.stub.assert_no_pending_responses()  # no put_secret_value was expected or made
 
 
-def test_missing_bucket_fails_and_creates_no_authorization(influx, secrets):
+def test_missing_bucket_fails_and_creates_no_authorization(api_token, influx, secrets):
     expect_credentials(secrets)
     with pytest.raises(RuntimeError, match="buckets not found"):
         api_token.act(event("Create", props(url(influx), Bucket="nope")), FakeContext(), secrets)
     assert influx.state["authorizations"] == {}
 
 
-def test_missing_organization_fails(influx, secrets):
+def test_missing_organization_fails(api_token, influx, secrets):
     expect_credentials(secrets)
     with pytest.raises(RuntimeError, match=r"GET /api/v2/orgs: 404"):
         api_token.act(event("Create", props(url(influx), Org="other")), FakeContext(), secrets)
 
 
-def test_server_down_fails_after_bounded_retries(secrets):
+def test_server_down_fails_after_bounded_retries(api_token, secrets):
     expect_credentials(secrets)
     started = time.monotonic()
     with pytest.raises(RuntimeError, match=r"POST /api/v2/signin: (URLError|ConnectionRefusedError)"):
@@ -191,7 +197,7 @@ def test_server_down_fails_after_bounded_retries(secrets):
     assert time.monotonic() - started < 5
 
 
-def test_server_errors_are_retried_then_reported(influx, secrets):
+def test_server_errors_are_retried_then_reported(api_token, influx, secrets):
     influx.state["crash"] = True
     expect_credentials(secrets)
     with pytest.raises(RuntimeError, match=r"GET /api/v2/orgs: 503"):
@@ -199,7 +205,7 @@ def test_server_errors_are_retried_then_reported(influx, secrets):
     assert [c for c in influx.state["calls"] if c[0] == "GET"].__len__() == api_token.TRIES
 
 
-def test_slow_server_times_out(influx, secrets, monkeypatch):
+def test_slow_server_times_out(api_token, influx, secrets, monkeypatch):
     monkeypatch.setattr(api_token, "TIMEOUT", 0.2)
     monkeypatch.setattr(api_token, "TRIES", 2)
     influx.state["delay"] = 1
@@ -210,7 +216,7 @@ def test_slow_server_times_out(influx, secrets, monkeypatch):
     assert time.monotonic() - started < 3
 
 
-def test_delete_revokes_the_authorization(influx, secrets):
+def test_delete_revokes_the_authorization(api_token, influx, secrets):
     influx.state["authorizations"]["0f0f0f0f0f0f0f0f"] = {"orgID": ORG_ID}
     expect_credentials(secrets)
     result = api_token.act(event("Delete", props(url(influx)), PhysicalResourceId="0f0f0f0f0f0f0f0f"), FakeContext(), secrets)
@@ -219,31 +225,31 @@ def test_delete_revokes_the_authorization(influx, secrets):
     assert ("DELETE", "/api/v2/authorizations/0f0f0f0f0f0f0f0f") in influx.state["calls"]
 
 
-def test_delete_of_an_unknown_authorization_succeeds(influx, secrets):
+def test_delete_of_an_unknown_authorization_succeeds(api_token, influx, secrets):
     expect_credentials(secrets)
     assert api_token.act(event("Delete", props(url(influx)), PhysicalResourceId="ffffffffffffffff"), FakeContext(), secrets) == (None, {})
 
 
-def test_delete_when_the_instance_is_gone_succeeds(secrets):
+def test_delete_when_the_instance_is_gone_succeeds(api_token, secrets):
     expect_credentials(secrets)
     result = api_token.act(event("Delete", props(closed_port_url()), PhysicalResourceId="0f0f0f0f0f0f0f0f"), FakeContext(), secrets)
     assert result == (None, {})
 
 
-def test_delete_after_a_failed_create_touches_nothing(influx, secrets):
+def test_delete_after_a_failed_create_touches_nothing(api_token, influx, secrets):
     result = api_token.act(event("Delete", props(url(influx)), PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), secrets)
     assert result == (None, {})
     assert "calls" not in influx.state
 
 
-def test_tls_verification_is_on_in_the_shipped_code():
+def test_tls_verification_is_on_in_the_shipped_code(api_token):
     import ssl
 
     assert api_token.CONTEXT.verify_mode == ssl.CERT_REQUIRED
     assert api_token.CONTEXT.check_hostname is True
 
 
-def test_a_failed_create_reaches_cloudformation_as_failed(influx, secrets, monkeypatch):
+def test_a_failed_create_reaches_cloudformation_as_failed(api_token, influx, secrets, monkeypatch):
     monkeypatch.setattr(api_token.boto3, "client", lambda *a, **k: secrets)
     expect_credentials(secrets, {**CREDS, "password": "Wrong1234"})
     with serve(ResponseReceiver) as receiver:

@@ -1,8 +1,10 @@
 """Amazon Timestream for InfluxDB for a data platform's Lambda functions.
 
 ``build()`` reads top to bottom like the architecture: parameters, network, encryption, database,
-secrets, logs, access, monitoring, backup, API token, outputs. Each step is a function of its own module that takes
-what it depends on and returns what it made, so a team can reuse a step or add a resource:
+secrets, logs, access, monitoring, backup, API token, outputs. Each step is a function of its own
+module, ``add_<thing>(ctx, <what it depends on>) -> <what it made>``, where ``ctx`` is the
+:class:`~templates_src.common.Context` (template, launch form, naming, conditions), so a team can
+reuse a step or add a resource:
 
     from templates_src.timestream_influxdb import Options, build
     t = build(Options(environments=("dev", "prod"), default_environment="dev"))
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from troposphere import Template
 
-from ..common import Naming
+from ..common import Context
 from . import (
     access,
     backup,
@@ -39,28 +41,26 @@ def build(options: Options = Options()) -> Template:
     """The product template for ``options``; the defaults give ``output/timestream-influxdb.yaml``."""
     t = Template(Description=DESCRIPTION)
     t.set_version("2010-09-09")
-    naming = Naming()
+    ctx = Context.for_template(t)
 
-    p = parameters.add_parameters(t, options)
-    parameters.add_conditions(t)
-    parameters.add_rules(t)
+    parameters.add_parameters(ctx, options)
 
-    sgs = network.add_security_groups(t, p, naming)
-    endpoint = network.add_secrets_endpoint(t, p, naming, sgs)
-    key = encryption.add_key(t, naming)
-    password = secrets.add_admin_password(t, p, naming, key)
-    instance = database.add_instance(t, p, naming, sgs, password.value)
-    conn = secrets.add_connection_secrets(t, p, naming, instance, key, password)
-    log_group = monitoring.add_log_group(t, p, naming, key)
-    vpc_access = access.add_vpc_access_policy(t, sgs)
-    role = access.add_lambda_role(t, naming, vpc_access, conn, key)
-    monitoring.add_alarms(t, p, naming)
-    dashboard = monitoring.add_dashboard(t, naming)
-    backup.add_backups(t, p, naming, key, instance)
-    influx_token.add_token(t, p, naming, key, sgs, vpc_access, instance, conn, endpoint)
-    outputs.add_outputs(t, p, naming, instance, sgs, conn, role, key, log_group, dashboard)
+    sgs = network.add_security_groups(ctx)
+    endpoint = network.add_secrets_endpoint(ctx, sgs)
+    key = encryption.add_key(ctx)
+    password = secrets.add_admin_password(ctx, key)
+    instance = database.add_instance(ctx, sgs, password.value)
+    conn = secrets.add_connection_secrets(ctx, instance, key, password)
+    log_group = monitoring.add_log_group(ctx, key)
+    vpc_access = access.add_vpc_access_policy(ctx, sgs)
+    role = access.add_lambda_role(ctx, vpc_access, conn, key)
+    monitoring.add_alarms(ctx)
+    dashboard = monitoring.add_dashboard(ctx)
+    backup.add_backups(ctx, key, instance)
+    influx_token.add_token(ctx, key, sgs, vpc_access, instance, conn, endpoint)
+    outputs.add_outputs(ctx, instance, sgs, conn, role, key, log_group, dashboard)
 
-    t.set_metadata({"AWS::CloudFormation::Interface": p.interface()})
+    t.set_metadata({"AWS::CloudFormation::Interface": ctx.form.interface()})
     return t
 
 

@@ -1,21 +1,23 @@
 """Access: the least-privilege IAM role for the Lambda functions that load and query InfluxDB.
 
-Every statement names the narrowest resource AWS allows; where AWS allows nothing narrower than
-``*``, the statement says why.
+The role's policy is composed from grants made by the owners of what it grants on (the secrets,
+the key, the log group; AWS CDK's ``grantRead`` is the model), plus the data buckets and the
+metrics namespace, which the template does not own. Every statement names the narrowest resource
+AWS allows; where AWS allows nothing narrower than ``*``, the statement says why.
 """
 
 from __future__ import annotations
 
-from awacs import cloudwatch, ec2, kms, logs, s3, secretsmanager
+from awacs import cloudwatch, ec2, s3
 from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
-from troposphere import GetAtt, Ref, Sub, Template
+from troposphere import GetAtt, Ref, Sub
 from troposphere.iam import ManagedPolicy, Policy, PolicyType, Role
-from troposphere.kms import Key
 
-from ..common import POLICY_VERSION, Naming, trust_policy
+from ..common import POLICY_VERSION, Context, Naming, trust_policy
 from . import names
+from .encryption import ProductKey
+from .monitoring import grant_write_logs
 from .network import SecurityGroups
-from .parameters import CONDITIONS
 from .secrets import Secrets
 
 EC2_ARN = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
@@ -27,20 +29,16 @@ def lambda_trust_policy() -> PolicyDocument:
     return trust_policy("lambda.amazonaws.com")
 
 
-def via_secrets_manager() -> Condition:
-    """KMS use only when Secrets Manager asks on the caller's behalf."""
-    return Condition(StringEquals("kms:ViaService", Sub("secretsmanager.${AWS::Region}.amazonaws.com")))
-
-
-def add_vpc_access_policy(t: Template, sgs: SecurityGroups) -> ManagedPolicy:
+def add_vpc_access_policy(ctx: Context, sgs: SecurityGroups) -> ManagedPolicy:
     """What Lambda needs to run a function in the VPC with the client security group.
 
     One managed policy for every role whose functions run in the VPC (the clients' and the
     token function's), so the statements are written once.
     """
-    return t.add_resource(
+    return ctx.add(
         ManagedPolicy(
             "LambdaVpcAccessPolicy",
+            Description="Network interfaces of Lambda functions in the client security group",
             PolicyDocument=PolicyDocument(
                 Version=POLICY_VERSION, Statement=vpc_network_interface_statements(sgs)
             ),
@@ -48,16 +46,11 @@ def add_vpc_access_policy(t: Template, sgs: SecurityGroups) -> ManagedPolicy:
     )
 
 
-def add_lambda_role(
-    t: Template,
-    naming: Naming,
-    vpc_access: ManagedPolicy,
-    secrets: Secrets,
-    key: Key,
-) -> Role:
+def add_lambda_role(ctx: Context, vpc_access: ManagedPolicy, secrets: Secrets, key: ProductKey) -> Role:
     """The role, its inline policy, and (when StorageEncrypted) the policy to decrypt the secrets."""
+    naming = ctx.naming
     # No RoleName: IAM names are global, so a fixed name would collide between two Regions.
-    role = t.add_resource(
+    role = ctx.add(
         Role(
             "LambdaExecutionRole",
             Description=naming.name("influxdb Lambda clients"),
@@ -69,8 +62,8 @@ def add_lambda_role(
                     PolicyDocument=PolicyDocument(
                         Version=POLICY_VERSION,
                         Statement=[
-                            log_statement(naming),
-                            secrets_statement(secrets),
+                            grant_write_logs(naming),
+                            secrets.grant_read(sid="ReadInfluxDBSecrets"),
                             *data_bucket_statements(),
                             metrics_statement(naming),
                         ],
@@ -80,14 +73,15 @@ def add_lambda_role(
             Tags=naming.tags(names.LAMBDA_ROLE),
         )
     )
-    t.add_resource(
+    # A policy of its own: the key, and so this grant, exists only when StorageEncrypted.
+    ctx.add(
         PolicyType(
             "LambdaKmsPolicy",
-            Condition=CONDITIONS.encrypted,
+            Condition=key.condition,
             PolicyName="influxdb-client-kms",
             Roles=[Ref(role)],
             PolicyDocument=PolicyDocument(
-                Version=POLICY_VERSION, Statement=[kms_statement(key)]
+                Version=POLICY_VERSION, Statement=[key.grant_decrypt(sid="DecryptSecretsWithKey")]
             ),
         )
     )
@@ -120,32 +114,6 @@ def vpc_network_interface_statements(sgs: SecurityGroups) -> list[Statement]:
             ],
         ),
     ]
-
-
-def log_statement(naming: Naming) -> Statement:
-    """Write to the product's log group only (the group exists, so no CreateLogGroup)."""
-    return Statement(
-        Sid="WriteOwnLogGroup",
-        Effect=Allow,
-        Action=[logs.CreateLogStream, logs.PutLogEvents],
-        Resource=[
-            Sub(
-                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-                + naming.template(names.LOG_GROUP)
-                + ":*"
-            )
-        ],
-    )
-
-
-def secrets_statement(secrets: Secrets) -> Statement:
-    """Read the connection details and the token; nothing else in Secrets Manager."""
-    return Statement(
-        Sid="ReadInfluxDBSecrets",
-        Effect=Allow,
-        Action=[secretsmanager.GetSecretValue],
-        Resource=[Ref(secrets.credentials), Ref(secrets.token)],
-    )
 
 
 def data_bucket_statements() -> list[Statement]:
@@ -181,15 +149,4 @@ def metrics_statement(naming: Naming) -> Statement:
         # PutMetricData supports no resource-level permissions; the namespace condition limits it.
         Resource=["*"],
         Condition=Condition(StringEquals("cloudwatch:namespace", naming.metrics_namespace())),
-    )
-
-
-def kms_statement(key: Key) -> Statement:
-    """Decrypt with the key, and only when Secrets Manager asks on the function's behalf."""
-    return Statement(
-        Sid="DecryptSecretsWithKey",
-        Effect=Allow,
-        Action=[kms.Decrypt],
-        Resource=[GetAtt(key, "Arn")],
-        Condition=via_secrets_manager(),
     )

@@ -1,12 +1,15 @@
 """The alarms the product sets on its instance, and the threshold parameter each one reads.
 
-Data only: :mod:`.parameters` turns each threshold into a launch-form parameter and
-:mod:`.monitoring` turns each entry into an ``AWS::CloudWatch::Alarm``.
+Each entry is one alarm: :func:`add_threshold_parameters` puts its threshold on the launch form
+(called by :mod:`.parameters`, in launch-form order) and :mod:`.monitoring` makes the
+``AWS::CloudWatch::Alarm``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ..common import ParameterForm
 
 ONE_MINUTE = 60
 
@@ -88,8 +91,8 @@ ALARMS = (
         evaluation_periods=5,
         treat_missing_data="notBreaching",
         description=(
-            "InfluxDB request rate above the threshold for 5 minutes (no connection-count metric "
-            "exists; request rate is the nearest)."
+            "InfluxDB request rate above the threshold for 5 minutes. The service publishes no "
+            "connection-count metric; APIRequestRate is the nearest measure of client load."
         ),
         threshold_param="ApiRequestRateAlarmThreshold",
         threshold_label="Request-rate alarm",
@@ -97,3 +100,27 @@ ALARMS = (
         threshold_max=None,
     ),
 )
+
+
+def add_threshold_parameters(form: ParameterForm, group: str) -> None:
+    """One launch-form parameter per alarm: the threshold it compares its metric with."""
+    for spec in ALARMS:
+        unit = "percentage" if spec.threshold_max == 100 else "value"
+        bounds = {"MinValue": spec.threshold_min}
+        if spec.threshold_max is not None:
+            bounds["MaxValue"] = spec.threshold_max
+        form.add(
+            spec.threshold_param,
+            group=group,
+            label=spec.threshold_label,
+            Type="Number",
+            Description=f"Alarm when {spec.metric} ({spec.statistic}) stays above this {unit} "
+            f"for {spec.minutes} minutes.",
+            Default=spec.threshold_default,
+            ConstraintDescription=(
+                f"a number from {spec.threshold_min} to {spec.threshold_max}"
+                if spec.threshold_max is not None
+                else f"a number of {spec.threshold_min} or more"
+            ),
+            **bounds,
+        )

@@ -15,26 +15,22 @@ from __future__ import annotations
 
 from awacs import timestream_influxdb as tsi
 from awacs.aws import Allow, Statement
-from troposphere import GetAtt, Sub, Template
-from troposphere.kms import Key
+from troposphere import GetAtt, Sub
 from troposphere.timestream import InfluxDBInstance
 
-from ..common import Naming, ParameterForm
+from ..common import Context
 from . import names
 from .custom_resources import CustomResource, add_custom_resource, add_function
+from .encryption import ProductKey
 
 TIMEOUT = 300  # UpdateDbInstance is retried while the instance is busy with another change
 TSI_ARN = "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}"
 
 
-def add_backups(
-    t: Template, p: ParameterForm, naming: Naming, key: Key, instance: InfluxDBInstance
-) -> CustomResource:
+def add_backups(ctx: Context, key: ProductKey, instance: InfluxDBInstance) -> CustomResource:
     """The backup function, its role (this instance only) and the backup configuration resource."""
     fn = add_function(
-        t,
-        p,
-        naming,
+        ctx,
         key,
         title="BackupFunction",
         suffix=names.BACKUP_FUNCTION,
@@ -43,15 +39,16 @@ def add_backups(
         timeout=TIMEOUT,
     )
     return add_custom_resource(
-        t,
+        ctx,
         "BackupConfiguration",
         "InfluxDBBackups",
         fn,
-        TIMEOUT,
-        InstanceId=GetAtt(instance, "Id"),
-        DailyRetentionDays=p.ref("BackupRetentionPeriod"),
-        ContinuousRetentionDays=p.ref("ContinuousBackupRetentionDays"),
-        FinalBackupRetentionDays=p.ref("FinalBackupRetentionDays"),
+        properties={
+            "InstanceId": GetAtt(instance, "Id"),
+            "DailyRetentionDays": ctx.ref("BackupRetentionPeriod"),
+            "ContinuousRetentionDays": ctx.ref("ContinuousBackupRetentionDays"),
+            "FinalBackupRetentionDays": ctx.ref("FinalBackupRetentionDays"),
+        },
     )
 
 

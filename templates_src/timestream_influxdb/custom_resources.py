@@ -1,9 +1,15 @@
 """Lambda-backed custom resources: a function with its own log group and role, and the resource.
 
-The function's code is a module of :mod:`.functions`, inlined into ``Code.ZipFile`` at build
-time (through the template's ``FunctionCode`` mapping, see :func:`zip_file`). Each function logs to a log group of its own (retention from LogRetentionDays, encrypted
-with the product's key when StorageEncrypted) and runs with a role that may write only there,
-plus the statements its work needs.
+A new custom resource costs a function module in :mod:`.functions` (its code, with the
+properties it reads declared in ``PROPERTIES``), one builder step that calls :func:`add_function`
+and :func:`add_custom_resource`, and their tests.
+
+The function's code is inlined into ``Code.ZipFile`` (handler ``index.handler``) at build time,
+see :func:`.functions.inline`. Each function logs to a log group of its own (retention from
+LogRetentionDays, encrypted with the product's key when StorageEncrypted, retained) and runs with
+a role that may write only there, plus the statements its work needs. The custom resource is made
+from the function's declaration: a property it does not read, or one it reads but is not given,
+fails the build.
 """
 
 from __future__ import annotations
@@ -13,41 +19,58 @@ from typing import Any
 
 from awacs import logs
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import FindInMap, GetAtt, Join, Ref, Template
+from troposphere import GetAtt, Ref
 from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
 from troposphere.cloudformation import AWSCustomObject
 from troposphere.iam import Policy, Role
-from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
-from ..common import Naming, ParameterForm, checkov_skips
+from ..common import POLICY_VERSION, BuildError, Context, checkov_skips, retained
 from . import service
-from .access import POLICY_VERSION, lambda_trust_policy
-from .encryption import key_arn_if_encrypted
-from .functions import HANDLER, own_code, shared_code
+from .access import lambda_trust_policy
+from .encryption import ProductKey
+from .functions import HANDLER, declared_properties, inline
 
-#: The Mappings entry holding the functions' code: the shared part once, each function's own part.
-CODE_MAPPING, SHARED_KEY, CODE_ATTRIBUTE = "FunctionCode", "Shared", "Py"
 #: Seconds CloudFormation waits for an answer beyond the function's own timeout.
 ANSWER_GRACE = 60
+#: Properties a custom resource always has; the function does not read them.
+SERVICE_PROPERTIES = ("ServiceToken", "ServiceTimeout")
+#: Prefix of properties that exist only to order a resource after another one (a reference in a
+#: property makes CloudFormation wait for the referenced resource, and unlike DependsOn it can
+#: be conditional); the function never reads them.
+WAIT_FOR = "WaitFor"
 
 # checkov's Lambda checks assume a function serving traffic; a custom-resource handler is called
 # by CloudFormation only, once per stack operation. Reviewed in tests/test_checkov.py.
-# Short: the reasons ship in the template, which is near the deploy size limit.
 FUNCTION_CHECKOV_SKIPS = {
-    "CKV_AWS_115": "Called once per stack operation; reserved concurrency fails in accounts at the unreserved minimum",
-    "CKV_AWS_116": "CloudFormation is the only caller and waits for the answer: a failure fails the stack, no event to re-drive",
+    "CKV_AWS_115": (
+        "CloudFormation calls this custom-resource handler once per stack operation, so there is "
+        "no load to cap; reserving concurrency would fail in accounts already at the minimum of "
+        "unreserved concurrency, as new accounts are"
+    ),
+    "CKV_AWS_116": (
+        "CloudFormation is the only caller and waits for the handler's answer: a failure fails "
+        "the stack operation, and there is no event a dead-letter queue could re-drive"
+    ),
 }
 OUTSIDE_VPC_SKIP = {
-    "CKV_AWS_117": "Calls AWS APIs only, never the database: runs outside the VPC, needing no NAT or endpoints",
+    "CKV_AWS_117": (
+        "The handler calls AWS APIs only, never the database, so it runs outside the VPC and "
+        "needs no NAT gateway or VPC endpoints"
+    ),
 }
 
 
 @dataclass(frozen=True)
 class LambdaFunction:
+    """A function running ``functions/<module>.py``, with its role and log group."""
+
     function: Function
     role: Role
     log_group: LogGroup
+    module: str
+    timeout: int
+    condition: str | None = None
 
 
 class CustomResource(AWSCustomObject):
@@ -58,10 +81,8 @@ class CustomResource(AWSCustomObject):
 
 
 def add_function(
-    t: Template,
-    p: ParameterForm,
-    naming: Naming,
-    key: Key,
+    ctx: Context,
+    key: ProductKey,
     *,
     title: str,
     suffix: str,
@@ -76,20 +97,20 @@ def add_function(
 
     With ``condition``, all three exist only when it holds.
     """
-    when = {"Condition": condition} if condition else {}
-    log_group = t.add_resource(
-        LogGroup(
-            f"{title}LogGroup",
-            **when,
-            LogGroupName=naming.name(suffix),
-            RetentionInDays=p.ref("LogRetentionDays"),
-            KmsKeyId=key_arn_if_encrypted(key),
-            Tags=naming.tags(suffix),
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
+    when = ctx.when(condition)
+    log_group = ctx.add(
+        retained(
+            LogGroup(
+                f"{title}LogGroup",
+                **when,
+                LogGroupName=ctx.naming.name(suffix),
+                RetentionInDays=ctx.ref("LogRetentionDays"),
+                KmsKeyId=key.arn_if_encrypted(),
+                Tags=ctx.naming.tags(suffix),
+            )
         )
     )
-    role = t.add_resource(
+    role = ctx.add(
         Role(
             f"{title}Role",
             **when,
@@ -113,60 +134,69 @@ def add_function(
                 )
             ],
             **({"ManagedPolicyArns": managed_policies} if managed_policies else {}),
-            Tags=naming.tags(suffix),
+            Tags=ctx.naming.tags(suffix),
         )
     )
     props: dict[str, Any] = {"VpcConfig": vpc} if vpc is not None else {}
     skips = FUNCTION_CHECKOV_SKIPS if vpc is not None else {**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP}
-    function = t.add_resource(
+    function = ctx.add(
         Function(
             title,
             **when,
             Runtime=service.LAMBDA_RUNTIME,
             Handler=HANDLER,
-            Code=Code(ZipFile=zip_file(t, module)),
+            Code=Code(ZipFile=inline(module)),
             Role=GetAtt(role, "Arn"),
             Timeout=timeout,
             LoggingConfig=LoggingConfig(LogGroup=Ref(log_group)),
-            Tags=naming.tags(suffix),
+            Tags=ctx.naming.tags(suffix),
             Metadata=checkov_skips(skips),
             **props,
         )
     )
-    return LambdaFunction(function=function, role=role, log_group=log_group)
-
-
-def zip_file(t: Template, module: str) -> Join:
-    """``Code.ZipFile`` of ``functions/<module>.py``: the shared code and the function's own, joined.
-
-    Both parts live in the template's ``FunctionCode`` mapping, so the code every function
-    shares is written once: the template must stay under the 51,200-byte deploy limit.
-    """
-    key = module.title().replace("_", "")
-    code = t.mappings.setdefault(CODE_MAPPING, {})
-    code[SHARED_KEY] = {CODE_ATTRIBUTE: shared_code()}
-    code[key] = {CODE_ATTRIBUTE: own_code(module)}
-    return Join("", [FindInMap(CODE_MAPPING, part, CODE_ATTRIBUTE) for part in (SHARED_KEY, key)])
+    return LambdaFunction(function, role, log_group, module, timeout, condition)
 
 
 def add_custom_resource(
-    t: Template,
+    ctx: Context,
     title: str,
     type_name: str,
     fn: LambdaFunction,
-    timeout: int,
-    condition: str | None = None,
-    **properties: Any,
+    properties: dict[str, Any],
+    wait_for: dict[str, Any] | None = None,
 ) -> CustomResource:
-    """The ``Custom::<type_name>`` resource served by ``fn``; it answers within ``timeout`` + grace."""
+    """The ``Custom::<type_name>`` resource served by ``fn``, with exactly the properties it reads.
+
+    ``properties`` must name exactly the ``PROPERTIES`` of ``fn``'s module, or the build fails.
+    ``wait_for`` maps a name to a reference that only orders this resource after another one;
+    it becomes the property ``WaitFor<name>``. The resource exists when ``fn`` does, and
+    CloudFormation waits for its answer for ``fn``'s timeout plus a grace.
+    """
+    check_properties(title, fn.module, properties)
     kind = type(type_name, (CustomResource,), {"resource_type": f"Custom::{type_name}"})
-    when = {"Condition": condition} if condition else {}
-    return t.add_resource(
+    return ctx.add(
         kind(
             title,
-            **when,
+            **ctx.when(fn.condition),
             ServiceToken=GetAtt(fn.function, "Arn"),
-            ServiceTimeout=timeout + ANSWER_GRACE,
+            ServiceTimeout=fn.timeout + ANSWER_GRACE,
             **properties,
+            **{WAIT_FOR + name: ref for name, ref in (wait_for or {}).items()},
         )
     )
+
+
+def check_properties(title: str, module: str, properties: dict[str, Any]) -> None:
+    """Fail the build when ``properties`` are not exactly those ``functions/<module>.py`` reads."""
+    declared = declared_properties(module)
+    for name in properties:
+        if name not in declared:
+            raise BuildError(
+                f"custom resource {title}: property {name} is not read by functions/{module}.py "
+                f"(its PROPERTIES: {', '.join(declared)})"
+            )
+    for name in declared:
+        if name not in properties:
+            raise BuildError(
+                f"custom resource {title}: property {name}, read by functions/{module}.py, is not given"
+            )

@@ -7,57 +7,55 @@ create a new, empty database and delete the old one.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If, NoValue, Template
+from troposphere import GetAtt, If
 from troposphere.timestream import InfluxDBInstance, MaintenanceSchedule
 
-from ..common import Naming, ParameterForm
+from ..common import Context, Naming, retained
 from . import names
 from .network import SecurityGroups
-from .parameters import CONDITIONS, maintenance_timezone
+from .parameters import DEFAULT_TIMEZONE
 
 
-def add_instance(
-    t: Template, p: ParameterForm, naming: Naming, sgs: SecurityGroups, password
-) -> InfluxDBInstance:
-    """The instance, behind the database security group, never publicly accessible."""
-    return t.add_resource(
-        InfluxDBInstance(
-            "InfluxDBInstance",
-            Name=instance_name(naming),
-            DbInstanceType=p.ref("DbInstanceClass"),
-            DbStorageType=p.ref("DbStorageType"),
-            AllocatedStorage=p.ref("AllocatedStorage"),
-            DeploymentType=p.ref("DeploymentType"),
-            NetworkType=p.ref("NetworkType"),
-            Port=p.ref("Port"),
-            PubliclyAccessible=False,
-            VpcSubnetIds=p.ref("SubnetIds"),
-            VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
-            Username=p.ref("Username"),
-            Password=password,
-            Organization=p.ref("Organization"),
-            Bucket=p.ref("Bucket"),
-            DbParameterGroupIdentifier=If(
-                CONDITIONS.has_parameter_group, p.ref("DbParameterGroupIdentifier"), NoValue
-            ),
-            MaintenanceSchedule=If(
-                CONDITIONS.has_maintenance_window,
-                MaintenanceSchedule(
-                    PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
-                    Timezone=maintenance_timezone(),
+def add_instance(ctx: Context, sgs: SecurityGroups, password: If) -> InfluxDBInstance:
+    """The instance, behind the database security group, never publicly accessible.
+
+    ``password`` is what the Password property receives (see :func:`.secrets.add_admin_password`).
+    """
+    p = ctx.form
+    return ctx.add(
+        retained(
+            InfluxDBInstance(
+                "InfluxDBInstance",
+                Name=instance_name(ctx.naming),
+                DbInstanceType=p.ref("DbInstanceClass"),
+                DbStorageType=p.ref("DbStorageType"),
+                AllocatedStorage=p.ref("AllocatedStorage"),
+                DeploymentType=p.ref("DeploymentType"),
+                NetworkType=p.ref("NetworkType"),
+                Port=p.ref("Port"),
+                PubliclyAccessible=False,
+                VpcSubnetIds=p.ref("SubnetIds"),
+                VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
+                Username=p.ref("Username"),
+                Password=password,
+                Organization=p.ref("Organization"),
+                Bucket=p.ref("Bucket"),
+                DbParameterGroupIdentifier=p.if_given("DbParameterGroupIdentifier"),
+                MaintenanceSchedule=p.if_given(
+                    "MaintenanceWindow",
+                    MaintenanceSchedule(
+                        PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
+                        Timezone=p.if_given("MaintenanceTimezone", otherwise=DEFAULT_TIMEZONE),
+                    ),
                 ),
-                NoValue,
-            ),
-            # A plain dict: troposphere 4.11.1 types this property with the Timestream *Table*
-            # class (EncryptionOption required, no Enabled), which is not the instance's shape.
-            LogDeliveryConfiguration=If(
-                CONDITIONS.has_engine_log_bucket,
-                {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
-                NoValue,
-            ),
-            Tags=naming.tags(names.INSTANCE),
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
+                # A plain dict: troposphere 4.11.1 types this property with the Timestream *Table*
+                # class (EncryptionOption required, no Enabled), which is not the instance's shape.
+                LogDeliveryConfiguration=p.if_given(
+                    "EngineLogBucket",
+                    {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
+                ),
+                Tags=ctx.naming.tags(names.INSTANCE),
+            )
         )
     )
 

@@ -2,23 +2,24 @@
 
 The service publishes its metrics in ``AWS/Timestream/InfluxDB`` with the dimension
 ``DbInstanceName``; it publishes no connection count, so request load (APIRequestRate) stands in.
+The clients' log group is granted from here (:func:`grant_write_logs`).
 """
 
 from __future__ import annotations
 
 import json
 
-from troposphere import If, NoValue, Sub, Template
+from awacs import logs
+from awacs.aws import Allow, Statement
+from troposphere import Sub
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
-from troposphere.kms import Key
 from troposphere.logs import LogGroup
 
-from ..common import Naming, ParameterForm
+from ..common import Context, Naming, retained
 from . import names, service
 from .alarms import ALARMS
 from .database import instance_name
-from .encryption import key_arn_if_encrypted
-from .parameters import CONDITIONS
+from .encryption import ProductKey
 
 DASHBOARD_METRICS = (
     ("CPU, memory and disk (%)", ("CPUUtilization", "MemoryUtilization", "DiskUtilization")),
@@ -27,26 +28,47 @@ DASHBOARD_METRICS = (
 )
 
 
-def add_log_group(t: Template, p: ParameterForm, naming: Naming, key: Key) -> LogGroup:
+def add_log_group(ctx: Context, key: ProductKey) -> LogGroup:
     """The log group the Lambda functions write to, kept for LogRetentionDays."""
-    return t.add_resource(
-        LogGroup(
-            "LambdaLogGroup",
-            LogGroupName=naming.name(names.LOG_GROUP),
-            RetentionInDays=p.ref("LogRetentionDays"),
-            KmsKeyId=key_arn_if_encrypted(key),
-            Tags=naming.tags(names.LOG_GROUP),
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
+    return ctx.add(
+        retained(
+            LogGroup(
+                "LambdaLogGroup",
+                LogGroupName=ctx.naming.name(names.LOG_GROUP),
+                RetentionInDays=ctx.ref("LogRetentionDays"),
+                KmsKeyId=key.arn_if_encrypted(),
+                Tags=ctx.naming.tags(names.LOG_GROUP),
+            )
         )
     )
 
 
-def add_alarms(t: Template, p: ParameterForm, naming: Naming) -> list[Alarm]:
+def grant_write_logs(naming: Naming, sid: str = "WriteOwnLogGroup") -> Statement:
+    """Write to the clients' log group only (the group exists, so no CreateLogGroup).
+
+    By name rather than by the group's ``Arn`` attribute, so that the grant needs no reference to
+    the group and a role may be made before it.
+    """
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Action=[logs.CreateLogStream, logs.PutLogEvents],
+        Resource=[
+            Sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                + naming.template(names.LOG_GROUP)
+                + ":*"
+            )
+        ],
+    )
+
+
+def add_alarms(ctx: Context) -> list[Alarm]:
     """One alarm per entry of ALARMS, notifying AlarmActions when that parameter is not empty."""
-    actions = If(CONDITIONS.has_alarm_actions, p.ref("AlarmActions"), NoValue)
+    naming = ctx.naming
+    actions = ctx.form.if_given("AlarmActions")
     return [
-        t.add_resource(
+        ctx.add(
             Alarm(
                 spec.logical_id,
                 AlarmName=naming.name(spec.suffix),
@@ -60,7 +82,7 @@ def add_alarms(t: Template, p: ParameterForm, naming: Naming) -> list[Alarm]:
                 Period=spec.period,
                 EvaluationPeriods=spec.evaluation_periods,
                 DatapointsToAlarm=spec.evaluation_periods,
-                Threshold=p.ref(spec.threshold_param),
+                Threshold=ctx.ref(spec.threshold_param),
                 ComparisonOperator="GreaterThanThreshold",
                 TreatMissingData=spec.treat_missing_data,
                 AlarmActions=actions,
@@ -72,9 +94,10 @@ def add_alarms(t: Template, p: ParameterForm, naming: Naming) -> list[Alarm]:
     ]
 
 
-def add_dashboard(t: Template, naming: Naming) -> Dashboard:
+def add_dashboard(ctx: Context) -> Dashboard:
     """A dashboard of the instance's metrics, one graph per group of DASHBOARD_METRICS."""
-    return t.add_resource(
+    naming = ctx.naming
+    return ctx.add(
         Dashboard(
             "Dashboard",
             DashboardName=naming.name(names.DASHBOARD),

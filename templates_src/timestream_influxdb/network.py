@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, Sub, Template
+from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub
 from troposphere.ec2 import SecurityGroup, SecurityGroupEgress, SecurityGroupRule, VPCEndpoint
 
-from ..common import Naming, ParameterForm
-from . import names as suffixes
-from .parameters import CONDITIONS
+from ..common import Context
+from . import names
 
 HTTPS_PORT = 443
 ANYWHERE_IPV4 = "0.0.0.0/0"
@@ -29,10 +28,23 @@ class SecurityGroups:
     client: SecurityGroup
 
 
-def add_security_groups(t: Template, p: ParameterForm, names: Naming) -> SecurityGroups:
+@dataclass(frozen=True)
+class SecretsEndpoint:
+    """The Secrets Manager interface endpoint, which exists only when :attr:`condition` holds."""
+
+    endpoint: VPCEndpoint
+    condition: str
+
+    def ref_if_created(self) -> If:
+        """A reference to the endpoint when it exists: a resource given it waits for the endpoint."""
+        return If(self.condition, Ref(self.endpoint), NoValue)
+
+
+def add_security_groups(ctx: Context) -> SecurityGroups:
     """The client group first (no ingress), then the database group that admits only it."""
+    p, naming = ctx.form, ctx.naming
     port = p.ref("Port")
-    client = t.add_resource(
+    client = ctx.add(
         SecurityGroup(
             "LambdaClientSecurityGroup",
             GroupDescription="Lambda clients of InfluxDB: no ingress; egress to InfluxDB and HTTPS",
@@ -46,10 +58,10 @@ def add_security_groups(t: Template, p: ParameterForm, names: Naming) -> Securit
                     CidrIp=ANYWHERE_IPV4,
                 )
             ],
-            Tags=names.tags("lambda-clients"),
+            Tags=naming.tags("lambda-clients"),
         )
     )
-    database = t.add_resource(
+    database = ctx.add(
         SecurityGroup(
             "InfluxDBSecurityGroup",
             GroupDescription="Timestream for InfluxDB: ingress only from the Lambda client group",
@@ -70,11 +82,11 @@ def add_security_groups(t: Template, p: ParameterForm, names: Naming) -> Securit
                     CidrIp=NO_EGRESS_CIDR,
                 )
             ],
-            Tags=names.tags("influxdb"),
+            Tags=naming.tags("influxdb"),
         )
     )
     # A separate rule resource: inline, it would make the two groups refer to each other (a cycle).
-    t.add_resource(
+    ctx.add(
         SecurityGroupEgress(
             "LambdaClientToInfluxDBEgress",
             Description="InfluxDB API on the database security group",
@@ -88,16 +100,21 @@ def add_security_groups(t: Template, p: ParameterForm, names: Naming) -> Securit
     return SecurityGroups(database=database, client=client)
 
 
-def add_secrets_endpoint(t: Template, p: ParameterForm, names: Naming, sgs: SecurityGroups) -> VPCEndpoint:
+def add_secrets_endpoint(ctx: Context, sgs: SecurityGroups) -> SecretsEndpoint:
     """A Secrets Manager interface endpoint in SubnetIds, open on 443 to the client group only.
 
-    Created when CreateSecretsManagerEndpoint is true. Private DNS makes the regular Secrets
-    Manager host name resolve to it (the VPC needs DNS support and DNS host names).
+    Created when CreateSecretsManagerEndpoint is true (the condition of the same name, added
+    here). Private DNS makes the regular Secrets Manager host name resolve to it (the VPC needs
+    DNS support and DNS host names).
     """
-    group = t.add_resource(
+    p, naming = ctx.form, ctx.naming
+    condition = ctx.add_condition(
+        "CreateSecretsManagerEndpoint", Equals(p.ref("CreateSecretsManagerEndpoint"), "true")
+    )
+    group = ctx.add(
         SecurityGroup(
             "SecretsManagerEndpointSecurityGroup",
-            Condition=CONDITIONS.create_secrets_endpoint,
+            Condition=condition,
             GroupDescription="Secrets Manager endpoint: HTTPS from the Lambda client group only",
             VpcId=p.ref("VpcId"),
             SecurityGroupIngress=[
@@ -111,19 +128,20 @@ def add_secrets_endpoint(t: Template, p: ParameterForm, names: Naming, sgs: Secu
             ],
             # No egress rule: an interface endpoint only answers connections (replies are
             # stateful) and never opens one, so the default egress rule is never used.
-            Tags=names.tags(suffixes.SECRETS_ENDPOINT),
+            Tags=naming.tags(names.SECRETS_ENDPOINT),
         )
     )
-    return t.add_resource(
+    endpoint = ctx.add(
         VPCEndpoint(
             "SecretsManagerEndpoint",
-            Condition=CONDITIONS.create_secrets_endpoint,
+            Condition=condition,
             VpcEndpointType="Interface",
             ServiceName=Sub("com.amazonaws.${AWS::Region}.secretsmanager"),
             VpcId=p.ref("VpcId"),
             SubnetIds=p.ref("SubnetIds"),
             SecurityGroupIds=[GetAtt(group, "GroupId")],
             PrivateDnsEnabled=True,
-            Tags=names.tags(suffixes.SECRETS_ENDPOINT),
+            Tags=naming.tags(names.SECRETS_ENDPOINT),
         )
     )
+    return SecretsEndpoint(endpoint, condition)

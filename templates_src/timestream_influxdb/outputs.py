@@ -8,39 +8,37 @@ from __future__ import annotations
 import json
 from functools import partial
 
-from troposphere import GetAtt, Ref, Sub, Template
+from troposphere import GetAtt, Ref, Sub
 from troposphere.cloudwatch import Dashboard
 from troposphere.iam import Role
-from troposphere.kms import Key
 from troposphere.logs import LogGroup
 from troposphere.timestream import InfluxDBInstance
 
-from ..common import Naming, ParameterForm, export_output
+from ..common import Context, export_output
+from .encryption import ProductKey
 from .network import SecurityGroups
-from .parameters import CONDITIONS
 from .secrets import Secrets, token_secret_name
 
 URL = "https://${Endpoint}:${Port}"
 
 
 def add_outputs(
-    t: Template,
-    p: ParameterForm,
-    naming: Naming,
+    ctx: Context,
     instance: InfluxDBInstance,
     sgs: SecurityGroups,
     secrets: Secrets,
     role: Role,
-    key: Key,
+    key: ProductKey,
     log_group: LogGroup,
     dashboard: Dashboard,
 ) -> None:
     """Every output a Lambda client or another stack needs, exported under the stack's name."""
+    naming = ctx.naming
     endpoint = GetAtt(instance, "Endpoint")
     url = Sub(URL, Endpoint=endpoint)
-    out = partial(export_output, t)
+    out = partial(export_output, ctx.template)
     out("Endpoint", endpoint, "InfluxDB host name (no scheme, no port)")
-    out("Port", p.ref("Port"), "InfluxDB port")
+    out("Port", ctx.ref("Port"), "InfluxDB port")
     out("Url", url, "InfluxDB URL for clients (https://endpoint:port)")
     out("DbInstanceArn", GetAtt(instance, "Arn"), "ARN of the InfluxDB instance")
     out("DbInstanceId", GetAtt(instance, "Id"), "Identifier of the InfluxDB instance")
@@ -60,9 +58,9 @@ def add_outputs(
     )
     out(
         "KmsKeyArn",
-        GetAtt(key, "Arn"),
-        "Customer-managed KMS key of the secrets and the log group",
-        condition=CONDITIONS.encrypted,
+        key.arn(),
+        "Customer-managed KMS key of the secrets and the log groups",
+        condition=key.condition,
     )
     out("LogGroupName", Ref(log_group), "Log group for the Lambda clients")
     out("MetricsNamespace", naming.metrics_namespace(), "CloudWatch namespace the Lambda clients may publish to")

@@ -2,18 +2,16 @@
 
 Each parameter carries the tightest constraint the service allows (from :mod:`.service`) and a
 ConstraintDescription that tells a person what to type; CloudFormation checks them before it
-creates anything. Conditions and Rules derived from the parameters live here too.
+creates anything. The form is one place so that it reads in launch-form order; an optional
+parameter declares its own ``Has<Name>`` condition (:meth:`ParameterForm.add_optional`), and
+conditions about one concern (the key, the token, the endpoint) are added by that concern's step.
+The Rules CloudFormation checks before it changes anything live here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from troposphere import Equals, If, Join, Not, Ref, Template
-
-from ..common import ParameterForm
-from . import names, service
-from .alarms import ALARMS
+from ..common import Context, ParameterForm
+from . import alarms, names, service
 from .options import Options
 
 # 3 to 63 characters; the length is in the pattern so that an optional bucket ("" allowed) has it too.
@@ -24,6 +22,7 @@ MAINTENANCE_WINDOW_PATTERN = (
     r"-(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01][0-9]|2[0-3]):[0-5][0-9]"
 )
 TIMEZONE_PATTERN = r"UTC|[A-Za-z_]+/[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?"
+#: The maintenance time zone when MaintenanceTimezone is left empty.
 DEFAULT_TIMEZONE = "UTC"
 
 GROUP_NAMING = "Naming"
@@ -35,28 +34,9 @@ GROUP_PROTECTION = "Encryption and backup"
 GROUP_MONITORING = "Monitoring and logs"
 
 
-@dataclass(frozen=True)
-class Conditions:
-    """Names of the template's conditions; resources refer to them by these names."""
-
-    generate_password: str = "GeneratePassword"
-    has_token: str = "HasInfluxDBToken"
-    encrypted: str = "CreateKmsKey"
-    has_alarm_actions: str = "HasAlarmActions"
-    has_engine_log_bucket: str = "HasEngineLogBucket"
-    has_maintenance_window: str = "HasMaintenanceWindow"
-    has_maintenance_timezone: str = "HasMaintenanceTimezone"
-    has_parameter_group: str = "HasDbParameterGroup"
-    create_token: str = "CreateInfluxDBToken"
-    create_secrets_endpoint: str = "CreateSecretsManagerEndpoint"
-
-
-CONDITIONS = Conditions()
-
-
-def add_parameters(t: Template, options: Options) -> ParameterForm:
-    """Add every parameter, grouped in launch-form order, and return the form (groups and labels)."""
-    form = ParameterForm(t)
+def add_parameters(ctx: Context, options: Options) -> ParameterForm:
+    """Add every parameter, grouped in launch-form order, and the rules; return the form."""
+    form = ctx.form
     _naming(form, options)
     _network(form, options)
     _database(form, options)
@@ -64,6 +44,7 @@ def add_parameters(t: Template, options: Options) -> ParameterForm:
     _data_buckets(form)
     _protection(form)
     _monitoring(form, options)
+    add_rules(ctx)
     return form
 
 
@@ -84,7 +65,8 @@ def _naming(form: ParameterForm, options: Options) -> None:
         label="Project name",
         Type="String",
         Description=(
-            f"Short project name: resources are named {{project}}-{{environment}}-{names.INSTANCE}..."
+            "Short project name; resources are named {project}-{environment}-..., and the InfluxDB "
+            f"instance {{project}}-{{environment}}-{names.INSTANCE}."
         ),
         MinLength=2,
         MaxLength=options.project_name_max_length,
@@ -111,8 +93,9 @@ def _network(form: ParameterForm, options: Options) -> None:
         label="Private subnets",
         Type="List<AWS::EC2::Subnet::Id>",
         Description=(
-            f"1 to {service.SUBNETS_MAX} private subnets for the instance and the Lambda functions "
-            f"({service.MULTI_AZ_SUBNETS_MIN}+ Availability Zones for Multi-AZ)."
+            f"1 to {service.SUBNETS_MAX} private subnets of the VPC for the instance "
+            f"(at least {service.MULTI_AZ_SUBNETS_MIN} in different Availability Zones for a "
+            "Multi-AZ standby). The Lambda functions use the same subnets."
         ),
         ConstraintDescription="choose subnets (subnet-...) of the selected VPC",
     )
@@ -146,7 +129,8 @@ def _network(form: ParameterForm, options: Options) -> None:
         label="Secrets Manager endpoint",
         Type="String",
         Description=(
-            "true adds a Secrets Manager endpoint in the subnets; without it they need a NAT route."
+            "true adds a Secrets Manager interface endpoint in the subnets. The token function "
+            "needs it, or a NAT route, to reach Secrets Manager."
         ),
         AllowedValues=["true", "false"],
         Default="false",
@@ -197,41 +181,40 @@ def _database(form: ParameterForm, options: Options) -> None:
         label="Deployment type",
         Type="String",
         Description=(
-            f"{service.MULTI_AZ} adds a standby in a second Availability Zone."
+            f"SINGLE_AZ, or {service.MULTI_AZ} for a standby in a second Availability Zone "
+            f"(needs subnets in at least {service.MULTI_AZ_SUBNETS_MIN} zones)."
         ),
         AllowedValues=list(service.DEPLOYMENT_TYPES),
         Default=service.DEPLOYMENT_TYPES[0],
         ConstraintDescription=f"choose one of {', '.join(service.DEPLOYMENT_TYPES)}",
     )
-    form.add(
+    form.add_optional(
         "DbParameterGroupIdentifier",
+        condition="HasDbParameterGroup",
         group=GROUP_DATABASE,
         label="Parameter group (optional)",
         Type="String",
         Description="Identifier of an existing InfluxDB parameter group; empty for the service default.",
-        Default="",
         MaxLength=64,
         AllowedPattern=r"^$|^[a-zA-Z0-9]{3,64}$",
         ConstraintDescription="empty, or 3 to 64 letters and digits",
     )
-    form.add(
+    form.add_optional(
         "MaintenanceWindow",
         group=GROUP_DATABASE,
         label="Maintenance window (optional)",
         Type="String",
         Description="Preferred weekly maintenance window ddd:HH:MM-ddd:HH:MM; empty lets the service choose.",
-        Default="",
         MaxLength=19,
         AllowedPattern=f"^$|^{MAINTENANCE_WINDOW_PATTERN}$",
         ConstraintDescription="empty, or a window such as Sun:02:00-Sun:06:00 (days Mon to Sun, 24-hour times)",
     )
-    form.add(
+    form.add_optional(
         "MaintenanceTimezone",
         group=GROUP_DATABASE,
         label="Maintenance time zone (optional)",
         Type="String",
         Description=f"IANA time zone of the maintenance window; empty means {DEFAULT_TIMEZONE}.",
-        Default="",
         MaxLength=64,
         AllowedPattern=f"^$|^({TIMEZONE_PATTERN})$",
         ConstraintDescription="empty, UTC, or an IANA time zone such as America/Sao_Paulo",
@@ -245,7 +228,8 @@ def _influx_access(form: ParameterForm) -> None:
         label="Admin username",
         Type="String",
         Description=(
-            "InfluxDB admin user; fixed at creation (an update that changes it is refused)."
+            "InfluxDB admin user created with the instance; fixed at creation (CloudFormation refuses "
+            "an update that changes it, since the instance keeps its name)."
         ),
         Default="admin",
         MinLength=1,
@@ -263,8 +247,9 @@ def _influx_access(form: ParameterForm) -> None:
         Type="String",
         NoEcho=True,
         Description=(
-            "Admin password; empty generates one in Secrets Manager (recommended). Fixed at "
-            "creation: rotate it in InfluxDB (docs/OPERATIONS.md)."
+            "Admin password; leave empty to generate a 32-character password in Secrets Manager "
+            "(recommended). Fixed at creation: CloudFormation refuses an update that changes it; "
+            "rotate it in InfluxDB instead (docs/OPERATIONS.md)."
         ),
         Default="",
         MaxLength=service.PASSWORD_MAX,
@@ -301,16 +286,16 @@ def _influx_access(form: ParameterForm) -> None:
             "without quotes or backslashes"
         ),
     )
-    form.add(
+    form.add_optional(
         "InfluxDBToken",
         group=GROUP_INFLUX,
         label="API token (optional)",
         Type="String",
         NoEcho=True,
         Description=(
-            "API token for the Lambda functions; empty creates one with read and write on the bucket."
+            "An existing InfluxDB API token for the Lambda functions, stored as is. Empty creates "
+            "one with read and write on the bucket."
         ),
-        Default="",
         MaxLength=512,
         AllowedPattern=r"^[A-Za-z0-9+/=_-]*$",
         ConstraintDescription="empty, or a token of letters, digits and + / = _ - (base64), at most 512 characters",
@@ -318,7 +303,7 @@ def _influx_access(form: ParameterForm) -> None:
 
 
 def _data_buckets(form: ParameterForm) -> None:
-    bucket_rule = "3 to 63 lower-case letters, digits, dots and hyphens"
+    bucket_rule = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
     form.add(
         "ProcessedDataBucket",
         group=GROUP_DATA,
@@ -365,8 +350,8 @@ def _protection(form: ParameterForm) -> None:
         label="Customer-managed KMS key",
         Type="String",
         Description=(
-            "true creates a rotating KMS key for the secrets and logs (the instance's storage always "
-            "uses a service key)."
+            "true creates a customer-managed KMS key (rotation on) for the secrets and the log groups. "
+            "The instance's own storage is always encrypted with a key the service manages."
         ),
         AllowedValues=["true", "false"],
         Default="true",
@@ -408,36 +393,16 @@ def _protection(form: ParameterForm) -> None:
 
 
 def _monitoring(form: ParameterForm, options: Options) -> None:
-    form.add(
+    form.add_optional(
         "AlarmActions",
         group=GROUP_MONITORING,
         label="Alarm SNS topics (optional)",
         Type="CommaDelimitedList",
         Description="Comma-separated SNS topic ARNs notified when an alarm fires or clears; empty for none.",
-        Default="",
         AllowedPattern=f"^$|^{SNS_TOPIC_ARN_PATTERN}$",
         ConstraintDescription="empty, or SNS topic ARNs (arn:aws:sns:REGION:ACCOUNT:TOPIC) separated by commas",
     )
-    for spec in ALARMS:
-        unit = "percentage" if spec.threshold_max == 100 else "value"
-        bounds = {"MinValue": spec.threshold_min}
-        if spec.threshold_max is not None:
-            bounds["MaxValue"] = spec.threshold_max
-        form.add(
-            spec.threshold_param,
-            group=GROUP_MONITORING,
-            label=spec.threshold_label,
-            Type="Number",
-            Description=f"Alarm when {spec.metric} ({spec.statistic}) stays above this {unit} "
-            f"for {spec.minutes} minutes.",
-            Default=spec.threshold_default,
-            ConstraintDescription=(
-                f"a number from {spec.threshold_min} to {spec.threshold_max}"
-                if spec.threshold_max is not None
-                else f"a number of {spec.threshold_min} or more"
-            ),
-            **bounds,
-        )
+    alarms.add_threshold_parameters(form, GROUP_MONITORING)
     form.add(
         "LogRetentionDays",
         group=GROUP_MONITORING,
@@ -448,41 +413,24 @@ def _monitoring(form: ParameterForm, options: Options) -> None:
         AllowedValues=list(service.LOG_RETENTION_DAYS),
         ConstraintDescription="choose a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)",
     )
-    form.add(
+    form.add_optional(
         "EngineLogBucket",
         group=GROUP_MONITORING,
         label="Engine log bucket (optional)",
         Type="String",
         Description=(
-            "S3 bucket here for engine logs, or empty; it must let timestream-influxdb.amazonaws.com "
-            "put InfluxLogs/*."
+            "Existing S3 bucket, in this account and Region, for InfluxDB engine logs; empty for none. "
+            "Its policy must let timestream-influxdb.amazonaws.com put objects under InfluxLogs/."
         ),
-        Default="",
         MaxLength=63,
         AllowedPattern=f"^$|^{S3_BUCKET_PATTERN}$",
         ConstraintDescription="empty, or an S3 bucket name of 3 to 63 lower-case letters, digits, dots and hyphens",
     )
 
 
-def add_conditions(t: Template) -> Conditions:
-    """Conditions for the optional parts of the template."""
-    c = CONDITIONS
-    t.add_condition(c.generate_password, Equals(Ref("Password"), ""))
-    t.add_condition(c.has_token, Not(Equals(Ref("InfluxDBToken"), "")))
-    t.add_condition(c.encrypted, Equals(Ref("StorageEncrypted"), "true"))
-    # A CommaDelimitedList defaulting to "" is [""]: joined, it is empty exactly when no topic is given.
-    t.add_condition(c.has_alarm_actions, Not(Equals(Join("", Ref("AlarmActions")), "")))
-    t.add_condition(c.has_engine_log_bucket, Not(Equals(Ref("EngineLogBucket"), "")))
-    t.add_condition(c.has_maintenance_window, Not(Equals(Ref("MaintenanceWindow"), "")))
-    t.add_condition(c.has_maintenance_timezone, Not(Equals(Ref("MaintenanceTimezone"), "")))
-    t.add_condition(c.has_parameter_group, Not(Equals(Ref("DbParameterGroupIdentifier"), "")))
-    t.add_condition(c.create_token, Equals(Ref("InfluxDBToken"), ""))
-    t.add_condition(c.create_secrets_endpoint, Equals(Ref("CreateSecretsManagerEndpoint"), "true"))
-    return c
-
-
-def add_rules(t: Template) -> None:
+def add_rules(ctx: Context) -> None:
     """Rules CloudFormation checks before it changes anything."""
+    t = ctx.template
     t.add_rule(
         "SubnetsInVpc",
         {
@@ -516,8 +464,3 @@ def add_rules(t: Template) -> None:
             ]
         },
     )
-
-
-def maintenance_timezone() -> If:
-    """The maintenance time zone, UTC when the parameter is empty."""
-    return If(CONDITIONS.has_maintenance_timezone, Ref("MaintenanceTimezone"), DEFAULT_TIMEZONE)

@@ -2,23 +2,27 @@
 
 The password never appears in the template, an output or a log: either Secrets Manager generates
 it and the instance reads it through a dynamic reference, or it comes from a NoEcho parameter.
+The secrets' owner is also where access to them is granted (:meth:`Secrets.grant_read`,
+:meth:`Secrets.grant_write`), as a role's policy composes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from troposphere import GetAtt, If, NoValue, Sub, Template
+from awacs import secretsmanager
+from awacs.aws import Allow, Statement
+from troposphere import Equals, GetAtt, If, Ref, Sub
 from troposphere.secretsmanager import GenerateSecretString, Secret
 from troposphere.timestream import InfluxDBInstance
 
-from ..common import Naming, ParameterForm
+from ..common import Context, Naming, retained
 from . import names
-from .encryption import key_arn_if_encrypted
-from .parameters import CONDITIONS
+from .encryption import ProductKey
 
 GENERATED_PASSWORD_LENGTH = 32
-RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+#: True when the Password parameter is empty: Secrets Manager generates the password.
+GENERATE_PASSWORD = "GeneratePassword"
 
 
 @dataclass(frozen=True)
@@ -29,74 +33,92 @@ class AdminPassword:
 
 @dataclass(frozen=True)
 class Secrets:
+    """The secrets the Lambda clients read: the connection details (JSON) and the raw token."""
+
     credentials: Secret
     token: Secret
 
+    def grant_read(self, *secrets: Secret, sid: str = "ReadInfluxDBSecrets") -> Statement:
+        """Read the value of ``secrets`` (default: both); nothing else in Secrets Manager."""
+        return self._grant(sid, secretsmanager.GetSecretValue, secrets)
 
-def add_admin_password(t: Template, p: ParameterForm, naming: Naming, key) -> AdminPassword:
+    def grant_write(self, *secrets: Secret, sid: str = "WriteInfluxDBSecrets") -> Statement:
+        """Store a new value in ``secrets`` (default: both)."""
+        return self._grant(sid, secretsmanager.PutSecretValue, secrets)
+
+    def _grant(self, sid: str, action, secrets: tuple[Secret, ...]) -> Statement:
+        chosen = secrets or (self.credentials, self.token)
+        for secret in chosen:
+            if secret is not self.credentials and secret is not self.token:
+                raise ValueError(f"{secret.title} is not one of these secrets")
+        return Statement(Sid=sid, Effect=Allow, Action=[action], Resource=[Ref(s) for s in chosen])
+
+
+def add_admin_password(ctx: Context, key: ProductKey) -> AdminPassword:
     """A generated letters-and-digits password when the Password parameter is empty."""
-    secret = t.add_resource(
-        Secret(
-            "AdminPasswordSecret",
-            Condition=CONDITIONS.generate_password,
-            Name=naming.name(names.ADMIN_PASSWORD_SECRET),
-            Description="Generated password of the InfluxDB admin user",
-            GenerateSecretString=GenerateSecretString(
-                PasswordLength=GENERATED_PASSWORD_LENGTH,
-                # The service accepts letters and digits only.
-                ExcludePunctuation=True,
-                IncludeSpace=False,
-                RequireEachIncludedType=True,
-            ),
-            KmsKeyId=key_arn_if_encrypted(key),
-            Tags=naming.tags(names.ADMIN_PASSWORD_SECRET),
-            **RETAIN,
+    naming = ctx.naming
+    condition = ctx.add_condition(GENERATE_PASSWORD, Equals(ctx.ref("Password"), ""))
+    secret = ctx.add(
+        retained(
+            Secret(
+                "AdminPasswordSecret",
+                Condition=condition,
+                Name=naming.name(names.ADMIN_PASSWORD_SECRET),
+                Description="Generated password of the InfluxDB admin user",
+                GenerateSecretString=GenerateSecretString(
+                    PasswordLength=GENERATED_PASSWORD_LENGTH,
+                    # The service accepts letters and digits only.
+                    ExcludePunctuation=True,
+                    IncludeSpace=False,
+                    RequireEachIncludedType=True,
+                ),
+                KmsKeyId=key.arn_if_encrypted(),
+                Tags=naming.tags(names.ADMIN_PASSWORD_SECRET),
+            )
         )
     )
     value = If(
-        CONDITIONS.generate_password,
+        condition,
         Sub("{{resolve:secretsmanager:${%s}:SecretString}}" % secret.title),
-        p.ref("Password"),
+        ctx.ref("Password"),
     )
     return AdminPassword(secret=secret, value=value)
 
 
 def add_connection_secrets(
-    t: Template,
-    p: ParameterForm,
-    naming: Naming,
-    instance: InfluxDBInstance,
-    key,
-    password: AdminPassword,
+    ctx: Context, instance: InfluxDBInstance, key: ProductKey, password: AdminPassword
 ) -> Secrets:
     """The credentials secret (JSON) and the token secret (the raw token, or no value yet)."""
-    credentials = t.add_resource(
-        Secret(
-            "CredentialsSecret",
-            Name=naming.name(names.CREDENTIALS_SECRET),
-            Description="InfluxDB connection details for the Lambda clients (JSON)",
-            SecretString=Sub(
-                '{"username":"${Username}","password":"${Password}",'
-                '"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
-                '"org":"${Organization}","bucket":"${Bucket}","token":"${InfluxDBToken}"}',
-                Password=password.value,
-                Endpoint=GetAtt(instance, "Endpoint"),
-            ),
-            KmsKeyId=key_arn_if_encrypted(key),
-            Tags=naming.tags(names.CREDENTIALS_SECRET),
-            **RETAIN,
+    naming = ctx.naming
+    credentials = ctx.add(
+        retained(
+            Secret(
+                "CredentialsSecret",
+                Name=naming.name(names.CREDENTIALS_SECRET),
+                Description="InfluxDB connection details for the Lambda clients (JSON)",
+                SecretString=Sub(
+                    '{"username":"${Username}","password":"${Password}",'
+                    '"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
+                    '"org":"${Organization}","bucket":"${Bucket}","token":"${InfluxDBToken}"}',
+                    Password=password.value,
+                    Endpoint=GetAtt(instance, "Endpoint"),
+                ),
+                KmsKeyId=key.arn_if_encrypted(),
+                Tags=naming.tags(names.CREDENTIALS_SECRET),
+            )
         )
     )
-    token = t.add_resource(
-        Secret(
-            "TokenSecret",
-            Name=naming.name(names.TOKEN_SECRET),
-            Description="InfluxDB API token for the Lambda clients (the raw token)",
-            # A SecretString must not be empty: without a token the secret is created with no value.
-            SecretString=If(CONDITIONS.has_token, p.ref("InfluxDBToken"), NoValue),
-            KmsKeyId=key_arn_if_encrypted(key),
-            Tags=naming.tags(names.TOKEN_SECRET),
-            **RETAIN,
+    token = ctx.add(
+        retained(
+            Secret(
+                "TokenSecret",
+                Name=naming.name(names.TOKEN_SECRET),
+                Description="InfluxDB API token for the Lambda clients (the raw token)",
+                # A SecretString must not be empty: without a token the secret is created with no value.
+                SecretString=ctx.form.if_given("InfluxDBToken"),
+                KmsKeyId=key.arn_if_encrypted(),
+                Tags=naming.tags(names.TOKEN_SECRET),
+            )
         )
     )
     return Secrets(credentials=credentials, token=token)

@@ -18,8 +18,8 @@ from templates_src.registry import TEMPLATES, TemplateSpec
 from ..paths import project_path
 from .render import render, write_atomic
 
-# `aws cloudformation deploy --template-file` refuses a larger file unless given --s3-bucket.
-DEPLOY_TEMPLATE_LIMIT = 51_200
+# Templates reach CloudFormation by URL from S3, for which CloudFormation's limit is 1 MB.
+DEPLOY_TEMPLATE_LIMIT = 1_048_576
 #: Rejected and staged templates and cached verdicts, under the project root.
 BUILD_DIR = ".build"
 
@@ -68,7 +68,8 @@ def build(
         size = len(text.encode())
         log(
             f"render  {spec.filename:<36} {size:>7,} bytes "
-            f"({DEPLOY_TEMPLATE_LIMIT - size:,} under the deploy limit)  {watch.seconds()}"
+            f"({DEPLOY_TEMPLATE_LIMIT - size:,} bytes left of the {DEPLOY_TEMPLATE_LIMIT:,}-byte limit "
+            f"for a template from S3)  {watch.seconds()}"
         )
     if lint:
         for filename, problems in lint_stage(rendered, output_dir, build_dir, log).items():
@@ -91,8 +92,8 @@ def size_problems(filename: str, text: str) -> list[str]:
     if size <= DEPLOY_TEMPLATE_LIMIT:
         return []
     return [
-        f"size {filename}: {size:,} bytes is over the {DEPLOY_TEMPLATE_LIMIT:,}-byte limit of "
-        "`aws cloudformation deploy --template-file`"
+        f"size {filename}: {size:,} bytes is over CloudFormation's {DEPLOY_TEMPLATE_LIMIT:,}-byte limit "
+        "for a template from S3"
     ]
 
 

@@ -1,72 +1,89 @@
 """Python sources of the product's Lambda-backed custom resources, and their inlining.
 
-Each function is a real module here (unit-tested as such) that imports the shared protocol from
-:mod:`.cfn_response`. :func:`inline` makes the single ``index.py`` that ``Code.ZipFile`` carries:
-the shared module and the function module joined, docstrings and comments dropped (``ast``),
-duplicate imports merged, one space an indentation level. The result stays plain Python.
-The template keeps the shared part once (see :mod:`..custom_resources`).
+Each function is a real module here, unit-tested as such, that imports the shared protocol from
+:mod:`.cfn_response` and declares the resource properties it reads in ``PROPERTIES``.
+:func:`inline` makes the single ``index.py`` that ``Code.ZipFile`` carries (handler
+``index.handler``): the function module's docstring, the imports of both modules (each once),
+the shared module's code, then the function's own code, as written - comments included.
+
+There is no size budget to meet: cfn-lint's bundled schema for AWS::Lambda::Function says of
+``Code.ZipFile`` only that CloudFormation zips it into a deployment package and "This zip file
+cannot exceed 4MB".
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
 SHARED = "cfn_response"
 HANDLER = "index.handler"
-#: Code.ZipFile limit of CloudFormation for one function.
-ZIPFILE_LIMIT = 4096
-#: Spaces a block level in the inlined code (ast.unparse writes 4).
-INDENT = 1
+#: Name of the module-level tuple in which a function module declares the properties it reads.
+PROPERTIES = "PROPERTIES"
+
+
+def modules() -> list[str]:
+    """The function modules (every module here but the shared protocol)."""
+    return sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", SHARED))
 
 
 def inline(module: str) -> str:
-    """``index.py`` of the function in ``functions/<module>.py``: the shared code, then its own."""
-    return shared_code() + own_code(module)
+    """``index.py`` of the function in ``functions/<module>.py``, with the shared protocol inlined."""
+    shared, own = _Source(SHARED), _Source(module)
+    imports = set(shared.imports()) | set(own.imports())
+    stdlib = sorted(i for i in imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
+    import_groups = ["\n".join(group) for group in (stdlib, sorted(imports - set(stdlib))) if group]
+    head = "\n\n".join(part for part in (own.docstring_source, *import_groups) if part)
+    return "\n\n\n".join(
+        [
+            head,
+            f"# From {SHARED}.py: {shared.summary}\n\n{shared.body}",
+            f"# From {module}.py.\n\n{own.body}",
+        ]
+    ) + "\n"
 
 
-def shared_code() -> str:
-    """The shared protocol module, ready to head any function's ``index.py``."""
-    return _code(_statements(SHARED))
+def declared_properties(module: str) -> tuple[str, ...]:
+    """The ``PROPERTIES`` a function module declares, read from its source (nothing is imported)."""
+    for node in _Source(module).tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [PROPERTIES]:
+            value = ast.literal_eval(node.value)
+            if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+                return value
+    raise ValueError(f"functions/{module}.py declares no {PROPERTIES} = (<property name>, ...)")
 
 
-def own_code(module: str) -> str:
-    """The function module without what :func:`shared_code` already provides."""
-    shared_imports = {ast.dump(n) for n in _statements(SHARED) if isinstance(n, ast.Import)}
-    return _code(
-        n
-        for n in _statements(module)
-        if not (isinstance(n, ast.ImportFrom) and n.level == 1)  # the shared module itself
-        and not (isinstance(n, ast.Import) and ast.dump(n) in shared_imports)
-    )
+class _Source:
+    """A module's source, split into its docstring, its imports and the rest (its body)."""
 
+    def __init__(self, module: str) -> None:
+        self.text = (HERE / f"{module}.py").read_text()
+        self.tree = ast.parse(self.text)
+        self.docstring = ast.get_docstring(self.tree, clean=False) or ""
+        head = [
+            n
+            for n in self.tree.body
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            or (n is self.tree.body[0] and isinstance(n, ast.Expr) and self.docstring)
+        ]
+        lines = self.text.splitlines()
+        # The body starts after the last import: comments between statements stay in it.
+        self.body = "\n".join(lines[max(n.end_lineno for n in head) if head else 0:]).strip("\n")
+        self._imports = [n for n in head if isinstance(n, (ast.Import, ast.ImportFrom))]
+        first = self.tree.body[0] if self.tree.body else None
+        self.docstring_source = ast.get_source_segment(self.text, first) if self.docstring else ""
 
-def _statements(module: str) -> list[ast.stmt]:
-    return _strip_docstrings(ast.parse((HERE / f"{module}.py").read_text())).body
+    @property
+    def summary(self) -> str:
+        return self.docstring.strip().splitlines()[0] if self.docstring else ""
 
-
-def _code(statements) -> str:
-    return reindent(ast.unparse(ast.Module(body=list(statements), type_ignores=[]))) + "\n"
-
-
-def reindent(source: str, width: int = INDENT) -> str:
-    """``ast.unparse`` output (4 spaces a level) with ``width`` spaces a level, to save bytes.
-
-    Safe because ``ast.unparse`` writes every string literal on one line: the only leading
-    spaces are indentation.
-    """
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip(" ")
-        lines.append(" " * ((len(line) - len(stripped)) // 4 * width) + stripped)
-    return "\n".join(line for line in lines if line.strip())
-
-
-def _strip_docstrings(tree: ast.Module) -> ast.Module:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = node.body[0] if node.body else None
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                node.body = node.body[1:] or [ast.Pass()]
-    return tree
+    def imports(self) -> list[str]:
+        """Absolute imports, one statement a line; the relative import of the shared module is
+        dropped (its code is inlined), and so is ``from __future__`` (not needed by Python 3.12)."""
+        return [
+            ast.unparse(n)
+            for n in self._imports
+            if not (isinstance(n, ast.ImportFrom) and (n.level or n.module == "__future__"))
+        ]

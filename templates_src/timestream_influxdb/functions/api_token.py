@@ -18,8 +18,9 @@ import urllib.request
 
 import boto3
 
-from .cfn_response import run
+from .cfn_response import properties, run
 
+PROPERTIES = ("Url", "Org", "Bucket", "CredentialsSecretArn", "TokenSecretArn")
 TIMEOUT, TRIES, BACKOFF = 10, 3, 2
 # Verifies the endpoint's public certificate; tests give a plain-HTTP URL instead.
 CONTEXT = ssl.create_default_context()
@@ -79,7 +80,7 @@ def create_token(call, org, bucket):
 
 def act(event, context, secrets=None):
     secrets = secrets or boto3.client("secretsmanager")
-    props = event["ResourceProperties"]
+    props = properties(event, PROPERTIES)
     arn = props["CredentialsSecretArn"]
     call = session(props["Url"])
     if event["RequestType"] == "Delete":

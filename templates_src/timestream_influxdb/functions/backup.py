@@ -12,8 +12,9 @@ import time
 
 import boto3
 
-from .cfn_response import MARGIN, run
+from .cfn_response import MARGIN, properties, run
 
+PROPERTIES = ("InstanceId", "DailyRetentionDays", "ContinuousRetentionDays", "FinalBackupRetentionDays")
 RETRY_SECONDS = 20
 
 
@@ -29,7 +30,7 @@ def backup_configurations(props):
 
 def act(event, context, client=None):
     client = client or boto3.client("timestream-influxdb")
-    props = event["ResourceProperties"]
+    props = properties(event, PROPERTIES)
     instance = props["InstanceId"]
     days = int(props["FinalBackupRetentionDays"])
     if event["RequestType"] == "Delete":

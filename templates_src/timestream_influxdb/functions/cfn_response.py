@@ -4,6 +4,9 @@ CloudFormation waits (up to the resource's ServiceTimeout) for a JSON document P
 pre-signed ResponseURL of each request. ``run`` answers exactly once: the handler's result, its
 error, or - ``MARGIN`` seconds before the Lambda timeout - a timeout, raised in the handler by
 an alarm signal (Lambda calls the handler in the main thread).
+
+Each function module declares the resource properties it reads in ``PROPERTIES``; the template
+builder makes the custom resource from that declaration, and ``properties`` reads them here.
 """
 
 import json
@@ -12,6 +15,20 @@ import urllib.request
 
 MARGIN = 5  # seconds kept to answer before Lambda stops the function
 PUT_TIMEOUT, PUT_TRIES = 10, 3
+
+
+def properties(event, names):
+    """The resource properties ``names`` of the request; a missing one fails the request.
+
+    Properties are strings as CloudFormation sends them (numbers included). Others the request
+    carries (ServiceToken, ServiceTimeout, properties that only order the resource after another
+    one) are not the function's business.
+    """
+    given = event["ResourceProperties"]
+    missing = [name for name in names if name not in given]
+    if missing:
+        raise ValueError("missing resource properties: " + ", ".join(missing))
+    return {name: given[name] for name in names}
 
 
 def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
