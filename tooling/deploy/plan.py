@@ -4,12 +4,15 @@
 - :func:`analyse`: the rows of a change set, and which of them lose data (replace or delete the
   InfluxDB instance, a secret or the KMS key) and which parameters cause that;
 - :func:`stack_policy`: the policy that denies Update:Replace and Update:Delete on those resources,
-  derived from the template by resource type.
+  derived from the template by resource type;
+- :func:`template_key` and :func:`template_url`: where the template goes in S3 and the URL the change
+  set reads it from.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +27,47 @@ PROTECTED_TYPES = (
     "AWS::SecretsManager::Secret",
     "AWS::KMS::Key",
 )
+
+#: CreateChangeSet's limit for a template read from S3 (TemplateURL): 1 MB, per the CloudFormation
+#: API reference ("The URL must point to a template (max size: 1 MB)"). TemplateBody allows 51,200 bytes.
+TEMPLATE_URL_LIMIT = 1_048_576
+
+# --- the template in S3 ---------------------------------------------------------------------------
+
+
+def template_key(name: str, body: bytes) -> str:
+    """``templates/<name>/<sha256>.yaml``: content-addressed, so an unchanged template is uploaded once
+    and a key never points at two different templates."""
+    return f"templates/{name}/{hashlib.sha256(body).hexdigest()}.yaml"
+
+
+def s3_dns_suffix(region: str) -> str:
+    """The DNS suffix of the Region's partition (amazonaws.com, amazonaws.com.cn...), from botocore's
+    bundled endpoint data (no AWS call)."""
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    resolver = EndpointResolver(create_loader().load_data("endpoints"))
+    return resolver.get_partition_dns_suffix(resolver.get_partition_for_region(region))
+
+
+def template_url(
+    bucket: str, key: str, region: str, dns_suffix: str = "amazonaws.com", endpoint_url: str | None = None
+) -> str:
+    """The https URL CloudFormation reads the object from.
+
+    The Region-specific form (``https://<bucket>.s3.<region>.<suffix>/<key>``): CloudFormation's
+    TemplateURL must start with https://, and in the China and GovCloud partitions S3 endpoints are
+    per Region. A bucket name with dots does not match S3's wildcard certificate as a host name, so
+    it goes in the path (``https://s3.<region>.<suffix>/<bucket>/<key>``). With ``endpoint_url`` (a
+    local test server such as moto) the object is addressed on that endpoint, bucket in the path.
+    """
+    if endpoint_url:
+        return f"{endpoint_url.rstrip('/')}/{bucket}/{key}"
+    if "." in bucket:
+        return f"https://s3.{region}.{dns_suffix}/{bucket}/{key}"
+    return f"https://{bucket}.s3.{region}.{dns_suffix}/{key}"
+
 
 # --- stack state ---------------------------------------------------------------------------------
 
