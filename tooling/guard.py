@@ -19,7 +19,7 @@ from cfn_flip import to_json
 from .findings import Finding, GateResult
 
 NAME = "guard"
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = next(p for p in Path(__file__).resolve().parents if p.name == "tooling") / "gates" / "rules"
 
 
 def rule_files(rules_dir: Path | None = None) -> list[Path]:

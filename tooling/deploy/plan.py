@@ -342,8 +342,8 @@ def table(rows: Sequence[Row]) -> str:
     """The change set as an aligned table: action, logical id, type, replacement."""
     head = ("Action", "Logical id", "Type", "Replacement")
     body = [(r.action, r.logical_id, r.resource_type, r.replacement or "-") for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])
 
 
