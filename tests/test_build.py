@@ -14,6 +14,9 @@ from tooling.lint import lint_texts, regions_for, resource_types
 from tooling.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
 from tooling.render import render, write_atomic
 
+# Runs build.py and make in subprocesses, with every gate.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def rendered():

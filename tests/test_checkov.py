@@ -16,6 +16,9 @@ from tooling import checkov_gate, toolenv
 
 from conftest import ROOT
 
+# checkov runs from its own environment (created on first use).
+pytestmark = pytest.mark.slow
+
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
 FIXTURES = ROOT / "tests" / "fixtures" / "checkov"
 

@@ -13,6 +13,9 @@ from tooling.pipeline import build
 
 from conftest import ROOT
 
+# Runs every gate, checkov from its own environment, in subprocesses.
+pytestmark = pytest.mark.slow
+
 CHECKERS = ("cfn-lint", "checkov", "guard", "parliament")
 ROW = re.compile(r"^(cfn-lint|checkov|guard|parliament)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d\d) s$")
 LINE = re.compile(r"^(cfn-lint|checkov|guard|parliament) rule=(\S+) resource=(\S+) file=(\S+?)(?::\d+)? \S.*$")

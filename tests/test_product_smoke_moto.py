@@ -37,8 +37,9 @@ from tests.moto_server import moto_server
 from tooling.deploy import plan
 from tooling.deploy.runner import load_template
 
-# moto warns for each resource type it skips; the docstring says which.
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
+# A moto server and build.py / the AWS CLI in subprocesses: slow. moto warns for each resource type
+# it skips; the docstring says which.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
 
 TEMPLATE = ROOT / "output" / "timestream-influxdb.yaml"
 AWS_CLI = Path(sys.executable).parent / "aws"

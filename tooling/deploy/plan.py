@@ -41,6 +41,7 @@ def template_key(name: str, body: bytes) -> str:
     return f"templates/{name}/{hashlib.sha256(body).hexdigest()}.yaml"
 
 
+@functools.cache
 def s3_dns_suffix(region: str) -> str:
     """The DNS suffix of the Region's partition (amazonaws.com, amazonaws.com.cn...), from botocore's
     bundled endpoint data (no AWS call)."""
