@@ -19,6 +19,9 @@ from tooling.gates.cfn_lint import lint_texts, regions_for, resource_types
 from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
 from tooling.build.render import render, write_atomic
 
+# Runs build.py and make in subprocesses, with every gate.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def rendered():
@@ -203,7 +206,7 @@ def test_render_orders_sections_for_reading(rendered):
 
 
 def test_commands_work_from_any_directory_and_write_only_under_the_project(tmp_path):
-    """Defaults (output/, .build/, rules/, tools/, README.md) are the project's, not the cwd's."""
+    """Defaults (output/, .build/, tooling/gates/rules/, tooling/gates/locks/, README.md) are the project's, not the cwd's."""
     script = str(ROOT / "build.py")
     listed = subprocess.run([sys.executable, script, "list"], cwd=tmp_path, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr

@@ -1,6 +1,6 @@
 """checkov over every output template, from its own tool environment, and the reviewed skips.
 
-The first run creates the tool environment (.tools/checkov-<lock hash>) from tools/checkov.lock.
+The first run creates the tool environment (.tools/checkov-<lock hash>) from tooling/gates/locks/checkov.lock.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from tooling import toolenv
 from tooling.gates import checkov
 
 from conftest import ROOT
+
+# checkov runs from its own environment (created on first use).
+pytestmark = pytest.mark.slow
 
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
 FIXTURES = ROOT / "tests" / "fixtures" / "checkov"

@@ -11,6 +11,7 @@ from tests.conftest import ROOT
 from tooling.deploy import plan
 from templates_src.registry import TEMPLATES
 from tooling.deploy.runner import load_template
+from tooling.publish.config import read_bucket
 
 PRODUCT = TEMPLATES["timestream-influxdb"]
 
@@ -30,6 +31,8 @@ def test_the_aws_cli_line_of_each_environment_has_the_files_values(section: str,
     assert match, f"no aws cloudformation deploy line for {environment}"
     words = match.group(1).replace("\\\n", " ").split()
     assert words[words.index("--template-file") + 1] == "output/timestream-influxdb.yaml"
+    # Over 51,200 bytes, aws cloudformation deploy needs a bucket to upload the template to.
+    assert words[words.index("--s3-bucket") + 1] == read_bucket(ROOT / "catalog.yaml")
     assert words[words.index("--capabilities") + 1] == "CAPABILITY_IAM"
     assert words[words.index("--stack-name") + 1] == f"ons-influxdb-{environment}"  # the Makefile's default
     overrides = words[words.index("--parameter-overrides") + 1:]

@@ -1,6 +1,6 @@
-"""The deploy's CloudFormation calls, checked with botocore's Stubber against the real service model.
+"""The deploy's S3 and CloudFormation calls, checked with botocore's Stubber against the real service model.
 
-Every request is validated against the CloudFormation API model (names, types, required members)
+Every request is validated against the S3 or CloudFormation API model (names, types, required members)
 and every canned response against its output shape; the Stubber also fails on any call that is
 not expected (e.g. an ExecuteChangeSet after a refusal) and on expected calls never made.
 """
@@ -19,8 +19,15 @@ from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
-from tooling.deploy.runner import DeployError, DeployOptions, Deployer, deploy, load_template
-from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT
+from tooling.deploy.runner import (
+    DeployError,
+    DeployOptions,
+    Deployer,
+    deploy,
+    load_template,
+    resolve_bucket,
+    upload_template,
+)
 
 PROTECTED = TEMPLATES["timestream-influxdb"].protected_types
 
@@ -32,6 +39,9 @@ TEMPLATE_PATH = ROOT / "output" / "timestream-influxdb.yaml"
 PARAMS_PATH = ROOT / "params" / "development.json"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 NOT_FOUND = f"Stack with id {STACK} does not exist"
+BUCKET = "ons-templates"
+KEY = plan.template_key("timestream-influxdb", TEMPLATE_PATH.read_bytes())
+URL = f"https://{BUCKET}.s3.us-east-1.amazonaws.com/{KEY}"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +60,8 @@ def cf():
 
 
 def options(**kw) -> DeployOptions:
-    return DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH, poll_seconds=0, **kw)
+    kw = {"template_path": TEMPLATE_PATH, "bucket": BUCKET, **kw}
+    return DeployOptions(stack_name=STACK, params_path=PARAMS_PATH, poll_seconds=0, **kw)
 
 
 def run(client, template, environ=None, sleep=lambda s: None, **kw):
@@ -58,7 +69,7 @@ def run(client, template, environ=None, sleep=lambda s: None, **kw):
     values = read_and_check(PARAMS_PATH, template, environ or {}, TEMPLATES["timestream-influxdb"])
     assert values.ok
     deployer = Deployer(client, out=lines.append, sleep=sleep, change_set_name=CS_NAME)
-    code = deployer.run(options(**kw), TEMPLATE_PATH.read_text(), template, values)
+    code = deployer.run(options(**kw), URL, template, values)
     client.stub.assert_no_pending_responses()
     return code, "\n".join(lines)
 
@@ -154,7 +165,7 @@ def expect_create_change_set(stub, template, kind, parameters):
         "create_change_set",
         {"Id": CS_ID, "StackId": STACK_ID},
         {
-            "StackName": STACK, "ChangeSetName": CS_NAME, "TemplateBody": TEMPLATE_PATH.read_text(),
+            "StackName": STACK, "ChangeSetName": CS_NAME, "TemplateURL": URL,
             "Parameters": parameters, "Capabilities": ["CAPABILITY_IAM"], "ChangeSetType": kind, "Description": ANY,
         },
     )
@@ -392,14 +403,14 @@ def test_an_invalid_parameter_file_never_creates_a_client(tmp_path) -> None:
     def no_client():
         raise AssertionError("a client was created for an invalid parameter file")
 
-    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=bad)
+    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=bad, bucket=BUCKET)
     assert deploy(opts, no_client, out=lines.append) == 2
     assert "nothing was sent to AWS" in lines[0]
     assert any(line.startswith("  - Colour:") for line in lines) and any(line.startswith("  - Environment:") for line in lines)
 
 
 def test_missing_credentials_give_the_next_step() -> None:
-    def no_credentials():
+    def no_credentials(service):
         raise NoCredentialsError()
 
     with pytest.raises(DeployError, match="no usable AWS credentials .* AWS_PROFILE"):
@@ -411,18 +422,147 @@ def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_clou
 
     bad = tmp_path / "bad.json"
     bad.write_text('["Environment=test"]')
-    assert build.main(["deploy", "--stack-name", STACK, "--params", str(bad)]) == 2
+    assert build.main(["deploy", "--stack-name", STACK, "--params", str(bad), "--s3-bucket", BUCKET]) == 2
     assert "nothing was sent to AWS" in capsys.readouterr().out
 
     lines: list[str] = []
-    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH)
+    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH, bucket=BUCKET)
     with pytest.raises(DeployError):
-        deploy(opts, lambda: (_ for _ in ()).throw(NoCredentialsError()), out=lines.append)
+        deploy(opts, lambda service: (_ for _ in ()).throw(NoCredentialsError()), out=lines.append)
     assert "not checked offline (CloudFormation checks them): rule(s) SubnetsInVpc" in lines[1]
 
 
-def test_a_template_over_the_template_body_limit_is_refused(tmp_path) -> None:
+def test_a_template_over_the_template_url_limit_is_refused_before_any_client(tmp_path) -> None:
     big = tmp_path / "big.yaml"
-    big.write_text("Description: x\n" + "#" * DEPLOY_TEMPLATE_LIMIT)
-    with pytest.raises(DeployError, match="TemplateBody limit"):
-        deploy(DeployOptions(stack_name=STACK, template_path=big, params_path=PARAMS_PATH), lambda: None, out=lambda s: None)
+    big.write_text("Description: x\n" + "#" * plan.TEMPLATE_URL_LIMIT)
+    with pytest.raises(DeployError, match="1,048,576-byte limit for a template read from S3"):
+        deploy(options(template_path=big), lambda service: None, out=lambda s: None)
+
+
+def test_a_template_over_the_template_body_limit_is_deployed_by_url(tmp_path) -> None:
+    """51,200 bytes is TemplateBody's limit only: a larger template passes the local checks."""
+    assert TEMPLATE_PATH.stat().st_size < plan.TEMPLATE_URL_LIMIT
+    big = tmp_path / "timestream-influxdb.yaml"
+    big.write_text(TEMPLATE_PATH.read_text() + "#" * 60_000 + "\n")
+    made: list[str] = []
+
+    def no_credentials(service):
+        made.append(service)
+        raise NoCredentialsError()
+
+    with pytest.raises(DeployError, match="no usable AWS credentials"):
+        deploy(options(template_path=big), no_credentials, out=lambda s: None)
+    assert made == ["s3"]
+
+
+def test_no_bucket_is_one_line_before_any_client(tmp_path) -> None:
+    with pytest.raises(DeployError, match="^no S3 bucket for the template: pass --s3-bucket"):
+        deploy(options(bucket=None), lambda service: None, out=lambda s: None)
+    with pytest.raises(DeployError, match=f"pass --s3-bucket or set bucket: in {tmp_path}"):
+        resolve_bucket(None, tmp_path / "catalog.yaml")
+    (tmp_path / "catalog.yaml").write_text("template: timestream-influxdb\n")
+    with pytest.raises(DeployError, match="no S3 bucket"):
+        resolve_bucket(None, tmp_path / "catalog.yaml")
+
+
+def test_the_bucket_is_the_flag_else_the_publish_configuration(tmp_path) -> None:
+    assert resolve_bucket("given-bucket", ROOT / "catalog.yaml") == "given-bucket"
+    assert resolve_bucket(None, ROOT / "catalog.yaml") == "ons-data-platform-catalog-templates"
+    with pytest.raises(DeployError, match="'Bad_Bucket' is not a valid S3 bucket name"):
+        resolve_bucket("Bad_Bucket", ROOT / "catalog.yaml")
+
+
+# --- the template in S3 ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3():
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def expect_head_bucket(stub, region="us-east-1"):
+    stub.add_response("head_bucket", {"BucketRegion": region}, {"Bucket": BUCKET})
+
+
+def test_the_template_is_uploaded_under_its_hash_and_its_regional_url_returned(s3) -> None:
+    client, stub = s3
+    body = TEMPLATE_PATH.read_bytes()
+    expect_head_bucket(stub, "sa-east-1")
+    stub.add_client_error("head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY})
+    stub.add_response(
+        "put_object", {}, {"Bucket": BUCKET, "Key": KEY, "Body": body, "ContentType": "application/x-yaml"}
+    )
+    lines: list[str] = []
+    url = upload_template(client, options(), body, lines.append)
+    assert KEY == f"templates/timestream-influxdb/{__import__('hashlib').sha256(body).hexdigest()}.yaml"
+    assert url == f"https://{BUCKET}.s3.sa-east-1.amazonaws.com/{KEY}"
+    assert lines == [f"deploy  uploading the template to s3://{BUCKET}/{KEY}", f"        TemplateURL {url}"]
+
+
+def test_an_object_already_under_the_hash_is_not_uploaded_again(s3) -> None:
+    client, stub = s3
+    expect_head_bucket(stub)
+    stub.add_response("head_object", {"ContentLength": 1}, {"Bucket": BUCKET, "Key": KEY})
+    # No PutObject: the Stubber fails on an unexpected call.
+    lines: list[str] = []
+    assert upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lines.append) == URL
+    assert lines[0] == f"deploy  template already in s3://{BUCKET}/{KEY}"
+
+
+def test_a_missing_bucket_is_one_line(s3) -> None:
+    client, stub = s3
+    stub.add_client_error("head_bucket", "404", "Not Found", 404, expected_params={"Bucket": BUCKET})
+    with pytest.raises(DeployError) as err:
+        upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
+    assert str(err.value) == f"bucket {BUCKET!r} does not exist; create it, or pass another with --s3-bucket"
+
+
+def test_access_denied_on_put_object_is_one_line(s3) -> None:
+    client, stub = s3
+    expect_head_bucket(stub)
+    stub.add_client_error("head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY})
+    stub.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
+    with pytest.raises(DeployError) as err:
+        upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith(f"AWS denied these credentials the right to write to bucket {BUCKET!r} (AccessDenied)")
+
+
+def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, template) -> None:
+    s3_client, s3_stub = s3
+    cf_client, cf_stub = cf
+    expect_head_bucket(s3_stub)
+    s3_stub.add_response("head_object", {}, {"Bucket": BUCKET, "Key": KEY})
+    expect_no_stack(cf_stub)
+    expect_create_change_set(cf_stub, template, "CREATE", create_parameters(template))
+    expect_describe_change_set(cf_stub, change_set(changes=[resource_change("KmsKey", "AWS::KMS::Key")]))
+    expect(cf_stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(cf_stub, "describe_stacks", stack("REVIEW_IN_PROGRESS"), StackName=STACK)
+    expect(cf_stub, "delete_stack", StackName=STACK)
+    lines: list[str] = []
+    clients = {"s3": s3_client, "cloudformation": cf_client}
+    code = deploy(
+        options(dry_run=True), clients.__getitem__, out=lines.append, sleep=lambda s: None, change_set_name=CS_NAME
+    )
+    cf_stub.assert_no_pending_responses()
+    assert code == 0
+    out = "\n".join(lines)
+    assert f"template already in s3://{BUCKET}/{KEY}" in out and f"TemplateURL {URL}" in out
+    assert out.index("TemplateURL") < out.index("creating change set")
+
+
+@pytest.mark.parametrize(
+    ("bucket", "region", "endpoint", "expected"),
+    [
+        ("b", "sa-east-1", None, "https://b.s3.sa-east-1.amazonaws.com/k.yaml"),
+        ("b", "cn-north-1", None, "https://b.s3.cn-north-1.amazonaws.com.cn/k.yaml"),
+        ("b", "us-gov-west-1", None, "https://b.s3.us-gov-west-1.amazonaws.com/k.yaml"),
+        ("my.bucket", "eu-west-1", None, "https://s3.eu-west-1.amazonaws.com/my.bucket/k.yaml"),
+        ("b", "us-east-1", "http://localhost:5000/", "http://localhost:5000/b/k.yaml"),
+    ],
+)
+def test_template_url_by_partition_bucket_name_and_endpoint(bucket, region, endpoint, expected) -> None:
+    assert plan.template_url(bucket, "k.yaml", region, plan.s3_dns_suffix(region), endpoint) == expected

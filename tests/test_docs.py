@@ -609,6 +609,7 @@ def test_relative_links_and_anchors_resolve(document):
 # --- the quick start works as written --------------------------------------------------------
 
 
+@pytest.mark.slow  # runs the README's example, cfn-lint included
 def test_readme_library_example_runs_and_builds_a_lint_clean_template(readme):
     (snippet,) = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
     printed: list[str] = []

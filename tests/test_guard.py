@@ -1,4 +1,4 @@
-"""The Guard rules in rules/: each one fires on its fixture, and the real templates pass them all."""
+"""The Guard rules in tooling/gates/rules/: each one fires on its fixture, and the real templates pass them all."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ def test_default_options_build_the_committed_template():
     assert build().to_dict() == TEMPLATES["timestream-influxdb"].build(Options()).to_dict()
 
 
+@pytest.mark.slow  # cfn-lint over a built template
 def test_a_team_changes_options_adds_a_resource_and_gets_a_lint_clean_template():
     options = Options(environments=("dev", "qa", "prod"), default_environment="qa", default_port=9086)
     t = build(options)

@@ -14,6 +14,9 @@ from tooling.gates import GATES
 
 from conftest import ROOT
 
+# Runs every gate, checkov from its own environment, in subprocesses.
+pytestmark = pytest.mark.slow
+
 CHECKERS = tuple(gate.name for gate in GATES)
 NAMES = "|".join(map(re.escape, CHECKERS))
 ROW = re.compile(rf"^({NAMES})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d\d) s$")

@@ -1,6 +1,8 @@
 """Smoke test of the product template on a local moto server: `build.py deploy` and the real AWS CLI.
 
-Both paths deploy ``output/timestream-influxdb.yaml`` (the committed template) with a parameter
+Both paths upload ``output/timestream-influxdb.yaml`` (the committed template) to a bucket in moto's
+S3 and create the stack from its TemplateURL (as on AWS, where a template over 51,200 bytes can only
+be deployed from S3), with a parameter
 file derived from ``params/development.json`` (template defaults otherwise: no Secrets Manager
 endpoint, no InfluxDBToken, so the token function and its custom resource are in the stack) to moto
 on 127.0.0.1, in a VPC and subnets created in moto first.
@@ -38,12 +40,20 @@ from tooling.deploy.runner import load_template
 
 PROTECTED_TYPES = TEMPLATES["timestream-influxdb"].protected_types
 
-# moto warns for each resource type it skips; the docstring says which.
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
+# A moto server and build.py / the AWS CLI in subprocesses: slow. moto warns for each resource type
+# it skips; the docstring says which.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
 
 TEMPLATE = ROOT / "output" / "timestream-influxdb.yaml"
 AWS_CLI = Path(sys.executable).parent / "aws"
 PROTECTED = {"InfluxDBInstance", "AdminPasswordSecret", "CredentialsSecret", "TokenSecret", "KmsKey"}
+BUCKET = "smoke-templates"
+
+
+def localhost(server) -> str:
+    """The server's endpoint by the name ``localhost``: moto's CloudFormation reads a TemplateURL from
+    its own S3 only when the URL's host is localhost (else it takes the host for a bucket name)."""
+    return server.endpoint_url.replace("127.0.0.1", "localhost")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +66,7 @@ def moto(tmp_path_factory):
             ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
             for i, zone in enumerate("ab", start=1)
         ]
+        server.client("s3").create_bucket(Bucket=BUCKET)
         yield server, vpc, subnets
 
 
@@ -141,13 +152,18 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
 def test_smoke_build_py_deploy_of_the_product_template_on_moto(moto, tmp_path) -> None:
     server, vpc, subnets = moto
     params = params_file(tmp_path, vpc, subnets, "smoke-build")
-    command = [sys.executable, "build.py", "deploy", "--endpoint-url", server.endpoint_url,
+    command = [sys.executable, "build.py", "deploy", "--endpoint-url", localhost(server), "--s3-bucket", BUCKET,
                "--stack-name", "smoke-build", "--params", str(params), "--poll-seconds", "0.1"]
 
     started = time.perf_counter()
     first = subprocess.run(command, cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
     print(f"build.py deploy on moto: {time.perf_counter() - started:.2f} s")
+    key = plan.template_key("timestream-influxdb", TEMPLATE.read_bytes())
+    assert f"uploading the template to s3://{BUCKET}/{key}" in first.stdout
+    assert f"TemplateURL {localhost(server)}/{BUCKET}/{key}" in first.stdout
+    uploaded = server.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert uploaded == TEMPLATE.read_bytes()
     assert "(CREATE) for stack smoke-build" in first.stdout
     assert "Add     InfluxDBInstance" in first.stdout
     assert "done: stack smoke-build is CREATE_COMPLETE" in first.stdout
@@ -162,10 +178,12 @@ def test_smoke_build_py_deploy_of_the_product_template_on_moto(moto, tmp_path) -
     again = subprocess.run(command, cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "(UPDATE) for stack smoke-build" in again.stdout and "no changes" in again.stdout
+    assert f"template already in s3://{BUCKET}/{key}" in again.stdout  # not uploaded twice
 
 
 def test_smoke_aws_cli_deploy_of_the_product_template_on_moto(moto, tmp_path) -> None:
-    """The README's `aws cloudformation deploy ... --parameter-overrides file://...` line works as written."""
+    """The README's `aws cloudformation deploy --s3-bucket ... --parameter-overrides file://...` line works
+    as written. The CLI's S3 client does not take --endpoint-url: AWS_ENDPOINT_URL_S3 points it at moto."""
     server, vpc, subnets = moto
     params = params_file(tmp_path, vpc, subnets, "smoke-cli")
     # Over the 51,200 bytes the CLI sends inline: it uploads the template to S3 and passes its URL.
@@ -174,15 +192,14 @@ def test_smoke_aws_cli_deploy_of_the_product_template_on_moto(moto, tmp_path) ->
     result = subprocess.run(
         [str(AWS_CLI), "cloudformation", "deploy", "--endpoint-url", server.endpoint_url,
          "--template-file", str(TEMPLATE), "--stack-name", "smoke-cli", "--capabilities", "CAPABILITY_IAM",
-         "--s3-bucket", "smoke-cli-templates", "--parameter-overrides", f"file://{params}"],
-        # --endpoint-url is CloudFormation's; the upload's S3 client reads its own endpoint here.
-        # moto reads bucket and key from the path of a TemplateURL only when its host is "localhost".
-        cwd=ROOT, env={**server.env, "AWS_ENDPOINT_URL_S3": server.endpoint_url.replace("127.0.0.1", "localhost")},
+         "--s3-bucket", BUCKET, "--s3-prefix", "cli", "--parameter-overrides", f"file://{params}"],
+        cwd=ROOT, env={**server.env, "AWS_ENDPOINT_URL_S3": localhost(server)},
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"aws cloudformation deploy on moto: {time.perf_counter() - started:.2f} s")
     assert "Successfully created/updated stack - smoke-cli" in result.stdout
+    assert server.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="cli/")["KeyCount"] == 1
     assert_created_what_moto_supports(server, "smoke-cli", "smoke-cli", vpc)
     # moto skips these types: they are in the stack but not created, a limit of this smoke test.
     resources = {r["LogicalResourceId"]: r["ResourceType"] for r in

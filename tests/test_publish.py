@@ -18,6 +18,9 @@ from tooling.publish import CallFailed, PublishError, publish
 from tooling.publish.config import CatalogConfig, Portfolio, Product
 from tooling.publish.plan import STEP_NAMES
 
+# Each test starts moto's in-process S3 and a Stubber-checked catalog: a few seconds in all.
+pytestmark = pytest.mark.slow
+
 REGION = "sa-east-1"
 BUCKET = "catalog-templates-test"
 TEMPLATE = "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n"

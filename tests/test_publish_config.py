@@ -171,6 +171,7 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
     assert status == 2 and "1 finding(s); nothing was published" in err and out == ""
 
 
+@pytest.mark.slow  # the whole publish command, build and gates included
 def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     """build.py publish --dry-run: step 1 (build, no lint here), then the plan, nothing made."""
     import tooling.build.pipeline

@@ -184,8 +184,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_deploy(args: argparse.Namespace) -> int:
     import os
 
-    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy
+    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy, resolve_bucket
 
+    try:
+        bucket = resolve_bucket(args.s3_bucket, Path(args.config))
+    except DeployError as err:
+        raise CommandError(str(err)) from None
     options = DeployOptions(
         stack_name=args.stack_name,
         template_path=Path(args.template),
@@ -195,6 +199,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         no_execute=args.no_execute,
         poll_seconds=args.poll_seconds,
         environ=dict(os.environ),
+        bucket=bucket,
+        endpoint_url=args.endpoint_url,
     )
     try:
         return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))
@@ -283,8 +289,9 @@ def parser() -> argparse.ArgumentParser:
         "deploy",
         help="deploy a built template with a CloudFormation change set that never drops the database",
         description=(
-            "Validate a parameter file offline (all problems at once, before any AWS call), create a "
-            "change set (CREATE or UPDATE), print it, refuse it when it would replace or delete the "
+            "Validate a parameter file offline (all problems at once, before any AWS call), upload the "
+            "template to S3 (--s3-bucket, or bucket: of catalog.yaml; content-addressed, so once), create a "
+            "change set (CREATE or UPDATE) from its URL, print it, refuse it when it would replace or delete the "
             "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
             "execute it and stream the stack events. A new stack gets a stack policy denying "
             "Update:Replace and Update:Delete on those resources. Secrets come from the environment: "
@@ -297,11 +304,26 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--template", default=str(OUTPUT_DIR / "timestream-influxdb.yaml"), help="template file (default: output/timestream-influxdb.yaml)")
     d.add_argument("--allow-data-loss", action="store_true", help="execute even if the InfluxDB instance, a secret or the KMS key is replaced or deleted")
     mode = d.add_mutually_exclusive_group()
-    mode.add_argument("--dry-run", action="store_true", help="print the change set, then delete it; change nothing")
+    mode.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="upload the template (the change set reads it from S3), print the change set, delete it; "
+        "change no stack",
+    )
     mode.add_argument("--no-execute", action="store_true", help="leave the change set for review instead of executing it")
     d.add_argument("--region", help="AWS Region (default: from the environment or the AWS config)")
     d.add_argument("--profile", help="AWS named profile (default: from the environment)")
-    d.add_argument("--endpoint-url", help="CloudFormation endpoint (for a local test server such as moto)")
+    d.add_argument(
+        "--s3-bucket",
+        help="bucket the template is uploaded to, as templates/<name>/<sha256>.yaml "
+        "(default: bucket: of the --config file)",
+    )
+    d.add_argument(
+        "--config",
+        default=str(project_path("catalog.yaml")),
+        help="where the default bucket is read (default: catalog.yaml)",
+    )
+    d.add_argument("--endpoint-url", help="CloudFormation and S3 endpoint (for a local test server such as moto)")
     d.add_argument("--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)")
     d.set_defaults(func=cmd_deploy)
 

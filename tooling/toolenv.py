@@ -1,7 +1,7 @@
-"""Isolated tool environments: a virtual environment per lock file under ``tools/``.
+"""Isolated tool environments: a virtual environment per lock file under ``tooling/gates/locks/``.
 
 A tool whose dependencies clash with the project's (checkov pins an older boto3) runs from its
-own venv, installed hash-checked from ``tools/<tool>.lock`` into ``.tools/<tool>-<lock hash>/``
+own venv, installed hash-checked from ``<LOCK_DIR>/<tool>.lock`` into ``.tools/<tool>-<lock hash>/``
 on first use. The directory name carries the lock's hash, so a changed lock gets a fresh venv;
 a ``.ready`` marker, written last, tells a complete install from an interrupted one, and a file
 lock keeps two concurrent first runs (``make lint`` and ``make test``) from installing twice.
@@ -20,7 +20,7 @@ from typing import Callable
 
 from .paths import ROOT
 
-LOCK_DIR = ROOT / "tools"
+LOCK_DIR = Path(__file__).resolve().parent / "gates" / "locks"
 ENV_DIR = ROOT / ".tools"
 
 

@@ -4,11 +4,15 @@
 - :func:`analyse`: the rows of a change set, and which of them lose data (replace or delete the
   InfluxDB instance, a secret or the KMS key) and which parameters cause that;
 - :func:`stack_policy`: the policy that denies Update:Replace and Update:Delete on those resources,
-  derived from the template by resource type.
+  derived from the template by resource type;
+- :func:`template_key` and :func:`template_url`: where the template goes in S3 and the URL the change
+  set reads it from.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +23,48 @@ from ..cfn.intrinsics import parameters_in
 
 # Which resource types lose data when replaced or deleted is product knowledge: the template's
 # registry entry says it (``TemplateSpec.protected_types``) and callers pass it in.
+
+#: CreateChangeSet's limit for a template read from S3 (TemplateURL): 1 MB, per the CloudFormation
+#: API reference ("The URL must point to a template (max size: 1 MB)"). TemplateBody allows 51,200 bytes.
+TEMPLATE_URL_LIMIT = 1_048_576
+
+# --- the template in S3 ---------------------------------------------------------------------------
+
+
+def template_key(name: str, body: bytes) -> str:
+    """``templates/<name>/<sha256>.yaml``: content-addressed, so an unchanged template is uploaded once
+    and a key never points at two different templates."""
+    return f"templates/{name}/{hashlib.sha256(body).hexdigest()}.yaml"
+
+
+@functools.cache
+def s3_dns_suffix(region: str) -> str:
+    """The DNS suffix of the Region's partition (amazonaws.com, amazonaws.com.cn...), from botocore's
+    bundled endpoint data (no AWS call)."""
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    resolver = EndpointResolver(create_loader().load_data("endpoints"))
+    return resolver.get_partition_dns_suffix(resolver.get_partition_for_region(region))
+
+
+def template_url(
+    bucket: str, key: str, region: str, dns_suffix: str = "amazonaws.com", endpoint_url: str | None = None
+) -> str:
+    """The https URL CloudFormation reads the object from.
+
+    The Region-specific form (``https://<bucket>.s3.<region>.<suffix>/<key>``): CloudFormation's
+    TemplateURL must start with https://, and in the China and GovCloud partitions S3 endpoints are
+    per Region. A bucket name with dots does not match S3's wildcard certificate as a host name, so
+    it goes in the path (``https://s3.<region>.<suffix>/<bucket>/<key>``). With ``endpoint_url`` (a
+    local test server such as moto) the object is addressed on that endpoint, bucket in the path.
+    """
+    if endpoint_url:
+        return f"{endpoint_url.rstrip('/')}/{bucket}/{key}"
+    if "." in bucket:
+        return f"https://s3.{region}.{dns_suffix}/{bucket}/{key}"
+    return f"https://{bucket}.s3.{region}.{dns_suffix}/{key}"
+
 
 # --- stack state ---------------------------------------------------------------------------------
 
@@ -269,8 +315,8 @@ def table(rows: Sequence[Row]) -> str:
     """The change set as an aligned table: action, logical id, type, replacement."""
     head = ("Action", "Logical id", "Type", "Replacement")
     body = [(r.action, r.logical_id, r.resource_type, r.replacement or "-") for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])
 
 

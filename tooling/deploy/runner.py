@@ -1,10 +1,11 @@
 """The deploy itself: the boto3 calls, in order, around the pure decisions of :mod:`.plan`.
 
 1. validate the parameter file offline (nothing is sent to AWS when it has a problem);
-2. create a change set (CREATE or UPDATE), wait for it, print it as a table;
-3. refuse, and delete the change set, when it replaces or deletes a protected resource, unless
+2. upload the template to the S3 bucket under a content-addressed key (skipped when it is there);
+3. create a change set that reads it by TemplateURL (CREATE or UPDATE), wait for it, print it as a table;
+4. refuse, and delete the change set, when it replaces or deletes a protected resource, unless
    ``allow_data_loss``;
-4. execute it, stream the stack events until the stack is stable, print the outputs.
+5. execute it, stream the stack events until the stack is stable, print the outputs.
 
 Exit status: 0 success (also "no changes", a dry run and a change set left for review), 1 the
 deploy failed or was refused, 2 invalid input, 130 interrupted (the stack operation goes on).
@@ -23,7 +24,6 @@ from typing import Any
 
 from templates_src.registry import TemplateSpec, spec_for_file
 
-from ..build.pipeline import DEPLOY_TEMPLATE_LIMIT
 from . import params as params_
 from . import plan
 
@@ -42,6 +42,10 @@ class DeployOptions:
     no_execute: bool = False
     poll_seconds: float = 5.0
     environ: Mapping[str, str] = field(default_factory=dict)
+    #: The S3 bucket the template is uploaded to (CloudFormation reads it from there).
+    bucket: str | None = None
+    #: A local endpoint for CloudFormation and S3 (moto); the template URL then points at it.
+    endpoint_url: str | None = None
 
     @property
     def spec(self) -> TemplateSpec | None:
@@ -55,7 +59,68 @@ class DeployOptions:
 
 
 class DeployError(Exception):
-    """A problem the user can fix (credentials, Region, endpoint); printed as is, exit status 2."""
+    """A problem the user can fix (credentials, Region, endpoint, bucket); printed as is, exit status 2."""
+
+
+def resolve_bucket(given: str | None, catalog: Path) -> str:
+    """``--s3-bucket``, else the ``bucket:`` of the publish configuration; DeployError when neither."""
+    from ..publish.config import ConfigError, check_bucket, read_bucket
+
+    try:
+        bucket = check_bucket(given) if given else (read_bucket(catalog) if catalog.is_file() else None)
+    except ConfigError as err:
+        raise DeployError(str(err)) from None
+    if not bucket:
+        raise DeployError(f"no S3 bucket for the template: pass --s3-bucket or set bucket: in {catalog}")
+    return bucket
+
+
+def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[[str], None]) -> str:
+    """Put the template in the bucket (unless that key is there already); the URL to read it from.
+
+    The key is the template's hash, so an existing object is this very template.
+    """
+    from botocore.exceptions import ClientError
+
+    bucket = options.bucket or ""
+    key = plan.template_key(options.template_path.stem, body)
+    try:
+        head = s3.head_bucket(Bucket=bucket)
+    except ClientError as err:
+        raise DeployError(_bucket_problem(bucket, err, "read")) from None
+    headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    region = head.get("BucketRegion") or headers.get("x-amz-bucket-region") or s3.meta.region_name
+    url = plan.template_url(bucket, key, region, plan.s3_dns_suffix(region), options.endpoint_url)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        out(f"deploy  template already in s3://{bucket}/{key}")
+    except ClientError as err:
+        if _code(err) not in ("404", "NoSuchKey", "NotFound"):
+            raise DeployError(_bucket_problem(bucket, err, "read")) from None
+        out(f"deploy  uploading the template to s3://{bucket}/{key}")
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-yaml")
+        except ClientError as put_err:
+            raise DeployError(_bucket_problem(bucket, put_err, "write to")) from None
+    out(f"        TemplateURL {url}")
+    return url
+
+
+def _code(err: Any) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _bucket_problem(bucket: str, err: Any, verb: str) -> str:
+    code = _code(err)
+    if code in ("404", "NoSuchBucket", "NotFound"):
+        return f"bucket {bucket!r} does not exist; create it, or pass another with --s3-bucket"
+    if code in ("403", "AccessDenied", "Forbidden"):
+        return (
+            f"AWS denied these credentials the right to {verb} bucket {bucket!r} ({code}); "
+            "use a role allowed s3:GetObject and s3:PutObject on it, or another bucket (--s3-bucket)"
+        )
+    message = err.response.get("Error", {}).get("Message") or "no message"
+    return f"bucket {bucket!r}: {code}: {message}"
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -101,9 +166,9 @@ class Deployer:
 
     # --- the steps -------------------------------------------------------------------------------
 
-    def run(self, options: DeployOptions, template_text: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+    def run(self, options: DeployOptions, template_url: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
         try:
-            return self._run(options, template_text, template, values)
+            return self._run(options, template_url, template, values)
         except KeyboardInterrupt:
             # Only reached before ExecuteChangeSet (execute() handles its own interruption).
             self.out(
@@ -113,7 +178,7 @@ class Deployer:
             )
             return EXIT_INTERRUPTED
 
-    def _run(self, options: DeployOptions, template_text: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+    def _run(self, options: DeployOptions, template_url: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
         name = options.stack_name
         stack = self.describe_stack(name)
         action = plan.stack_action(name, stack["StackStatus"] if stack else None)
@@ -125,7 +190,7 @@ class Deployer:
         created = self.cf.create_change_set(
             StackName=name,
             ChangeSetName=self.change_set_name,
-            TemplateBody=template_text,
+            TemplateURL=template_url,
             Parameters=parameters,
             Capabilities=CAPABILITIES,
             ChangeSetType=action.kind,
@@ -312,9 +377,17 @@ def event_line(event: Mapping[str, Any]) -> str:
     ).rstrip()
 
 
-def deploy(options: DeployOptions, make_client: Callable[[], Any], out: Callable[[str], None] = print,
-           sleep: Callable[[float], None] = time.sleep) -> int:
-    """Validate offline, then (only if valid) create the client and run the deploy."""
+def deploy(
+    options: DeployOptions,
+    make_client: Callable[[str], Any],
+    out: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+    change_set_name: str | None = None,
+) -> int:
+    """Validate offline, then (only if valid) upload the template and run the deploy.
+
+    ``make_client(service)`` makes the "s3" and "cloudformation" clients, only after the offline checks.
+    """
     from botocore.exceptions import (
         ClientError,
         EndpointConnectionError,
@@ -327,19 +400,22 @@ def deploy(options: DeployOptions, make_client: Callable[[], Any], out: Callable
 
     if not options.template_path.is_file():
         raise DeployError(f"no template {options.template_path}; run `make build` first")
-    template_text = options.template_path.read_text()
-    if len(template_text.encode()) > DEPLOY_TEMPLATE_LIMIT:
+    body = options.template_path.read_bytes()
+    if len(body) > plan.TEMPLATE_URL_LIMIT:
         raise DeployError(
-            f"{options.template_path} is over the {DEPLOY_TEMPLATE_LIMIT:,}-byte TemplateBody limit; "
-            "deploying it needs an S3 upload, which build.py deploy does not do"
+            f"{options.template_path} is {len(body):,} bytes, over CloudFormation's "
+            f"{plan.TEMPLATE_URL_LIMIT:,}-byte limit for a template read from S3"
         )
+    if not options.bucket:
+        raise DeployError("no S3 bucket for the template: pass --s3-bucket or set bucket: in catalog.yaml")
     template = load_template(options.template_path)
     values = validate_offline(options, template, out)
     if values is None:
         return EXIT_INVALID
     try:
-        client = make_client()
-        return Deployer(client, out=out, sleep=sleep).run(options, template_text, template, values)
+        url = upload_template(make_client("s3"), options, body, out)
+        deployer = Deployer(make_client("cloudformation"), out=out, sleep=sleep, change_set_name=change_set_name)
+        return deployer.run(options, url, template, values)
     except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as err:
         raise DeployError(
             f"no usable AWS credentials ({err}). Set AWS_PROFILE (then `aws sso login` if it uses SSO) "
@@ -350,7 +426,7 @@ def deploy(options: DeployOptions, make_client: Callable[[], Any], out: Callable
     except ProfileNotFound as err:
         raise DeployError(f"{err}; check AWS_PROFILE / --profile against `aws configure list-profiles`") from None
     except EndpointConnectionError as err:
-        raise DeployError(f"cannot reach CloudFormation: {err}") from None
+        raise DeployError(f"cannot reach AWS: {err}") from None
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "")
         if code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"):
@@ -358,17 +434,20 @@ def deploy(options: DeployOptions, make_client: Callable[[], Any], out: Callable
                 f"AWS refused the credentials ({code}): refresh them (`aws sso login`, or new access keys) and run again."
             ) from None
         if code in ("AccessDenied", "AccessDeniedException"):
-            raise DeployError(f"AWS denied a CloudFormation call: {err}. Use a role allowed to deploy this stack.") from None
-        raise DeployError(f"CloudFormation: {err}") from None
+            raise DeployError(f"AWS denied a call: {err}. Use a role allowed to deploy this stack.") from None
+        raise DeployError(f"AWS: {err}") from None
 
 
-def client_factory(region: str | None, profile: str | None, endpoint_url: str | None) -> Callable[[], Any]:
-    """A function that makes the CloudFormation client (called only after the offline validation)."""
+def client_factory(region: str | None, profile: str | None, endpoint_url: str | None) -> Callable[[str], Any]:
+    """A function that makes a client of one service, "s3" or "cloudformation", from one session
+    (called only after the offline validation)."""
+    sessions: list[Any] = []
 
-    def make() -> Any:
+    def make(service: str) -> Any:
         import boto3
 
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-        return session.client("cloudformation", endpoint_url=endpoint_url)
+        if not sessions:
+            sessions.append(boto3.session.Session(profile_name=profile, region_name=region))
+        return sessions[0].client(service, endpoint_url=endpoint_url)
 
     return make

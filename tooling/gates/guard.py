@@ -1,4 +1,4 @@
-"""The project's own Guard rules (``rules/*.guard``), run with the cfn-guard 3 engine in process.
+"""The project's own Guard rules (``tooling/gates/rules/*.guard``), run with the cfn-guard 3 engine in process.
 
 ``cfn_guard_rs.run_checks`` raises on some ``or`` clauses, so this calls the engine's
 ``run_checks_rs(template_json, rules, False)`` directly and reads its JSON report: every
@@ -19,7 +19,7 @@ from cfn_flip import to_json
 from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 
 NAME = "guard"
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 
 def rule_files(rules_dir: Path | None = None) -> list[Path]:
@@ -122,4 +122,4 @@ def start(texts: dict[str, str], context: RunContext) -> Done:
     return Done(check_texts(texts))
 
 
-GATE = Gate(name=NAME, does="the Guard rules in rules/", fingerprint=fingerprint, start=start)
+GATE = Gate(name=NAME, does="the Guard rules in tooling/gates/rules/", fingerprint=fingerprint, start=start)

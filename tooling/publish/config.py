@@ -129,6 +129,31 @@ def load(
 
     Without ``regions``, the default Region of the AWS settings (``AWS_REGION``, the profile) is used.
     """
+    raw = _read(path)
+    for pair in overrides:
+        _override(raw, pair)
+    if not _get(raw, "regions") and default_region:
+        raw["regions"] = [default_region]
+    return _config(raw, known_regions)
+
+
+def read_bucket(path: Path) -> str | None:
+    """Only the ``bucket`` of ``path`` (checked), or None when the file does not set it.
+
+    For commands that need the template bucket but not the rest of the publish settings (deploy).
+    """
+    bucket = _str(_read(path), "bucket")
+    return check_bucket(bucket) if bucket else None
+
+
+def check_bucket(bucket: str) -> str:
+    if not BUCKET_PATTERN.match(bucket) or ".." in bucket:
+        raise ConfigError(f"bucket {bucket!r} is not a valid S3 bucket name")
+    return bucket
+
+
+def _read(path: Path) -> dict:
+    """The file as a mapping whose keys are all known."""
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
@@ -138,11 +163,7 @@ def load(
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys ({', '.join(SCHEMA)})")
     _check_keys(raw, str(path))
-    for pair in overrides:
-        _override(raw, pair)
-    if not _get(raw, "regions") and default_region:
-        raw["regions"] = [default_region]
-    return _config(raw, known_regions)
+    return raw
 
 
 def _check_keys(raw: dict, where: str) -> None:
@@ -227,9 +248,7 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
     template = _str(raw, "template")
     if template not in TEMPLATES:
         raise ConfigError(f"template {template!r} is not a registered template; accepted: {', '.join(TEMPLATES)}")
-    bucket = _str(raw, "bucket")
-    if not BUCKET_PATTERN.match(bucket) or ".." in bucket:
-        raise ConfigError(f"bucket {bucket!r} is not a valid S3 bucket name")
+    bucket = check_bucket(_str(raw, "bucket"))
     sse = _str(raw, "sse") or "AES256"
     if sse not in SSE_VALUES:
         raise ConfigError(f"sse {sse!r} is not accepted; use one of {', '.join(SSE_VALUES)}")
