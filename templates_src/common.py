@@ -134,8 +134,7 @@ class ParameterForm:
         """The ``AWS::CloudFormation::Interface`` metadata for the parameters added so far."""
         return {
             "ParameterGroups": [
-                {"Label": {"default": group}, "Parameters": names}
-                for group, names in self.groups.items()
+                {"Label": {"default": group}, "Parameters": names} for group, names in self.groups.items()
             ],
             "ParameterLabels": {name: {"default": label} for name, label in self.labels.items()},
         }
@@ -154,7 +153,7 @@ class Context:
     naming: Naming = field(default_factory=Naming)
 
     @classmethod
-    def for_template(cls, template: Template, naming: Naming | None = None) -> "Context":
+    def for_template(cls, template: Template, naming: Naming | None = None) -> Context:
         return cls(template, ParameterForm(template), naming or Naming())
 
     def add(self, resource: Any) -> Any:

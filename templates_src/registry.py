@@ -9,11 +9,11 @@ neither ``tooling`` nor the launch role imports a product package.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from troposphere import Template
 

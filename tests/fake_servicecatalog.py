@@ -18,13 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+
+# moto registers its request hook with botocore when imported: SESSION below, made after this
+# import, is mocked inside mock_aws() whatever order a test module imports this module in.
+import moto  # noqa: F401
 from botocore import xform_name
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 PAGE_SIZE = 2
 MUTATING_PREFIXES = ("create_", "update_", "delete_", "associate_", "disassociate_", "put_")
-NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 # One session for every client the tests make: it loads each service model once.
 SESSION = boto3.Session()
 
@@ -145,7 +149,14 @@ class FakeCatalog:
     def search_products_as_admin(self, Filters=None, ProductSource=None, **params: Any) -> dict[str, Any]:
         words = [w.lower() for text in (Filters or {}).get("FullTextSearch", []) for w in text.split()]
         found = [
-            {"ProductViewSummary": {"ProductId": pid, "Id": f"prodview-{pid}", "Name": p["Name"], "Owner": p["Owner"]}}
+            {
+                "ProductViewSummary": {
+                    "ProductId": pid,
+                    "Id": f"prodview-{pid}",
+                    "Name": p["Name"],
+                    "Owner": p["Owner"],
+                }
+            }
             for pid, p in self.products.items()
             if not words or any(w in p["Name"].lower() for w in words)  # fuzzy, like the service
         ]
@@ -165,7 +176,9 @@ class FakeCatalog:
         return {"ProvisioningArtifactDetails": copy.deepcopy(self.artifacts.get(ProductId, []))}
 
     def list_principals_for_portfolio(self, PortfolioId: str, **params: Any) -> dict[str, Any]:
-        items = [{"PrincipalARN": a, "PrincipalType": t} for a, t in self.principals.get(PortfolioId, {}).items()]
+        items = [
+            {"PrincipalARN": a, "PrincipalType": t} for a, t in self.principals.get(PortfolioId, {}).items()
+        ]
         return self.page(items, "Principals", **params)
 
     def describe_portfolio(self, Id: str) -> dict[str, Any]:
@@ -190,7 +203,12 @@ class FakeCatalog:
 
     def list_constraints_for_portfolio(self, PortfolioId: str, ProductId: str | None = None, **params: Any):
         items = [
-            {"ConstraintId": cid, "Type": c["Type"], "ProductId": c["ProductId"], "PortfolioId": c["PortfolioId"]}
+            {
+                "ConstraintId": cid,
+                "Type": c["Type"],
+                "ProductId": c["ProductId"],
+                "PortfolioId": c["PortfolioId"],
+            }
             for cid, c in self.constraints.items()
             if c["PortfolioId"] == PortfolioId and ProductId in (None, c["ProductId"])
         ]
@@ -217,18 +235,26 @@ class FakeCatalog:
         }
         return {"PortfolioDetail": self.portfolios[pid]}
 
-    def create_product(self, Name, Owner, ProductType, IdempotencyToken, ProvisioningArtifactParameters, **extra):
+    def create_product(
+        self, Name, Owner, ProductType, IdempotencyToken, ProvisioningArtifactParameters, **extra
+    ):
         pid = self.new_id("prod")
         self.products[pid] = {"Name": Name, "Owner": Owner, **extra}
         artifact = self._add_artifact(pid, ProvisioningArtifactParameters)
         return {
-            "ProductViewDetail": {"ProductViewSummary": {"ProductId": pid, "Name": Name, "Owner": Owner}, "Status": "CREATED"},
+            "ProductViewDetail": {
+                "ProductViewSummary": {"ProductId": pid, "Name": Name, "Owner": Owner},
+                "Status": "CREATED",
+            },
             "ProvisioningArtifactDetail": artifact,
         }
 
     def create_provisioning_artifact(self, ProductId, Parameters, IdempotencyToken):
         self._product(ProductId)
-        return {"ProvisioningArtifactDetail": self._add_artifact(ProductId, Parameters), "Status": "AVAILABLE"}
+        return {
+            "ProvisioningArtifactDetail": self._add_artifact(ProductId, Parameters),
+            "Status": "AVAILABLE",
+        }
 
     def update_provisioning_artifact(self, ProductId, ProvisioningArtifactId, **changes):
         artifact = self._artifact(ProductId, ProvisioningArtifactId)
@@ -237,7 +263,9 @@ class FakeCatalog:
 
     def delete_provisioning_artifact(self, ProductId, ProvisioningArtifactId):
         self._artifact(ProductId, ProvisioningArtifactId)
-        self.artifacts[ProductId] = [a for a in self.artifacts[ProductId] if a["Id"] != ProvisioningArtifactId]
+        self.artifacts[ProductId] = [
+            a for a in self.artifacts[ProductId] if a["Id"] != ProvisioningArtifactId
+        ]
         return {}
 
     def associate_product_with_portfolio(self, ProductId, PortfolioId):
@@ -254,7 +282,12 @@ class FakeCatalog:
         ):
             raise FakeError("DuplicateResourceException", "a launch constraint exists")
         cid = self.new_id("cons")
-        self.constraints[cid] = {"PortfolioId": PortfolioId, "ProductId": ProductId, "Parameters": Parameters, "Type": Type}
+        self.constraints[cid] = {
+            "PortfolioId": PortfolioId,
+            "ProductId": ProductId,
+            "Parameters": Parameters,
+            "Type": Type,
+        }
         return {"ConstraintDetail": {"ConstraintId": cid, "Type": Type}, "ConstraintParameters": Parameters}
 
     def update_constraint(self, Id, Parameters=None, Description=None):
@@ -330,7 +363,9 @@ class FakeCatalog:
                 for a in items
             ),
             "links": len(self.links),
-            "constraints": sorted(json.loads(c["Parameters"])["LocalRoleName"] for c in self.constraints.values()),
+            "constraints": sorted(
+                json.loads(c["Parameters"])["LocalRoleName"] for c in self.constraints.values()
+            ),
             "principals": sorted(a for ps in self.principals.values() for a in ps),
             "tag_options": sorted(self.tag_options.values()),
             "portfolio_tag_options": sum(len(v) for v in self.portfolio_tag_options.values()),

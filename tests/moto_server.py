@@ -80,9 +80,7 @@ def _patch_moto_kms_key() -> None:
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         properties = cloudformation_json.get("Properties", {})
         tags = properties.get("Tags") or []
-        properties["Tags"] = [
-            {"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags
-        ]
+        properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags]
         if isinstance(properties.get("KeyPolicy"), dict):
             properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
         return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)

@@ -10,8 +10,8 @@ import contextlib
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 
 class _Server(ThreadingHTTPServer):
@@ -112,7 +112,10 @@ def cfn_event(request_type: str, response_url: str, properties: dict, **extra) -
         "RequestId": "request-1",
         "ResourceType": "Custom::Test",
         "LogicalResourceId": "Resource",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f", **properties},
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            **properties,
+        },
     }
     event.update(extra)
     return event

@@ -55,7 +55,9 @@ def test_star_resources_only_where_aws_allows_nothing_narrower(statements):
     star = {sid for sid, s in statements.items() if "*" in s["Resource"]}
     assert star == {"DescribeNetwork", "PublishProjectMetrics"}
     condition = statements["PublishProjectMetrics"]["Condition"]
-    assert condition == {"StringEquals": {"cloudwatch:namespace": {"Fn::Sub": "${ProjectName}/${Environment}"}}}
+    assert condition == {
+        "StringEquals": {"cloudwatch:namespace": {"Fn::Sub": "${ProjectName}/${Environment}"}}
+    }
 
 
 def test_resources_are_scoped(statements):
@@ -69,8 +71,12 @@ def test_resources_are_scoped(statements):
     (log_arn,) = res["WriteOwnLogGroup"]
     assert log_arn["Fn::Sub"].endswith(":log-group:${ProjectName}-${Environment}-influxdb-clients:*")
     eni = res["ManageFunctionNetworkInterfaces"]
-    assert {"Fn::Sub": ["arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/${GroupId}",
-                        {"GroupId": {"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}}]} in eni
+    assert {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/${GroupId}",
+            {"GroupId": {"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}},
+        ]
+    } in eni
 
 
 def test_no_wildcard_action_anywhere(product):
@@ -79,7 +85,9 @@ def test_no_wildcard_action_anywhere(product):
             assert "NotAction" not in s
             yield from s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
 
-    docs = [p["PolicyDocument"] for p in product["Resources"]["LambdaExecutionRole"]["Properties"]["Policies"]]
+    docs = [
+        p["PolicyDocument"] for p in product["Resources"]["LambdaExecutionRole"]["Properties"]["Policies"]
+    ]
     for type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         docs += [r["Properties"]["PolicyDocument"] for r in resources_of_type(product, type_).values()]
     for role in resources_of_type(product, "AWS::IAM::Role").values():

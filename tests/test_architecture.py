@@ -74,7 +74,8 @@ def test_no_product_package_imports_the_registry_or_tooling_beyond_the_cfn_leaf(
     g = graph()
     offenders = {
         name: sorted(
-            t for t in targets
+            t
+            for t in targets
             if t == "templates_src.registry" or (t.startswith("tooling") and not t.startswith("tooling.cfn"))
         )
         for name, targets in g.items()
@@ -99,7 +100,7 @@ def test_there_is_no_import_cycle():
         stack.append(m)
         for t in sorted(edges[m]):
             if state.get(t) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(t):] + [t]))
+                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(t) :] + [t]))
             if t not in state:
                 visit(t)
         stack.pop()

@@ -7,6 +7,7 @@ import re
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+
 from conftest import function_module
 from servers import FakeContext
 
@@ -24,12 +25,19 @@ PROPS = {
     "ContinuousRetentionDays": "0",
     "FinalBackupRetentionDays": "30",
 }
-UPDATED = {"id": INSTANCE, "name": "ons-development-influxdb", "arn": f"arn:aws:timestream-influxdb:us-east-1:123456789012:db-instance/{INSTANCE}", "vpcSubnetIds": ["subnet-1"]}
+UPDATED = {
+    "id": INSTANCE,
+    "name": "ons-development-influxdb",
+    "arn": f"arn:aws:timestream-influxdb:us-east-1:123456789012:db-instance/{INSTANCE}",
+    "vpcSubnetIds": ["subnet-1"],
+}
 
 
 @pytest.fixture
 def client():
-    c = boto3.client("timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    c = boto3.client(
+        "timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(c) as stub:
         c.stub = stub
         yield c
@@ -49,7 +57,9 @@ def configs(daily, continuous_days, continuous_on):
 
 def test_create_configures_daily_backups_and_turns_continuous_off(backup, client):
     client.stub.add_response(
-        "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": configs(7, 1, False)}
+        "update_db_instance",
+        UPDATED,
+        {"identifier": INSTANCE, "dbBackupConfigurations": configs(7, 1, False)},
     )
     assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
 
@@ -57,16 +67,24 @@ def test_create_configures_daily_backups_and_turns_continuous_off(backup, client
 def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, client):
     props = {**PROPS, "DailyRetentionDays": "14", "ContinuousRetentionDays": "35"}
     client.stub.add_response(
-        "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": configs(14, 35, True)}
+        "update_db_instance",
+        UPDATED,
+        {"identifier": INSTANCE, "dbBackupConfigurations": configs(14, 35, True)},
     )
-    result = backup.act(event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS), FakeContext(), client)
+    result = backup.act(
+        event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS),
+        FakeContext(),
+        client,
+    )
     assert result == (INSTANCE, {})
 
 
 def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(backup, client):
     props = {**PROPS, "InstanceId": "newinstance123"}
     client.stub.add_response(
-        "update_db_instance", {**UPDATED, "id": "newinstance123"}, {"identifier": "newinstance123", "dbBackupConfigurations": ANY}
+        "update_db_instance",
+        {**UPDATED, "id": "newinstance123"},
+        {"identifier": "newinstance123", "dbBackupConfigurations": ANY},
     )
     pid, _ = backup.act(event("Update", props, PhysicalResourceId=INSTANCE), FakeContext(), client)
     assert pid == "newinstance123"
@@ -75,7 +93,9 @@ def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(ba
 def test_a_busy_instance_is_retried(backup, client, monkeypatch):
     monkeypatch.setattr(backup, "RETRY_SECONDS", 0)
     client.stub.add_client_error("update_db_instance", "ConflictException", "instance is MODIFYING")
-    client.stub.add_response("update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": ANY})
+    client.stub.add_response(
+        "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": ANY}
+    )
     assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
@@ -98,7 +118,9 @@ def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
         {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
     )
     calls = []
-    client.meta.events.register("provide-client-params.timestream-influxdb.CreateDbBackup", lambda params, **kw: calls.append(params))
+    client.meta.events.register(
+        "provide-client-params.timestream-influxdb.CreateDbBackup", lambda params, **kw: calls.append(params)
+    )
     assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
     name = calls[0]["name"]
     assert re.fullmatch(rf"final-{INSTANCE[:16]}-\d{{14}}", name)
@@ -107,11 +129,16 @@ def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
 
 def test_delete_with_zero_final_retention_takes_no_backup(backup, client):
     props = {**PROPS, "FinalBackupRetentionDays": "0"}
-    assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (
+        None,
+        {},
+    )
 
 
 def test_delete_after_a_failed_create_does_nothing(backup, client):
-    assert backup.act(event("Delete", PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), client) == (None, {})
+    assert backup.act(
+        event("Delete", PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), client
+    ) == (None, {})
 
 
 def test_delete_of_a_vanished_instance_succeeds(backup, client):

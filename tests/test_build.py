@@ -15,9 +15,9 @@ import pytest
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
 from tooling.build import render as render_module
-from tooling.gates.cfn_lint import lint_texts, regions_for, resource_types
 from tooling.build.pipeline import DEPLOY_TEMPLATE_LIMIT, build, specs_for
 from tooling.build.render import render, write_atomic
+from tooling.gates.cfn_lint import lint_texts, regions_for, resource_types
 
 # Runs build.py and make in subprocesses, with every gate.
 pytestmark = pytest.mark.slow
@@ -33,7 +33,9 @@ def test_committed_output_is_what_the_sources_build(rendered):
     committed = {p.name for p in (ROOT / "output").glob("*.yaml")}
     assert committed == set(rendered), "output/ holds exactly the registered templates"
     for filename, text in rendered.items():
-        assert (ROOT / "output" / filename).read_text() == text, f"output/{filename} is stale: run `make build`"
+        assert (ROOT / "output" / filename).read_text() == text, (
+            f"output/{filename} is stale: run `make build`"
+        )
 
 
 def test_templates_stay_under_the_deploy_limit(rendered):
@@ -51,25 +53,35 @@ def test_every_template_is_lint_clean_in_every_region_its_types_exist_in(rendere
 
 def test_regions_come_from_cfn_lint_data():
     everywhere = regions_for({"AWS::SNS::Topic"})
-    product = regions_for(resource_types(TEMPLATES["timestream-influxdb"].build(TEMPLATES["timestream-influxdb"].options()).to_dict()))
+    product = regions_for(
+        resource_types(
+            TEMPLATES["timestream-influxdb"].build(TEMPLATES["timestream-influxdb"].options()).to_dict()
+        )
+    )
     assert "us-east-1" in product and "eu-west-1" in product
-    assert set(product) < set(everywhere), "the product's Regions are those where Timestream for InfluxDB exists"
+    assert set(product) < set(everywhere), (
+        "the product's Regions are those where Timestream for InfluxDB exists"
+    )
     assert len(product) >= 20
 
 
 def test_custom_resources_do_not_narrow_the_regions():
-    template = {"Resources": {
-        "Fn": {"Type": "AWS::Lambda::Function"},
-        "Token": {"Type": "Custom::InfluxDBToken"},
-        "Other": {"Type": "AWS::CloudFormation::CustomResource"},
-    }}
+    template = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function"},
+            "Token": {"Type": "Custom::InfluxDBToken"},
+            "Other": {"Type": "AWS::CloudFormation::CustomResource"},
+        }
+    }
     assert resource_types(template) == {"AWS::Lambda::Function"}
     assert regions_for(resource_types(template)) == regions_for({"AWS::Lambda::Function"})
 
 
 def test_lint_reports_errors_and_informational_findings():
-    broken = (ROOT / "output" / "timestream-influxdb.yaml").read_text().replace(
-        "PubliclyAccessible: false", "PubliclyAccessible: maybe"
+    broken = (
+        (ROOT / "output" / "timestream-influxdb.yaml")
+        .read_text()
+        .replace("PubliclyAccessible: false", "PubliclyAccessible: maybe")
     )
     informational = (
         "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
@@ -132,18 +144,28 @@ def test_unchanged_file_is_not_rewritten(tmp_path):
 
 
 def _cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "build.py", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "build.py", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize(
     "args, expected",
     [
         (["build", "nope", "--no-lint"], "unknown template 'nope'; accepted: timestream-influxdb"),
-        (["build", "timestream-influxdb", "--option", "colour=blue"], "unknown option 'colour'; accepted keys: environments"),
+        (
+            ["build", "timestream-influxdb", "--option", "colour=blue"],
+            "unknown option 'colour'; accepted keys: environments",
+        ),
         (["build", "timestream-influxdb", "--option", "default_port=8090"], "default_port: 8090 is reserved"),
-        (["build", "timestream-influxdb", "--option", "default_port=http"], "default_port: 'http' is not a whole number"),
-        (["build", "timestream-influxdb", "--option", "default_instance_type=db.t3.micro"],
-         "is not accepted; use one of db.influx.medium"),
+        (
+            ["build", "timestream-influxdb", "--option", "default_port=http"],
+            "default_port: 'http' is not a whole number",
+        ),
+        (
+            ["build", "timestream-influxdb", "--option", "default_instance_type=db.t3.micro"],
+            "is not accepted; use one of db.influx.medium",
+        ),
         (["build", "timestream-influxdb", "--option", "environments=Prod"], "'Prod' is not accepted"),
         (["build", "--option", "default_port=9000"], "--option needs exactly one TEMPLATE"),
         (["lint", "missing.yaml"], "no such template file: missing.yaml"),
@@ -164,8 +186,17 @@ def test_every_command_has_help(command):
 
 
 def test_build_with_options_writes_elsewhere_and_adapts_the_template(tmp_path):
-    result = _cli("build", "timestream-influxdb", "--no-lint", "--output-dir", str(tmp_path),
-                  "--option", "environments=dev,prod", "--option", "default_environment=dev")
+    result = _cli(
+        "build",
+        "timestream-influxdb",
+        "--no-lint",
+        "--output-dir",
+        str(tmp_path),
+        "--option",
+        "environments=dev,prod",
+        "--option",
+        "default_environment=dev",
+    )
     assert result.returncode == 0, result.stderr
     from cfnlint.decode.decode import decode_str
 
@@ -188,7 +219,9 @@ def test_specs_for_unknown_name():
 
 def test_make_build_with_nothing_changed_does_no_work():
     env = {**os.environ, "MAKEFLAGS": ""}
-    first = subprocess.run(["make", "-s", "build"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    first = subprocess.run(
+        ["make", "-s", "build"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     start = time.perf_counter()
     second = subprocess.run(["make", "build"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
@@ -213,10 +246,16 @@ def test_commands_work_from_any_directory_and_write_only_under_the_project(tmp_p
     assert str(Path(os.path.relpath(ROOT / "output" / "timestream-influxdb.yaml", tmp_path))) in listed.stdout
     before = {p: p.read_text() for p in (ROOT / "output").glob("*.yaml")}
     built = subprocess.run(
-        [sys.executable, script, "build", "--no-lint"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, script, "build", "--no-lint"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert built.returncode == 0, built.stderr
     assert "unchanged" in built.stdout and {p: p.read_text() for p in before} == before
-    checked = subprocess.run([sys.executable, script, "docs", "--check"], cwd=tmp_path, capture_output=True, text=True)
+    checked = subprocess.run(
+        [sys.executable, script, "docs", "--check"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert checked.returncode == 0, checked.stderr
     assert list(tmp_path.iterdir()) == []

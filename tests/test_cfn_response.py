@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from conftest import FUNCTIONS, inlined_module
 from servers import FakeContext, ResponseReceiver, cfn_event, closed_port_url, serve, url
 

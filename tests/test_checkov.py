@@ -11,11 +11,10 @@ import pytest
 import yaml
 from cfn_flip import to_json
 
+from conftest import ROOT
 from templates_src.common import checkov_skips
 from tooling import toolenv
 from tooling.gates import checkov
-
-from conftest import ROOT
 
 # checkov runs from its own environment (created on first use).
 pytestmark = pytest.mark.slow
@@ -29,13 +28,25 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
     # The launch role runs the product's template: its resources' ARNs are made at create time.
     ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_108"): "reads the generated secret it creates",
     ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_109"): "sets the key and log-group policies",
-    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_110"): "creates and passes the functions' roles",
+    (
+        "servicecatalog-launch-role.yaml",
+        "LaunchRole",
+        "CKV_AWS_110",
+    ): "creates and passes the functions' roles",
     ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_111"): "writes resources named at create time",
     # Custom-resource handlers: CloudFormation is their only caller, once per stack operation.
-    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_115"): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb.yaml",
+        "BackupFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
     ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
     ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_117"): "calls AWS APIs only, not the database",
-    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_115"): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb.yaml",
+        "TokenFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
     ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
 }
 
@@ -43,7 +54,9 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
 @pytest.fixture(scope="module")
 def checkov_result():
     """One checkov run (its start-up is the slow part) over the outputs and the fixtures."""
-    files = {str(p.relative_to(ROOT)): p for p in [*OUTPUTS, FIXTURES / "broken.yaml", FIXTURES / "skipped.yaml"]}
+    files = {
+        str(p.relative_to(ROOT)): p for p in [*OUTPUTS, FIXTURES / "broken.yaml", FIXTURES / "skipped.yaml"]
+    }
     return checkov.CheckovRun(files).wait()
 
 
@@ -65,7 +78,9 @@ def test_real_templates_have_no_failed_check(checkov_result, path):
 def test_a_failed_check_names_rule_resource_and_file(checkov_result):
     (finding,) = findings_for(checkov_result, FIXTURES / "broken.yaml")
     assert (finding.checker, finding.rule, finding.resource) == ("checkov", "CKV_AWS_7", "UnrotatedKey")
-    assert str(finding).startswith("checkov rule=CKV_AWS_7 resource=UnrotatedKey file=tests/fixtures/checkov/broken.yaml:")
+    assert str(finding).startswith(
+        "checkov rule=CKV_AWS_7 resource=UnrotatedKey file=tests/fixtures/checkov/broken.yaml:"
+    )
 
 
 def test_a_metadata_skip_is_honoured(checkov_result):

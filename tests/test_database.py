@@ -48,14 +48,23 @@ def _instance_name(project: str, environment: str) -> str:
     return f"{project}-{environment}-influxdb"
 
 
-@pytest.mark.parametrize("options", [Options(), Options(environments=("dev", "prod"), default_environment="dev")])
+@pytest.mark.parametrize(
+    "options", [Options(), Options(environments=("dev", "prod"), default_environment="dev")]
+)
 def test_every_accepted_project_and_environment_give_a_valid_instance_name(options):
     """The ProjectName constraints guarantee a Name the service accepts, for every environment."""
     from templates_src.timestream_influxdb import build
 
     params = build(options).to_dict()["Parameters"]
     longest = options.project_name_max_length
-    samples = ["ab", "a1", "a-b", "x" * longest, ("a-" * longest)[: longest - 1] + "b", "ons-data-platform"[:longest]]
+    samples = [
+        "ab",
+        "a1",
+        "a-b",
+        "x" * longest,
+        ("a-" * longest)[: longest - 1] + "b",
+        "ons-data-platform"[:longest],
+    ]
     for project in samples:
         assert not check_parameter("ProjectName", params["ProjectName"], project), project
         for environment in params["Environment"]["AllowedValues"]:

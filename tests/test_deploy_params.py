@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from templates_src.registry import TEMPLATES
+from tests.conftest import ROOT
 from tooling.deploy import params
 
 SPEC = TEMPLATES["timestream-influxdb"]
@@ -23,6 +23,7 @@ def read_and_check(path, template, environ):
 
 def check_values(template, values):
     return params.check_values(template, values, SPEC.value_checks)
+
 
 ENVIRONMENTS = ("development", "staging", "production")
 
@@ -90,19 +91,31 @@ def test_a_value_may_contain_equals_signs_and_commas() -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"Environmnet": "development"}, "Environmnet: is not a parameter of this template; did you mean Environment?"),
-        ({"Environment": "test"}, "Environment: test is not allowed: choose one of development, staging, production"),
+        (
+            {"Environmnet": "development"},
+            "Environmnet: is not a parameter of this template; did you mean Environment?",
+        ),
+        (
+            {"Environment": "test"},
+            "Environment: test is not allowed: choose one of development, staging, production",
+        ),
         ({"ProjectName": "ONS"}, "ProjectName: ONS is not allowed"),
         ({"VpcId": "vpc-1"}, "VpcId: vpc-1 is not a VPC ID"),
         ({"SubnetIds": "subnet-0a1b2c3d4e5f60011,sn-2"}, "SubnetIds: sn-2 (item 2 of 2) is not a subnet ID"),
-        ({"AllocatedStorage": "19"}, "AllocatedStorage: 19 is not allowed: a whole number of GiB from 20 to 16384"),
+        (
+            {"AllocatedStorage": "19"},
+            "AllocatedStorage: 19 is not allowed: a whole number of GiB from 20 to 16384",
+        ),
         ({"AllocatedStorage": "lots"}, "AllocatedStorage: lots is not a number"),
         ({"Port": "8090"}, "PortNotReserved: rule assertion failed"),
         ({"Port": "80"}, "Port: 80 is not allowed"),
         ({"DbInstanceClass": "db.t3.micro"}, "DbInstanceClass: db.t3.micro is not allowed"),
         ({"Bucket": "b"}, "Bucket: b is not allowed"),
         ({"MaintenanceWindow": "Sunday 2am"}, "MaintenanceWindow: Sunday 2am is not allowed"),
-        ({"AlarmActions": "arn:aws:sns:us-east-1:1:t"}, "AlarmActions: arn:aws:sns:us-east-1:1:t (item 1 of 1) is not allowed"),
+        (
+            {"AlarmActions": "arn:aws:sns:us-east-1:1:t"},
+            "AlarmActions: arn:aws:sns:us-east-1:1:t (item 1 of 1) is not allowed",
+        ),
         ({"LogRetentionDays": "10"}, "LogRetentionDays: 10 is not allowed"),
     ],
 )
@@ -111,7 +124,9 @@ def test_each_bad_value_is_named(tmp_path, product, changes: dict[str, str], exp
     assert any(p.startswith(expected) for p in found), found
 
 
-@pytest.mark.parametrize("name", ["ProjectName", "VpcId", "SubnetIds", "ProcessedDataBucket", "RejectedDataBucket"])
+@pytest.mark.parametrize(
+    "name", ["ProjectName", "VpcId", "SubnetIds", "ProcessedDataBucket", "RejectedDataBucket"]
+)
 def test_missing_required_value(tmp_path, product, name: str) -> None:
     found = problems_of(tmp_path, product, with_values(drop=(name,)))
     assert f"{name}: a value is required: none was given and the parameter has no Default" in found
@@ -120,14 +135,18 @@ def test_missing_required_value(tmp_path, product, name: str) -> None:
 @pytest.mark.parametrize("secret", sorted(SECRET_ENV))
 def test_a_secret_in_the_file_is_refused_and_never_echoed(tmp_path, product, secret: str) -> None:
     found = problems_of(tmp_path, product, with_values(**{secret: "Sup3rSecretValue"}))
-    assert any(p.startswith(f"{secret}: is a secret (NoEcho) and must not be in a parameter file") for p in found)
+    assert any(
+        p.startswith(f"{secret}: is a secret (NoEcho) and must not be in a parameter file") for p in found
+    )
     assert SECRET_ENV[secret] in " ".join(found)
     assert not any("Sup3rSecretValue" in p for p in found)
 
 
 def test_secrets_come_from_the_environment_and_are_checked_without_being_shown(tmp_path, product) -> None:
     path = write(tmp_path, entries("development"))
-    good = read_and_check(path, product, {"INFLUXDB_ADMIN_PASSWORD": "Abcdefgh12345678", "INFLUXDB_TOKEN": "tok=="})
+    good = read_and_check(
+        path, product, {"INFLUXDB_ADMIN_PASSWORD": "Abcdefgh12345678", "INFLUXDB_TOKEN": "tok=="}
+    )
     assert good.problems == [] and good.from_env == {"Password", "InfluxDBToken"}
     assert good.values["Password"] == "Abcdefgh12345678"
     bad = read_and_check(path, product, {"INFLUXDB_ADMIN_PASSWORD": "short!pw"})
@@ -141,15 +160,22 @@ def test_what_cloudformation_cannot_check(product) -> None:
     # 19 characters is the longest ProjectName the template allows; with "development" the name is 40.
     assert check_values(product, {**base, "ProjectName": "a" * 19}) == []
     too_long = [str(p) for p in check_values(product, {**base, "ProjectName": "a" * 20})]
-    assert any("the instance name " + "a" * 20 + "-development-influxdb is 41 characters" in p for p in too_long)
+    assert any(
+        "the instance name " + "a" * 20 + "-development-influxdb is 41 characters" in p for p in too_long
+    )
     multi = [str(p) for p in check_values(product, {**base, "DeploymentType": "WITH_MULTIAZ_STANDBY"})]
-    assert multi == ["DeploymentType: WITH_MULTIAZ_STANDBY needs at least 2 subnets in different Availability Zones; SubnetIds has 1"]
+    assert multi == [
+        "DeploymentType: WITH_MULTIAZ_STANDBY needs at least 2 subnets in different Availability Zones; SubnetIds has 1"
+    ]
     four = ",".join(f"subnet-0a1b2c3d4e5f6001{i}" for i in range(4))
     assert [str(p) for p in check_values(product, {**base, "SubnetIds": four})] == [
         "SubnetIds: has 4 subnets; the instance takes at most 3"
     ]
     twice = "subnet-0a1b2c3d4e5f60011,subnet-0a1b2c3d4e5f60011"
-    found = [str(p) for p in check_values(product, {**base, "SubnetIds": twice, "DeploymentType": "WITH_MULTIAZ_STANDBY"})]
+    found = [
+        str(p)
+        for p in check_values(product, {**base, "SubnetIds": twice, "DeploymentType": "WITH_MULTIAZ_STANDBY"})
+    ]
     assert "SubnetIds: lists subnet-0a1b2c3d4e5f60011 more than once" in found
     assert any(p.startswith("DeploymentType: WITH_MULTIAZ_STANDBY needs at least 2 subnets") for p in found)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import resources_of_type
 from functools import partial
 
+import pytest
+
 from templates_src.registry import TEMPLATES
+from tests.conftest import resources_of_type
 from tooling.deploy import plan
 
 PROTECTED = TEMPLATES["timestream-influxdb"].protected_types
@@ -75,8 +75,15 @@ def test_terminal_states() -> None:
 
 def test_create_only_properties_of_the_instance_are_designs_list() -> None:
     assert set(plan.create_only_properties(PROTECTED)[INSTANCE]) == {
-        "Name", "Username", "Password", "Organization", "Bucket", "VpcSubnetIds",
-        "VpcSecurityGroupIds", "PubliclyAccessible", "NetworkType",
+        "Name",
+        "Username",
+        "Password",
+        "Organization",
+        "Bucket",
+        "VpcSubnetIds",
+        "VpcSecurityGroupIds",
+        "PubliclyAccessible",
+        "NetworkType",
     }
     assert plan.create_only_properties(PROTECTED)[SECRET] == ("Name",)
 
@@ -86,20 +93,46 @@ def test_create_only_properties_of_the_instance_are_designs_list() -> None:
 
 def test_in_place_changes_are_no_data_loss(product) -> None:
     changes = [
-        change("InfluxDBInstance", INSTANCE, details=[detail("DbInstanceType", "ParameterReference", "DbInstanceClass", "Never")]),
-        change("LambdaClientSecurityGroup", SG, details=[detail("Tags", "ParameterReference", "Environment", "Never")]),
+        change(
+            "InfluxDBInstance",
+            INSTANCE,
+            details=[detail("DbInstanceType", "ParameterReference", "DbInstanceClass", "Never")],
+        ),
+        change(
+            "LambdaClientSecurityGroup",
+            SG,
+            details=[detail("Tags", "ParameterReference", "Environment", "Never")],
+        ),
         change("CpuUtilizationAlarm", "AWS::CloudWatch::Alarm", action="Add"),
     ]
     analysis = analyse(changes, product)
     assert analysis.data_loss == []
-    assert [r.logical_id for r in analysis.rows] == ["InfluxDBInstance", "LambdaClientSecurityGroup", "CpuUtilizationAlarm"]
+    assert [r.logical_id for r in analysis.rows] == [
+        "InfluxDBInstance",
+        "LambdaClientSecurityGroup",
+        "CpuUtilizationAlarm",
+    ]
 
 
 def test_replacement_names_the_causing_parameter(product) -> None:
     changes = [
-        change("InfluxDBInstance", INSTANCE, replacement="True", details=[detail("Name", "ParameterReference", "ProjectName")]),
-        change("CredentialsSecret", SECRET, replacement="True", details=[detail("Name", "ParameterReference", "ProjectName")]),
-        change("LambdaClientSecurityGroup", SG, details=[detail("Tags", "ParameterReference", "ProjectName", "Never")]),
+        change(
+            "InfluxDBInstance",
+            INSTANCE,
+            replacement="True",
+            details=[detail("Name", "ParameterReference", "ProjectName")],
+        ),
+        change(
+            "CredentialsSecret",
+            SECRET,
+            replacement="True",
+            details=[detail("Name", "ParameterReference", "ProjectName")],
+        ),
+        change(
+            "LambdaClientSecurityGroup",
+            SG,
+            details=[detail("Tags", "ParameterReference", "ProjectName", "Never")],
+        ),
     ]
     analysis = analyse(changes, product)
     assert [(loss.logical_id, loss.what, loss.parameters) for loss in analysis.data_loss] == [
@@ -114,10 +147,25 @@ def test_replacement_names_the_causing_parameter(product) -> None:
 
 def test_conditional_replacement_through_a_replaced_security_group_is_traced_to_vpc_id(product) -> None:
     changes = [
-        change("InfluxDBSecurityGroup", SG, replacement="True", details=[detail("VpcId", "ParameterReference", "VpcId")]),
         change(
-            "InfluxDBInstance", INSTANCE, replacement="Conditional",
-            details=[detail("VpcSecurityGroupIds", "ResourceAttribute", "InfluxDBSecurityGroup.GroupId", "Always", "Dynamic")],
+            "InfluxDBSecurityGroup",
+            SG,
+            replacement="True",
+            details=[detail("VpcId", "ParameterReference", "VpcId")],
+        ),
+        change(
+            "InfluxDBInstance",
+            INSTANCE,
+            replacement="Conditional",
+            details=[
+                detail(
+                    "VpcSecurityGroupIds",
+                    "ResourceAttribute",
+                    "InfluxDBSecurityGroup.GroupId",
+                    "Always",
+                    "Dynamic",
+                )
+            ],
         ),
     ]
     (loss,) = analyse(changes, product).data_loss
@@ -126,21 +174,34 @@ def test_conditional_replacement_through_a_replaced_security_group_is_traced_to_
 
 def test_a_create_only_property_counts_even_without_requires_recreation(product) -> None:
     changes = [
-        change("InfluxDBInstance", INSTANCE, replacement="Conditional",
-               details=[detail("Bucket", "ParameterReference", "Bucket", recreation=None)]),
+        change(
+            "InfluxDBInstance",
+            INSTANCE,
+            replacement="Conditional",
+            details=[detail("Bucket", "ParameterReference", "Bucket", recreation=None)],
+        ),
     ]
     (loss,) = analyse(changes, product).data_loss
     assert loss.parameters == ("Bucket",)
 
 
-def test_an_undetailed_replacement_falls_back_to_changed_parameters_reaching_create_only_properties(product) -> None:
+def test_an_undetailed_replacement_falls_back_to_changed_parameters_reaching_create_only_properties(
+    product,
+) -> None:
     changes = [change("InfluxDBInstance", INSTANCE, replacement="True")]
     (loss,) = analyse(changes, product, changed_parameters={"Password", "DbInstanceClass"}).data_loss
     assert loss.parameters == ("Password",)
 
 
 def test_a_template_edit_is_named_when_no_parameter_causes_it(product) -> None:
-    changes = [change("InfluxDBInstance", INSTANCE, replacement="True", details=[detail("Organization", "DirectModification", "")])]
+    changes = [
+        change(
+            "InfluxDBInstance",
+            INSTANCE,
+            replacement="True",
+            details=[detail("Organization", "DirectModification", "")],
+        )
+    ]
     (loss,) = analyse(changes, product).data_loss
     assert loss.parameters == () and loss.reasons == ("the template changes Organization",)
 
@@ -164,7 +225,10 @@ def test_removal_of_a_resource_the_template_dropped(product) -> None:
 
 
 def test_changed_parameters_compares_stack_values_and_counts_new_secrets() -> None:
-    previous = [{"ParameterKey": "A", "ParameterValue": "1"}, {"ParameterKey": "Password", "ParameterValue": "****"}]
+    previous = [
+        {"ParameterKey": "A", "ParameterValue": "1"},
+        {"ParameterKey": "Password", "ParameterValue": "****"},
+    ]
     new = [
         {"ParameterKey": "A", "ParameterValue": "2"},
         {"ParameterKey": "Password", "UsePreviousValue": True},
@@ -182,7 +246,10 @@ def test_referenced_parameters_follow_sub_if_and_conditions(product) -> None:
 
 
 def test_table_is_aligned() -> None:
-    rows = [plan.Row("Modify", "InfluxDBInstance", INSTANCE, "True"), plan.Row("Add", "Alarm", "AWS::CloudWatch::Alarm", "")]
+    rows = [
+        plan.Row("Modify", "InfluxDBInstance", INSTANCE, "True"),
+        plan.Row("Add", "Alarm", "AWS::CloudWatch::Alarm", ""),
+    ]
     assert plan.table(rows).splitlines() == [
         "Action  Logical id        Type                               Replacement",
         "------  ----------------  ---------------------------------  -----------",
@@ -205,16 +272,29 @@ def test_stack_policy_protects_every_instance_secret_and_key_of_the_template(pro
         for logical_id in resources_of_type(product, type_)
     }
     assert set(deny["Resource"]) == expected
-    assert {"LogicalResourceId/InfluxDBInstance", "LogicalResourceId/KmsKey", "LogicalResourceId/TokenSecret"} <= expected
+    assert {
+        "LogicalResourceId/InfluxDBInstance",
+        "LogicalResourceId/KmsKey",
+        "LogicalResourceId/TokenSecret",
+    } <= expected
 
 
 def test_stack_policy_follows_renamed_resources(product) -> None:
     renamed = {"Resources": {"Db": {"Type": INSTANCE}, "Sg": {"Type": SG}, "S": {"Type": SECRET}}}
-    assert plan.stack_policy(renamed, PROTECTED)["Statement"][1]["Resource"] == ["LogicalResourceId/Db", "LogicalResourceId/S"]
+    assert plan.stack_policy(renamed, PROTECTED)["Statement"][1]["Resource"] == [
+        "LogicalResourceId/Db",
+        "LogicalResourceId/S",
+    ]
 
 
 def test_a_create_only_property_change_is_a_replacement_whatever_the_replacement_field_says(product) -> None:
-    changes = [change("InfluxDBInstance", INSTANCE, replacement="False",
-                      details=[detail("Username", "ParameterReference", "Username", recreation="Never")])]
+    changes = [
+        change(
+            "InfluxDBInstance",
+            INSTANCE,
+            replacement="False",
+            details=[detail("Username", "ParameterReference", "Username", recreation="Never")],
+        )
+    ]
     (loss,) = analyse(changes, product).data_loss
     assert (loss.what, loss.parameters) == ("replace", ("Username",))

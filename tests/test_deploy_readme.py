@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
 from tooling.deploy import plan
-from templates_src.registry import TEMPLATES
 from tooling.deploy.runner import load_template
 from tooling.publish.config import read_bucket
 
@@ -22,7 +22,7 @@ SECTION = "## Deploy with CloudFormation"
 def section() -> str:
     text = (ROOT / "README.md").read_text()
     assert SECTION in text
-    return text[text.index(SECTION):]
+    return text[text.index(SECTION) :]
 
 
 @pytest.mark.parametrize("environment", ["development", "staging", "production"])
@@ -35,14 +35,16 @@ def test_the_aws_cli_line_of_each_environment_has_the_files_values(section: str,
     assert words[words.index("--s3-bucket") + 1] == read_bucket(ROOT / "catalog.yaml")
     assert words[words.index("--capabilities") + 1] == "CAPABILITY_IAM"
     assert words[words.index("--stack-name") + 1] == f"ons-influxdb-{environment}"  # the Makefile's default
-    overrides = words[words.index("--parameter-overrides") + 1:]
+    overrides = words[words.index("--parameter-overrides") + 1 :]
     assert overrides == json.loads((ROOT / "params" / f"{environment}.json").read_text())
 
 
 def test_names_in_the_section_are_the_codes(section: str) -> None:
     for variable in PRODUCT.secret_env.values():
         assert f"`{variable}`" in section
-    protected = plan.protected_resources(load_template(ROOT / "output" / "timestream-influxdb.yaml"), PRODUCT.protected_types)
+    protected = plan.protected_resources(
+        load_template(ROOT / "output" / "timestream-influxdb.yaml"), PRODUCT.protected_types
+    )
     for logical_id in protected:
         assert f"`{logical_id}`" in section
     makefile = (ROOT / "Makefile").read_text()

@@ -8,7 +8,7 @@ not expected (e.g. an ExecuteChangeSet after a refusal) and on expected calls ne
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -20,9 +20,9 @@ from tests.conftest import ROOT
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import (
+    Deployer,
     DeployError,
     DeployOptions,
-    Deployer,
     deploy,
     load_template,
     resolve_bucket,
@@ -37,7 +37,7 @@ CS_NAME = "deploy-test"
 CS_ID = f"arn:aws:cloudformation:us-east-1:123456789012:changeSet/{CS_NAME}/5e6f7a8b"
 TEMPLATE_PATH = ROOT / "output" / "timestream-influxdb.yaml"
 PARAMS_PATH = ROOT / "params" / "development.json"
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NOT_FOUND = f"Stack with id {STACK} does not exist"
 BUCKET = "ons-templates"
 KEY = plan.template_key("timestream-influxdb", TEMPLATE_PATH.read_bytes())
@@ -52,7 +52,10 @@ def template():
 @pytest.fixture
 def cf():
     client = boto3.client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        "cloudformation",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
     with Stubber(client) as stub:
         client.stub = stub  # so that run() can check every expected call was made
@@ -102,7 +105,9 @@ def previous_parameters(template, **changed) -> list[dict]:
     for p in create_parameters(template):
         key = p["ParameterKey"]
         value = changed.get(key, p["ParameterValue"])
-        result.append({"ParameterKey": key, "ParameterValue": "****" if key in ("Password", "InfluxDBToken") else value})
+        result.append(
+            {"ParameterKey": key, "ParameterValue": "****" if key in ("Password", "InfluxDBToken") else value}
+        )
     return result
 
 
@@ -116,7 +121,13 @@ def update_parameters(template) -> list[dict]:
 
 
 def resource_change(logical_id, type_, action="Add", replacement=None, details=()):
-    rc = {"Action": action, "LogicalResourceId": logical_id, "ResourceType": type_, "Scope": [], "Details": list(details)}
+    rc = {
+        "Action": action,
+        "LogicalResourceId": logical_id,
+        "ResourceType": type_,
+        "Scope": [],
+        "Details": list(details),
+    }
     if replacement:
         rc["Replacement"] = replacement
         rc["Scope"] = ["Properties"]
@@ -133,7 +144,9 @@ def name_detail(entity="ProjectName"):
 
 
 REPLACING = [
-    resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "True", [name_detail()]),
+    resource_change(
+        "InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "True", [name_detail()]
+    ),
     resource_change("CredentialsSecret", "AWS::SecretsManager::Secret", "Modify", "True", [name_detail()]),
     resource_change("CpuUtilizationAlarm", "AWS::CloudWatch::Alarm", "Modify", "False"),
 ]
@@ -141,8 +154,12 @@ REPLACING = [
 
 def change_set(status="CREATE_COMPLETE", changes=(), reason=None, token=None):
     body = {
-        "ChangeSetName": CS_NAME, "ChangeSetId": CS_ID, "StackId": STACK_ID, "StackName": STACK,
-        "Status": status, "ExecutionStatus": "AVAILABLE" if status == "CREATE_COMPLETE" else "UNAVAILABLE",
+        "ChangeSetName": CS_NAME,
+        "ChangeSetId": CS_ID,
+        "StackId": STACK_ID,
+        "StackName": STACK,
+        "Status": status,
+        "ExecutionStatus": "AVAILABLE" if status == "CREATE_COMPLETE" else "UNAVAILABLE",
         "Changes": list(changes),
     }
     if reason:
@@ -153,8 +170,15 @@ def change_set(status="CREATE_COMPLETE", changes=(), reason=None, token=None):
 
 
 def event(n, status, logical_id=STACK, type_="AWS::CloudFormation::Stack", reason=None):
-    e = {"StackId": STACK_ID, "EventId": f"e{n}", "StackName": STACK, "LogicalResourceId": logical_id,
-         "ResourceType": type_, "Timestamp": NOW, "ResourceStatus": status}
+    e = {
+        "StackId": STACK_ID,
+        "EventId": f"e{n}",
+        "StackName": STACK,
+        "LogicalResourceId": logical_id,
+        "ResourceType": type_,
+        "Timestamp": NOW,
+        "ResourceStatus": status,
+    }
     if reason:
         e["ResourceStatusReason"] = reason
     return e
@@ -165,8 +189,13 @@ def expect_create_change_set(stub, template, kind, parameters):
         "create_change_set",
         {"Id": CS_ID, "StackId": STACK_ID},
         {
-            "StackName": STACK, "ChangeSetName": CS_NAME, "TemplateURL": URL,
-            "Parameters": parameters, "Capabilities": ["CAPABILITY_IAM"], "ChangeSetType": kind, "Description": ANY,
+            "StackName": STACK,
+            "ChangeSetName": CS_NAME,
+            "TemplateURL": URL,
+            "Parameters": parameters,
+            "Capabilities": ["CAPABILITY_IAM"],
+            "ChangeSetType": kind,
+            "Description": ANY,
         },
     )
 
@@ -183,7 +212,9 @@ def expect(stub, operation, response=None, **params):
 
 
 def expect_no_stack(stub):
-    stub.add_client_error("describe_stacks", "ValidationError", NOT_FOUND, 400, expected_params={"StackName": STACK})
+    stub.add_client_error(
+        "describe_stacks", "ValidationError", NOT_FOUND, 400, expected_params={"StackName": STACK}
+    )
 
 
 # --- CREATE ----------------------------------------------------------------------------------------
@@ -194,29 +225,56 @@ def test_create_executes_streams_events_sets_the_stack_policy_and_prints_outputs
     expect_no_stack(stub)
     expect_create_change_set(stub, template, "CREATE", create_parameters(template))
     expect_describe_change_set(stub, change_set("CREATE_PENDING"))
-    expect_describe_change_set(stub, change_set(changes=[
-        resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance"),
-        resource_change("KmsKey", "AWS::KMS::Key"),
-    ]))
+    expect_describe_change_set(
+        stub,
+        change_set(
+            changes=[
+                resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance"),
+                resource_change("KmsKey", "AWS::KMS::Key"),
+            ]
+        ),
+    )
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(1, "CREATE_IN_PROGRESS")]}, StackName=STACK)
     expect(stub, "describe_stacks", stack("CREATE_IN_PROGRESS"), StackName=STACK)
-    expect(stub, "describe_stack_events", {"StackEvents": [
-        event(3, "CREATE_COMPLETE"),
-        event(2, "CREATE_COMPLETE", "InfluxDBInstance", "AWS::Timestream::InfluxDBInstance"),
-        event(1, "CREATE_IN_PROGRESS"),
-    ]}, StackName=STACK)
+    expect(
+        stub,
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                event(3, "CREATE_COMPLETE"),
+                event(2, "CREATE_COMPLETE", "InfluxDBInstance", "AWS::Timestream::InfluxDBInstance"),
+                event(1, "CREATE_IN_PROGRESS"),
+            ]
+        },
+        StackName=STACK,
+    )
     expect(stub, "describe_stacks", stack("CREATE_COMPLETE"), StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)))
-    expect(stub, "describe_stacks", stack("CREATE_COMPLETE", outputs=[{"OutputKey": "Url", "OutputValue": "https://db:8086"}]), StackName=STACK)
+    expect(
+        stub,
+        "set_stack_policy",
+        StackName=STACK,
+        StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)),
+    )
+    expect(
+        stub,
+        "describe_stacks",
+        stack("CREATE_COMPLETE", outputs=[{"OutputKey": "Url", "OutputValue": "https://db:8086"}]),
+        StackName=STACK,
+    )
 
     code, out = run(client, template)
 
     assert code == 0
     assert "Add     InfluxDBInstance  AWS::Timestream::InfluxDBInstance  -" in out
     lines = out.splitlines()
-    instance_done = lines.index("12:00:00  CREATE_COMPLETE              InfluxDBInstance             AWS::Timestream::InfluxDBInstance")
-    assert lines[instance_done - 1].startswith("12:00:00  CREATE_IN_PROGRESS") and out.count("CREATE_IN_PROGRESS   ") == 1
+    instance_done = lines.index(
+        "12:00:00  CREATE_COMPLETE              InfluxDBInstance             AWS::Timestream::InfluxDBInstance"
+    )
+    assert (
+        lines[instance_done - 1].startswith("12:00:00  CREATE_IN_PROGRESS")
+        and out.count("CREATE_IN_PROGRESS   ") == 1
+    )
     assert "stack policy set: Update:Replace and Update:Delete denied on KmsKey" in out
     assert "  Url  https://db:8086" in out and out.endswith(f"done: stack {STACK} is CREATE_COMPLETE")
 
@@ -242,7 +300,12 @@ def test_create_with_a_password_from_the_environment_sends_it(cf, template) -> N
 
 
 def expect_update_change_set(stub, template, changes, **changed):
-    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template, **changed)), StackName=STACK)
+    expect(
+        stub,
+        "describe_stacks",
+        stack("UPDATE_COMPLETE", previous_parameters(template, **changed)),
+        StackName=STACK,
+    )
     expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
     expect_describe_change_set(stub, change_set("CREATE_IN_PROGRESS"))
     expect_describe_change_set(stub, change_set(changes=changes))
@@ -258,21 +321,36 @@ def test_a_replacement_of_the_database_is_refused_and_the_change_set_deleted(cf,
 
     assert code == 1
     assert "Modify  InfluxDBInstance     AWS::Timestream::InfluxDBInstance  True" in out
-    assert "DATA LOSS  replace InfluxDBInstance (AWS::Timestream::InfluxDBInstance): caused by parameter(s) ProjectName" in out
+    assert (
+        "DATA LOSS  replace InfluxDBInstance (AWS::Timestream::InfluxDBInstance): caused by parameter(s) ProjectName"
+        in out
+    )
     assert "DATA LOSS  replace CredentialsSecret" in out
     assert "deploy  refused" in out and "The change set was deleted" in out
     assert "Put back the previous value of ProjectName" in out and "--allow-data-loss" in out
 
 
-def test_a_replacement_is_executed_with_allow_data_loss_lifting_and_restoring_the_stack_policy(cf, template) -> None:
+def test_a_replacement_is_executed_with_allow_data_loss_lifting_and_restoring_the_stack_policy(
+    cf, template
+) -> None:
     client, stub = cf
     expect_update_change_set(stub, template, REPLACING, ProjectName="ons-old")
     expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY))
     expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_COMPLETE")]}, StackName=STACK)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
-    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE"), event(1, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(
+        stub,
+        "describe_stack_events",
+        {"StackEvents": [event(2, "UPDATE_COMPLETE"), event(1, "UPDATE_COMPLETE")]},
+        StackName=STACK,
+    )
     expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)))
+    expect(
+        stub,
+        "set_stack_policy",
+        StackName=STACK,
+        StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)),
+    )
     expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
 
     code, out = run(client, template, allow_data_loss=True)
@@ -283,17 +361,37 @@ def test_a_replacement_is_executed_with_allow_data_loss_lifting_and_restoring_th
     assert "outputs (none returned)" in out
 
 
-def test_an_in_place_update_sets_a_missing_stack_policy_and_reports_a_rollback_as_failure(cf, template) -> None:
+def test_an_in_place_update_sets_a_missing_stack_policy_and_reports_a_rollback_as_failure(
+    cf, template
+) -> None:
     client, stub = cf
     in_place = [resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "False")]
     expect_update_change_set(stub, template, in_place, DbInstanceClass="db.influx.large")
     expect(stub, "get_stack_policy", {}, StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)))
+    expect(
+        stub,
+        "set_stack_policy",
+        StackName=STACK,
+        StackPolicyBody=plan.policy_json(plan.stack_policy(template, PROTECTED)),
+    )
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
-    expect(stub, "describe_stack_events", {"StackEvents": [
-        event(2, "UPDATE_FAILED", "InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Resource handler returned message: boom"),
-    ]}, StackName=STACK)
+    expect(
+        stub,
+        "describe_stack_events",
+        {
+            "StackEvents": [
+                event(
+                    2,
+                    "UPDATE_FAILED",
+                    "InfluxDBInstance",
+                    "AWS::Timestream::InfluxDBInstance",
+                    "Resource handler returned message: boom",
+                ),
+            ]
+        },
+        StackName=STACK,
+    )
     expect(stub, "describe_stacks", stack("UPDATE_ROLLBACK_COMPLETE"), StackName=STACK)
 
     code, out = run(client, template)
@@ -308,9 +406,15 @@ def test_no_changes_is_success(cf, template) -> None:
     client, stub = cf
     expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template)), StackName=STACK)
     expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
-    expect_describe_change_set(stub, change_set("FAILED", reason=(
-        "The submitted information didn't contain changes. Submit different information to create a change set."
-    )))
+    expect_describe_change_set(
+        stub,
+        change_set(
+            "FAILED",
+            reason=(
+                "The submitted information didn't contain changes. Submit different information to create a change set."
+            ),
+        ),
+    )
     expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
     code, out = run(client, template)
     assert code == 0 and f"no changes: stack {STACK} is up to date" in out
@@ -406,7 +510,9 @@ def test_an_invalid_parameter_file_never_creates_a_client(tmp_path) -> None:
     opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=bad, bucket=BUCKET)
     assert deploy(opts, no_client, out=lines.append) == 2
     assert "nothing was sent to AWS" in lines[0]
-    assert any(line.startswith("  - Colour:") for line in lines) and any(line.startswith("  - Environment:") for line in lines)
+    assert any(line.startswith("  - Colour:") for line in lines) and any(
+        line.startswith("  - Environment:") for line in lines
+    )
 
 
 def test_missing_credentials_give_the_next_step() -> None:
@@ -417,7 +523,9 @@ def test_missing_credentials_give_the_next_step() -> None:
         deploy(options(), no_credentials, out=lambda line: None)
 
 
-def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_cloudformation(tmp_path, capsys) -> None:
+def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_cloudformation(
+    tmp_path, capsys
+) -> None:
     from tooling import cli as build
 
     bad = tmp_path / "bad.json"
@@ -426,7 +534,9 @@ def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_clou
     assert "nothing was sent to AWS" in capsys.readouterr().out
 
     lines: list[str] = []
-    opts = DeployOptions(stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH, bucket=BUCKET)
+    opts = DeployOptions(
+        stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH, bucket=BUCKET
+    )
     with pytest.raises(DeployError):
         deploy(opts, lambda service: (_ for _ in ()).throw(NoCredentialsError()), out=lines.append)
     assert "not checked offline (CloudFormation checks them): rule(s) SubnetsInVpc" in lines[1]
@@ -477,7 +587,9 @@ def test_the_bucket_is_the_flag_else_the_publish_configuration(tmp_path) -> None
 
 @pytest.fixture
 def s3():
-    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
@@ -491,13 +603,15 @@ def test_the_template_is_uploaded_under_its_hash_and_its_regional_url_returned(s
     client, stub = s3
     body = TEMPLATE_PATH.read_bytes()
     expect_head_bucket(stub, "sa-east-1")
-    stub.add_client_error("head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY})
+    stub.add_client_error(
+        "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
+    )
     stub.add_response(
         "put_object", {}, {"Bucket": BUCKET, "Key": KEY, "Body": body, "ContentType": "application/x-yaml"}
     )
     lines: list[str] = []
     url = upload_template(client, options(), body, lines.append)
-    assert KEY == f"templates/timestream-influxdb/{__import__('hashlib').sha256(body).hexdigest()}.yaml"
+    assert f"templates/timestream-influxdb/{__import__('hashlib').sha256(body).hexdigest()}.yaml" == KEY
     assert url == f"https://{BUCKET}.s3.sa-east-1.amazonaws.com/{KEY}"
     assert lines == [f"deploy  uploading the template to s3://{BUCKET}/{KEY}", f"        TemplateURL {url}"]
 
@@ -523,12 +637,16 @@ def test_a_missing_bucket_is_one_line(s3) -> None:
 def test_access_denied_on_put_object_is_one_line(s3) -> None:
     client, stub = s3
     expect_head_bucket(stub)
-    stub.add_client_error("head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY})
+    stub.add_client_error(
+        "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
+    )
     stub.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
     with pytest.raises(DeployError) as err:
         upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
     assert "\n" not in str(err.value)
-    assert str(err.value).startswith(f"AWS denied these credentials the right to write to bucket {BUCKET!r} (AccessDenied)")
+    assert str(err.value).startswith(
+        f"AWS denied these credentials the right to write to bucket {BUCKET!r} (AccessDenied)"
+    )
 
 
 def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, template) -> None:
@@ -545,7 +663,11 @@ def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, templat
     lines: list[str] = []
     clients = {"s3": s3_client, "cloudformation": cf_client}
     code = deploy(
-        options(dry_run=True), clients.__getitem__, out=lines.append, sleep=lambda s: None, change_set_name=CS_NAME
+        options(dry_run=True),
+        clients.__getitem__,
+        out=lines.append,
+        sleep=lambda s: None,
+        change_set_name=CS_NAME,
     )
     cf_stub.assert_no_pending_responses()
     assert code == 0

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tooling import cli
 from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tooling import docs
+from tooling import cli, docs
 from tooling.cfn import schemas
 
 README = ROOT / "README.md"
@@ -33,7 +32,7 @@ def readme() -> str:
 def template_block(section: str, name: str) -> str:
     """The part of a generated section under ``### `name` ``, up to the next template heading."""
     parts = re.split(r"^### `([^`]+)`$", section, flags=re.M)
-    blocks = dict(zip(parts[1::2], parts[2::2]))
+    blocks = dict(zip(parts[1::2], parts[2::2], strict=False))
     assert name in blocks, f"no ### `{name}` heading in the section"
     return blocks[name]
 
@@ -111,7 +110,9 @@ def test_docs_command_names_a_missing_document(tmp_path: Path, capsys):
 def test_text_outside_the_markers_is_kept_and_regeneration_is_idempotent():
     text = "intro\n<!-- BEGIN GENERATED: a -->\nold\n<!-- END GENERATED: a -->\ntail by another team\n"
     once = docs.replace_sections(text, {"a": "new"})
-    assert once.startswith("intro\n<!-- BEGIN GENERATED: a -->\n") and once.endswith("<!-- END GENERATED: a -->\ntail by another team\n")
+    assert once.startswith("intro\n<!-- BEGIN GENERATED: a -->\n") and once.endswith(
+        "<!-- END GENERATED: a -->\ntail by another team\n"
+    )
     assert "new" in once and "old" not in once
     assert docs.replace_sections(once, {"a": "new"}) == once
 
@@ -147,7 +148,9 @@ def test_every_registered_template_is_documented(readme, specs):
             template_block(docs.extract_section(readme, section), name)
 
 
-@pytest.mark.parametrize("section, key", [("parameters", "Parameters"), ("outputs", "Outputs"), ("resources", "Resources")])
+@pytest.mark.parametrize(
+    "section, key", [("parameters", "Parameters"), ("outputs", "Outputs"), ("resources", "Resources")]
+)
 def test_tables_list_every_item_of_every_template_once(readme, specs, section, key):
     for name, (_, template) in specs.items():
         block = template_block(docs.extract_section(readme, section), name)
@@ -225,7 +228,11 @@ def test_a_new_parameter_output_or_resource_makes_the_readme_stale(readme, specs
 def test_an_ungrouped_parameter_is_still_listed():
     template = {
         "Parameters": {"A": {"Type": "String"}, "B": {"Type": "String", "Default": "x"}},
-        "Metadata": {"AWS::CloudFormation::Interface": {"ParameterGroups": [{"Label": {"default": "G"}, "Parameters": ["A"]}]}},
+        "Metadata": {
+            "AWS::CloudFormation::Interface": {
+                "ParameterGroups": [{"Label": {"default": "G"}, "Parameters": ["A"]}]
+            }
+        },
         "Resources": {},
     }
     table = docs.parameters_table(template)
@@ -241,18 +248,32 @@ def test_a_second_registered_template_gets_its_own_reference(specs):
                 "Properties": {
                     "RoleName": {"Ref": "RoleName"},
                     "AssumeRolePolicyDocument": {
-                        "Statement": [{"Effect": "Allow", "Principal": {"Service": ["servicecatalog.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}]
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": ["servicecatalog.amazonaws.com"]},
+                                "Action": ["sts:AssumeRole"],
+                            }
+                        ]
                     },
                 },
             }
         },
-        "Outputs": {"LaunchRoleArn": {"Value": {"Fn::GetAtt": ["LaunchRole", "Arn"]}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-LaunchRoleArn"}}}},
+        "Outputs": {
+            "LaunchRoleArn": {
+                "Value": {"Fn::GetAtt": ["LaunchRole", "Arn"]},
+                "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-LaunchRoleArn"}},
+            }
+        },
     }
     both = {**specs, "launch-role": ("Service Catalog launch role", launch_role)}
     generated = docs.sections(both)
     assert first_cells(generated["templates"]) == [*specs, "launch-role"]
     assert first_cells(template_block(generated["parameters"], "launch-role")) == ["RoleName"]
-    assert row(template_block(generated["outputs"], "launch-role"), "LaunchRoleArn")[2] == "`${AWS::StackName}-LaunchRoleArn`"
+    assert (
+        row(template_block(generated["outputs"], "launch-role"), "LaunchRoleArn")[2]
+        == "`${AWS::StackName}-LaunchRoleArn`"
+    )
     diagram = mermaid_blocks(generated["diagram"])[1]
     assert_plausible_mermaid(diagram)
     assert 'svc_servicecatalog_amazonaws_com -->|"assumes"| r_LaunchRole' in diagram
@@ -260,10 +281,12 @@ def test_a_second_registered_template_gets_its_own_reference(specs):
 
 def test_table_cells_survive_pipes_html_and_newlines():
     template = {
-        "Parameters": {"P": {"Type": "String", "Description": "a | b <script>\nc", "AllowedPattern": "^(x|y)$"}},
+        "Parameters": {
+            "P": {"Type": "String", "Description": "a | b <script>\nc", "AllowedPattern": "^(x|y)$"}
+        },
         "Resources": {},
     }
-    (line,) = [l for l in docs.parameters_table(template).splitlines() if l.startswith("| `P`")]
+    (line,) = [ln for ln in docs.parameters_table(template).splitlines() if ln.startswith("| `P`")]
     cells = re.split(r"(?<!\\)\|", line)[1:-1]
     assert len(cells) == 6
     assert "&lt;script&gt;" in cells[1] and "\n" not in line
@@ -273,12 +296,23 @@ def test_table_cells_survive_pipes_html_and_newlines():
 
 NODE_ID = r"[A-Za-z][A-Za-z0-9_]*"
 QUOTED = r'"[^"]*"'
-NODE = re.compile(rf'^({NODE_ID})(\[{QUOTED}\]|\[\({QUOTED}\)\]|\(\[{QUOTED}\]\)|\{{\{{{QUOTED}\}}\}})$')
+NODE = re.compile(rf"^({NODE_ID})(\[{QUOTED}\]|\[\({QUOTED}\)\]|\(\[{QUOTED}\]\)|\{{\{{{QUOTED}\}}\}})$")
 EDGE = re.compile(rf"^({NODE_ID}) (-->|-\.->|==>)(\|{QUOTED}\|)? ({NODE_ID})$")
 SUBGRAPH = re.compile(rf"^subgraph ({NODE_ID}) \[{QUOTED}\]$")
 CLASS = re.compile(rf"^class ({NODE_ID}(?:,{NODE_ID})*) ({NODE_ID})$")
 CLASSDEF = re.compile(rf"^classDef ({NODE_ID}) [^;]+$")
-RESERVED = {"end", "graph", "subgraph", "flowchart", "style", "class", "classDef", "click", "default", "linkStyle"}
+RESERVED = {
+    "end",
+    "graph",
+    "subgraph",
+    "flowchart",
+    "style",
+    "class",
+    "classDef",
+    "click",
+    "default",
+    "linkStyle",
+}
 
 
 def mermaid_blocks(markdown: str) -> list[str]:
@@ -287,7 +321,7 @@ def mermaid_blocks(markdown: str) -> list[str]:
 
 def assert_plausible_mermaid(text: str) -> dict[str, str]:
     """Checks the subset of flowchart syntax the generator writes; returns node id -> text."""
-    lines = [l.strip() for l in text.splitlines() if l.strip() and not l.strip().startswith("%%")]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("%%")]
     assert lines[0] in ("flowchart LR", "flowchart TD"), lines[0]
     nodes: dict[str, str] = {}
     groups: list[str] = []
@@ -355,7 +389,9 @@ def test_diagram_shows_the_allowed_network_flows(product_diagram):
     # the flow exists only with the endpoint, whose group is drawn dashed with its condition.
     endpoint = "r_SecretsManagerEndpointSecurityGroup"
     assert edges[(client, endpoint)] == ("==>", "tcp 443")
-    assert re.search(rf"^\s*{endpoint}\[.*<i>if CreateSecretsManagerEndpoint</i>", product_diagram, flags=re.M)
+    assert re.search(
+        rf"^\s*{endpoint}\[.*<i>if CreateSecretsManagerEndpoint</i>", product_diagram, flags=re.M
+    )
     assert edges[("r_SecretsManagerEndpoint", endpoint)] == ("-.->", "SecurityGroupIds")
     # No other flows: the database group's loopback egress rule matches no traffic.
     flows = [k for k, (a, _) in edges.items() if a == "==>"]
@@ -363,14 +399,15 @@ def test_diagram_shows_the_allowed_network_flows(product_diagram):
 
 
 def test_diagram_places_the_instance_in_the_subnets_inside_the_vpc(product_diagram):
-    lines = [l.strip() for l in product_diagram.splitlines()]
-    vpc, subnets = lines.index('subgraph vpc_VpcId ["VPC (parameter VpcId)"]'), lines.index(
-        'subgraph subnets_SubnetIds ["Subnets (parameter SubnetIds)"]'
+    lines = [ln.strip() for ln in product_diagram.splitlines()]
+    vpc, subnets = (
+        lines.index('subgraph vpc_VpcId ["VPC (parameter VpcId)"]'),
+        lines.index('subgraph subnets_SubnetIds ["Subnets (parameter SubnetIds)"]'),
     )
     subnets_end = lines.index("end", subnets)
-    instance = next(i for i, l in enumerate(lines) if l.startswith("r_InfluxDBInstance["))
+    instance = next(i for i, ln in enumerate(lines) if ln.startswith("r_InfluxDBInstance["))
     assert vpc < subnets < instance < subnets_end
-    sg = next(i for i, l in enumerate(lines) if l.startswith("r_InfluxDBSecurityGroup["))
+    sg = next(i for i, ln in enumerate(lines) if ln.startswith("r_InfluxDBSecurityGroup["))
     assert vpc < sg < lines.index("end", subnets_end + 1)
 
 
@@ -383,7 +420,12 @@ def test_diagram_connects_secrets_key_role_log_group_and_alarms(product_diagram)
     assert edges[("r_LambdaExecutionRole", "r_CredentialsSecret")][1] == "Policies"
     assert edges[("svc_lambda_amazonaws_com", "r_LambdaExecutionRole")][1] == "assumes"
     assert edges[("r_LambdaExecutionRole", "r_LambdaLogGroup")][1] == "Policies (by name)"
-    for alarm in ("CpuUtilizationAlarm", "MemoryUtilizationAlarm", "DiskUtilizationAlarm", "ApiRequestRateAlarm"):
+    for alarm in (
+        "CpuUtilizationAlarm",
+        "MemoryUtilizationAlarm",
+        "DiskUtilizationAlarm",
+        "ApiRequestRateAlarm",
+    ):
         assert edges[(f"r_{alarm}", "r_InfluxDBInstance")][1] == "Dimensions (by name)"
     # Names in tags and descriptions are not references.
     assert ("r_InfluxDBSecurityGroup", "r_InfluxDBInstance") not in edges
@@ -397,16 +439,29 @@ def test_conditional_resources_are_marked_dashed(product_diagram, specs):
     template = specs["timestream-influxdb"][1]
     conditional = {docs.node_id(k) for k, r in template["Resources"].items() if "Condition" in r}
     assert conditional == {
-        "r_KmsKey", "r_KmsKeyAlias", "r_AdminPasswordSecret", "r_LambdaKmsPolicy",
-        "r_SecretsManagerEndpoint", "r_SecretsManagerEndpointSecurityGroup",
-        "r_TokenFunctionLogGroup", "r_TokenFunctionRole", "r_TokenFunction", "r_InfluxDBApiToken",
+        "r_KmsKey",
+        "r_KmsKeyAlias",
+        "r_AdminPasswordSecret",
+        "r_LambdaKmsPolicy",
+        "r_SecretsManagerEndpoint",
+        "r_SecretsManagerEndpointSecurityGroup",
+        "r_TokenFunctionLogGroup",
+        "r_TokenFunctionRole",
+        "r_TokenFunction",
+        "r_InfluxDBApiToken",
     }
-    (members,) = [l.split()[1].split(",") for l in product_diagram.splitlines() if l.strip().endswith(" conditional") and l.strip().startswith("class ")]
+    (members,) = [
+        ln.split()[1].split(",")
+        for ln in product_diagram.splitlines()
+        if ln.strip().endswith(" conditional") and ln.strip().startswith("class ")
+    ]
     assert set(members) == conditional
     assert "stroke-dasharray" in product_diagram
     for node in conditional:  # boxes, or hexagons for custom resources
         assert re.search(rf"^\s*{node}(\[|\{{\{{).*<i>if \w+</i>", product_diagram, flags=re.M), node
-    assert re.search(r"^\s*r_InfluxDBApiToken\{\{.*<i>if CreateInfluxDBToken</i>", product_diagram, flags=re.M)
+    assert re.search(
+        r"^\s*r_InfluxDBApiToken\{\{.*<i>if CreateInfluxDBToken</i>", product_diagram, flags=re.M
+    )
     for (src, dst), (arrow, _) in edges_of(product_diagram).items():
         if (src in conditional or dst in conditional) and arrow != "==>":
             assert arrow == "-.->", (src, dst)
@@ -418,7 +473,10 @@ def test_new_lambda_backed_custom_resources_appear_without_code_changes(specs):
         "Type": "AWS::Lambda::Function",
         "Properties": {
             "Role": {"Fn::GetAtt": ["LambdaExecutionRole", "Arn"]},
-            "VpcConfig": {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": [{"Fn::GetAtt": "LambdaClientSecurityGroup.GroupId"}]},
+            "VpcConfig": {
+                "SubnetIds": {"Ref": "SubnetIds"},
+                "SecurityGroupIds": [{"Fn::GetAtt": "LambdaClientSecurityGroup.GroupId"}],
+            },
             "Environment": {"Variables": {"SECRET": {"Fn::Sub": "${CredentialsSecret}"}}},
         },
     }
@@ -426,7 +484,10 @@ def test_new_lambda_backed_custom_resources_appear_without_code_changes(specs):
         "Type": "Custom::InfluxDBBackups",
         "Condition": "CreateKmsKey",
         "DependsOn": "InfluxDBInstance",
-        "Properties": {"ServiceToken": {"Fn::GetAtt": ["BackupFunction", "Arn"]}, "Instance": {"Ref": "InfluxDBInstance"}},
+        "Properties": {
+            "ServiceToken": {"Fn::GetAtt": ["BackupFunction", "Arn"]},
+            "Instance": {"Ref": "InfluxDBInstance"},
+        },
     }
     diagram = docs.mermaid(template)
     nodes = assert_plausible_mermaid(diagram)
@@ -437,9 +498,9 @@ def test_new_lambda_backed_custom_resources_appear_without_code_changes(specs):
     assert edges[("r_BackupFunction", "r_LambdaExecutionRole")][1] == "Role"
     assert edges[("r_BackupFunction", "r_LambdaClientSecurityGroup")][1] == "VpcConfig"
     assert edges[("r_BackupFunction", "r_CredentialsSecret")][1] == "Environment"
-    lines = [l.strip() for l in diagram.splitlines()]
+    lines = [ln.strip() for ln in diagram.splitlines()]
     subnets = lines.index('subgraph subnets_SubnetIds ["Subnets (parameter SubnetIds)"]')
-    function = next(i for i, l in enumerate(lines) if l.startswith("r_BackupFunction["))
+    function = next(i for i, ln in enumerate(lines) if ln.startswith("r_BackupFunction["))
     assert subnets < function < lines.index("end", subnets)
 
 
@@ -448,7 +509,17 @@ def test_labels_cannot_break_the_syntax():
         "Resources": {
             "G": {
                 "Type": "AWS::EC2::SecurityGroup",
-                "Properties": {"SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 2, "CidrIp": "10.0.0.0/8", "Description": 'say "hi" | <b> #1'}]},
+                "Properties": {
+                    "SecurityGroupIngress": [
+                        {
+                            "IpProtocol": "tcp",
+                            "FromPort": 1,
+                            "ToPort": 2,
+                            "CidrIp": "10.0.0.0/8",
+                            "Description": 'say "hi" | <b> #1',
+                        }
+                    ]
+                },
             },
         }
     }
@@ -497,8 +568,15 @@ def test_alarm_rows_show_metric_threshold_and_missing_data(operations):
 
 def test_instance_create_only_properties_come_from_the_schema(create_only):
     assert create_only["AWS::Timestream::InfluxDBInstance"] == {
-        "Name", "Username", "Password", "Organization", "Bucket",
-        "VpcSubnetIds", "VpcSecurityGroupIds", "PubliclyAccessible", "NetworkType",
+        "Name",
+        "Username",
+        "Password",
+        "Organization",
+        "Bucket",
+        "VpcSubnetIds",
+        "VpcSecurityGroupIds",
+        "PubliclyAccessible",
+        "NetworkType",
     }
 
 
@@ -516,14 +594,20 @@ def test_parameter_effects_follow_create_only_properties_names_and_references(sp
     assert any(x.startswith("InfluxDBSecurityGroup") for x in effects["VpcId"]["replaces"])
     # A new name is a new, empty instance.
     assert any(x.startswith("InfluxDBInstance (Name") for x in effects["ProjectName"]["replaces"])
-    assert sorted(effects["StorageEncrypted"]["adds or removes"]) == ["KmsKey", "KmsKeyAlias", "LambdaKmsPolicy"]
+    assert sorted(effects["StorageEncrypted"]["adds or removes"]) == [
+        "KmsKey",
+        "KmsKeyAlias",
+        "LambdaKmsPolicy",
+    ]
     assert effects["Password"]["adds or removes"] == ["AdminPasswordSecret"]
 
 
 def test_parameter_effects_treat_unknown_types_as_updates_in_place():
     template = {
         "Parameters": {"Size": {"Type": "Number"}},
-        "Resources": {"Thing": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn", "Size": {"Ref": "Size"}}}},
+        "Resources": {
+            "Thing": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn", "Size": {"Ref": "Size"}}}
+        },
     }
     assert docs.parameter_effects(template, {})["Size"]["in place"] == ["Thing (Size)"]
 
@@ -533,7 +617,11 @@ def test_every_parameter_has_a_change_row_and_every_retained_resource_is_listed(
         changes = template_block(docs.extract_section(operations, "changes"), name)
         assert first_cells(changes) == list(template.get("Parameters", {}))
         retained = template_block(docs.extract_section(operations, "retained"), name)
-        expected = [k for k, r in template["Resources"].items() if r.get("DeletionPolicy") == "Retain" or r.get("UpdateReplacePolicy") == "Retain"]
+        expected = [
+            k
+            for k, r in template["Resources"].items()
+            if r.get("DeletionPolicy") == "Retain" or r.get("UpdateReplacePolicy") == "Retain"
+        ]
         assert first_cells(retained) == expected
 
 
@@ -546,7 +634,9 @@ def test_operations_describes_no_command_that_does_not_exist(operations):
 
 def test_operations_documents_every_restore_option(operations):
     restore = cli.parser()._subparsers._group_actions[0].choices["restore"]
-    flags = {f for action in restore._actions for f in action.option_strings if f.startswith("--")} - {"--help"}
+    flags = {f for action in restore._actions for f in action.option_strings if f.startswith("--")} - {
+        "--help"
+    }
     section = operations.split("\n### Restore: `build.py restore`\n", 1)[1].split("\n### ", 1)[0]
     for flag in flags:
         assert f"`{flag}" in section, f"docs/OPERATIONS.md does not document `build.py restore {flag}`"
@@ -557,10 +647,19 @@ def test_readme_sections_come_in_reading_order(readme):
     text = re.sub(r"```.*?```", "", readme, flags=re.S)
     headings = re.findall(r"^## (.+)$", text, flags=re.M)
     expected = [
-        "Requirements", "Set-up", "Quick start", "Documentation",
-        "Publish to Service Catalog", "Deploy with CloudFormation", "Backups, restore and the API token",
+        "Requirements",
+        "Set-up",
+        "Quick start",
+        "Documentation",
+        "Publish to Service Catalog",
+        "Deploy with CloudFormation",
+        "Backups, restore and the API token",
         "Security gates",
-        "Architecture", "Reference", "Parameters", "Outputs", "Resources",
+        "Architecture",
+        "Reference",
+        "Parameters",
+        "Outputs",
+        "Resources",
     ]
     assert headings == [h for h in expected if h in headings]
     assert set(headings) <= set(expected), set(headings) - set(expected)
@@ -575,10 +674,13 @@ def test_readme_names_only_existing_commands_and_make_targets(readme):
     targets = set(re.findall(r"(?:^|`)\s*make ([a-z]+)", readme, flags=re.M))
     assert {"build", "test", "docs", "deploy", "publish"} <= targets
     for target in targets:
-        assert re.search(rf"^{target}:", makefile, flags=re.M), f"README mentions `make {target}`, the Makefile has no such target"
+        assert re.search(rf"^{target}:", makefile, flags=re.M), (
+            f"README mentions `make {target}`, the Makefile has no such target"
+        )
 
 
 # --- links -----------------------------------------------------------------------------------
+
 
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
@@ -625,7 +727,9 @@ def test_readme_deploy_command_gives_every_required_parameter(readme, specs):
     _, template = specs["timestream-influxdb"]
     required = {p for p, d in template["Parameters"].items() if "Default" not in d}
     quick_start = readme.split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
-    (command,) = [b for b in re.findall(r"```sh\n(.*?)```", quick_start, flags=re.S) if "cloudformation deploy" in b]
+    (command,) = [
+        b for b in re.findall(r"```sh\n(.*?)```", quick_start, flags=re.S) if "cloudformation deploy" in b
+    ]
     assert "--template-file output/timestream-influxdb.yaml" in command and "CAPABILITY_IAM" in command
     given = dict(re.findall(r"(\w+)=(\S+)", command.split("--parameter-overrides", 1)[1]))
     assert set(given) == required

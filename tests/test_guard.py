@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tooling.gates import guard
-
 from conftest import ROOT
+from tooling.gates import guard
 
 FIXTURES = ROOT / "tests" / "fixtures" / "guard"
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))

@@ -146,4 +146,3 @@ def test_product_leaves_iam_and_function_names_to_cloudformation(product):
             assert name not in resource.get("Properties", {}), (
                 f"{logical_id} sets {name}: the launch role only manages names starting with the stack name"
             )
-

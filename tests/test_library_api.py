@@ -23,7 +23,11 @@ def test_a_team_changes_options_adds_a_resource_and_gets_a_lint_clean_template()
     assert body["Parameters"]["Environment"]["AllowedValues"] == ["dev", "qa", "prod"]
     assert body["Parameters"]["Port"]["Default"] == 9086
     # shorter environments leave more room for the project name in the 40-character instance Name
-    assert body["Parameters"]["ProjectName"]["MaxLength"] == 40 - len("--influxdb") - len("prod") == options.project_name_max_length
+    assert (
+        body["Parameters"]["ProjectName"]["MaxLength"]
+        == 40 - len("--influxdb") - len("prod")
+        == options.project_name_max_length
+    )
     assert "AlertsTopic" in body["Resources"]
     assert lint_text(t.to_yaml(), "custom.yaml") == []
 

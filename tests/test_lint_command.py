@@ -8,11 +8,10 @@ import sys
 
 import pytest
 
+from conftest import ROOT
 from templates_src.registry import TEMPLATES
 from tooling.build.pipeline import build
 from tooling.gates import GATES
-
-from conftest import ROOT
 
 # Runs every gate, checkov from its own environment, in subprocesses.
 pytestmark = pytest.mark.slow
@@ -77,7 +76,12 @@ def test_broken_templates_fail_with_one_line_per_finding(broken_run):
         rule, file = fixture.stem, str(fixture.relative_to(ROOT))
         assert any(c == "guard" and r == rule and f == file for c, r, _, f in found), rule
     assert ("checkov", "CKV_AWS_7", "UnrotatedKey", "tests/fixtures/checkov/broken.yaml") in found
-    assert ("parliament", "RESOURCE_MISMATCH", "MismatchedPolicy", "tests/fixtures/parliament/broken.yaml") in found
+    assert (
+        "parliament",
+        "RESOURCE_MISMATCH",
+        "MismatchedPolicy",
+        "tests/fixtures/parliament/broken.yaml",
+    ) in found
     assert ("cfn-lint", "E3002", "Topic", "tests/fixtures/cfn_lint/broken.yaml") in found
     rows = summary_rows(broken_run.stdout)
     assert all(rows[c][0] == len(BROKEN) and rows[c][2] > 0 for c in CHECKERS)
@@ -97,12 +101,12 @@ def test_build_reuses_clean_verdicts(tmp_path):
     logs: list[str] = []
     first = build(specs, tmp_path / "out", build_dir=tmp_path / "build", log=logs.append)
     assert first.ok, first.all_problems()
-    rows = summary_rows("\n".join(l.removeprefix("gates   ") for l in logs))
+    rows = summary_rows("\n".join(ln.removeprefix("gates   ") for ln in logs))
     assert all(rows[c] == (len(specs), 0, 0) for c in CHECKERS), logs
     logs.clear()
     second = build(specs, tmp_path / "out", build_dir=tmp_path / "build", log=logs.append)
     assert second.ok
-    rows = summary_rows("\n".join(l.removeprefix("gates   ") for l in logs))
+    rows = summary_rows("\n".join(ln.removeprefix("gates   ") for ln in logs))
     assert all(rows[c] == (0, len(specs), 0) for c in CHECKERS), logs
     stamps = list((tmp_path / "build" / "gates").glob("*/*"))
     assert {p.parent.name for p in stamps} == set(CHECKERS)

@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
+
 def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     result = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

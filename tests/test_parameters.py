@@ -14,7 +14,10 @@ CONSTRAINT_KEYS = {"AllowedValues", "AllowedPattern", "MinLength", "MaxLength", 
 # parameter: ([values it must refuse], [values it must accept])
 MATRIX = {
     "Environment": (["prod", "Development", ""], ["development", "staging", "production"]),
-    "ProjectName": (["Ons", "1ons", "ons-", "ons--dp", "o", "ons_dp", "x" * 20], ["ons", "ons-data-platform", "a1-b2"]),
+    "ProjectName": (
+        ["Ons", "1ons", "ons-", "ons--dp", "o", "ons_dp", "x" * 20],
+        ["ons", "ons-data-platform", "a1-b2"],
+    ),
     "Port": (["1023", "65536", "abc", "8090", "2375", "7790", "51679"], ["8086", "1024", "65535", "9999"]),
     "NetworkType": (["IPV6", "ipv4"], ["IPV4", "DUAL"]),
     "DbInstanceClass": (["db.influx.small", "db.t3.medium"], ["db.influx.medium", "db.influx.24xlarge"]),
@@ -22,24 +25,47 @@ MATRIX = {
     "AllocatedStorage": (["19", "16385", "big"], ["20", "16384", "100"]),
     "DeploymentType": (["MULTI_AZ"], ["SINGLE_AZ", "WITH_MULTIAZ_STANDBY"]),
     "DbParameterGroupIdentifier": (["ab", "bad-name", "x" * 65], ["", "abc", "myGroup01"]),
-    "MaintenanceWindow": (["Sun:02:00", "sun:02:00-sun:06:00", "Sun:24:00-Sun:06:00"], ["", "Sun:02:00-Sun:06:00", "Sat:23:00-Sun:03:00"]),
-    "MaintenanceTimezone": (["UTC+3", "Europe/", "utc", "Europe/Paris/Left/Bank"], ["", "UTC", "America/Sao_Paulo", "America/Argentina/Buenos_Aires"]),
-    "Username": (["1admin", "admin-", "ad--min", "", "a" * 65, 'ad"min'], ["admin", "my-user1", "a", "ops.admin"]),
-    "Password": (["short1", "has punctuation!", "p@ssword123", "a" * 65], ["", "abcdefgh", "A1b2C3d4E5f6G7h8", "a" * 64]),
+    "MaintenanceWindow": (
+        ["Sun:02:00", "sun:02:00-sun:06:00", "Sun:24:00-Sun:06:00"],
+        ["", "Sun:02:00-Sun:06:00", "Sat:23:00-Sun:03:00"],
+    ),
+    "MaintenanceTimezone": (
+        ["UTC+3", "Europe/", "utc", "Europe/Paris/Left/Bank"],
+        ["", "UTC", "America/Sao_Paulo", "America/Argentina/Buenos_Aires"],
+    ),
+    "Username": (
+        ["1admin", "admin-", "ad--min", "", "a" * 65, 'ad"min'],
+        ["admin", "my-user1", "a", "ops.admin"],
+    ),
+    "Password": (
+        ["short1", "has punctuation!", "p@ssword123", "a" * 65],
+        ["", "abcdefgh", "A1b2C3d4E5f6G7h8", "a" * 64],
+    ),
     "Organization": (["", 'my"org', "back\\slash", "o" * 65], ["ons", "ONS Data Platform"]),
     "Bucket": (["b", "_internal", 'a"b', "b" * 65], ["ab", "ons-timeseries", "grid data"]),
     "InfluxDBToken": (["has space", 'quote"', "t" * 513], ["", "abcDEF123==", "a-b_c+d/e="]),
-    "ProcessedDataBucket": (["", "Upper", "ab", "-bucket", "bucket-", "b" * 64, "under_score"], ["my-bucket", "data.ons.example", "abc"]),
+    "ProcessedDataBucket": (
+        ["", "Upper", "ab", "-bucket", "bucket-", "b" * 64, "under_score"],
+        ["my-bucket", "data.ons.example", "abc"],
+    ),
     "RejectedDataBucket": (["", "UPPER"], ["rejected-data"]),
-    "RejectedDataPrefix": (["", "no-slash", "/leading", "a//b/", "star*/"], ["influxdb-rejected/", "a/b/", "year(2026)/"]),
+    "RejectedDataPrefix": (
+        ["", "no-slash", "/leading", "a//b/", "star*/"],
+        ["influxdb-rejected/", "a/b/", "year(2026)/"],
+    ),
     "StorageEncrypted": (["yes", "True"], ["true", "false"]),
     "CreateSecretsManagerEndpoint": (["yes", ""], ["true", "false"]),
     "BackupRetentionPeriod": (["0", "366", "seven"], ["1", "7", "365"]),
     "ContinuousBackupRetentionDays": (["-1", "366"], ["0", "1", "35", "365"]),
     "FinalBackupRetentionDays": (["-1", "3651"], ["0", "30", "3650"]),
-    "AlarmActions": (["not-an-arn", "arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:us-east-1:1234:t"],
-                     ["", "arn:aws:sns:us-east-1:123456789012:alerts",
-                      "arn:aws:sns:us-east-1:123456789012:a,arn:aws-cn:sns:cn-north-1:123456789012:b.fifo"]),
+    "AlarmActions": (
+        ["not-an-arn", "arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:us-east-1:1234:t"],
+        [
+            "",
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+            "arn:aws:sns:us-east-1:123456789012:a,arn:aws-cn:sns:cn-north-1:123456789012:b.fifo",
+        ],
+    ),
     "CpuAlarmThreshold": (["0", "101"], ["1", "90", "100"]),
     "MemoryAlarmThreshold": (["0", "101"], ["90"]),
     "DiskAlarmThreshold": (["0", "101"], ["85"]),
@@ -47,7 +73,10 @@ MATRIX = {
     "LogRetentionDays": (["2", "0", "10000"], ["1", "30", "3653"]),
     "EngineLogBucket": (["Bad_Bucket", "ab"], ["", "engine-logs"]),
     "VpcId": (["vpc-1", "sg-12345678", ""], ["vpc-0123456789abcdef0", "vpc-12345678"]),
-    "SubnetIds": (["subnet-1", "", "subnet-12345678,vpc-12345678"], ["subnet-12345678", "subnet-12345678,subnet-0123456789abcdef0"]),
+    "SubnetIds": (
+        ["subnet-1", "", "subnet-12345678,vpc-12345678"],
+        ["subnet-12345678", "subnet-12345678,subnet-0123456789abcdef0"],
+    ),
 }
 
 REQUIRED = {"ProjectName", "VpcId", "SubnetIds", "ProcessedDataBucket", "RejectedDataBucket"}
@@ -71,7 +100,9 @@ def test_every_parameter_is_described_labelled_and_grouped(product):
 
 
 def test_every_constrained_parameter_is_in_the_matrix(product):
-    constrained = {n for n, d in product["Parameters"].items() if CONSTRAINT_KEYS & d.keys() or d["Type"] != "String"}
+    constrained = {
+        n for n, d in product["Parameters"].items() if CONSTRAINT_KEYS & d.keys() or d["Type"] != "String"
+    }
     assert constrained <= MATRIX.keys(), f"add refuse/accept cases for {constrained - MATRIX.keys()}"
     assert MATRIX.keys() <= product["Parameters"].keys()
 

@@ -7,9 +7,8 @@ import json
 import pytest
 from cfn_flip import to_json
 
-from tooling.gates import parliament
-
 from conftest import ROOT
+from tooling.gates import parliament
 
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
 BROKEN = ROOT / "tests" / "fixtures" / "parliament" / "broken.yaml"
@@ -72,7 +71,10 @@ def test_resolver_substitutes_like_cloudformation():
         "Resources": {"Key": {"Type": "AWS::KMS::Key"}, "Secret": {"Type": "AWS::SecretsManager::Secret"}},
     }
     r = parliament.Resolver(t)
-    assert r.resolve({"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${Env}/*"}) == "arn:aws:s3:::data/sample-env/*"
+    assert (
+        r.resolve({"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${Env}/*"})
+        == "arn:aws:s3:::data/sample-env/*"
+    )
     assert r.resolve({"Fn::GetAtt": ["Key", "Arn"]}).startswith("arn:aws:kms:us-east-1:123456789012:key/")
     assert r.resolve({"Ref": "Secret"}).startswith("arn:aws:secretsmanager:us-east-1:123456789012:secret:")
     assert r.resolve(["a", {"Ref": "AWS::NoValue"}, {"Fn::If": ["C", "b", "c"]}]) == ["a", "b"]
@@ -101,4 +103,6 @@ def test_an_action_newer_than_parliaments_database_is_known_through_awacs():
     statement = {"Effect": "Allow", "Resource": "*", "Action": ["logs:PutLogGroupDeletionProtection"]}
     assert parliament.lint_document({"Version": "2012-10-17", "Statement": [statement]}) == []
     statement["Action"] = ["logs:PutLogGroupDeletionProtektion"]
-    assert [i for i, _ in parliament.lint_document({"Version": "2012-10-17", "Statement": [statement]})] == ["UNKNOWN_ACTION"]
+    assert [i for i, _ in parliament.lint_document({"Version": "2012-10-17", "Statement": [statement]})] == [
+        "UNKNOWN_ACTION"
+    ]

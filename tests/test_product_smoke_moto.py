@@ -63,7 +63,9 @@ def moto(tmp_path_factory):
         ec2 = server.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
         subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")[
+                "Subnet"
+            ]["SubnetId"]
             for i, zone in enumerate("ab", start=1)
         ]
         server.client("s3").create_bucket(Bucket=BUCKET)
@@ -73,7 +75,11 @@ def moto(tmp_path_factory):
 def params_file(directory: Path, vpc: str, subnets: list[str], project: str) -> Path:
     """params/development.json with moto's VPC and subnets and its own project name."""
     overrides = {"VpcId": vpc, "SubnetIds": ",".join(subnets[:1]), "ProjectName": project}
-    entries = [e for e in json.loads((ROOT / "params" / "development.json").read_text()) if e.split("=", 1)[0] not in overrides]
+    entries = [
+        e
+        for e in json.loads((ROOT / "params" / "development.json").read_text())
+        if e.split("=", 1)[0] not in overrides
+    ]
     path = directory / f"{project}.json"
     path.write_text(json.dumps(entries + [f"{k}={v}" for k, v in overrides.items()]))
     return path
@@ -95,8 +101,10 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
     # Security groups: the database admits only the client group on the InfluxDB port. (moto applies
     # inline ingress rules but ignores SecurityGroupEgress and AWS::EC2::SecurityGroupEgress, keeping
     # the default allow-all egress: the egress rules are checked on the template in test_network.py.)
-    db, client = (ec2.describe_security_groups(GroupIds=[ids[k]])["SecurityGroups"][0]
-                  for k in ("InfluxDBSecurityGroup", "LambdaClientSecurityGroup"))
+    db, client = (
+        ec2.describe_security_groups(GroupIds=[ids[k]])["SecurityGroups"][0]
+        for k in ("InfluxDBSecurityGroup", "LambdaClientSecurityGroup")
+    )
     assert db["VpcId"] == client["VpcId"] == vpc
     (ingress,) = db["IpPermissions"]
     assert (ingress["IpProtocol"], ingress["FromPort"], ingress["ToPort"]) == ("tcp", 8086, 8086)
@@ -111,7 +119,9 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
     assert principals == [{"Service": "lambda.amazonaws.com"}]
 
     # The log group, named after project and environment, with the file's retention.
-    (group,) = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-clients")["logGroups"]
+    (group,) = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-clients")[
+        "logGroups"
+    ]
     assert group["logGroupName"] == ids["LambdaLogGroup"] == f"{prefix}-influxdb-clients"
     assert group["retentionInDays"] == 14
 
@@ -125,35 +135,62 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
     # The Lambda-backed custom resources' functions, each with its own role and log group. Only the
     # token function calls InfluxDB, so only it runs in the VPC, in the client security group.
     lam, iam = server.client("lambda"), server.client("iam")
-    functions = {k: lam.get_function(FunctionName=ids[k])["Configuration"] for k in ("BackupFunction", "TokenFunction")}
+    functions = {
+        k: lam.get_function(FunctionName=ids[k])["Configuration"] for k in ("BackupFunction", "TokenFunction")
+    }
     for name, function in functions.items():
         role = iam.get_role(RoleName=ids[f"{name}Role"])["Role"]
         assert function["Role"] == role["Arn"]
-        assert [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+        assert [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]] == [
+            {"Service": "lambda.amazonaws.com"}
+        ]
         assert role["RoleName"] != ids["LambdaExecutionRole"]
         assert (function["Runtime"], function["Handler"]) == ("python3.12", "index.handler")
         assert function["CodeSize"] > 0
     assert not functions["BackupFunction"].get("VpcConfig", {}).get("SubnetIds")
     assert functions["TokenFunction"]["VpcConfig"]["SecurityGroupIds"] == [client["GroupId"]]
     for kind in ("backup", "token"):
-        (group,) = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-{kind}")["logGroups"]
+        (group,) = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-{kind}")[
+            "logGroups"
+        ]
         assert group["logGroupName"] == ids[f"{kind.capitalize()}FunctionLogGroup"]
     assert ids["LambdaVpcAccessPolicy"].startswith("arn:aws:iam::")
     iam.get_policy(PolicyArn=ids["LambdaVpcAccessPolicy"])
 
     # Skipped by moto (see the module docstring): the custom resources are not created. The
     # Secrets Manager endpoint and its group are off by default (CreateSecretsManagerEndpoint=false).
-    assert not {"BackupConfiguration", "InfluxDBApiToken", "SecretsManagerEndpoint", "SecretsManagerEndpointSecurityGroup"} & set(ids)
+    assert not {
+        "BackupConfiguration",
+        "InfluxDBApiToken",
+        "SecretsManagerEndpoint",
+        "SecretsManagerEndpointSecurityGroup",
+    } & set(ids)
     assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
 
-    assert server.client("cloudwatch").get_dashboard(DashboardName=ids["Dashboard"])["DashboardName"] == f"{prefix}-influxdb"
+    assert (
+        server.client("cloudwatch").get_dashboard(DashboardName=ids["Dashboard"])["DashboardName"]
+        == f"{prefix}-influxdb"
+    )
 
 
 def test_smoke_build_py_deploy_of_the_product_template_on_moto(moto, tmp_path) -> None:
     server, vpc, subnets = moto
     params = params_file(tmp_path, vpc, subnets, "smoke-build")
-    command = [sys.executable, "build.py", "deploy", "--endpoint-url", localhost(server), "--s3-bucket", BUCKET,
-               "--stack-name", "smoke-build", "--params", str(params), "--poll-seconds", "0.1"]
+    command = [
+        sys.executable,
+        "build.py",
+        "deploy",
+        "--endpoint-url",
+        localhost(server),
+        "--s3-bucket",
+        BUCKET,
+        "--stack-name",
+        "smoke-build",
+        "--params",
+        str(params),
+        "--poll-seconds",
+        "0.1",
+    ]
 
     started = time.perf_counter()
     first = subprocess.run(command, cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=120)
@@ -170,7 +207,9 @@ def test_smoke_build_py_deploy_of_the_product_template_on_moto(moto, tmp_path) -
     assert_created_what_moto_supports(server, "smoke-build", "smoke-build", vpc)
 
     # The stack policy denies replacing or deleting the database, the secrets and the key.
-    body = json.loads(server.client("cloudformation").get_stack_policy(StackName="smoke-build")["StackPolicyBody"])
+    body = json.loads(
+        server.client("cloudformation").get_stack_policy(StackName="smoke-build")["StackPolicyBody"]
+    )
     assert body == plan.stack_policy(load_template(TEMPLATE), PROTECTED_TYPES)
     assert {r.split("/", 1)[1] for r in body["Statement"][1]["Resource"]} == PROTECTED
 
@@ -190,11 +229,30 @@ def test_smoke_aws_cli_deploy_of_the_product_template_on_moto(moto, tmp_path) ->
     server.client("s3").create_bucket(Bucket="smoke-cli-templates")
     started = time.perf_counter()
     result = subprocess.run(
-        [str(AWS_CLI), "cloudformation", "deploy", "--endpoint-url", server.endpoint_url,
-         "--template-file", str(TEMPLATE), "--stack-name", "smoke-cli", "--capabilities", "CAPABILITY_IAM",
-         "--s3-bucket", BUCKET, "--s3-prefix", "cli", "--parameter-overrides", f"file://{params}"],
-        cwd=ROOT, env={**server.env, "AWS_ENDPOINT_URL_S3": localhost(server)},
-        capture_output=True, text=True, timeout=120,
+        [
+            str(AWS_CLI),
+            "cloudformation",
+            "deploy",
+            "--endpoint-url",
+            server.endpoint_url,
+            "--template-file",
+            str(TEMPLATE),
+            "--stack-name",
+            "smoke-cli",
+            "--capabilities",
+            "CAPABILITY_IAM",
+            "--s3-bucket",
+            BUCKET,
+            "--s3-prefix",
+            "cli",
+            "--parameter-overrides",
+            f"file://{params}",
+        ],
+        cwd=ROOT,
+        env={**server.env, "AWS_ENDPOINT_URL_S3": localhost(server)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     print(f"aws cloudformation deploy on moto: {time.perf_counter() - started:.2f} s")
@@ -202,6 +260,10 @@ def test_smoke_aws_cli_deploy_of_the_product_template_on_moto(moto, tmp_path) ->
     assert server.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="cli/")["KeyCount"] == 1
     assert_created_what_moto_supports(server, "smoke-cli", "smoke-cli", vpc)
     # moto skips these types: they are in the stack but not created, a limit of this smoke test.
-    resources = {r["LogicalResourceId"]: r["ResourceType"] for r in
-                 server.client("cloudformation").list_stack_resources(StackName="smoke-cli")["StackResourceSummaries"]}
+    resources = {
+        r["LogicalResourceId"]: r["ResourceType"]
+        for r in server.client("cloudformation").list_stack_resources(StackName="smoke-cli")[
+            "StackResourceSummaries"
+        ]
+    }
     assert resources["LambdaExecutionRole"] == "AWS::IAM::Role"

@@ -7,13 +7,14 @@ rerun to convergence, and the bad input that must stop a run before any change.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 
 import pytest
 from moto import mock_aws
 
-from fake_servicecatalog import SESSION, FakeCatalog, Failure
+from fake_servicecatalog import SESSION, Failure, FakeCatalog
 from tooling.publish import CallFailed, PublishError, publish
 from tooling.publish.config import CatalogConfig, Portfolio, Product
 from tooling.publish.plan import STEP_NAMES
@@ -55,10 +56,9 @@ class World:
         self.catalogs = {r: FakeCatalog(region=r) for r in regions}
         self._clients = {r: c.client() for r, c in self.catalogs.items()}
         self.s3 = SESSION.client("s3", region_name=REGION)
-        try:
+        # A second World in the same test (a reference run) shares moto's S3.
+        with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou):
             self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        except self.s3.exceptions.BucketAlreadyOwnedByYou:
-            pass  # a second World in the same test (a reference run) shares moto's S3
         self.lines: list[str] = []
 
     @property
@@ -72,7 +72,14 @@ class World:
         self.lines.clear()
         for catalog in self.catalogs.values():
             catalog.calls.clear()
-        return publish(config or make_config(regions=tuple(self.catalogs)), version, text, self.client_for, log=self.lines.append, **flags)
+        return publish(
+            config or make_config(regions=tuple(self.catalogs)),
+            version,
+            text,
+            self.client_for,
+            log=self.lines.append,
+            **flags,
+        )
 
     def mutating_calls(self):
         return [c for catalog in self.catalogs.values() for c in catalog.mutating_calls()]
@@ -121,16 +128,20 @@ def test_first_publish_creates_everything_and_prints_one_line_per_step(world):
     (product_id,) = world.catalog.products
     (artifact,) = world.catalog.artifacts[product_id]
     assert artifact["Name"] == "1.0.0" and sha(TEMPLATE) in artifact["Description"]
-    (_, create_product), = [c for c in world.catalog.calls if c[0] == "create_product"]
+    ((_, create_product),) = [c for c in world.catalog.calls if c[0] == "create_product"]
     assert create_product["ProvisioningArtifactParameters"]["Info"] == {
         "LoadTemplateFromURL": f"https://{BUCKET}.s3.{REGION}.amazonaws.com/{key}"
     }
     (constraint,) = world.catalog.constraints.values()
     assert json.loads(constraint["Parameters"]) == {"LocalRoleName": "TimestreamInfluxDBLaunchRole"}
     assert result.product == {REGION: product_id} and result.artifact == {REGION: artifact["Id"]}
-    steps = [line.split()[1] for line in world.lines if line.startswith("publish ") and "/" in line.split()[1]]
+    steps = [
+        line.split()[1] for line in world.lines if line.startswith("publish ") and "/" in line.split()[1]
+    ]
     assert steps == ["2/5", "3/5", "4/5", "5/5"]
-    assert world.lines[-1].startswith("publish done Timestream for InfluxDB 1.0.0 in sa-east-1: product prod-")
+    assert world.lines[-1].startswith(
+        "publish done Timestream for InfluxDB 1.0.0 in sa-east-1: product prod-"
+    )
     assert f"#/admin-products/{product_id}" in world.lines[-1]
 
 
@@ -141,7 +152,9 @@ def test_republishing_the_same_version_makes_no_mutating_call(world):
     assert again.plan.calls == []
     assert (again.product, again.artifact) == (first.product, first.artifact)
     assert "already there, skipped" in world.lines[0]
-    assert world.lines[1].endswith(f"portfolio {next(iter(world.catalog.portfolios))} found; product {first.product[REGION]} found")
+    assert world.lines[1].endswith(
+        f"portfolio {next(iter(world.catalog.portfolios))} found; product {first.product[REGION]} found"
+    )
     assert world.lines[2].endswith(f"version 1.0.0 ({first.artifact[REGION]}) has this template already")
     assert world.lines[3].endswith("sa-east-1: nothing needed")
 
@@ -165,7 +178,10 @@ def test_replace_creates_the_new_artifact_then_deletes_the_old(world):
     world.publish("1.0.0")
     (old,) = next(iter(world.catalog.artifacts.values()))
     world.publish("1.0.0", CHANGED, replace=True)
-    assert [op for op, _ in world.mutating_calls()] == ["create_provisioning_artifact", "delete_provisioning_artifact"]
+    assert [op for op, _ in world.mutating_calls()] == [
+        "create_provisioning_artifact",
+        "delete_provisioning_artifact",
+    ]
     (new,) = next(iter(world.catalog.artifacts.values()))
     assert new["Id"] != old["Id"] and sha(CHANGED) in new["Description"]
     world.publish("1.0.0", CHANGED, replace=True)
@@ -193,8 +209,13 @@ def test_dry_run_prints_every_mutating_call_and_makes_none(world):
     assert plan_lines[-2] == (
         "plan    then Timestream for InfluxDB 1.0.0 in sa-east-1: product <product@sa-east-1>, artifact <artifact@sa-east-1>"
     )
-    assert "s3.put_object(Bucket='catalog-templates-test'" in plan_lines[0] and "Body=<template>" in plan_lines[0]
-    assert any("servicecatalog.create_portfolio(DisplayName='ONS Data Platform'" in line for line in plan_lines)
+    assert (
+        "s3.put_object(Bucket='catalog-templates-test'" in plan_lines[0]
+        and "Body=<template>" in plan_lines[0]
+    )
+    assert any(
+        "servicecatalog.create_portfolio(DisplayName='ONS Data Platform'" in line for line in plan_lines
+    )
     assert any("PortfolioId=<portfolio@sa-east-1>" in line for line in plan_lines)
     assert plan_lines[-1].endswith("--dry-run: none made")
 
@@ -231,7 +252,8 @@ def test_a_failure_at_any_call_converges_on_rerun(operation, after):
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-change", "response-lost"])
 @pytest.mark.parametrize(
-    "operation", ["create_provisioning_artifact", "update_provisioning_artifact", "delete_provisioning_artifact"]
+    "operation",
+    ["create_provisioning_artifact", "update_provisioning_artifact", "delete_provisioning_artifact"],
 )
 def test_a_failure_while_versioning_converges_on_rerun(operation, after):
     reference = World()
@@ -316,7 +338,10 @@ def test_shares_and_principal_patterns(world):
     world.publish(config=config)
     (principals,) = world.catalog.principals.values()
     assert principals == {"arn:aws:iam:::role/DataPlatform*": "IAM_PATTERN"}
-    assert world.catalog.summary()["shares"] == [("ACCOUNT", "210987654321"), ("ORGANIZATIONAL_UNIT", "ou-abcd-12345678")]
+    assert world.catalog.summary()["shares"] == [
+        ("ACCOUNT", "210987654321"),
+        ("ORGANIZATIONAL_UNIT", "ou-abcd-12345678"),
+    ]
     world.publish(config=config)
     assert world.mutating_calls() == []
 

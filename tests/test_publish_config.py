@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tooling import cli as build
 from conftest import ROOT
+from tooling import cli as build
 from tooling.publish.config import ConfigError, check_version, load, version_key
 
 REGIONS = {"sa-east-1", "us-east-1"}
@@ -51,7 +51,10 @@ def test_every_value_can_be_overridden(config_file):
     assert config.product.name == "Influx" and config.portfolio.provider == "Someone"
     assert config.bucket == "other-bucket" and config.regions == ("us-east-1", "sa-east-1")
     assert len(config.principals) == 2
-    assert ("Environment", "prod") in config.tag_options and ("CostCenter", "data-platform") in config.tag_options
+    assert ("Environment", "prod") in config.tag_options and (
+        "CostCenter",
+        "data-platform",
+    ) in config.tag_options
     assert config.launch_role_name == "OtherRole" and config.sse == "aws:kms"
     assert config.share_accounts == ("123456789012",) and config.share_ous == ("ou-ab12-abcdefgh",)
 
@@ -128,7 +131,9 @@ def run_cli(capsys, *argv):
 
 
 def test_cli_bad_config_exits_2_with_one_line(capsys, config_file):
-    status, out, err = run_cli(capsys, "--version", "1.0.0", "--config", str(config_file), "--set", "colour=1")
+    status, out, err = run_cli(
+        capsys, "--version", "1.0.0", "--config", str(config_file), "--set", "colour=1"
+    )
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert err.startswith("build.py publish: --set colour: unknown key")
 
@@ -158,7 +163,9 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
     def dirty_build(specs, output_dir, *args, **kwargs):
-        return tooling.build.pipeline.BuildResult(problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]})
+        return tooling.build.pipeline.BuildResult(
+            problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]}
+        )
 
     def no_aws(session):
         raise AssertionError("no AWS client may be made for a template with findings")
@@ -174,27 +181,33 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
 @pytest.mark.slow  # the whole publish command, build and gates included
 def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     """build.py publish --dry-run: step 1 (build, no lint here), then the plan, nothing made."""
-    import tooling.build.pipeline
-    import tooling.publish
     from moto import mock_aws
 
+    import tooling.build.pipeline
+    import tooling.publish
     from test_publish import World
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     real_build = tooling.build.pipeline.build
     monkeypatch.setattr(
-        tooling.build.pipeline, "build", lambda specs, out, **kw: real_build(specs, out, lint=False, log=kw.get("log", print))
+        tooling.build.pipeline,
+        "build",
+        lambda specs, out, **kw: real_build(specs, out, lint=False, log=kw.get("log", print)),
     )
     with mock_aws():
         world = World()
         monkeypatch.setattr(tooling.publish, "client_factory", lambda session: world.client_for)
         status, out, err = run_cli(
             capsys,
-            "--version", "1.0.0",
-            "--config", str(config_file),
-            "--set", "bucket=catalog-templates-test",
-            "--output-dir", str(tmp_path),
+            "--version",
+            "1.0.0",
+            "--config",
+            str(config_file),
+            "--set",
+            "bucket=catalog-templates-test",
+            "--output-dir",
+            str(tmp_path),
             "--dry-run",
         )
     assert status == 0, err
@@ -212,7 +225,7 @@ def test_readme_publish_section_stays_true():
     from tooling.publish.config import SCHEMA
 
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("\n## Publish to Service Catalog\n"):]
+    section = readme[readme.index("\n## Publish to Service Catalog\n") :]
     section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
     assert "--template-file output/servicecatalog-launch-role.yaml" in section
     role = (ROOT / "output" / "servicecatalog-launch-role.yaml").read_text()
@@ -222,6 +235,12 @@ def test_readme_publish_section_stays_true():
     for key in re.findall(r"^\| `([a-z_]+)(?:\.[a-z_]+)?`", section, flags=re.M):
         assert key in SCHEMA, key
     for flag in re.findall(r"(--[a-z][a-z-]+)", section):
-        assert flag in build.parser()._subparsers._group_actions[0].choices["publish"].format_help() or flag in (
-            "--stack-name", "--template-file", "--capabilities", "--parameter-overrides", "--help",
+        assert flag in build.parser()._subparsers._group_actions[0].choices[
+            "publish"
+        ].format_help() or flag in (
+            "--stack-name",
+            "--template-file",
+            "--capabilities",
+            "--parameter-overrides",
+            "--help",
         ), flag

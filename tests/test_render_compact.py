@@ -66,13 +66,13 @@ def test_short_collections_are_flow_style_long_ones_and_multiline_strings_stay_b
     assert "Nested: {Outer: {Inner: x}, Tail: y}" in lines
     # Too long for one line: a block sequence, one item a line.
     start = lines.index("Long:")
-    assert lines[start + 1: start + 1 + len(long_items)] == [f"- {item}" for item in long_items]
+    assert lines[start + 1 : start + 1 + len(long_items)] == [f"- {item}" for item in long_items]
     # A multi-line string keeps its collection a block; a long one (cfn-flip's rule: 10 lines or
     # more) is a literal block scalar, a short one stays cfn-flip's double-quoted scalar.
     start = lines.index("Script:")
-    assert lines[start + 1: start + 15] == ["- run", "- |", *[f"  line {i}" for i in range(12)]]
+    assert lines[start + 1 : start + 15] == ["- run", "- |", *[f"  line {i}" for i in range(12)]]
     start = lines.index("Two:")
-    assert lines[start + 1: start + 3] == ["- a", '- "line one\\nline two"']
+    assert lines[start + 1 : start + 3] == ["- a", '- "line one\\nline two"']
     # Nothing written in flow style runs past the width (plus its key and indentation).
     for line in lines:
         if "[" in line or "{" in line:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -12,8 +12,10 @@ from tooling import cli as build
 from tooling import restore
 from tooling.restore import Backup, Instance, RestoreError, plan_restore
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
-INSTANCE = Instance("abc123def456", "ons-production-influxdb", ("subnet-0a", "subnet-0b"), ("sg-0db",), 8086, "IPV4")
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+INSTANCE = Instance(
+    "abc123def456", "ons-production-influxdb", ("subnet-0a", "subnet-0b"), ("sg-0db",), 8086, "IPV4"
+)
 DAILY_OLD = Backup("bkold111", "daily-1", "DAILY", "COMPLETED", NOW - timedelta(days=2), "2026-12-01")
 DAILY_NEW = Backup("bknew222", "daily-2", "DAILY", "COMPLETED", NOW - timedelta(days=1), "2026-12-02")
 RUNNING = Backup("bkrun333", "ondemand", "ON_DEMAND", "IN_PROGRESS", NOW - timedelta(hours=1))
@@ -48,7 +50,7 @@ def test_point_in_time_uses_the_continuous_backup():
 
 def test_a_naive_time_is_utc():
     plan = plan_restore(INSTANCE, BACKUPS, "ons-pitr", to_time=datetime(2026, 11, 24, 9, 0), now=NOW)
-    assert plan.restore_to_time == datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+    assert plan.restore_to_time == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,11 @@ def test_a_naive_time_is_utc():
         ({"to_time": NOW + timedelta(minutes=1)}, BACKUPS, "in the future"),
         ({"to_time": NOW - timedelta(days=30)}, BACKUPS, "before the continuous backup began"),
         ({"to_time": NOW - timedelta(hours=1)}, [DAILY_NEW], "no CONTINUOUS backup"),
-        ({"to_time": NOW - timedelta(hours=1), "backup_id": "bknew222"}, BACKUPS, "needs a CONTINUOUS backup"),
+        (
+            {"to_time": NOW - timedelta(hours=1), "backup_id": "bknew222"},
+            BACKUPS,
+            "needs a CONTINUOUS backup",
+        ),
         ({"backup_id": "nope"}, BACKUPS, "no backup nope"),
         ({"backup_id": "bkrun333"}, BACKUPS, "is IN_PROGRESS"),
         ({}, [RUNNING], "no completed backup"),
@@ -116,9 +122,18 @@ def clients():
             },
             {"identifier": "abc123def456"},
         )
-        item = lambda b: {"id": b.id, "name": b.name, "arn": ARN.replace("db-instance", "db-backup"), "type": b.type, "status": b.status, "createdAt": b.created_at}  # noqa: E731
+        item = lambda b: {
+            "id": b.id,
+            "name": b.name,
+            "arn": ARN.replace("db-instance", "db-backup"),
+            "type": b.type,
+            "status": b.status,
+            "createdAt": b.created_at,
+        }  # noqa: E731
         tsi_stub.add_response(
-            "list_db_backups", {"items": [item(DAILY_OLD)], "nextToken": "page2"}, {"dbResourceId": "abc123def456"}
+            "list_db_backups",
+            {"items": [item(DAILY_OLD)], "nextToken": "page2"},
+            {"dbResourceId": "abc123def456"},
         )
         tsi_stub.add_response(
             "list_db_backups",
@@ -146,7 +161,9 @@ def test_restore_prints_the_plan_then_restores_after_confirmation(clients):
         plan_restore(INSTANCE, BACKUPS, "ons-restored", now=NOW).request(),
     )
     said = []
-    status = restore.command(cfn, tsi, stack="ons-prod", new_name="ons-restored", confirm=lambda: True, say=said.append)
+    status = restore.command(
+        cfn, tsi, stack="ons-prod", new_name="ons-restored", confirm=lambda: True, say=said.append
+    )
     assert status == 0
     assert said[0].startswith("restore backup bknew222")
     assert said[-1] == "restore started: new instance newid789 (RESTORING)"
@@ -155,23 +172,41 @@ def test_restore_prints_the_plan_then_restores_after_confirmation(clients):
 def test_dry_run_and_refusal_change_nothing(clients):
     cfn, tsi, _ = clients
     said = []
-    assert restore.command(cfn, tsi, stack="ons-prod", new_name="ons-restored", dry_run=True, say=said.append) == 0
+    assert (
+        restore.command(cfn, tsi, stack="ons-prod", new_name="ons-restored", dry_run=True, say=said.append)
+        == 0
+    )
     assert said[-1] == "dry run: nothing was changed"
 
 
 def test_refused_confirmation_changes_nothing(clients):
     cfn, tsi, _ = clients
     said = []
-    assert restore.command(cfn, tsi, stack="ons-prod", new_name="ons-restored", confirm=lambda: False, say=said.append) == 1
+    assert (
+        restore.command(
+            cfn, tsi, stack="ons-prod", new_name="ons-restored", confirm=lambda: False, say=said.append
+        )
+        == 1
+    )
     assert said[-1] == "restore cancelled"
 
 
 def test_point_in_time_restore_sends_restore_to_time(clients):
     cfn, tsi, stub = clients
-    moment = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
     expected = plan_restore(INSTANCE, BACKUPS, "ons-pitr", to_time=moment, now=NOW).request()
-    stub.add_response("restore_from_db_backup", {"restoredDbResourceId": "pitr1234", "restoreStatus": "RESTORING"}, expected)
-    status = restore.command(cfn, tsi, stack="ons-prod", new_name="ons-pitr", to_time="2026-11-20T08:30:00", confirm=lambda: True, say=lambda s: None)
+    stub.add_response(
+        "restore_from_db_backup", {"restoredDbResourceId": "pitr1234", "restoreStatus": "RESTORING"}, expected
+    )
+    status = restore.command(
+        cfn,
+        tsi,
+        stack="ons-prod",
+        new_name="ons-pitr",
+        to_time="2026-11-20T08:30:00",
+        confirm=lambda: True,
+        say=lambda s: None,
+    )
     assert status == 0
 
 

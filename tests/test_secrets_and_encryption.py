@@ -37,7 +37,9 @@ def test_credentials_secret_is_json_with_every_field(product):
 
 def test_token_secret_has_no_value_without_a_token(product):
     secret = product["Resources"]["TokenSecret"]["Properties"]
-    assert secret["SecretString"] == {"Fn::If": ["HasInfluxDBToken", {"Ref": "InfluxDBToken"}, {"Ref": "AWS::NoValue"}]}
+    assert secret["SecretString"] == {
+        "Fn::If": ["HasInfluxDBToken", {"Ref": "InfluxDBToken"}, {"Ref": "AWS::NoValue"}]
+    }
     assert secret["Name"] == {"Fn::Sub": "${ProjectName}-${Environment}-influxdb-token"}
 
 
@@ -51,7 +53,9 @@ def test_secrets_are_retained_and_use_the_key_when_encrypted(product, logical_id
 
 
 def test_password_never_in_plain_text(product, product_yaml):
-    assert "Default" in product["Parameters"]["Password"] and product["Parameters"]["Password"]["Default"] == ""
+    assert (
+        "Default" in product["Parameters"]["Password"] and product["Parameters"]["Password"]["Default"] == ""
+    )
     assert product["Parameters"]["InfluxDBToken"]["NoEcho"] is True
     for name, output in product["Outputs"].items():
         text = json.dumps(output)

@@ -29,24 +29,33 @@ def api():
 
 
 def test_enums_match_the_schema(instance_schema):
-    assert service.INSTANCE_TYPES == tuple(instance_schema["DbInstanceType"]["enum"])
-    assert service.STORAGE_TYPES == tuple(instance_schema["DbStorageType"]["enum"])
-    assert service.DEPLOYMENT_TYPES == tuple(instance_schema["DeploymentType"]["enum"])
-    assert service.NETWORK_TYPES == tuple(instance_schema["NetworkType"]["enum"])
+    assert tuple(instance_schema["DbInstanceType"]["enum"]) == service.INSTANCE_TYPES
+    assert tuple(instance_schema["DbStorageType"]["enum"]) == service.STORAGE_TYPES
+    assert tuple(instance_schema["DeploymentType"]["enum"]) == service.DEPLOYMENT_TYPES
+    assert tuple(instance_schema["NetworkType"]["enum"]) == service.NETWORK_TYPES
     assert service.STORAGE_IOPS.keys() == set(service.STORAGE_TYPES)
 
 
 def test_limits_match_the_schema(instance_schema):
     s = instance_schema
-    assert (service.ALLOCATED_STORAGE_MIN, service.ALLOCATED_STORAGE_MAX) == (s["AllocatedStorage"]["minimum"], s["AllocatedStorage"]["maximum"])
-    assert (service.PORT_MIN, service.PORT_MAX) == (s["Port"]["minimum"], s["Port"]["maximum"])
-    assert (service.INSTANCE_NAME_MIN, service.INSTANCE_NAME_MAX) == (s["Name"]["minLength"], s["Name"]["maxLength"])
-    assert service.INSTANCE_NAME_PATTERN == s["Name"]["pattern"]
-    assert (service.PASSWORD_MIN, service.PASSWORD_MAX) == (s["Password"]["minLength"], s["Password"]["maxLength"])
-    assert service.USERNAME_MAX == s["Username"]["maxLength"]
-    assert service.ORGANIZATION_MAX == s["Organization"]["maxLength"]
-    assert (service.BUCKET_MIN, service.BUCKET_MAX) == (s["Bucket"]["minLength"], s["Bucket"]["maxLength"])
-    assert service.SUBNETS_MAX == s["VpcSubnetIds"]["maxItems"]
+    assert (
+        s["AllocatedStorage"]["minimum"],
+        s["AllocatedStorage"]["maximum"],
+    ) == (service.ALLOCATED_STORAGE_MIN, service.ALLOCATED_STORAGE_MAX)
+    assert (s["Port"]["minimum"], s["Port"]["maximum"]) == (service.PORT_MIN, service.PORT_MAX)
+    assert (
+        s["Name"]["minLength"],
+        s["Name"]["maxLength"],
+    ) == (service.INSTANCE_NAME_MIN, service.INSTANCE_NAME_MAX)
+    assert s["Name"]["pattern"] == service.INSTANCE_NAME_PATTERN
+    assert (
+        s["Password"]["minLength"],
+        s["Password"]["maxLength"],
+    ) == (service.PASSWORD_MIN, service.PASSWORD_MAX)
+    assert s["Username"]["maxLength"] == service.USERNAME_MAX
+    assert s["Organization"]["maxLength"] == service.ORGANIZATION_MAX
+    assert (s["Bucket"]["minLength"], s["Bucket"]["maxLength"]) == (service.BUCKET_MIN, service.BUCKET_MAX)
+    assert s["VpcSubnetIds"]["maxItems"] == service.SUBNETS_MAX
 
 
 def test_reserved_ports_are_the_ones_the_api_documents(api):
@@ -60,7 +69,10 @@ def test_password_rule_is_letters_and_digits(api):
 
 
 def test_log_retention_values_match_the_schema():
-    assert service.LOG_RETENTION_DAYS == tuple(_schema("AWS::Logs::LogGroup")["properties"]["RetentionInDays"]["enum"])
+    assert (
+        tuple(_schema("AWS::Logs::LogGroup")["properties"]["RetentionInDays"]["enum"])
+        == service.LOG_RETENTION_DAYS
+    )
 
 
 def test_service_patterns_compile():

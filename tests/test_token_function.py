@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from conftest import function_module
 from servers import FakeContext, Quiet, ResponseReceiver, cfn_event, closed_port_url, serve, url
 
@@ -31,7 +32,14 @@ ORG_ID, BUCKET_ID = "0a1b2c3d4e5f6071", "1122334455667788"
 TOKEN = "tok3n-Abc_def=="
 CREDS_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ons-development-influxdb-credentials-AbCdEf"
 TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ons-development-influxdb-token-AbCdEf"
-CREDS = {"username": USER, "password": PASSWORD, "url": "https://x:8086", "org": "ons", "bucket": "ons-timeseries", "token": ""}
+CREDS = {
+    "username": USER,
+    "password": PASSWORD,
+    "url": "https://x:8086",
+    "org": "ons",
+    "bucket": "ons-timeseries",
+    "token": "",
+}
 
 
 class FakeInflux(Quiet):
@@ -49,7 +57,9 @@ class FakeInflux(Quiet):
             expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
             if self.headers.get("Authorization") != expected:
                 return self.reply(401, {"code": "unauthorized", "message": "unauthorized access"})
-            return self.reply(204, headers={"Set-Cookie": "influxdb-oss-session=s3ss10n; Path=/api/; HttpOnly"})
+            return self.reply(
+                204, headers={"Set-Cookie": "influxdb-oss-session=s3ss10n; Path=/api/; HttpOnly"}
+            )
         if not self.session_ok():
             return self.reply(401, {"code": "unauthorized", "message": "unauthorized access"})
         if self.path == "/api/v2/authorizations":
@@ -74,7 +84,10 @@ class FakeInflux(Quiet):
             return self.reply(200, {"orgs": [{"id": ORG_ID, "name": "ons"}]})
         if parsed.path == "/api/v2/buckets":
             found = query.get("name") == "ons-timeseries" and query.get("orgID") == ORG_ID
-            return self.reply(200, {"buckets": [{"id": BUCKET_ID, "name": "ons-timeseries", "orgID": ORG_ID}] if found else []})
+            return self.reply(
+                200,
+                {"buckets": [{"id": BUCKET_ID, "name": "ons-timeseries", "orgID": ORG_ID}] if found else []},
+            )
         self.reply(404, {"code": "not found"})
 
     def do_DELETE(self) -> None:
@@ -102,7 +115,9 @@ def fast_retries(api_token, monkeypatch):
 
 @pytest.fixture
 def secrets():
-    c = boto3.client("secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    c = boto3.client(
+        "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(c) as stub:
         c.stub = stub
         yield c
@@ -129,9 +144,13 @@ def event(request_type, p, **extra):
     return {"RequestType": request_type, "ResourceProperties": p, **extra}
 
 
-def test_create_makes_a_read_write_token_on_the_bucket_and_stores_it_in_both_secrets(api_token, influx, secrets, capsys):
+def test_create_makes_a_read_write_token_on_the_bucket_and_stores_it_in_both_secrets(
+    api_token, influx, secrets, capsys
+):
     expect_credentials(secrets)
-    secrets.stub.add_response("put_secret_value", {"ARN": TOKEN_ARN}, {"SecretId": TOKEN_ARN, "SecretString": TOKEN})
+    secrets.stub.add_response(
+        "put_secret_value", {"ARN": TOKEN_ARN}, {"SecretId": TOKEN_ARN, "SecretString": TOKEN}
+    )
     secrets.stub.add_response(
         "put_secret_value",
         {"ARN": CREDS_ARN},
@@ -147,13 +166,18 @@ def test_create_makes_a_read_write_token_on_the_bucket_and_stores_it_in_both_sec
         "permissions": [{"action": "read", "resource": resource}, {"action": "write", "resource": resource}],
     }
     assert [c[1].split("?")[0] for c in influx.state["calls"]] == [
-        "/api/v2/signin", "/api/v2/orgs", "/api/v2/buckets", "/api/v2/authorizations",
+        "/api/v2/signin",
+        "/api/v2/orgs",
+        "/api/v2/buckets",
+        "/api/v2/authorizations",
     ]
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err and PASSWORD not in out.out + out.err
 
 
-def test_the_handler_answers_cloudformation_with_the_token_hidden(api_token, influx, secrets, capsys, monkeypatch):
+def test_the_handler_answers_cloudformation_with_the_token_hidden(
+    api_token, influx, secrets, capsys, monkeypatch
+):
     monkeypatch.setattr(api_token.boto3, "client", lambda *a, **k: secrets)
     expect_credentials(secrets)
     secrets.stub.add_response("put_secret_value", {"ARN": TOKEN_ARN})
@@ -219,7 +243,9 @@ def test_slow_server_times_out(api_token, influx, secrets, monkeypatch):
 def test_delete_revokes_the_authorization(api_token, influx, secrets):
     influx.state["authorizations"]["0f0f0f0f0f0f0f0f"] = {"orgID": ORG_ID}
     expect_credentials(secrets)
-    result = api_token.act(event("Delete", props(url(influx)), PhysicalResourceId="0f0f0f0f0f0f0f0f"), FakeContext(), secrets)
+    result = api_token.act(
+        event("Delete", props(url(influx)), PhysicalResourceId="0f0f0f0f0f0f0f0f"), FakeContext(), secrets
+    )
     assert result == (None, {})
     assert influx.state["authorizations"] == {}
     assert ("DELETE", "/api/v2/authorizations/0f0f0f0f0f0f0f0f") in influx.state["calls"]
@@ -227,17 +253,27 @@ def test_delete_revokes_the_authorization(api_token, influx, secrets):
 
 def test_delete_of_an_unknown_authorization_succeeds(api_token, influx, secrets):
     expect_credentials(secrets)
-    assert api_token.act(event("Delete", props(url(influx)), PhysicalResourceId="ffffffffffffffff"), FakeContext(), secrets) == (None, {})
+    assert api_token.act(
+        event("Delete", props(url(influx)), PhysicalResourceId="ffffffffffffffff"), FakeContext(), secrets
+    ) == (None, {})
 
 
 def test_delete_when_the_instance_is_gone_succeeds(api_token, secrets):
     expect_credentials(secrets)
-    result = api_token.act(event("Delete", props(closed_port_url()), PhysicalResourceId="0f0f0f0f0f0f0f0f"), FakeContext(), secrets)
+    result = api_token.act(
+        event("Delete", props(closed_port_url()), PhysicalResourceId="0f0f0f0f0f0f0f0f"),
+        FakeContext(),
+        secrets,
+    )
     assert result == (None, {})
 
 
 def test_delete_after_a_failed_create_touches_nothing(api_token, influx, secrets):
-    result = api_token.act(event("Delete", props(url(influx)), PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), secrets)
+    result = api_token.act(
+        event("Delete", props(url(influx)), PhysicalResourceId=FakeContext.log_stream_name),
+        FakeContext(),
+        secrets,
+    )
     assert result == (None, {})
     assert "calls" not in influx.state
 

@@ -70,7 +70,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     for finding in found:
         print(finding, file=sys.stderr)
     print(summary_table(results, watch.elapsed()))
-    print(f"lint    {'failed' if found else 'done'}: {len(found)} finding(s) in {len(paths)} template(s)  {watch.seconds()}")
+    print(
+        f"lint    {'failed' if found else 'done'}: {len(found)} finding(s) in {len(paths)} template(s)  {watch.seconds()}"
+    )
     return 1 if found else 0
 
 
@@ -108,7 +110,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     except BotoCoreError as err:
         raise CommandError(f"no usable AWS credentials ({err}); nothing was changed") from None
     if credentials is None:
-        raise CommandError("no AWS credentials found (environment, profile, SSO or instance role); nothing was changed")
+        raise CommandError(
+            "no AWS credentials found (environment, profile, SSO or instance role); nothing was changed"
+        )
 
     from templates_src.registry import TEMPLATES
 
@@ -117,7 +121,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if not result.ok:
         for problem in result.all_problems():
             print(problem, file=sys.stderr)
-        raise CommandError(f"{spec.filename} has {len(result.all_problems())} finding(s); nothing was published")
+        raise CommandError(
+            f"{spec.filename} has {len(result.all_problems())} finding(s); nothing was published"
+        )
     text = (Path(args.output_dir) / spec.filename).read_text()
     print(f"publish 1/5 build    {spec.filename}: built, 0 findings  {watch.seconds()}")
     try:
@@ -142,9 +148,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from tooling.docs import DocsError, generated_documents, render_documents
     from tooling.build.pipeline import Stopwatch
     from tooling.build.render import write_atomic
+    from tooling.docs import DocsError, generated_documents, render_documents
 
     watch = Stopwatch()
     root = Path(args.root)
@@ -260,7 +266,9 @@ def parser() -> argparse.ArgumentParser:
             "in .build/gates."
         ),
     )
-    b.add_argument("templates", nargs="*", metavar="TEMPLATE", help="template names (default: all; see `list`)")
+    b.add_argument(
+        "templates", nargs="*", metavar="TEMPLATE", help="template names (default: all; see `list`)"
+    )
     b.add_argument(
         "--option",
         action="append",
@@ -269,7 +277,9 @@ def parser() -> argparse.ArgumentParser:
         help="a build option of the one TEMPLATE named (repeatable; see `list`)",
     )
     b.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where to write (default: output)")
-    b.add_argument("--no-lint", action="store_true", help="skip every gate (for a quick look; never for a release)")
+    b.add_argument(
+        "--no-lint", action="store_true", help="skip every gate (for a quick look; never for a release)"
+    )
     b.set_defaults(func=cmd_build)
 
     lint = sub.add_parser(
@@ -300,9 +310,22 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     d.add_argument("--stack-name", required=True, help="CloudFormation stack to create or update")
-    d.add_argument("--params", required=True, metavar="FILE", help='parameter file: a JSON array of "Key=Value" strings (params/*.json)')
-    d.add_argument("--template", default=str(OUTPUT_DIR / "timestream-influxdb.yaml"), help="template file (default: output/timestream-influxdb.yaml)")
-    d.add_argument("--allow-data-loss", action="store_true", help="execute even if the InfluxDB instance, a secret or the KMS key is replaced or deleted")
+    d.add_argument(
+        "--params",
+        required=True,
+        metavar="FILE",
+        help='parameter file: a JSON array of "Key=Value" strings (params/*.json)',
+    )
+    d.add_argument(
+        "--template",
+        default=str(OUTPUT_DIR / "timestream-influxdb.yaml"),
+        help="template file (default: output/timestream-influxdb.yaml)",
+    )
+    d.add_argument(
+        "--allow-data-loss",
+        action="store_true",
+        help="execute even if the InfluxDB instance, a secret or the KMS key is replaced or deleted",
+    )
     mode = d.add_mutually_exclusive_group()
     mode.add_argument(
         "--dry-run",
@@ -310,7 +333,9 @@ def parser() -> argparse.ArgumentParser:
         help="upload the template (the change set reads it from S3), print the change set, delete it; "
         "change no stack",
     )
-    mode.add_argument("--no-execute", action="store_true", help="leave the change set for review instead of executing it")
+    mode.add_argument(
+        "--no-execute", action="store_true", help="leave the change set for review instead of executing it"
+    )
     d.add_argument("--region", help="AWS Region (default: from the environment or the AWS config)")
     d.add_argument("--profile", help="AWS named profile (default: from the environment)")
     d.add_argument(
@@ -323,8 +348,12 @@ def parser() -> argparse.ArgumentParser:
         default=str(project_path("catalog.yaml")),
         help="where the default bucket is read (default: catalog.yaml)",
     )
-    d.add_argument("--endpoint-url", help="CloudFormation and S3 endpoint (for a local test server such as moto)")
-    d.add_argument("--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)")
+    d.add_argument(
+        "--endpoint-url", help="CloudFormation and S3 endpoint (for a local test server such as moto)"
+    )
+    d.add_argument(
+        "--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)"
+    )
     d.set_defaults(func=cmd_deploy)
 
     docs = sub.add_parser(
@@ -338,7 +367,9 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     docs.add_argument(
-        "--root", default=str(project_path()), help="directory holding README.md and docs/ (default: the project)"
+        "--root",
+        default=str(project_path()),
+        help="directory holding README.md and docs/ (default: the project)",
     )
     docs.add_argument("--check", action="store_true", help="change nothing; exit 1 when the file is stale")
     docs.set_defaults(func=cmd_docs)
@@ -357,13 +388,19 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--list", action="store_true", help="only list the backups")
     r.add_argument("--name", help="name of the new instance (3-40 letters, digits, single hyphens)")
     r.add_argument("--backup", metavar="ID", help="backup id (default: the newest completed backup)")
-    r.add_argument("--to-time", metavar="TIME", help="ISO 8601 time for a point-in-time restore (UTC if no offset)")
+    r.add_argument(
+        "--to-time", metavar="TIME", help="ISO 8601 time for a point-in-time restore (UTC if no offset)"
+    )
     r.add_argument("--region", help="AWS Region (default: the configured one)")
     r.add_argument("--dry-run", action="store_true", help="print the plan and stop")
     r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     r.set_defaults(func=cmd_restore)
 
-    ls = sub.add_parser("list", help="list the templates and their build options", description="List the registered templates, their output files and their build options.")
+    ls = sub.add_parser(
+        "list",
+        help="list the templates and their build options",
+        description="List the registered templates, their output files and their build options.",
+    )
     ls.set_defaults(func=cmd_list)
 
     pub = sub.add_parser(
@@ -376,9 +413,13 @@ def parser() -> argparse.ArgumentParser:
             "failure. Uses the standard AWS credential chain."
         ),
     )
-    pub.add_argument("--version", required=True, help="the version to publish, e.g. 1.2.0 (MAJOR.MINOR.PATCH)")
     pub.add_argument(
-        "--config", default=str(project_path("catalog.yaml")), help="configuration file (default: catalog.yaml)"
+        "--version", required=True, help="the version to publish, e.g. 1.2.0 (MAJOR.MINOR.PATCH)"
+    )
+    pub.add_argument(
+        "--config",
+        default=str(project_path("catalog.yaml")),
+        help="configuration file (default: catalog.yaml)",
     )
     pub.add_argument(
         "--set",
@@ -388,10 +429,16 @@ def parser() -> argparse.ArgumentParser:
         help="override a configuration value, e.g. product.name=X, regions=us-east-1,sa-east-1, "
         "tag_options.Environment=dev,prod (repeatable)",
     )
-    pub.add_argument("--region", action="append", help="publish in this Region (repeatable; overrides regions)")
+    pub.add_argument(
+        "--region", action="append", help="publish in this Region (repeatable; overrides regions)"
+    )
     pub.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    pub.add_argument("--replace", action="store_true", help="replace VERSION when it exists with another template")
-    pub.add_argument("--deprecate-older", action="store_true", help="set Guidance DEPRECATED on earlier versions")
+    pub.add_argument(
+        "--replace", action="store_true", help="replace VERSION when it exists with another template"
+    )
+    pub.add_argument(
+        "--deprecate-older", action="store_true", help="set Guidance DEPRECATED on earlier versions"
+    )
     pub.add_argument("--dry-run", action="store_true", help="print the mutating calls, make none")
     pub.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the build writes (default: output)")
     pub.set_defaults(func=cmd_publish)

@@ -299,8 +299,6 @@ def _show(value: str, hidden: bool) -> str:
     return value
 
 
-
-
 def _decimal(value: Any) -> Decimal | None:
     """A MinValue/MaxValue as a number, None if it is not one (the template is broken)."""
     text = _text(value).strip()

@@ -12,9 +12,10 @@ time. The new instance is not part of the stack.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from templates_src.registry import TEMPLATES, TemplateSpec
 
@@ -132,10 +133,10 @@ def plan_restore(
     Without ``backup_id``: the newest completed backup, or the CONTINUOUS one for ``to_time``.
     """
     backups = list(backups)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     check_instance_name(new_name, instance)
     if to_time is not None:
-        to_time = to_time if to_time.tzinfo else to_time.replace(tzinfo=timezone.utc)
+        to_time = to_time if to_time.tzinfo else to_time.replace(tzinfo=UTC)
         if to_time > now:
             raise RestoreError(f"--to-time {to_time.isoformat()} is in the future")
     if backup_id:
@@ -154,7 +155,7 @@ def plan_restore(
         usable = [b for b in backups if b.status == USABLE_STATUS and b.type != CONTINUOUS]
         if not usable:
             raise RestoreError(f"instance {instance.id} has no completed backup; see --list")
-        backup = max(usable, key=lambda b: b.created_at or datetime.min.replace(tzinfo=timezone.utc))
+        backup = max(usable, key=lambda b: b.created_at or datetime.min.replace(tzinfo=UTC))
     if to_time is not None and backup.type != CONTINUOUS:
         raise RestoreError(f"--to-time needs a CONTINUOUS backup; {backup.id} is {backup.type}")
     if backup.type != CONTINUOUS and backup.status != USABLE_STATUS:
@@ -177,7 +178,7 @@ def check_instance_name(name: str, instance: Instance) -> None:
 
 def format_backups(backups: Iterable[Backup]) -> list[str]:
     """One line a backup, newest first."""
-    ordered = sorted(backups, key=lambda b: b.created_at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+    ordered = sorted(backups, key=lambda b: b.created_at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return [
         f"{b.id:<20} {b.type:<12} {b.status:<12} {_when(b.created_at):<25} "
         f"expires {b.expires_after or '-':<10} {b.name}"
@@ -194,8 +195,10 @@ def parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise RestoreError(f"--to-time {text!r} is not an ISO 8601 time (e.g. 2026-11-24T18:30:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise RestoreError(
+            f"--to-time {text!r} is not an ISO 8601 time (e.g. 2026-11-24T18:30:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def command(

@@ -15,8 +15,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .paths import ROOT
 
@@ -58,7 +58,9 @@ def ensure_env(tool: str, log: Callable[[str], None] = print) -> Path:
         fcntl.flock(guard, fcntl.LOCK_EX)
         if (env / ".ready").exists():  # another process installed it while we waited
             return env
-        log(f"tools   {tool}: creating {os.path.relpath(env, ROOT)} from {os.path.relpath(lock_file(tool), ROOT)} (first run only)")
+        log(
+            f"tools   {tool}: creating {os.path.relpath(env, ROOT)} from {os.path.relpath(lock_file(tool), ROOT)} (first run only)"
+        )
         shutil.rmtree(env, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(env)])
         python = env / "bin" / "python"

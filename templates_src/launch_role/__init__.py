@@ -14,8 +14,8 @@ CloudFormation stacks are limited to the names Service Catalog gives a product's
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from awacs.aws import (
     Action,
@@ -106,7 +106,9 @@ def options_for(products: tuple[str, ...]) -> type[Options]:
     class ProductOptions(Options):
         def __post_init__(self) -> None:
             if self.product not in products:
-                raise ValueError(f"product: {self.product!r} is not accepted; use one of {', '.join(products)}")
+                raise ValueError(
+                    f"product: {self.product!r} is not accepted; use one of {', '.join(products)}"
+                )
 
     ProductOptions.__name__ = ProductOptions.__qualname__ = "Options"
     return ProductOptions
@@ -133,7 +135,9 @@ def statements(derived: permissions.Derived) -> list[Statement]:
     """The launch role's policy statements for what ``derived`` needs."""
     stack_arn = Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{STACK_PREFIX}*/*")
     result = [
-        Statement(Sid="ManageProductStacks", Effect=Allow, Action=_actions(STACK_ACTIONS), Resource=[stack_arn]),
+        Statement(
+            Sid="ManageProductStacks", Effect=Allow, Action=_actions(STACK_ACTIONS), Resource=[stack_arn]
+        ),
         Statement(
             Sid="ReadTemplates",
             Effect=Allow,
@@ -247,7 +251,9 @@ def build(options: Options | None, products: Products) -> Template:
         )
     )
     t.add_output(Output("LaunchRoleArn", Description="ARN of the launch role", Value=GetAtt(role, "Arn")))
-    t.add_output(Output("LaunchRoleName", Description="LocalRoleName of the launch constraint", Value=Ref(role)))
+    t.add_output(
+        Output("LaunchRoleName", Description="LocalRoleName of the launch constraint", Value=Ref(role))
+    )
     return t
 
 

@@ -16,9 +16,10 @@ Everything is read once per process (``lru_cache``): the build derives the polic
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from functools import cache
+from typing import Any
 
 from tooling.cfn import schemas
 
@@ -51,7 +52,7 @@ def known_actions() -> dict[str, dict[str, Any]]:
 is_custom = schemas.is_custom
 
 
-@lru_cache(maxsize=None)
+@cache
 def handler_actions(type_name: str) -> frozenset[str]:
     """The IAM actions of the create/read/update/delete handlers of ``type_name``, in every Region."""
     try:

@@ -37,8 +37,9 @@ DESCRIPTION = (
 )
 
 
-def build(options: Options = Options()) -> Template:
+def build(options: Options | None = None) -> Template:
     """The product template for ``options``; the defaults give ``output/timestream-influxdb.yaml``."""
+    options = options or Options()
     t = Template(Description=DESCRIPTION)
     t.set_version("2010-09-09")
     ctx = Context.for_template(t)

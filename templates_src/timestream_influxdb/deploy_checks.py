@@ -46,8 +46,11 @@ def value_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
             )
         elif not re.fullmatch(service.INSTANCE_NAME_PATTERN, name):
             problems.append(
-                ("ProjectName", f"the instance name {name} is not accepted by the service "
-                 f"(pattern {service.INSTANCE_NAME_PATTERN})")
+                (
+                    "ProjectName",
+                    f"the instance name {name} is not accepted by the service "
+                    f"(pattern {service.INSTANCE_NAME_PATTERN})",
+                )
             )
     subnets = [s.strip() for s in values.get("SubnetIds", "").split(",") if s.strip()]
     if subnets:
@@ -58,7 +61,10 @@ def value_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
             problems.append(
                 ("SubnetIds", f"has {len(subnets)} subnets; the instance takes at most {service.SUBNETS_MAX}")
             )
-        if values.get("DeploymentType") == service.MULTI_AZ and len(set(subnets)) < service.MULTI_AZ_SUBNETS_MIN:
+        if (
+            values.get("DeploymentType") == service.MULTI_AZ
+            and len(set(subnets)) < service.MULTI_AZ_SUBNETS_MIN
+        ):
             problems.append(
                 (
                     "DeploymentType",

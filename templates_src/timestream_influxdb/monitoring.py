@@ -75,9 +75,7 @@ def add_alarms(ctx: Context) -> list[Alarm]:
                 AlarmDescription=spec.description,
                 Namespace=service.METRIC_NAMESPACE,
                 MetricName=spec.metric,
-                Dimensions=[
-                    MetricDimension(Name=service.METRIC_DIMENSION, Value=instance_name(naming))
-                ],
+                Dimensions=[MetricDimension(Name=service.METRIC_DIMENSION, Value=instance_name(naming))],
                 Statistic=spec.statistic,
                 Period=spec.period,
                 EvaluationPeriods=spec.evaluation_periods,

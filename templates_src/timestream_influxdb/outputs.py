@@ -63,7 +63,11 @@ def add_outputs(
         condition=key.condition,
     )
     out("LogGroupName", Ref(log_group), "Log group for the Lambda clients")
-    out("MetricsNamespace", naming.metrics_namespace(), "CloudWatch namespace the Lambda clients may publish to")
+    out(
+        "MetricsNamespace",
+        naming.metrics_namespace(),
+        "CloudWatch namespace the Lambda clients may publish to",
+    )
     out(
         "DashboardUrl",
         Sub(

@@ -171,8 +171,7 @@ def _database(form: ParameterForm, options: Options) -> None:
         MinValue=service.ALLOCATED_STORAGE_MIN,
         MaxValue=service.ALLOCATED_STORAGE_MAX,
         ConstraintDescription=(
-            f"a whole number of GiB from {service.ALLOCATED_STORAGE_MIN} "
-            f"to {service.ALLOCATED_STORAGE_MAX}"
+            f"a whole number of GiB from {service.ALLOCATED_STORAGE_MIN} to {service.ALLOCATED_STORAGE_MAX}"
         ),
     )
     form.add(
@@ -303,7 +302,9 @@ def _influx_access(form: ParameterForm) -> None:
 
 
 def _data_buckets(form: ParameterForm) -> None:
-    bucket_rule = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    bucket_rule = (
+        "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    )
     form.add(
         "ProcessedDataBucket",
         group=GROUP_DATA,

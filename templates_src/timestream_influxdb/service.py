@@ -45,8 +45,28 @@ METRIC_DIMENSION = "DbInstanceName"
 
 # AWS::Logs::LogGroup RetentionInDays enum.
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 # Automated backups (UpdateDbInstance dbBackupConfigurations) and on-demand backups

@@ -13,12 +13,12 @@ Region's handler calls is an action the launch role needs.
 from __future__ import annotations
 
 import hashlib
-import json
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable, Mapping
-
 import importlib.util
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 # Found without importing cfn-lint (its import takes ~0.4 s): reading its data needs only the path.
 DATA_DIR = Path(importlib.util.find_spec("cfnlint").origin).parent / "data"
@@ -37,7 +37,7 @@ def is_custom(type_name: str) -> bool:
     return type_name.startswith("Custom::") or type_name == CUSTOM_RESOURCE
 
 
-@lru_cache(maxsize=None)
+@cache
 def regions() -> tuple[str, ...]:
     """Every Region cfn-lint knows and has schemas for, sorted."""
     from cfnlint.helpers import REGIONS
@@ -45,7 +45,7 @@ def regions() -> tuple[str, ...]:
     return tuple(sorted(r for r in REGIONS if (PROVIDERS_DIR / f"{r}.json").exists()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def provider_index(region: str) -> Mapping[str, str]:
     """Resource type -> schema file (stem) in ``region``."""
     return json.loads((PROVIDERS_DIR / f"{region}.json").read_text())
@@ -61,12 +61,12 @@ def regions_for(resource_types: Iterable[str]) -> list[str]:
     return [r for r in regions() if wanted <= provider_index(r).keys()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_file(stem: str) -> dict[str, Any]:
     return json.loads((RESOURCES_DIR / f"{stem}.json").read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_digest(stem: str) -> str:
     return hashlib.sha256((RESOURCES_DIR / f"{stem}.json").read_bytes()).hexdigest()
 
@@ -108,7 +108,7 @@ def create_only_properties(types: Iterable[str]) -> dict[str, frozenset[str]]:
 EXTENSIONS_DIR = SCHEMAS_DIR / "extensions"
 
 
-@lru_cache(maxsize=None)
+@cache
 def regional_extensions(type_name: str) -> tuple[tuple[str, Mapping[str, Any]], ...]:
     """cfn-lint's extra schemas for ``type_name`` that differ by Region (file name, Region -> schema):
     e.g. the instance types each Region offers. Keyed by Region at the top level."""
@@ -135,7 +135,7 @@ def schema_digest(types: Iterable[str], region: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def additional_spec(name: str) -> Any:
     """One of cfn-lint's other data files (``data/AdditionalSpecs/<name>.json``), e.g. Policies."""
     return json.loads((DATA_DIR / "AdditionalSpecs" / f"{name}.json").read_text())

@@ -19,10 +19,10 @@ name built from project and environment, the subnet count for the deployment typ
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from templates_src.registry import TemplateSpec
 from tooling.constraints import Problem, validate
@@ -65,7 +65,9 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
     problems: list[Problem] = []
     for number, entry in enumerate(data, start=1):
         if not isinstance(entry, str):
-            problems.append(Problem(f"{source} entry {number}", f'must be a "Key=Value" string, not {json.dumps(entry)}'))
+            problems.append(
+                Problem(f"{source} entry {number}", f'must be a "Key=Value" string, not {json.dumps(entry)}')
+            )
             continue
         key, sep, value = entry.partition("=")
         key = key.strip()
@@ -80,7 +82,10 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
 
 
 def load(
-    path: Path, template: Mapping[str, Any], environ: Mapping[str, str], secret_env: Mapping[str, str] | None = None
+    path: Path,
+    template: Mapping[str, Any],
+    environ: Mapping[str, str],
+    secret_env: Mapping[str, str] | None = None,
 ) -> ParameterSet:
     """Read ``path``, add secrets from ``environ`` (``secret_env``: parameter -> variable); report
     format problems and secrets in the file."""
@@ -97,7 +102,9 @@ def load(
             variable = (secret_env or {}).get(name)
             hint = f"set the environment variable {variable}" if variable else "pass it at deploy time"
             result.problems.append(
-                Problem(name, f"is a secret (NoEcho) and must not be in a parameter file; remove it and {hint}")
+                Problem(
+                    name, f"is a secret (NoEcho) and must not be in a parameter file; remove it and {hint}"
+                )
             )
             del values[name]
     for name in secrets:

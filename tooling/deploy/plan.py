@@ -127,7 +127,9 @@ def stack_action(stack_name: str, status: str | None) -> StackAction:
             f"stack {stack_name} is {status}: read why ({events}) and delete it again "
             f"(aws cloudformation delete-stack --stack-name {stack_name}) before deploying.",
         )
-    return StackAction("REFUSE", f"stack {stack_name} is {status}, which a deploy does not handle; see {events}.")
+    return StackAction(
+        "REFUSE", f"stack {stack_name} is {status}, which a deploy does not handle; see {events}."
+    )
 
 
 def is_terminal(status: str) -> bool:
@@ -219,7 +221,8 @@ def _touches_create_only(rc: Mapping[str, Any], create_only: Mapping[str, Sequen
     the Replacement field says."""
     props = set(create_only.get(rc.get("ResourceType", ""), ()))
     return any(
-        (d.get("Target") or {}).get("Attribute") == "Properties" and (d.get("Target") or {}).get("Name") in props
+        (d.get("Target") or {}).get("Attribute") == "Properties"
+        and (d.get("Target") or {}).get("Name") in props
         for d in rc.get("Details") or []
     )
 
@@ -251,7 +254,12 @@ def _replacement_causes(
             other = entity.split(".", 1)[0]
             if other in by_id and other not in seen:
                 more, why = _replacement_causes(
-                    by_id[other], by_id, template, changed_parameters, create_only, seen | {rc["LogicalResourceId"]}
+                    by_id[other],
+                    by_id,
+                    template,
+                    changed_parameters,
+                    create_only,
+                    seen | {rc["LogicalResourceId"]},
                 )
                 params.update(more)
                 reasons.extend(why or [f"{name} follows {entity}, which changes"])
@@ -325,7 +333,9 @@ def describe_loss(loss: DataLoss) -> str:
     if loss.parameters:
         causes.append("caused by parameter(s) " + ", ".join(loss.parameters))
     causes.extend(loss.reasons)
-    return f"{loss.what} {loss.logical_id} ({loss.resource_type})" + (": " + "; ".join(causes) if causes else "")
+    return f"{loss.what} {loss.logical_id} ({loss.resource_type})" + (
+        ": " + "; ".join(causes) if causes else ""
+    )
 
 
 # --- stack policy --------------------------------------------------------------------------------
@@ -359,7 +369,9 @@ def stack_policy(template: Mapping[str, Any], protected_types: Sequence[str]) ->
 
 
 #: Used for the one update that ``--allow-data-loss`` lets through; the protective policy is set again after it.
-ALLOW_ALL_POLICY = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}
+ALLOW_ALL_POLICY = {
+    "Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]
+}
 
 
 def policy_json(policy: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,19 +131,25 @@ def load_template(path: Path) -> dict[str, Any]:
     return json.loads(cfn_flip.to_json(text)) if not text.lstrip().startswith("{") else json.loads(text)
 
 
-def validate_offline(options: DeployOptions, template: Mapping[str, Any], out: Callable[[str], None]) -> params_.ParameterSet | None:
+def validate_offline(
+    options: DeployOptions, template: Mapping[str, Any], out: Callable[[str], None]
+) -> params_.ParameterSet | None:
     """Step 1; prints every problem and returns None when there is any."""
     found = params_.read_and_check(options.params_path, template, options.environ, options.spec)
     if found.problems:
         out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
         for problem in found.problems:
             out(f"  - {problem}")
-        out(f"Fix {options.params_path} (format: a JSON array of \"Key=Value\" strings) and run again.")
+        out(f'Fix {options.params_path} (format: a JSON array of "Key=Value" strings) and run again.')
         return None
     secrets = ", ".join(sorted(found.from_env)) or "none"
-    out(f"deploy  {options.params_path}: valid ({len(found.values)} value(s); secrets from the environment: {secrets})")
+    out(
+        f"deploy  {options.params_path}: valid ({len(found.values)} value(s); secrets from the environment: {secrets})"
+    )
     if found.unchecked_rules:
-        out(f"        not checked offline (CloudFormation checks them): rule(s) {', '.join(found.unchecked_rules)}")
+        out(
+            f"        not checked offline (CloudFormation checks them): rule(s) {', '.join(found.unchecked_rules)}"
+        )
     return found
 
 
@@ -161,12 +167,18 @@ class Deployer:
         self.out = out
         self.sleep = sleep
         self.change_set_name = change_set_name or (
-            "deploy-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+            "deploy-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         )
 
     # --- the steps -------------------------------------------------------------------------------
 
-    def run(self, options: DeployOptions, template_url: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+    def run(
+        self,
+        options: DeployOptions,
+        template_url: str,
+        template: Mapping[str, Any],
+        values: params_.ParameterSet,
+    ) -> int:
         try:
             return self._run(options, template_url, template, values)
         except KeyboardInterrupt:
@@ -178,7 +190,13 @@ class Deployer:
             )
             return EXIT_INTERRUPTED
 
-    def _run(self, options: DeployOptions, template_url: str, template: Mapping[str, Any], values: params_.ParameterSet) -> int:
+    def _run(
+        self,
+        options: DeployOptions,
+        template_url: str,
+        template: Mapping[str, Any],
+        values: params_.ParameterSet,
+    ) -> int:
         name = options.stack_name
         stack = self.describe_stack(name)
         action = plan.stack_action(name, stack["StackStatus"] if stack else None)
@@ -207,10 +225,10 @@ class Deployer:
             self.out(f"deploy  the change set failed: {reason}")
             return EXIT_FAILED
 
-        changed = plan.changed_parameters(
-            (stack or {}).get("Parameters", []), parameters, values.from_env
+        changed = plan.changed_parameters((stack or {}).get("Parameters", []), parameters, values.from_env)
+        analysis = plan.analyse(
+            described["Changes"], template, changed, protected_types=options.protected_types
         )
-        analysis = plan.analyse(described["Changes"], template, changed, protected_types=options.protected_types)
         if analysis.empty:
             self.delete_change_set(change_set_id, name, action.kind)
             self.out(f"deploy  no changes: stack {name} is up to date")
@@ -233,7 +251,9 @@ class Deployer:
                         f" (or the environment), or, to accept the loss, run again with --allow-data-loss."
                     )
                 else:
-                    self.out("        Undo the template change above, or, to accept the loss, run again with --allow-data-loss.")
+                    self.out(
+                        "        Undo the template change above, or, to accept the loss, run again with --allow-data-loss."
+                    )
                 return EXIT_FAILED
             self.out("deploy  --allow-data-loss: executing anyway")
 
@@ -243,20 +263,32 @@ class Deployer:
             return EXIT_OK
         if options.no_execute:
             self.out(f"deploy  change set left for review: {change_set_id}")
-            self.out(f"        review:  aws cloudformation describe-change-set --change-set-name {change_set_id}")
-            self.out(f"        execute: aws cloudformation execute-change-set --change-set-name {change_set_id}")
+            self.out(
+                f"        review:  aws cloudformation describe-change-set --change-set-name {change_set_id}"
+            )
+            self.out(
+                f"        execute: aws cloudformation execute-change-set --change-set-name {change_set_id}"
+            )
             if analysis.data_loss and action.kind == "UPDATE":
-                self.out("        (the stack policy denies the replacement: see README, 'Deploy with CloudFormation')")
+                self.out(
+                    "        (the stack policy denies the replacement: see README, 'Deploy with CloudFormation')"
+                )
             return EXIT_OK
         return self.execute(options, template, change_set_id, action.kind, bool(analysis.data_loss))
 
-    def execute(self, options: DeployOptions, template: Mapping[str, Any], change_set_id: str, kind: str, lossy: bool) -> int:
+    def execute(
+        self, options: DeployOptions, template: Mapping[str, Any], change_set_id: str, kind: str, lossy: bool
+    ) -> int:
         name = options.stack_name
         protective = plan.policy_json(plan.stack_policy(template, options.protected_types))
         if kind == "UPDATE":
             if lossy:
-                self.out("deploy  lifting the stack policy for this update (--allow-data-loss); it is set again after")
-                self.cf.set_stack_policy(StackName=name, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY))
+                self.out(
+                    "deploy  lifting the stack policy for this update (--allow-data-loss); it is set again after"
+                )
+                self.cf.set_stack_policy(
+                    StackName=name, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY)
+                )
             elif not self.cf.get_stack_policy(StackName=name).get("StackPolicyBody"):
                 self.out("deploy  the stack has no stack policy: setting the one that protects the data")
                 self.cf.set_stack_policy(StackName=name, StackPolicyBody=protective)
@@ -283,7 +315,11 @@ class Deployer:
             self.out(f"deploy  stack policy set: Update:Replace and Update:Delete denied on {protected}")
         if status not in plan.SUCCESS_STATES:
             after = plan.stack_action(name, status)
-            hint = after.message.split(": ", 1)[-1] if after.kind == "REFUSE" else "Fix the cause and deploy again."
+            hint = (
+                after.message.split(": ", 1)[-1]
+                if after.kind == "REFUSE"
+                else "Fix the cause and deploy again."
+            )
             self.out(f"deploy  failed: stack {name} is {status}; the events above say why. {hint}")
             return EXIT_FAILED
         self.print_outputs(name)
@@ -298,7 +334,9 @@ class Deployer:
         try:
             return self.cf.describe_stacks(StackName=name)["Stacks"][0]
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") == "ValidationError" and "does not exist" in str(err):
+            if err.response.get("Error", {}).get("Code") == "ValidationError" and "does not exist" in str(
+                err
+            ):
                 return None
             raise
 
@@ -414,7 +452,9 @@ def deploy(
         return EXIT_INVALID
     try:
         url = upload_template(make_client("s3"), options, body, out)
-        deployer = Deployer(make_client("cloudformation"), out=out, sleep=sleep, change_set_name=change_set_name)
+        deployer = Deployer(
+            make_client("cloudformation"), out=out, sleep=sleep, change_set_name=change_set_name
+        )
         return deployer.run(options, url, template, values)
     except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as err:
         raise DeployError(
@@ -422,14 +462,24 @@ def deploy(
             "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, check with `aws sts get-caller-identity`, and run again."
         ) from None
     except NoRegionError:
-        raise DeployError("no AWS Region: pass --region or set AWS_DEFAULT_REGION (or a region in your AWS profile)") from None
+        raise DeployError(
+            "no AWS Region: pass --region or set AWS_DEFAULT_REGION (or a region in your AWS profile)"
+        ) from None
     except ProfileNotFound as err:
-        raise DeployError(f"{err}; check AWS_PROFILE / --profile against `aws configure list-profiles`") from None
+        raise DeployError(
+            f"{err}; check AWS_PROFILE / --profile against `aws configure list-profiles`"
+        ) from None
     except EndpointConnectionError as err:
         raise DeployError(f"cannot reach AWS: {err}") from None
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "")
-        if code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"):
+        if code in (
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "SignatureDoesNotMatch",
+        ):
             raise DeployError(
                 f"AWS refused the credentials ({code}): refresh them (`aws sso login`, or new access keys) and run again."
             ) from None

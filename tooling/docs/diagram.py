@@ -15,10 +15,17 @@ from .text import NAME_KEY, Template, expression
 # Properties never searched for names: free text and tags repeat names without using them.
 _NOT_SEARCHED = re.compile(r"(Description|^Tags)$")
 _SG_RULE_TYPES = {"AWS::EC2::SecurityGroupIngress": "ingress", "AWS::EC2::SecurityGroupEgress": "egress"}
-_SG_RULE_PEERS = {"SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId"}
+_SG_RULE_PEERS = {
+    "SourceSecurityGroupId",
+    "DestinationSecurityGroupId",
+    "SourcePrefixListId",
+    "DestinationPrefixListId",
+}
 _VPC_TYPES = {"AWS::EC2::VPC::Id"}
 _SUBNET_TYPES = {"AWS::EC2::Subnet::Id", "List<AWS::EC2::Subnet::Id>"}
-_DATABASE_TYPES = re.compile(r"^AWS::(Timestream::InfluxDB|RDS::DB|DynamoDB::|DocDB::|Neptune::|Redshift::Cluster)")
+_DATABASE_TYPES = re.compile(
+    r"^AWS::(Timestream::InfluxDB|RDS::DB|DynamoDB::|DocDB::|Neptune::|Redshift::Cluster)"
+)
 
 
 @dataclass
@@ -155,7 +162,9 @@ def _trust_edges(d: Diagram, template: Template) -> None:
             continue
         statements = r.get("Properties", {}).get("AssumeRolePolicyDocument", {}).get("Statement", [])
         for statement in statements if isinstance(statements, list) else [statements]:
-            services = statement.get("Principal", {}).get("Service", []) if isinstance(statement, Mapping) else []
+            services = (
+                statement.get("Principal", {}).get("Service", []) if isinstance(statement, Mapping) else []
+            )
             for service in [services] if isinstance(services, str) else services:
                 if isinstance(service, str):
                     there = external_id("svc", service)
@@ -189,7 +198,12 @@ def _sub_text(value: Any) -> str | None:
         arg = value["Fn::Sub"]
         if isinstance(arg, str):
             return arg
-        if isinstance(arg, list) and len(arg) >= 1 and isinstance(arg[0], str) and not (len(arg) > 1 and arg[1]):
+        if (
+            isinstance(arg, list)
+            and len(arg) >= 1
+            and isinstance(arg[0], str)
+            and not (len(arg) > 1 and arg[1])
+        ):
             return arg[0]
     return None
 
@@ -227,7 +241,9 @@ def _mentions(text: str, name: str) -> bool:
     return False
 
 
-def _top_level_refs(props: Mapping[str, Any], resources: Mapping[str, Any], skip: set[int]) -> Iterator[tuple[str, str]]:
+def _top_level_refs(
+    props: Mapping[str, Any], resources: Mapping[str, Any], skip: set[int]
+) -> Iterator[tuple[str, str]]:
     """(property, target) for every reference, under the top-level property that holds it."""
     for key, value in props.items():
         yield from ((key, target) for target in resources_in(_without(value, skip), resources))
@@ -348,7 +364,9 @@ def render_diagram(d: Diagram) -> str:
     return "\n".join(lines)
 
 
-def _group_used(gid: str, children: Mapping[str | None, list[str]], in_group: Mapping[str | None, list[str]]) -> bool:
+def _group_used(
+    gid: str, children: Mapping[str | None, list[str]], in_group: Mapping[str | None, list[str]]
+) -> bool:
     return bool(in_group.get(gid)) or any(_group_used(c, children, in_group) for c in children.get(gid, []))
 
 
@@ -359,4 +377,3 @@ DIAGRAM_LEGEND = (
     "refers to it, or *by name* when it repeats the other's name, as an alarm's dimension does); "
     "grey shapes are outside the stack."
 )
-

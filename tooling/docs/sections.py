@@ -37,9 +37,9 @@ class DocsError(ValueError):
     """The README cannot take the generated sections (a marker is missing or out of order)."""
 
 
-
 def sections(specs: Mapping[str, tuple[str, Template]]) -> dict[str, str]:
     """Every generated section for the templates ``specs`` (name -> (summary, template dict))."""
+
     def per_template(render) -> str:
         return "\n\n".join(f"### `{name}`\n\n{render(t)}" for name, (_, t) in specs.items())
 
@@ -68,11 +68,14 @@ def replace_sections(text: str, generated: Mapping[str, str]) -> str:
 def extract_section(text: str, name: str) -> str:
     """The text between a section's markers (for tests and checks)."""
     begin, end = BEGIN.format(name), END.format(name)
-    return text[text.index(begin) + len(begin): text.index(end)]
+    return text[text.index(begin) + len(begin) : text.index(end)]
 
 
-def operations_sections(specs: Mapping[str, tuple[str, Template]], create_only: Mapping[str, set[str]]) -> dict[str, str]:
+def operations_sections(
+    specs: Mapping[str, tuple[str, Template]], create_only: Mapping[str, set[str]]
+) -> dict[str, str]:
     """The generated sections of docs/OPERATIONS.md."""
+
     def per_template(render, wanted=lambda t: True) -> str:
         blocks = [f"### `{name}`\n\n{render(t)}" for name, (_, t) in specs.items() if wanted(t)]
         return "\n\n".join(blocks) or "*None.*"
@@ -120,4 +123,3 @@ def render_documents(documents: Mapping[Path, Mapping[str, str]]) -> dict[Path, 
         except DocsError as err:
             raise DocsError(f"{path}: {err}") from None
     return rendered
-

@@ -9,6 +9,7 @@ from typing import Any
 from ..cfn.intrinsics import parameters_in, resources_in
 from .text import NAME_KEY, Template, cell, code, expression, table
 
+
 def parameter_groups(template: Template) -> list[tuple[str, list[str]]]:
     """(group label, parameter names) in launch-form order; ungrouped parameters come last."""
     params = list(template.get("Parameters", {}))
@@ -72,22 +73,29 @@ def parameters_table(template: Template) -> str:
         rows = []
         for name in names:
             d = params[name]
-            kind = code(d.get("Type", "String")) + (" (NoEcho)" if str(d.get("NoEcho")).lower() == "true" else "")
+            kind = code(d.get("Type", "String")) + (
+                " (NoEcho)" if str(d.get("NoEcho")).lower() == "true" else ""
+            )
             shown = labels.get(name, {}).get("default")
             description = cell(d.get("Description", ""))
             if shown and shown != name:
                 description = f"**{cell(shown)}.** {description}"
-            rows.append([
-                code(name),
-                description,
-                kind,
-                default(d),
-                constraint(d),
-                "no" if "Default" in d else "**yes**",
-            ])
+            rows.append(
+                [
+                    code(name),
+                    description,
+                    kind,
+                    default(d),
+                    constraint(d),
+                    "no" if "Default" in d else "**yes**",
+                ]
+            )
         blocks.append(
             f"**{cell(label)}**\n\n"
-            + table(["Parameter", "Description", "Type", "Default", "Allowed values / constraint", "Required"], rows)
+            + table(
+                ["Parameter", "Description", "Type", "Default", "Allowed values / constraint", "Required"],
+                rows,
+            )
         )
     return "\n\n".join(blocks)
 
@@ -139,7 +147,6 @@ def templates_table(specs: Mapping[str, tuple[str, Template]]) -> str:
     return table(["Template", "File", "What it is", "Parameters", "Resources", "Outputs"], rows)
 
 
-
 # --- operations: alarms, what a parameter change does, what a deletion leaves ----------------
 
 
@@ -161,18 +168,25 @@ def alarms_table(template: Template) -> str:
         needed = int(p.get("DatapointsToAlarm", periods))
         seconds = int(p.get("Period", 60))
         window = f"{needed} of {periods} × {seconds // 60 if seconds >= 60 else seconds}{' min' if seconds >= 60 else ' s'}"
-        rows.append([
-            code(name),
-            code(expression(p["AlarmName"])) if "AlarmName" in p else "—",
-            f"{code(p.get('Namespace', ''))} {code(p.get('MetricName', ''))} ({p.get('Statistic') or p.get('ExtendedStatistic', '')})",
-            f"{_COMPARISON.get(p.get('ComparisonOperator', ''), p.get('ComparisonOperator', ''))} {shown}",
-            window,
-            code(p.get("TreatMissingData", "missing")),
-            "SNS topics in " + ", ".join(code(x) for x in sorted(parameters_in(p.get("AlarmActions"), template))) if p.get("AlarmActions") else "none",
-        ])
+        rows.append(
+            [
+                code(name),
+                code(expression(p["AlarmName"])) if "AlarmName" in p else "—",
+                f"{code(p.get('Namespace', ''))} {code(p.get('MetricName', ''))} ({p.get('Statistic') or p.get('ExtendedStatistic', '')})",
+                f"{_COMPARISON.get(p.get('ComparisonOperator', ''), p.get('ComparisonOperator', ''))} {shown}",
+                window,
+                code(p.get("TreatMissingData", "missing")),
+                "SNS topics in "
+                + ", ".join(code(x) for x in sorted(parameters_in(p.get("AlarmActions"), template)))
+                if p.get("AlarmActions")
+                else "none",
+            ]
+        )
     if not rows:
         return "*No alarms.*"
-    return table(["Alarm", "Name", "Metric (statistic)", "Fires when", "Data points", "Missing data", "Notifies"], rows)
+    return table(
+        ["Alarm", "Name", "Metric (statistic)", "Fires when", "Data points", "Missing data", "Notifies"], rows
+    )
 
 
 _COMPARISON = {
@@ -183,7 +197,9 @@ _COMPARISON = {
 }
 
 
-def parameter_effects(template: Template, create_only: Mapping[str, set[str]]) -> dict[str, dict[str, list[str]]]:
+def parameter_effects(
+    template: Template, create_only: Mapping[str, set[str]]
+) -> dict[str, dict[str, list[str]]]:
     """For each parameter: what a change to it does to each resource, as CloudFormation plans it.
 
     ``create_only`` maps a resource type to its create-only top-level properties (from the
@@ -206,7 +222,8 @@ def parameter_effects(template: Template, create_only: Mapping[str, set[str]]) -
         replaced: set[str] = set()
         while True:
             new = {
-                name for name, props in changed.items()
+                name
+                for name, props in changed.items()
                 if name not in replaced and props & create_only.get(resources[name]["Type"], set())
             }
             if not new:
@@ -241,15 +258,23 @@ def parameter_effects_table(template: Template, create_only: Mapping[str, set[st
     rows = []
     for param, effect in effects.items():
         joined = {k: "; ".join(cell(x) for x in v) for k, v in effect.items()}
-        rows.append([
-            code(param),
-            joined["in place"] or "—",
-            f"**{joined['replaces']}**" if joined["replaces"] else "—",
-            f"**{joined['refused']}**" if joined["refused"] else "—",
-            joined["adds or removes"] or "—",
-        ])
+        rows.append(
+            [
+                code(param),
+                joined["in place"] or "—",
+                f"**{joined['replaces']}**" if joined["replaces"] else "—",
+                f"**{joined['refused']}**" if joined["refused"] else "—",
+                joined["adds or removes"] or "—",
+            ]
+        )
     return table(
-        ["Parameter", "Updates in place", "Replaces (a new resource)", "Update fails (replacement refused)", "Creates or deletes"],
+        [
+            "Parameter",
+            "Updates in place",
+            "Replaces (a new resource)",
+            "Update fails (replacement refused)",
+            "Creates or deletes",
+        ],
         rows,
     )
 
@@ -257,8 +282,13 @@ def parameter_effects_table(template: Template, create_only: Mapping[str, set[st
 def retained_table(template: Template) -> str:
     """Resources a stack deletion or a replacement leaves behind (DeletionPolicy / UpdateReplacePolicy)."""
     rows = [
-        [code(name), code(r["Type"]), r.get("DeletionPolicy", "Delete"), r.get("UpdateReplacePolicy", "Delete"),
-         code(r["Condition"]) if "Condition" in r else "always"]
+        [
+            code(name),
+            code(r["Type"]),
+            r.get("DeletionPolicy", "Delete"),
+            r.get("UpdateReplacePolicy", "Delete"),
+            code(r["Condition"]) if "Condition" in r else "always",
+        ]
         for name, r in template.get("Resources", {}).items()
         if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate", "Snapshot")
         or r.get("UpdateReplacePolicy") in ("Retain", "Snapshot")
@@ -266,4 +296,3 @@ def retained_table(template: Template) -> str:
     if not rows:
         return "*Nothing is retained: deleting the stack deletes every resource.*"
     return table(["Resource", "Type", "On stack deletion", "On replacement", "Exists when"], rows)
-

@@ -39,7 +39,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 def expression(value: Any) -> str:
     """An intrinsic function as a person reads it: ``Ref`` → name, ``Fn::Sub`` → its string."""
     if isinstance(value, Mapping) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return str(arg)
         if fn == "Fn::Sub":
@@ -47,4 +47,3 @@ def expression(value: Any) -> str:
         if fn == "Fn::GetAtt":
             return arg if isinstance(arg, str) else ".".join(map(str, arg))
     return json.dumps(value, separators=(",", ":"))
-

@@ -7,9 +7,9 @@ entry here.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from . import checkov, cfn_lint, guard, parliament
+from . import cfn_lint, checkov, guard, parliament
 from .base import Finding, Gate, GateResult, summary_table
 
 GATES: tuple[Gate, ...] = (cfn_lint.GATE, checkov.GATE, guard.GATE, parliament.GATE)

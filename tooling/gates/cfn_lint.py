@@ -60,7 +60,9 @@ def region_groups(types: set[str], regions: list[str]) -> list[tuple[str, ...]]:
     its first Region the one linted."""
     groups: dict[tuple[str, str, int], list[str]] = {}
     for region in regions:
-        groups.setdefault((schemas.schema_digest(types, region), partition(region), len(region)), []).append(region)
+        groups.setdefault((schemas.schema_digest(types, region), partition(region), len(region)), []).append(
+            region
+        )
     return sorted(tuple(sorted(g)) for g in groups.values())
 
 
@@ -154,7 +156,9 @@ def lint_texts(
         regions = regions_for(types)
         if not regions:
             findings[filename] = [
-                Finding(filename, NAME, "regions", "-", "no Region has every resource type of this template", 1)
+                Finding(
+                    filename, NAME, "regions", "-", "no Region has every resource type of this template", 1
+                )
             ]
             continue
         templates[filename] = template
@@ -166,7 +170,12 @@ def lint_texts(
         every = {r for g in groups for r in g}
         findings[filename] = sorted(
             Finding(
-                filename, NAME, rule, resource or "-", _short(message), line,
+                filename,
+                NAME,
+                rule,
+                resource or "-",
+                _short(message),
+                line,
                 () if found == every else tuple(sorted(found)),
             )
             for (line, rule, message, resource), found in by_match.items()

@@ -9,12 +9,13 @@ is skipped in that resource's ``Metadata.checkov.skip`` with a comment; checkov 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import toolenv
 from .base import Finding, Gate, GateResult, RunContext, source_of
@@ -40,7 +41,7 @@ if not line.strip():
 sys.exit(Checkov(argv=json.loads(line)).run())
 """
 
-_PRESTARTED: "CheckovProcess | None" = None
+_PRESTARTED: CheckovProcess | None = None
 
 
 class CheckovProcess:
@@ -90,10 +91,8 @@ def prestart(log: Callable[[str], None] = print, yield_cpu: bool = True) -> None
         # A command that stops early (bad input) must not leave checkov importing for seconds.
         atexit.register(cancel_prestarted)
         if yield_cpu and hasattr(os, "nice"):
-            try:
+            with contextlib.suppress(OSError):
                 os.nice(5)
-            except OSError:
-                pass
 
 
 def cancel_prestarted() -> None:
@@ -163,7 +162,11 @@ def parse(stdout: str, stderr: str, returncode: int, files: dict[str, Path]) -> 
         summary = report.get("summary", {})
         if summary.get("parsing_errors"):
             for path in report.get("results", {}).get("parsing_errors", []) or list(by_path):
-                findings.append(_error(by_path.get(str(Path(path).resolve()), path), "checkov could not parse the template"))
+                findings.append(
+                    _error(
+                        by_path.get(str(Path(path).resolve()), path), "checkov could not parse the template"
+                    )
+                )
         for check in report.get("results", {}).get("failed_checks", []):
             path = str(Path(check.get("file_abs_path") or check["file_path"]).resolve())
             resource = check.get("resource", "").rsplit(".", 1)[-1]

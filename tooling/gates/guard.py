@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from cfn_flip import to_json
@@ -38,7 +39,9 @@ def check_texts(texts: dict[str, str], rules_dir: Path | None = None) -> GateRes
     result = GateResult(NAME, checked=list(texts))
     rules = [(p.stem, p.read_text()) for p in rule_files(rules_dir)]
     if not rules:
-        result.findings = [Finding(f, NAME, "ERROR", "-", f"no rules in {rules_dir or RULES_DIR}") for f in texts]
+        result.findings = [
+            Finding(f, NAME, "ERROR", "-", f"no rules in {rules_dir or RULES_DIR}") for f in texts
+        ]
     for filename, text in texts.items():
         result.findings += check_text(text, filename, rules)
     result.seconds = time.perf_counter() - start
@@ -57,7 +60,9 @@ def check_text(text: str, filename: str, rules: list[tuple[str, str]]) -> list[F
         try:
             report = json.loads(cfn_guard_rs.run_checks_rs(template, rules_text, False))
         except Exception as err:  # the engine's own exception types; any of them is a failure
-            findings.add(Finding(filename, NAME, "ERROR", "-", f"{rules_name}.guard: {type(err).__name__}: {err}"))
+            findings.add(
+                Finding(filename, NAME, "ERROR", "-", f"{rules_name}.guard: {type(err).__name__}: {err}")
+            )
             continue
         for item in report.get("not_compliant", []):
             rule = item.get("Rule", item)

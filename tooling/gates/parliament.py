@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
+from functools import cache
 from importlib.metadata import version
-from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from cfn_flip import to_json
@@ -45,7 +46,10 @@ _A = f"{REGION}:{ACCOUNT}"
 #: (Ref value, Arn attribute) of a sample resource of each type; ``{id}`` is the logical id.
 SAMPLE_ARNS: dict[str, tuple[str, str]] = {
     "AWS::SecretsManager::Secret": (f"arn:aws:secretsmanager:{_A}:secret:{{id}}-AbCdEf",) * 2,
-    "AWS::KMS::Key": ("1234abcd-12ab-34cd-56ef-1234567890ab", f"arn:aws:kms:{_A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    "AWS::KMS::Key": (
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        f"arn:aws:kms:{_A}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ),
     "AWS::KMS::Alias": ("alias/{id}", f"arn:aws:kms:{_A}:alias/{{id}}"),
     "AWS::Logs::LogGroup": ("{id}", f"arn:aws:logs:{_A}:log-group:{{id}}:*"),
     "AWS::IAM::Role": ("{id}", f"arn:aws:iam::{ACCOUNT}:role/{{id}}"),
@@ -57,8 +61,14 @@ SAMPLE_ARNS: dict[str, tuple[str, str]] = {
     "AWS::Timestream::InfluxDBInstance": ("{id}", f"arn:aws:timestream-influxdb:{_A}:db-instance/{{id}}"),
     "AWS::EC2::SecurityGroup": ("sg-0123456789abcdef0", "sg-0123456789abcdef0"),
     "AWS::CloudWatch::Alarm": ("{id}", f"arn:aws:cloudwatch:{_A}:alarm:{{id}}"),
-    "AWS::ServiceCatalog::Portfolio": ("port-abcdefghijklm", f"arn:aws:catalog:{_A}:portfolio/port-abcdefghijklm"),
-    "AWS::ServiceCatalog::CloudFormationProduct": ("prod-abcdefghijklm", f"arn:aws:catalog:{_A}:product/prod-abcdefghijklm"),
+    "AWS::ServiceCatalog::Portfolio": (
+        "port-abcdefghijklm",
+        f"arn:aws:catalog:{_A}:portfolio/port-abcdefghijklm",
+    ),
+    "AWS::ServiceCatalog::CloudFormationProduct": (
+        "prod-abcdefghijklm",
+        f"arn:aws:catalog:{_A}:product/prod-abcdefghijklm",
+    ),
 }
 GETATT_SAMPLES = {"GroupId": "sg-0123456789abcdef0", "Endpoint": "sample.example.com"}
 
@@ -107,7 +117,11 @@ def policy_documents(template: dict[str, Any]) -> Iterator[tuple[str, str, Any]]
         if kind == "AWS::IAM::Role":
             for i, policy in enumerate(props.get("Policies") or []):
                 label = policy.get("PolicyName", i) if isinstance(policy, dict) else i
-                yield name, f"Policies[{label}]", policy.get("PolicyDocument") if isinstance(policy, dict) else policy
+                yield (
+                    name,
+                    f"Policies[{label}]",
+                    policy.get("PolicyDocument") if isinstance(policy, dict) else policy,
+                )
         elif kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
             yield name, "PolicyDocument", props.get("PolicyDocument")
         elif kind == "AWS::KMS::Key" and "KeyPolicy" in props:
@@ -142,7 +156,7 @@ def awacs_knows(action: str) -> bool:
     return isinstance(constant, Action) and getattr(constant, "action", None) == name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _awacs_modules() -> dict[str, Any]:
     """awacs' service modules by IAM prefix (``lambda`` is ``awacs.awslambda``)."""
     import importlib
@@ -181,7 +195,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":

@@ -12,8 +12,8 @@ template with findings is checked on every run.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import GATES
 from .base import Finding, GateResult, Pending, RunContext

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -58,7 +59,7 @@ def client_factory(session: Any) -> ClientFor:
 
     config = Config(retries={"mode": "standard", "max_attempts": 5})
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def client_for(service: str, region: str) -> Any:
         return session.client(service, region_name=region, config=config)
 
@@ -80,7 +81,9 @@ def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code"))
         if code in ("404", "NoSuchBucket", "NotFound"):
-            raise PublishError(f"bucket {config.bucket!r} does not exist; create it or set bucket=...") from None
+            raise PublishError(
+                f"bucket {config.bucket!r} does not exist; create it or set bucket=..."
+            ) from None
         if code in ("403", "AccessDenied", "Forbidden"):
             raise PublishError(f"bucket {config.bucket!r}: access denied to these credentials") from None
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
@@ -126,7 +129,9 @@ def publish(
         for r in config.regions:
             product, artifact = plan.product[r], plan.artifact[r]
             link = "" if isinstance(product, Ref) else f", {console_url(r, product)}"
-            log(f"plan    then {config.product.name} {version} in {r}: product {product!r}, artifact {artifact!r}{link}")
+            log(
+                f"plan    then {config.product.name} {version} in {r}: product {product!r}, artifact {artifact!r}{link}"
+            )
         log(f"plan    {len(plan.calls)} mutating call(s); --dry-run: none made")
         return PublishResult(plan, _known(plan.product), _known(plan.artifact), 0)
 
@@ -144,8 +149,10 @@ def publish(
     run_step(
         2,
         None,
-        lambda calls: f"s3://{config.bucket}/{key}: "
-        + (f"uploaded ({config.sse})" if calls else "already there, skipped"),
+        lambda calls: (
+            f"s3://{config.bucket}/{key}: "
+            + (f"uploaded ({config.sse})" if calls else "already there, skipped")
+        ),
     )
     for r in config.regions:
         for step in (3, 4, 5):

@@ -247,14 +247,18 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
 
     template = _str(raw, "template")
     if template not in TEMPLATES:
-        raise ConfigError(f"template {template!r} is not a registered template; accepted: {', '.join(TEMPLATES)}")
+        raise ConfigError(
+            f"template {template!r} is not a registered template; accepted: {', '.join(TEMPLATES)}"
+        )
     bucket = check_bucket(_str(raw, "bucket"))
     sse = _str(raw, "sse") or "AES256"
     if sse not in SSE_VALUES:
         raise ConfigError(f"sse {sse!r} is not accepted; use one of {', '.join(SSE_VALUES)}")
     regions = _list(raw, "regions")
     if not regions:
-        raise ConfigError("regions is missing and no default Region is set (AWS_REGION or the profile's region)")
+        raise ConfigError(
+            "regions is missing and no default Region is set (AWS_REGION or the profile's region)"
+        )
     for region in regions:
         if known_regions is not None and region not in known_regions:
             raise ConfigError(f"regions: {region!r} is not a Region with Service Catalog")
@@ -262,7 +266,9 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
         raise ConfigError("regions: a Region is listed twice")
     role = _str(raw, "launch_role_name")
     if not ROLE_NAME_PATTERN.match(role):
-        raise ConfigError(f"launch_role_name {role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)")
+        raise ConfigError(
+            f"launch_role_name {role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)"
+        )
     principals = _list(raw, "principals")
     for arn in principals:
         if not PRINCIPAL_PATTERN.match(arn):
@@ -314,5 +320,7 @@ def _tag_options(raw: Any) -> tuple[tuple[str, str], ...]:
             if pair not in pairs:
                 pairs.append(pair)
     if len(pairs) > TAG_OPTIONS_MAX:
-        raise ConfigError(f"tag_options: {len(pairs)} given; Service Catalog allows {TAG_OPTIONS_MAX} on a portfolio")
+        raise ConfigError(
+            f"tag_options: {len(pairs)} given; Service Catalog allows {TAG_OPTIONS_MAX} on a portfolio"
+        )
     return tuple(pairs)

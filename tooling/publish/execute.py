@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -69,7 +70,7 @@ class Executor:
 
     def _recover(self, call: Call, client: Any, params: dict[str, Any]) -> None:
         if call.recover == "find_tag_option":
-            (name, _), = call.binds
+            ((name, _),) = call.binds
             pages = client.get_paginator("list_tag_options").paginate(
                 Filters={"Key": params["Key"], "Value": params["Value"]}
             )

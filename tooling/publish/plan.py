@@ -287,7 +287,9 @@ def _plan_region(
                     "Parameters": role_params,
                     "Type": "LAUNCH",
                     "Description": f"Launch as {config.launch_role_name}",
-                    "IdempotencyToken": token("launch", region, str(portfolio), str(product), config.launch_role_name),
+                    "IdempotencyToken": token(
+                        "launch", region, str(portfolio), str(product), config.launch_role_name
+                    ),
                 },
                 f"launch constraint LocalRoleName={config.launch_role_name}",
                 tolerate=("DuplicateResourceException",),
@@ -300,7 +302,11 @@ def _plan_region(
                 region,
                 "servicecatalog",
                 "update_constraint",
-                {"Id": constraint[0], "Parameters": role_params, "Description": f"Launch as {config.launch_role_name}"},
+                {
+                    "Id": constraint[0],
+                    "Parameters": role_params,
+                    "Description": f"Launch as {config.launch_role_name}",
+                },
                 f"launch constraint {constraint[1]} -> LocalRoleName={config.launch_role_name}",
             )
         )

@@ -7,7 +7,8 @@ Names are matched exactly here: ``SearchProductsAsAdmin``'s FullTextSearch match
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -44,7 +45,9 @@ def object_exists(s3: Any, bucket: str, key: str) -> bool:
 def read_region(sc: Any, config: CatalogConfig) -> RegionState:
     rs = RegionState()
     rs.portfolio_ids = [
-        p["Id"] for p in _pages(sc, "list_portfolios", "PortfolioDetails") if p["DisplayName"] == config.portfolio.name
+        p["Id"]
+        for p in _pages(sc, "list_portfolios", "PortfolioDetails")
+        if p["DisplayName"] == config.portfolio.name
     ]
     rs.product_ids = [
         v["ProductViewSummary"]["ProductId"]
@@ -58,7 +61,9 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
         if v["ProductViewSummary"]["Name"] == config.product.name
     ]
     for key, value in config.tag_options:
-        for option in _pages(sc, "list_tag_options", "TagOptionDetails", Filters={"Key": key, "Value": value}):
+        for option in _pages(
+            sc, "list_tag_options", "TagOptionDetails", Filters={"Key": key, "Value": value}
+        ):
             if option["Key"] == key and option["Value"] == value:
                 rs.tag_options[(key, value)] = option["Id"]
     if len(rs.portfolio_ids) > 1 or len(rs.product_ids) > 1:
@@ -79,7 +84,8 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
         ]
     if portfolio:
         rs.principals = {
-            p["PrincipalARN"] for p in _pages(sc, "list_principals_for_portfolio", "Principals", PortfolioId=portfolio)
+            p["PrincipalARN"]
+            for p in _pages(sc, "list_principals_for_portfolio", "Principals", PortfolioId=portfolio)
         }
         rs.portfolio_tag_option_ids = {
             t["Id"] for t in sc.describe_portfolio(Id=portfolio).get("TagOptions", [])
@@ -88,7 +94,11 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
             rs.shared_accounts = {
                 s["PrincipalId"]
                 for s in _pages(
-                    sc, "describe_portfolio_shares", "PortfolioShareDetails", PortfolioId=portfolio, Type="ACCOUNT"
+                    sc,
+                    "describe_portfolio_shares",
+                    "PortfolioShareDetails",
+                    PortfolioId=portfolio,
+                    Type="ACCOUNT",
                 )
             }
         if config.share_ous:
@@ -107,7 +117,11 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
             p["Id"] for p in _pages(sc, "list_portfolios_for_product", "PortfolioDetails", ProductId=product)
         }
         for c in _pages(
-            sc, "list_constraints_for_portfolio", "ConstraintDetails", PortfolioId=portfolio, ProductId=product
+            sc,
+            "list_constraints_for_portfolio",
+            "ConstraintDetails",
+            PortfolioId=portfolio,
+            ProductId=product,
         ):
             if c.get("Type") == "LAUNCH":
                 described = sc.describe_constraint(Id=c["ConstraintId"])
@@ -120,5 +134,7 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
 def read_state(client_for: ClientFor, config: CatalogConfig, bucket_region: str, key: str) -> CatalogState:
     return CatalogState(
         object_exists=object_exists(client_for("s3", bucket_region), config.bucket, key),
-        regions={region: read_region(client_for("servicecatalog", region), config) for region in config.regions},
+        regions={
+            region: read_region(client_for("servicecatalog", region), config) for region in config.regions
+        },
     )

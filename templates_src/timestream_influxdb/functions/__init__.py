@@ -36,13 +36,16 @@ def inline(module: str) -> str:
     stdlib = sorted(i for i in imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
     import_groups = ["\n".join(group) for group in (stdlib, sorted(imports - set(stdlib))) if group]
     head = "\n\n".join(part for part in (own.docstring_source, *import_groups) if part)
-    return "\n\n\n".join(
-        [
-            head,
-            f"# From {SHARED}.py: {shared.summary}\n\n{shared.body}",
-            f"# From {module}.py.\n\n{own.body}",
-        ]
-    ) + "\n"
+    return (
+        "\n\n\n".join(
+            [
+                head,
+                f"# From {SHARED}.py: {shared.summary}\n\n{shared.body}",
+                f"# From {module}.py.\n\n{own.body}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def declared_properties(module: str) -> tuple[str, ...]:
@@ -70,7 +73,7 @@ class _Source:
         ]
         lines = self.text.splitlines()
         # The body starts after the last import: comments between statements stay in it.
-        self.body = "\n".join(lines[max(n.end_lineno for n in head) if head else 0:]).strip("\n")
+        self.body = "\n".join(lines[max(n.end_lineno for n in head) if head else 0 :]).strip("\n")
         self._imports = [n for n in head if isinstance(n, (ast.Import, ast.ImportFrom))]
         first = self.tree.body[0] if self.tree.body else None
         self.docstring_source = ast.get_source_segment(self.text, first) if self.docstring else ""

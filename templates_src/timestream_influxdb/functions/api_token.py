@@ -47,7 +47,7 @@ def session(url):
                 code = getattr(e, "code", 0)
                 if 0 < code < 500 or attempt == TRIES - 1:
                     # The path without its query, the status or error type: never a credential.
-                    raise RuntimeError(f"{method} {path.split('?')[0]}: {code or type(e).__name__}")
+                    raise RuntimeError(f"{method} {path.split('?')[0]}: {code or type(e).__name__}") from None
             time.sleep(BACKOFF * (attempt + 1))
 
     return call

@@ -8,6 +8,7 @@ deletion, or instance replacement, which gives this resource a new physical id).
 The physical id is the instance id.
 """
 
+import contextlib
 import time
 
 import boto3
@@ -38,14 +39,15 @@ def act(event, context, client=None):
         if days and event["PhysicalResourceId"] == instance:
             # 3-40 letters, digits and single hyphens, unique per second.
             name = time.strftime(f"final-{instance[:16]}-%Y%m%d%H%M%S", time.gmtime())
-            try:
+            # An instance that is gone has nothing left to back up.
+            with contextlib.suppress(client.exceptions.ResourceNotFoundException):
                 client.create_db_backup(name=name, dbResourceId=instance, retentionDays=days)
-            except client.exceptions.ResourceNotFoundException:
-                pass  # the instance is gone: nothing left to back up
         return None, {}  # None: the request's own physical id
     while True:
         try:
-            client.update_db_instance(identifier=instance, dbBackupConfigurations=backup_configurations(props))
+            client.update_db_instance(
+                identifier=instance, dbBackupConfigurations=backup_configurations(props)
+            )
             return instance, {}
         except client.exceptions.ConflictException:
             # The instance is busy with another change: retry while the time allows.

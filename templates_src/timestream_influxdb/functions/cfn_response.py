@@ -45,7 +45,7 @@ def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
     ).encode()
     # The pre-signed URL is signed without a content type; urllib adds Content-Length itself.
     req = urllib.request.Request(event["ResponseURL"], body, {"Content-Type": ""}, method="PUT")
-    for attempt in range(PUT_TRIES):
+    for _ in range(PUT_TRIES):
         try:
             urllib.request.urlopen(req, timeout=PUT_TIMEOUT).close()
             return True
