@@ -7,7 +7,7 @@ free port and is stopped when the block exits, also on failure.
 moto is a smoke test of the CLI path, never proof of correctness: it skips resource types it does
 not implement (the InfluxDB instance, secrets with dynamic references, alarms) and, as patched
 here, custom resources, ignores parameter constraints and NoEcho, and returns no Outputs after a
-change-set deploy (see DESIGN.md).
+change-set deploy (each gap seen in tests/test_product_smoke_moto.py).
 """
 
 from __future__ import annotations

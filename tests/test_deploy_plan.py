@@ -70,7 +70,9 @@ def test_terminal_states() -> None:
     assert not plan.is_terminal("REVIEW_IN_PROGRESS")
 
 
-# --- create-only properties: the schemas agree with DESIGN.md ----------------------------------
+# --- create-only properties: the schemas agree with AWS's resource reference -------------------
+# The AWS::Timestream::InfluxDBInstance page of the CloudFormation User Guide marks these properties
+# "Update requires: Replacement"; the schema's createOnlyProperties must say the same.
 
 
 def test_create_only_properties_of_the_instance_are_designs_list() -> None:

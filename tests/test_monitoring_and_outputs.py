@@ -181,5 +181,6 @@ def test_alarm_metrics_are_ones_the_service_publishes(metric):
         "WriteTimeouts",
         "TaskExecutionFailures",
         "EngineUptime",
-    }  # ../shared/DESIGN.md, "CloudWatch metrics"
+    }  # AWS Timestream developer guide, "Monitoring and Configuration Optimization for
+    # Timestream for InfluxDB 2", CloudWatch Metrics Reference (namespace AWS/Timestream/InfluxDB)
     assert metric in published
