@@ -29,7 +29,7 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
 from troposphere.iam import Policy, Role
 
 from ..common import POLICY_VERSION, checkov_skips, trust_policy
-from . import permissions
+from . import permissions, scopes
 
 # checkov's least-privilege checks look for Resource "*" on write, permissions-management and
 # data-read actions. A launch role is the one place that needs them: it runs the product's
@@ -62,7 +62,7 @@ LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
 
 # Service Catalog names a provisioned product's stack SC-<account>-pp-<id>; CloudFormation starts
 # the names it generates (roles, functions) with the stack name.
-STACK_PREFIX = "SC-${AWS::AccountId}-pp-"
+STACK_PREFIX = scopes.STACK_PREFIX
 DEFAULT_ROLE_NAME = "TimestreamInfluxDBLaunchRole"
 BUCKET_PARAMETER = "TemplateBucket"
 
@@ -128,12 +128,22 @@ def product_template(products: Products, product: str) -> tuple[dict, str]:
 
 def derive_for(products: Products, product: str) -> permissions.Derived:
     body, text = product_template(products, product)
-    return permissions.derive(permissions.template_types(body), text)
+    return permissions.derive(permissions.template_types(body), text, body)
+
+
+# Service Catalog copies a provisioning artifact's template into a bucket the service owns and tags
+# the copy servicecatalog:provisioning=true; the launch role reads it there. AWS documents this
+# statement for every launch role: "Step 6: Add a launch constraint to assign an IAM role",
+# https://docs.aws.amazon.com/servicecatalog/latest/adminguide/getstarted-launchconstraint.html
+# (and "AWS Service Catalog Launch Constraints", .../adminguide/constraints-launch.html). The
+# bucket's name is the service's, so the object tag, not the Resource, is what scopes it.
+TEMPLATE_COPY_TAG = "s3:ExistingObjectTag/servicecatalog:provisioning"
 
 
 def statements(derived: permissions.Derived) -> list[Statement]:
     """The launch role's policy statements for what ``derived`` needs."""
     stack_arn = Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{STACK_PREFIX}*/*")
+    placement = scopes.place(derived.actions, BUCKET_PARAMETER)
     result = [
         Statement(
             Sid="ManageProductStacks", Effect=Allow, Action=_actions(STACK_ACTIONS), Resource=[stack_arn]
@@ -145,19 +155,43 @@ def statements(derived: permissions.Derived) -> list[Statement]:
             Resource=["*"],  # these actions support no resource-level permissions
         ),
         Statement(
-            Sid="GetProductTemplates",
+            Sid="ReadServiceCatalogTemplateCopies",
             Effect=Allow,
             Action=[Action("s3", "GetObject")],
-            Resource=[Sub("arn:${AWS::Partition}:s3:::${%s}/*" % BUCKET_PARAMETER)],
-        ),
-        Statement(
-            Sid="ProductResources",
-            Effect=Allow,
-            Action=_actions(derived.actions),
-            # Derived from handler permissions of many types; most have no name known in advance.
             Resource=["*"],
+            Condition=Condition(StringEquals(TEMPLATE_COPY_TAG, "true")),
         ),
     ]
+    for scope, actions in placement.scoped:
+        # Sid names the scope; scopes.py says why each one is as narrow as it is.
+        statement = Statement(
+            Sid=scope.sid, Effect=Allow, Action=_actions(actions), Resource=[Sub(r) for r in scope.resources]
+        )
+        if scope.condition:
+            statement.Condition = scopes.condition_of(scope)
+        result.append(statement)
+    if placement.no_resource_type:
+        result.append(
+            Statement(
+                Sid="NoResourceLevelPermissions",
+                Effect=Allow,
+                Action=_actions(placement.no_resource_type),
+                # IAM's reference lists no resource type for these actions: only "*" names them.
+                Resource=["*"],
+            )
+        )
+    if placement.unscoped:
+        result.append(
+            Statement(
+                Sid="CreatesAndMetadataReads",
+                Effect=Allow,
+                Action=_actions(placement.unscoped),
+                # Creates of resources whose ids do not exist yet (and that attach to the customer's
+                # network), and reads of metadata; scopes.place refuses anything that deletes,
+                # changes, tags or reads secret data here.
+                Resource=["*"],
+            )
+        )
     if derived.iam_actions:
         kinds = sorted({k for a in derived.iam_actions for k in permissions.action_resource_types(a)})
         result.append(
