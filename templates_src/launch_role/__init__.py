@@ -6,9 +6,11 @@ constraint names it by ``LocalRoleName``, so the same constraint works in every 
 The policy is *derived*, not written by hand: the product template's resource types give, through
 their CloudFormation resource schemas (bundled with cfn-lint), the IAM actions each handler calls.
 A new resource type in the product template changes this policy at the next build; a type nobody
-can cover fails the build. Resources are scoped where it matters: IAM, Lambda invocation and
-CloudFormation stacks are limited to the names Service Catalog gives a product's stacks
-(``SC-<account>-pp-...``, which CloudFormation prefixes to generated role and function names).
+can cover fails the build. Every action is then placed on the narrowest resource IAM lets the
+policy name (``scopes.py``): the product's names, the product's tags, or the names Service Catalog
+gives a product's stacks (``SC-<account>-pp-...``, which CloudFormation prefixes to generated role,
+policy and function names). Only creates, metadata reads and actions with no resource type stay
+on "*"; a delete, change, tag or secret read there fails the build.
 """
 
 from __future__ import annotations
@@ -37,25 +39,25 @@ from . import permissions, scopes
 LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
     {
         "CKV_AWS_111": (
-            "A launch role creates, updates and deletes the product's resources, whose ARNs "
-            "CloudFormation generates at create time (KMS key ids, secret suffixes, security-group "
-            "ids), and some of the actions support no resource-level permission; only Service "
-            "Catalog can assume the role, and its IAM writes are scoped to the product's stacks."
+            "Writes left on Resource '*' are creates of resources whose ids do not exist yet "
+            "(kms:CreateKey, the EC2 creates are ARN-scoped) and actions IAM's reference gives no "
+            "resource type (logs resource and index policies); every delete, change and tag action "
+            "is scoped by the product's names or tags (scopes.py), and the build refuses otherwise."
         ),
         "CKV_AWS_108": (
-            "CloudFormation reads the product's generated admin password (a Secrets Manager dynamic "
-            "reference) and the Secret handler reads secret values with this role; the secrets' ARNs "
-            "end in a random suffix made at create time. Only Service Catalog can assume the role."
+            "The one s3:GetObject on '*' carries AWS's documented launch-role condition "
+            "s3:ExistingObjectTag/servicecatalog:provisioning=true (Service Catalog's own copy of "
+            "the template, in a bucket the service owns); secret values are readable only for "
+            "secrets named like the product's."
         ),
         "CKV_AWS_110": (
-            "The product makes IAM roles for its Lambda functions, so the launch role creates roles, "
-            "puts their policies and passes them to Lambda; those IAM actions are scoped to the "
-            "product's SC-<account>-pp-* stack names and PassRole to the services that need it."
+            "The product makes IAM roles and policies for its Lambda functions; those IAM actions "
+            "are scoped to the product's SC-<account>-pp-* stack names and PassRole to Lambda."
         ),
         "CKV_AWS_109": (
-            "The product's KMS key and log group get their policies (kms:PutKeyPolicy, "
-            "logs:PutResourcePolicy) from the stack, and the key id is generated at create time; "
-            "IAM role and policy actions are scoped to the product's SC-<account>-pp-* stack names."
+            "logs:PutResourcePolicy and logs:DeleteResourcePolicy (a log group's handler) have no "
+            "resource type in IAM's reference; kms:PutKeyPolicy and kms:CreateGrant are scoped to "
+            "keys with the product's tags, IAM actions to the product's stack names."
         ),
     }
 )
