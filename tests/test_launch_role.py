@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import fnmatch
 import json
 
 import pytest
 
 from conftest import ROOT
 from templates_src import launch_role
-from templates_src.launch_role import permissions
+from templates_src.common import MANAGED_BY, BuildError
+from templates_src.launch_role import permissions, scopes
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
 
@@ -35,12 +38,19 @@ def granted(policy: dict) -> set[str]:
 
 def test_every_product_resource_type_is_covered(product, role_template, policy):
     types = permissions.template_types(product)
-    derived = permissions.derive(types, json.dumps(product))
+    derived = permissions.derive(types, json.dumps(product), product)
     assert set(role_template["Metadata"]["DerivedFrom"]["ResourceTypes"]) == types
     for type_name in types:
-        assert permissions.covered(derived, type_name), type_name
+        assert permissions.covered(derived, type_name, product), type_name
         if not permissions.is_custom(type_name):  # custom types have no schema: lambda:InvokeFunction
-            assert permissions.handler_actions(type_name) <= granted(policy), type_name
+            needed = permissions.needed_actions(type_name, product)
+            assert needed <= granted(policy), type_name
+            # Only the user/group calls of the IAM policy types may be left out, and only because
+            # no policy of the product names a user or a group.
+            assert all(
+                a.startswith("iam:") and ("User" in a or "Group" in a)
+                for a in permissions.handler_actions(type_name) - needed
+            ), type_name
 
 
 def test_the_committed_role_covers_every_type_of_the_product(product):
@@ -56,7 +66,7 @@ def test_the_committed_role_covers_every_type_of_the_product(product):
         if permissions.is_custom(type_name):
             assert "lambda:InvokeFunction" in actions, type_name
         else:
-            missing = permissions.handler_actions(type_name) - actions
+            missing = permissions.needed_actions(type_name, product) - actions
             assert not missing, f"{type_name} needs {sorted(missing)}: run `make build`"
 
 
@@ -112,8 +122,145 @@ def test_policy_is_least_privilege(policy):
     for statement in policy["Statement"]:
         if any(a.startswith("iam:") for a in statement["Action"]):
             assert "*" not in statement["Resource"], statement["Sid"]
-    (get,) = [s for s in policy["Statement"] if s["Sid"] == "GetProductTemplates"]
-    assert get["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${TemplateBucket}/*"}]
+
+
+def test_template_reads_need_service_catalogs_provisioning_tag(policy):
+    """Service Catalog's copy of the template is read by its object tag (AWS's launch-role docs)."""
+    (read,) = [s for s in policy["Statement"] if s["Sid"] == "ReadServiceCatalogTemplateCopies"]
+    assert read["Action"] == ["s3:GetObject"]
+    assert read["Condition"] == {"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}}
+    others = [s for s in policy["Statement"] if "s3:GetObject" in s["Action"] and s is not read]
+    assert all("*" not in s["Resource"] and "Condition" not in s for s in others)
+    assert [r["Fn::Sub"] for s in others for r in s["Resource"]] == [
+        "arn:${AWS::Partition}:s3:::${TemplateBucket}/*"
+    ]
+
+
+# What must never act on every resource: deletes, key-policy and key-state changes, code changes,
+# and reads of secret values or objects. Checked by name, and by the rule the build enforces.
+NEVER_ON_ANY = (
+    "kms:ScheduleKeyDeletion",
+    "kms:PutKeyPolicy",
+    "kms:DisableKey",
+    "kms:Decrypt",
+    "kms:CreateGrant",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:UpdateSecret",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "lambda:UpdateFunctionCode",
+    "lambda:DeleteFunction",
+    "timestream-influxdb:DeleteDbInstance",
+    "timestream-influxdb:UpdateDbInstance",
+    "logs:DeleteLogGroup",
+    "ec2:DeleteSecurityGroup",
+    "ec2:DeleteVpcEndpoints",
+    "ec2:ModifyVpcEndpoint",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DeleteDashboards",
+)
+
+
+def unconditioned_any(policy: dict) -> set[str]:
+    return {
+        a for s in policy["Statement"] if "*" in s["Resource"] and "Condition" not in s for a in s["Action"]
+    }
+
+
+def test_no_destructive_or_secret_reading_action_on_every_resource(policy):
+    on_any = unconditioned_any(policy)
+    assert set(NEVER_ON_ANY) <= granted(policy)
+    assert not on_any & set(NEVER_ON_ANY), sorted(on_any & set(NEVER_ON_ANY))
+    for action in on_any:
+        if scopes.must_be_scoped(action):  # only where IAM names no resource type at all
+            assert not permissions.action_resource_types(action), action
+
+
+def test_the_build_refuses_a_destructive_action_no_scope_names():
+    with pytest.raises(BuildError, match="sns:DeleteTopic"):
+        scopes.place(["sns:DeleteTopic", "sns:ListTopics"], "TemplateBucket")
+
+
+def test_iam_actions_only_on_the_products_role_and_policy_names(policy):
+    prefix = "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
+    for statement in policy["Statement"]:
+        if not any(a.startswith("iam:") for a in statement["Action"]):
+            continue
+        assert all(a.startswith("iam:") for a in statement["Action"]), statement["Sid"]
+        for resource in statement["Resource"]:
+            arn = resource["Fn::Sub"]
+            assert arn in (
+                f"{prefix}role/SC-${{AWS::AccountId}}-pp-*",
+                f"{prefix}policy/SC-${{AWS::AccountId}}-pp-*",
+                f"{prefix}role/aws-service-role/*",
+            ), arn
+            if arn.endswith("aws-service-role/*"):
+                assert statement["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert not {a for a in granted(policy) if a.startswith("iam:") and ("User" in a or "Group" in a)}
+
+
+def test_user_and_group_calls_come_back_when_a_policy_names_a_user(product):
+    body = copy.deepcopy(product)
+    (policy_resource,) = [r for r in body["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    policy_resource["Properties"]["Users"] = ["someone"]
+    derived = permissions.derive(permissions.template_types(body), "", body)
+    assert {"iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy"} <= set(derived.iam_actions)
+    assert "iam:PutGroupPolicy" not in derived.iam_actions
+    assert permissions.covered(derived, "AWS::IAM::Policy", body)
+    without = permissions.derive(permissions.template_types(product), "", product)
+    assert not permissions.covered(without, "AWS::IAM::Policy", body)
+
+
+def _resolve(value, project="acme", environment="prod") -> str:
+    text = value["Fn::Sub"] if isinstance(value, dict) else value
+    return text.replace("${ProjectName}", project).replace("${Environment}", environment)
+
+
+# Name property -> the scope whose ARN pattern must match the product's names, and the ARN form.
+NAMED = {
+    ("AWS::SecretsManager::Secret", "Name"): ("ProductSecrets", "secret:{}-AbCdEf"),
+    ("AWS::Logs::LogGroup", "LogGroupName"): ("ProductLogGroups", "log-group:{}"),
+    ("AWS::CloudWatch::Alarm", "AlarmName"): ("ProductAlarmsAndDashboard", "alarm:{}"),
+    ("AWS::CloudWatch::Dashboard", "DashboardName"): ("ProductAlarmsAndDashboard", "dashboard/{}"),
+    ("AWS::KMS::Alias", "AliasName"): ("ProductKeyAlias", "{}"),
+}
+
+
+def test_name_scopes_match_every_name_the_product_gives(product, policy):
+    by_sid = {
+        s["Sid"]: [
+            r["Fn::Sub"].split("${AWS::AccountId}:", 1)[-1] for r in s["Resource"] if isinstance(r, dict)
+        ]
+        for s in policy["Statement"]
+    }
+    seen = set()
+    for logical_id, resource in product["Resources"].items():
+        for (type_name, prop), (sid, form) in NAMED.items():
+            if resource["Type"] == type_name and prop in resource.get("Properties", {}):
+                name = form.format(_resolve(resource["Properties"][prop]))
+                assert any(fnmatch.fnmatchcase(name, p) for p in by_sid[sid]), (logical_id, name)
+                seen.add(type_name)
+    assert seen == {t for t, _ in NAMED}
+
+
+TAG_SCOPED = {
+    "ProductKeys": "AWS::KMS::Key",
+    "ProductInstances": "AWS::Timestream::InfluxDBInstance",
+    "ProductNetworkResources": "AWS::EC2::SecurityGroup",
+}
+
+
+def test_tag_scopes_match_the_tags_every_product_resource_carries(product, policy):
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    for sid, type_name in TAG_SCOPED.items():
+        condition = by_sid[sid]["Condition"]
+        assert condition["StringEquals"] == {"aws:ResourceTag/ManagedBy": MANAGED_BY}
+        required = {k.split("/", 1)[1] for k, v in condition["Null"].items() if v == "false"}
+        for resource in product["Resources"].values():
+            if resource["Type"] in (type_name, "AWS::EC2::VPCEndpoint"):
+                tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+                assert tags["ManagedBy"] == MANAGED_BY and required <= tags.keys(), resource["Type"]
 
 
 def test_every_action_is_one_cfn_lint_knows(policy):

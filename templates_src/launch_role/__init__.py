@@ -6,9 +6,11 @@ constraint names it by ``LocalRoleName``, so the same constraint works in every 
 The policy is *derived*, not written by hand: the product template's resource types give, through
 their CloudFormation resource schemas (bundled with cfn-lint), the IAM actions each handler calls.
 A new resource type in the product template changes this policy at the next build; a type nobody
-can cover fails the build. Resources are scoped where it matters: IAM, Lambda invocation and
-CloudFormation stacks are limited to the names Service Catalog gives a product's stacks
-(``SC-<account>-pp-...``, which CloudFormation prefixes to generated role and function names).
+can cover fails the build. Every action is then placed on the narrowest resource IAM lets the
+policy name (``scopes.py``): the product's names, the product's tags, or the names Service Catalog
+gives a product's stacks (``SC-<account>-pp-...``, which CloudFormation prefixes to generated role,
+policy and function names). Only creates, metadata reads and actions with no resource type stay
+on "*"; a delete, change, tag or secret read there fails the build.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
 from troposphere.iam import Policy, Role
 
 from ..common import POLICY_VERSION, checkov_skips, trust_policy
-from . import permissions
+from . import permissions, scopes
 
 # checkov's least-privilege checks look for Resource "*" on write, permissions-management and
 # data-read actions. A launch role is the one place that needs them: it runs the product's
@@ -37,32 +39,32 @@ from . import permissions
 LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
     {
         "CKV_AWS_111": (
-            "A launch role creates, updates and deletes the product's resources, whose ARNs "
-            "CloudFormation generates at create time (KMS key ids, secret suffixes, security-group "
-            "ids), and some of the actions support no resource-level permission; only Service "
-            "Catalog can assume the role, and its IAM writes are scoped to the product's stacks."
+            "Writes left on Resource '*' are creates of resources whose ids do not exist yet "
+            "(kms:CreateKey, the EC2 creates are ARN-scoped) and actions IAM's reference gives no "
+            "resource type (logs resource and index policies); every delete, change and tag action "
+            "is scoped by the product's names or tags (scopes.py), and the build refuses otherwise."
         ),
         "CKV_AWS_108": (
-            "CloudFormation reads the product's generated admin password (a Secrets Manager dynamic "
-            "reference) and the Secret handler reads secret values with this role; the secrets' ARNs "
-            "end in a random suffix made at create time. Only Service Catalog can assume the role."
+            "The one s3:GetObject on '*' carries AWS's documented launch-role condition "
+            "s3:ExistingObjectTag/servicecatalog:provisioning=true (Service Catalog's own copy of "
+            "the template, in a bucket the service owns); secret values are readable only for "
+            "secrets named like the product's."
         ),
         "CKV_AWS_110": (
-            "The product makes IAM roles for its Lambda functions, so the launch role creates roles, "
-            "puts their policies and passes them to Lambda; those IAM actions are scoped to the "
-            "product's SC-<account>-pp-* stack names and PassRole to the services that need it."
+            "The product makes IAM roles and policies for its Lambda functions; those IAM actions "
+            "are scoped to the product's SC-<account>-pp-* stack names and PassRole to Lambda."
         ),
         "CKV_AWS_109": (
-            "The product's KMS key and log group get their policies (kms:PutKeyPolicy, "
-            "logs:PutResourcePolicy) from the stack, and the key id is generated at create time; "
-            "IAM role and policy actions are scoped to the product's SC-<account>-pp-* stack names."
+            "logs:PutResourcePolicy and logs:DeleteResourcePolicy (a log group's handler) have no "
+            "resource type in IAM's reference; kms:PutKeyPolicy and kms:CreateGrant are scoped to "
+            "keys with the product's tags, IAM actions to the product's stack names."
         ),
     }
 )
 
 # Service Catalog names a provisioned product's stack SC-<account>-pp-<id>; CloudFormation starts
 # the names it generates (roles, functions) with the stack name.
-STACK_PREFIX = "SC-${AWS::AccountId}-pp-"
+STACK_PREFIX = scopes.STACK_PREFIX
 DEFAULT_ROLE_NAME = "TimestreamInfluxDBLaunchRole"
 BUCKET_PARAMETER = "TemplateBucket"
 
@@ -128,12 +130,22 @@ def product_template(products: Products, product: str) -> tuple[dict, str]:
 
 def derive_for(products: Products, product: str) -> permissions.Derived:
     body, text = product_template(products, product)
-    return permissions.derive(permissions.template_types(body), text)
+    return permissions.derive(permissions.template_types(body), text, body)
+
+
+# Service Catalog copies a provisioning artifact's template into a bucket the service owns and tags
+# the copy servicecatalog:provisioning=true; the launch role reads it there. AWS documents this
+# statement for every launch role: "Step 6: Add a launch constraint to assign an IAM role",
+# https://docs.aws.amazon.com/servicecatalog/latest/adminguide/getstarted-launchconstraint.html
+# (and "AWS Service Catalog Launch Constraints", .../adminguide/constraints-launch.html). The
+# bucket's name is the service's, so the object tag, not the Resource, is what scopes it.
+TEMPLATE_COPY_TAG = "s3:ExistingObjectTag/servicecatalog:provisioning"
 
 
 def statements(derived: permissions.Derived) -> list[Statement]:
     """The launch role's policy statements for what ``derived`` needs."""
     stack_arn = Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{STACK_PREFIX}*/*")
+    placement = scopes.place(derived.actions, BUCKET_PARAMETER)
     result = [
         Statement(
             Sid="ManageProductStacks", Effect=Allow, Action=_actions(STACK_ACTIONS), Resource=[stack_arn]
@@ -145,19 +157,43 @@ def statements(derived: permissions.Derived) -> list[Statement]:
             Resource=["*"],  # these actions support no resource-level permissions
         ),
         Statement(
-            Sid="GetProductTemplates",
+            Sid="ReadServiceCatalogTemplateCopies",
             Effect=Allow,
             Action=[Action("s3", "GetObject")],
-            Resource=[Sub("arn:${AWS::Partition}:s3:::${%s}/*" % BUCKET_PARAMETER)],
-        ),
-        Statement(
-            Sid="ProductResources",
-            Effect=Allow,
-            Action=_actions(derived.actions),
-            # Derived from handler permissions of many types; most have no name known in advance.
             Resource=["*"],
+            Condition=Condition(StringEquals(TEMPLATE_COPY_TAG, "true")),
         ),
     ]
+    for scope, actions in placement.scoped:
+        # Sid names the scope; scopes.py says why each one is as narrow as it is.
+        statement = Statement(
+            Sid=scope.sid, Effect=Allow, Action=_actions(actions), Resource=[Sub(r) for r in scope.resources]
+        )
+        if scope.condition:
+            statement.Condition = scopes.condition_of(scope)
+        result.append(statement)
+    if placement.no_resource_type:
+        result.append(
+            Statement(
+                Sid="NoResourceLevelPermissions",
+                Effect=Allow,
+                Action=_actions(placement.no_resource_type),
+                # IAM's reference lists no resource type for these actions: only "*" names them.
+                Resource=["*"],
+            )
+        )
+    if placement.unscoped:
+        result.append(
+            Statement(
+                Sid="CreatesAndMetadataReads",
+                Effect=Allow,
+                Action=_actions(placement.unscoped),
+                # Creates of resources whose ids do not exist yet (and that attach to the customer's
+                # network), and reads of metadata; scopes.place refuses anything that deletes,
+                # changes, tags or reads secret data here.
+                Resource=["*"],
+            )
+        )
     if derived.iam_actions:
         kinds = sorted({k for a in derived.iam_actions for k in permissions.action_resource_types(a)})
         result.append(

@@ -40,6 +40,22 @@ DYNAMIC_REFERENCES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Handler permissions a handler can only call when a property names their target: PutUserPolicy
+# needs a user name, AttachGroupPolicy a group name. cfn-lint's bundled schemas for AWS::IAM::Policy
+# and AWS::IAM::ManagedPolicy list them for every template; a template that attaches its policies
+# to roles only (no Users, no Groups) never makes those calls, so the role does not get them.
+BY_PROPERTY: dict[str, dict[str, tuple[str, ...]]] = {
+    "AWS::IAM::Policy": {
+        "Users": ("iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy"),
+        "Groups": ("iam:PutGroupPolicy", "iam:DeleteGroupPolicy", "iam:GetGroupPolicy"),
+    },
+    "AWS::IAM::ManagedPolicy": {
+        "Users": ("iam:AttachUserPolicy", "iam:DetachUserPolicy"),
+        "Groups": ("iam:AttachGroupPolicy", "iam:DetachGroupPolicy"),
+    },
+}
+
+
 class UncoveredTypeError(LookupError):
     """A resource type with no schema in any Region and no rule here: the role could not create it."""
 
@@ -107,8 +123,35 @@ class Derived:
     invokes_functions: bool
 
 
-def derive(types: Iterable[str], template_text: str = "") -> Derived:
-    """The actions for ``types`` (and for the dynamic references found in ``template_text``)."""
+def unused_actions(template: Mapping[str, Any] | None, type_name: str) -> frozenset[str]:
+    """Handler permissions of ``type_name`` that no resource of that type in ``template`` can call.
+
+    An action is unused when every resource of the type leaves its property (``BY_PROPERTY``)
+    unset; without a template nothing is known, so nothing is unused.
+    """
+    rules = BY_PROPERTY.get(type_name)
+    if not rules or template is None:
+        return frozenset()
+    resources = [r for r in template.get("Resources", {}).values() if r.get("Type") == type_name]
+    unused: set[str] = set()
+    for prop, actions in rules.items():
+        if not any(prop in r.get("Properties", {}) for r in resources):
+            unused.update(actions)
+    return frozenset(unused)
+
+
+def needed_actions(type_name: str, template: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """``handler_actions`` less what ``template``'s resources of the type cannot call."""
+    return handler_actions(type_name) - unused_actions(template, type_name)
+
+
+def derive(
+    types: Iterable[str], template_text: str = "", template: Mapping[str, Any] | None = None
+) -> Derived:
+    """The actions for ``types`` (and for the dynamic references found in ``template_text``).
+
+    With ``template``, handler permissions its resources cannot call (``BY_PROPERTY``) are left out.
+    """
     types = tuple(sorted(set(types)))
     actions: set[str] = set()
     pass_to: set[str] = set()
@@ -118,7 +161,7 @@ def derive(types: Iterable[str], template_text: str = "") -> Derived:
         if is_custom(type_name):
             invokes = True
             continue
-        own = handler_actions(type_name)
+        own = needed_actions(type_name, template)
         actions |= own
         if "iam:PassRole" in own:
             pass_to.add(f"{service_of(type_name)}.amazonaws.com")
@@ -142,8 +185,8 @@ def template_types(template: Mapping[str, Any]) -> set[str]:
     return {r["Type"] for r in template.get("Resources", {}).values() if "Type" in r}
 
 
-def covered(derived: Derived, type_name: str) -> bool:
-    """True when ``derived`` grants every action ``type_name`` needs."""
+def covered(derived: Derived, type_name: str, template: Mapping[str, Any] | None = None) -> bool:
+    """True when ``derived`` grants every action ``type_name`` needs (in ``template``, if given)."""
     if is_custom(type_name):
         return derived.invokes_functions
     granted = set(derived.actions) | set(derived.iam_actions)
@@ -151,4 +194,4 @@ def covered(derived: Derived, type_name: str) -> bool:
         granted.add("iam:PassRole")
     if derived.service_linked_roles:
         granted.add("iam:CreateServiceLinkedRole")
-    return handler_actions(type_name) <= granted
+    return needed_actions(type_name, template) <= granted

@@ -1,0 +1,289 @@
+"""Where each of the launch role's derived actions may act: the narrowest resource IAM lets it name.
+
+A derived action (``permissions.derive``) goes to every scope whose resource types it has in IAM's
+reference (the ``Resources`` of each action in cfn-lint's bundled IAM policy data); the scopes name
+the product's resources three ways:
+
+* by name, where the product names the resource (``{ProjectName}-{Environment}-influxdb...``) or
+  CloudFormation does (``SC-<account>-pp-...``, the Service Catalog stack's name, for functions);
+* by the product's tags, where the resource's id is generated (KMS key ids, security-group ids,
+  InfluxDB instance ids): ``aws:ResourceTag/ManagedBy`` and the presence of ``Project`` and
+  ``Environment``, the tag set every taggable resource of the product carries. The product's own
+  tags, not CloudFormation's ``aws:cloudformation:*`` tags: cfn-lint's bundled schema for
+  AWS::KMS::Key sets ``cloudFormationSystemTags: false``, and every tagged type here sets
+  ``tagOnCreate: true``, so the product's tags are on the resource from its create call on;
+* as a referenced resource the product does not own (the customer's subnets, route tables,
+  parameter groups), for the actions that only attach to them.
+
+What no scope takes stays on ``"*"`` in two statements, each saying why; an action that deletes,
+changes, tags or reads secret data (``must_be_scoped``) and has a resource type is refused there:
+the build fails rather than grant it on every resource.
+
+Condition keys per resource type are from the IAM service authorization reference ("Actions,
+resources, and condition keys for AWS Key Management Service" and its pages for the other services,
+as bundled with parliament): ``aws:ResourceTag/${TagKey}`` is listed for KMS ``key``, Timestream for
+InfluxDB ``db-instance``, EC2 ``security-group`` and ``vpc-endpoint``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from awacs.aws import Condition, ConditionElement, Null, StringEquals
+
+from ..common import MANAGED_BY, BuildError
+from ..timestream_influxdb import names
+from . import permissions
+
+ACCOUNT = "${AWS::AccountId}"
+STACK_PREFIX = f"SC-{ACCOUNT}-pp-"
+
+
+def arn(service: str, rest: str, region: str = "*", account: str = ACCOUNT) -> str:
+    return f"arn:${{AWS::Partition}}:{service}:{region}:{account}:{rest}"
+
+
+def product_tags() -> list[ConditionElement]:
+    """The resource carries the product's tag set (``Naming.tags``): ManagedBy, Project, Environment."""
+    return [
+        StringEquals("aws:ResourceTag/ManagedBy", MANAGED_BY),
+        Null({"aws:ResourceTag/Project": "false", "aws:ResourceTag/Environment": "false"}),
+    ]
+
+
+# Actions that make a new resource of a tag-scoped type: it has no tags to test yet. Creating harms
+# no existing resource; what may then change or delete it is scoped by its tags.
+CREATES = frozenset(
+    {
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateVpcEndpoint",
+        "ec2:CreateNetworkInterface",
+        "timestream-influxdb:CreateDbInstance",
+        "kms:CreateKey",
+    }
+)
+# The resources the EC2 creates make or attach (the customer's VPC, subnets and route tables are
+# launch parameters), by ARN and nothing else. parliament requires each statement to name every
+# resource type an action requires, so they share one statement.
+NEW_NETWORK_RESOURCES = (
+    "security-group",
+    "vpc-endpoint",
+    "network-interface",
+    "vpc",
+    "subnet",
+    "route-table",
+)
+# A permission-only check CreateVpcEndpoint makes; parliament's copy of the IAM reference lists no
+# resource type for it, so only "*" satisfies every gate. It allows nothing on its own.
+ANY_RESOURCE = frozenset({"vpce:AllowMultiRegion"})
+KEY_ALIAS_ACTIONS = frozenset({"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A statement: the derived actions with one of ``types`` on ``resources`` (if ``condition``)."""
+
+    sid: str
+    types: frozenset[str]
+    resources: tuple[str, ...]
+    why: str
+    condition: tuple[ConditionElement, ...] = ()
+    #: when set, only these actions (a referenced resource must not open every action of its type)
+    only: frozenset[str] | None = None
+    exclude: frozenset[str] = frozenset()
+
+    def takes(self, action: str) -> bool:
+        if action in self.exclude or (self.only is not None and action not in self.only):
+            return False
+        return bool(self.types & set(permissions.action_resource_types(action)))
+
+
+def scopes(template_bucket: str) -> tuple[Scope, ...]:
+    """The scopes, in statement order; ``template_bucket`` is the ``Fn::Sub`` name of the bucket."""
+    tagged = tuple(product_tags())
+    return (
+        Scope(
+            "ProductSecrets",
+            frozenset({"Secret"}),
+            (arn("secretsmanager", f"secret:*-{names.INSTANCE}-*"),),
+            "the product names its secrets {ProjectName}-{Environment}-influxdb-...",
+        ),
+        Scope(
+            "ProductLogGroups",
+            frozenset({"log-group"}),
+            (arn("logs", f"log-group:*-{names.LOG_GROUPS}"),),
+            "the product names its log groups {ProjectName}-{Environment}-influxdb-...",
+        ),
+        Scope(
+            "ProductLogDeliveryStreams",
+            frozenset({"deliverystream"}),
+            (arn("firehose", f"deliverystream/*-{names.LOG_GROUPS}"),),
+            "a log group's handler tags delivery streams; only streams named like the product's",
+        ),
+        Scope(
+            "ProductAlarmsAndDashboard",
+            frozenset({"alarm", "dashboard"}),
+            (
+                arn("cloudwatch", f"alarm:*-{names.INSTANCE}-*"),
+                arn("cloudwatch", f"dashboard/*-{names.DASHBOARD}", region=""),
+            ),
+            "the product names its alarms and dashboard {ProjectName}-{Environment}-influxdb...",
+        ),
+        Scope(
+            "ProductFunctions",
+            frozenset({"function"}),
+            (arn("lambda", f"function:{STACK_PREFIX}*"),),
+            "CloudFormation names the product's functions after the Service Catalog stack",
+            exclude=frozenset({"lambda:PutFunctionCodeSigningConfig"}),
+        ),
+        Scope(
+            "FunctionCodeSigningConfigs",
+            frozenset({"code signing config"}),
+            (arn("lambda", f"function:{STACK_PREFIX}*"), arn("lambda", "code-signing-config:*")),
+            "a product function (by name) may refer to a signing config it does not own",
+            only=frozenset({"lambda:PutFunctionCodeSigningConfig"}),
+        ),
+        Scope(
+            "FunctionCodeObjects",
+            frozenset({"object"}),
+            (f"arn:${{AWS::Partition}}:s3:::${{{template_bucket}}}/*",),
+            "a function's code in S3 could only be the one the project publishes; the product's "
+            "functions carry their code inline, so nothing else in S3 is readable",
+            only=frozenset({"s3:GetObject", "s3:GetObjectVersion"}),
+        ),
+        Scope(
+            "EngineLogBucket",
+            frozenset({"bucket"}),
+            ("arn:${AWS::Partition}:s3:::*",),
+            "the engine-log bucket is a launch parameter (any bucket); bucket-level reads only, "
+            "no object is readable through this statement",
+        ),
+        Scope(
+            "ProductKeyAlias",
+            frozenset({"alias"}),
+            (arn("kms", f"alias/*-{names.KEY}"), arn("kms", "key/*")),
+            "the product names its key alias alias/{ProjectName}-{Environment}-influxdb; an alias "
+            "action also names the key it points to, so the named alias is what limits it",
+            only=KEY_ALIAS_ACTIONS,
+        ),
+        Scope(
+            "ProductKeys",
+            frozenset({"key"}),
+            (arn("kms", "key/*"),),
+            "key ids are generated at create time; the key carries the product's tags",
+            condition=tagged,
+            exclude=CREATES | KEY_ALIAS_ACTIONS,
+        ),
+        Scope(
+            "ProductInstances",
+            frozenset({"db-instance"}),
+            (arn("timestream-influxdb", "db-instance/*"),),
+            "instance ids are generated at create time; the instance carries the product's tags",
+            condition=tagged,
+            exclude=CREATES | {"timestream-influxdb:UpdateDbInstance"},
+        ),
+        Scope(
+            "InstanceParameterGroups",
+            frozenset({"db-parameter-group"}),
+            (arn("timestream-influxdb", "db-instance/*"), arn("timestream-influxdb", "db-parameter-group/*")),
+            "an update may name the customer's parameter group (a launch parameter, without the "
+            "product's tags) and parliament wants the instance in the same statement, so a tag "
+            "condition cannot hold: instances of this account, by ARN. Deleting stays tag-scoped",
+            only=frozenset({"timestream-influxdb:UpdateDbInstance"}),
+        ),
+        Scope(
+            "ProductNetworkResources",
+            frozenset({"security-group", "vpc-endpoint"}),
+            (arn("ec2", "security-group/*"), arn("ec2", "vpc-endpoint/*")),
+            "security-group and endpoint ids are generated at create time; they carry the product's tags",
+            condition=tagged,
+            exclude=CREATES,
+        ),
+        Scope(
+            "NewNetworkResources",
+            frozenset(NEW_NETWORK_RESOURCES),
+            tuple(arn("ec2", f"{kind}/*") for kind in NEW_NETWORK_RESOURCES),
+            "creating makes a new resource, which has no tags yet, in the customer's network",
+            only=frozenset(a for a in CREATES if a.startswith("ec2:")),
+        ),
+    )
+
+
+# The verbs that delete, change, tag or grant; with the reads that return secret data, they are
+# what must never act on "*" when IAM lets the policy name a resource.
+MUTATING_VERBS = (
+    "Associate",
+    "Attach",
+    "Authorize",
+    "Delete",
+    "Detach",
+    "Disable",
+    "Disassociate",
+    "Enable",
+    "Modify",
+    "Publish",
+    "Put",
+    "Remove",
+    "Replicate",
+    "Revoke",
+    "Schedule",
+    "Tag",
+    "Untag",
+    "Update",
+)
+SECRET_READS = frozenset(
+    {
+        "secretsmanager:GetSecretValue",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:CreateGrant",
+    }
+)
+
+
+def must_be_scoped(action: str) -> bool:
+    """True for an action that deletes, changes, tags or reads secret data."""
+    name = action.split(":", 1)[1]
+    return action in SECRET_READS or name.startswith(MUTATING_VERBS)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the derived actions go: per scope, and the rest on "*" (split by why)."""
+
+    scoped: tuple[tuple[Scope, tuple[str, ...]], ...]
+    #: IAM's reference lists no resource type for these: "*" is the only Resource that names them
+    no_resource_type: tuple[str, ...]
+    #: creates of resources with no name known in advance, and reads of non-secret metadata
+    unscoped: tuple[str, ...]
+
+
+def place(actions: Iterable[str], template_bucket: str) -> Placement:
+    """Place ``actions``; fail the build if one that ``must_be_scoped`` would fall to "*"."""
+    actions = sorted(set(actions))
+    table = scopes(template_bucket)
+    scoped = []
+    taken: set[str] = set()
+    for scope in table:
+        mine = tuple(a for a in actions if a not in ANY_RESOURCE and scope.takes(a))
+        if mine:
+            scoped.append((scope, mine))
+            taken.update(mine)
+    rest = [a for a in actions if a not in taken or a in ANY_RESOURCE]
+    no_type = tuple(a for a in rest if not permissions.action_resource_types(a))
+    unscoped = tuple(a for a in rest if permissions.action_resource_types(a))
+    refused = [a for a in unscoped if must_be_scoped(a)]
+    if refused:
+        raise BuildError(
+            f"launch role: no scope names a resource for {', '.join(refused)}; add one to "
+            "templates_src/launch_role/scopes.py rather than grant it on every resource"
+        )
+    return Placement(tuple(scoped), no_type, unscoped)
+
+
+def condition_of(scope: Scope) -> Condition | None:
+    return Condition(list(scope.condition)) if scope.condition else None
