@@ -103,6 +103,17 @@ def now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        # A client that gave up (the slow switch) or a dropped answer (the lose switch).
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, OSError)):
+            super().handle_error(request, client_address)
+
+
 class InfluxDB:
     """The server's state and switches; ``url`` while it is up. A context manager."""
 
@@ -129,8 +140,7 @@ class InfluxDB:
 
     def up(self) -> None:
         """Start (or restart) the server, on the same port as before."""
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", self.port), _Handler)
         server.influx = self  # type: ignore[attr-defined]
         self.port = server.server_address[1]
         self.sessions.clear()

@@ -23,12 +23,12 @@ def influx():
 
 
 @pytest.fixture
-def stack(product_yaml, influx):
+def stack(rendered_product, influx):
     def no_sleep(title, module, event):
         module.RETRY_SECONDS = 0  # a busy instance is retried at once
 
     with Stack(
-        product_yaml,
+        rendered_product,
         attributes={"InfluxDBInstance.Id": INSTANCE},
         clients={"timestream-influxdb": influx.client},
         before_invoke=no_sleep,
