@@ -500,6 +500,17 @@ class Stack:
             **resolver.resolve(environment.get("Variables") or {}),
         }
 
+    def lambda_client(self, *titles: str):
+        """A :class:`lifecycle.aws.FakeLambda` running these functions of the template (their inlined
+        code, their environment), under the names ``Ref`` gives them: what a function that invokes
+        another one gets as ``clients={"lambda": ...}``. One environment serves all: one title is usual."""
+        from .aws import FakeLambda
+
+        functions = {self.function_name(t): self.module(t).handler for t in titles}
+        timeout = max(int(self.template["Resources"][t]["Properties"].get("Timeout", 3)) for t in titles)
+        environment = {k: v for t in titles for k, v in self.environment(t).items()}
+        return FakeLambda(functions, timeout=timeout, environment=environment)
+
     def invoke(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Run the function for ``event`` as Lambda's asynchronous invocation does; the answer PUT."""
         title = self.function_of(event["ServiceToken"])

@@ -18,12 +18,18 @@ def handler(event, context):
     props = event["ResourceProperties"]
     if props.get("Crash") == "true":
         raise RuntimeError("unhandled")
+    data = {"Greeting": os.environ.get("GREETING", "")}
+    if props.get("Invoke") == "true":
+        import boto3
+
+        answer = boto3.client("lambda").invoke(FunctionName=os.environ["WORKER"], Payload=json.dumps({"n": 2}))
+        data["Worker"] = json.loads(answer["Payload"].read())
     status = "FAILED" if props.get("Fail") == event["RequestType"] else "SUCCESS"
     pid = props.get("Pid") if event["RequestType"] != "Delete" else None
     body = {
         "Status": status, "Reason": "as asked",
         "PhysicalResourceId": pid or event.get("PhysicalResourceId") or context.log_stream_name,
-        "Data": {"Greeting": os.environ.get("GREETING", "")},
+        "Data": data,
         **{k: event[k] for k in ("StackId", "RequestId", "LogicalResourceId")},
     }
     req = urllib.request.Request(event["ResponseURL"], json.dumps(body).encode(), method="PUT")
@@ -45,7 +51,21 @@ def template(**a_props):
                 "Properties": {
                     "Code": {"ZipFile": ECHO},
                     "Timeout": 10,
-                    "Environment": {"Variables": {"GREETING": {"Fn::Sub": "hello ${AWS::StackName}"}}},
+                    "Environment": {
+                        "Variables": {
+                            "GREETING": {"Fn::Sub": "hello ${AWS::StackName}"},
+                            "WORKER": {"Ref": "Worker"},
+                        }
+                    },
+                },
+            },
+            "Worker": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Code": {
+                        "ZipFile": "import os\ndef handler(event, context):\n    return {'n2': event['n'] * 2, 'env': os.environ['LEVEL']}\n"
+                    },
+                    "Environment": {"Variables": {"LEVEL": "inner"}},
                 },
             },
             "A": {
@@ -127,6 +147,14 @@ def test_a_rollback_update_that_fails_too_leaves_update_rollback_failed():
     with Stack(template(Fail="Update")) as stack:
         stack.create()
         assert stack.update({"Pid": "p2"}).status == "UPDATE_ROLLBACK_FAILED"
+
+
+def test_a_function_invoking_another_gets_its_inlined_code_through_the_lambda_fake():
+    with Stack(template(Invoke="true")) as stack:
+        stack.clients["lambda"] = client = stack.lambda_client("Worker")
+        op = stack.create()
+        assert op.of("A")[0].answer["Data"]["Worker"] == {"n2": 4, "env": "inner"}
+        assert client.invocations[0] == ("test-Worker-SAMPLE", {"n": 2})
 
 
 def test_fake_lambda_answers_like_a_request_response_invoke():
