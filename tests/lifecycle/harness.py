@@ -20,13 +20,18 @@ What is modelled (CloudFormation's documented custom-resource behaviour):
   (``Stack.refs`` / ``Stack.attributes``; pass ``attributes=`` to an operation to model, e.g., a
   replaced instance).
 - Create in dependency order. Update only when the resolved properties changed; a resource whose
-  condition turned false is deleted in the cleanup phase, one whose condition turned true is
-  created. An Update whose answer carries a NEW physical id gets a Delete of the OLD id with the
-  OLD properties in the cleanup phase, after every update succeeded.
-- UPDATE_ROLLBACK (an answer FAILED, or ``update_that_fails``): in reverse order, every resource
-  updated so far (the failing one included) gets an Update back to its old properties (carrying
-  the physical id the forward update left), and a Delete of that id in the rollback cleanup when
-  the rollback answer returns another one; resources the update created are deleted.
+  condition turned false (or that the new template drops) is deleted in the cleanup phase, one
+  whose condition turned true is created. An Update whose answer carries a NEW physical id gets a
+  Delete of the OLD id with the OLD properties in the cleanup phase, after every update
+  succeeded. Cleanup runs dependents first; a Delete goes to the function the resource's
+  ServiceToken names, with the newest code the stack has for it (the old code when the function
+  is removed with the resource, as CloudFormation deletes it after the resources it serves).
+- UPDATE_ROLLBACK (an answer FAILED, or ``update_that_fails``): an update back to the previous
+  template, values and attributes (functions included). In dependency order, every resource
+  updated so far (the failing one included) gets an Update back to its old properties, carrying
+  the physical id the forward update left and the properties it sent as OldResourceProperties.
+  In the rollback cleanup (dependents first): a Delete of the id the forward update produced when
+  the rollback answer returns another one, and of every resource the failed update created.
 - ROLLBACK after a failed create: every custom resource created so far is deleted in reverse
   order, the failing one with the physical id its FAILED answer carried (often the log stream).
 - Stack delete: a Delete to every custom resource, in reverse dependency order (DependsOn,
@@ -45,7 +50,9 @@ real time from the function's Timeout); non-custom resources (they only give sam
 attributes); replacement of a custom resource by a change CloudFormation itself treats as
 replacement (a new ServiceToken is refused by CloudFormation); stack policies, drift, change sets,
 nested stacks; retries of a failed PUT to S3 beyond what the function does; DeletionPolicy of
-custom resources (a Retain would skip their Delete).
+custom resources (a Retain would skip their Delete); the physical id of a resource whose Create
+got no answer at all (a sample, ``<LogicalId>-NO-ANSWER``, is used); a function's environment is
+resolved with the current parameter values even when the code comes from an earlier template.
 """
 
 from __future__ import annotations
@@ -238,6 +245,7 @@ class Stack:
         self.status = "NONE"
         self.history: list[Operation] = []
         self._modules: dict[str, Any] = {}
+        self._templates = [self.template]  # newest last: where a ServiceToken's function is found
         self._requests = itertools.count(1)
         self._receiver = None
 
@@ -274,12 +282,16 @@ class Stack:
     def function_name(self, title: str) -> str:
         return f"{self.name}-{title}-SAMPLE"
 
+    def function_arn(self, title: str) -> str:
+        default = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name(title)}"
+        return self.attribute_overrides.get(f"{title}.Arn", default)
+
     def attributes(self) -> dict[str, Any]:
         """Sample ``Fn::GetAtt`` values: any "Resource.Attribute" asked for, Arn of functions."""
         attrs = _Samples()
         for n, body in self.template["Resources"].items():
             if body["Type"] == "AWS::Lambda::Function":
-                attrs[f"{n}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name(n)}"
+                attrs[f"{n}.Arn"] = self.function_arn(n)
         attrs.update(self.attribute_overrides)
         return attrs
 
@@ -320,7 +332,7 @@ class Stack:
             desired = self.desired(self.values)  # later resources see earlier physical ids
             req = self._send(op, "Create", n, desired[n], phase="forward")
             # A FAILED answer still names a physical id: the rollback's Delete carries it.
-            pid = req.answer["PhysicalResourceId"] if req.answer else self.function_name(n)
+            pid = req.answer["PhysicalResourceId"] if req.answer else f"{n}-NO-ANSWER"
             self.live[n] = Live(pid, desired[n])
             if not req.ok:
                 failed = True
@@ -350,16 +362,17 @@ class Stack:
         old_template, old_values, old_attrs = self.template, self.values, dict(self.attribute_overrides)
         if template is not None:
             self.template = load(template)
-            self._modules.clear()
+            self._templates.append(self.template)
         self._apply(kw)
         self.values = {**old_values, **(values or {})}
         op = Operation("UPDATE_IN_PROGRESS")
         desired = self.desired(self.values)
         order = creation_order(custom_dependencies(self.template, set(desired)))
-        done: list[tuple[str, Live | None, str]] = []  # (resource, before, physical id after forward)
+        # (resource, before, properties sent, physical id the forward request left)
+        done: list[tuple[str, Live | None, dict[str, Any], str]] = []
         failed = False
         for n in order:
-            desired = self.desired(self.values)
+            desired = self.desired(self.values)  # later resources see earlier physical ids
             before = self.live.get(n)
             if before is None:
                 req = self._send(op, "Create", n, desired[n], phase="forward")
@@ -369,47 +382,51 @@ class Stack:
                 req = self._send(
                     op, "Update", n, desired[n], "forward", before.physical_id, before.properties
                 )
-            pid = req.answer["PhysicalResourceId"] if req.answer else (before.physical_id if before else "")
+            if req.ok:
+                pid = req.answer["PhysicalResourceId"]
+            elif before is None:  # a FAILED Create still names the id its Delete will carry
+                pid = req.answer["PhysicalResourceId"] if req.answer else f"{n}-NO-ANSWER"
+            else:
+                pid = before.physical_id
             if req.ok or before is None:
                 self.live[n] = Live(pid, desired[n])
-            done.append((n, before, pid if req.ok else (before.physical_id if before else pid)))
+            done.append((n, before, desired[n], pid))
             if not req.ok:
                 failed = True
                 break
         if not failed and not fail:
             op.status = "UPDATE_COMPLETE"
-            gone = [(n, live) for n, live in self.live.items() if n not in desired]
-            replaced = [(n, b) for n, b, pid in done if b is not None and b.physical_id != pid]
-            for n, b in reversed(replaced):
-                if not self._delete(op, n, "cleanup", b):
-                    pass  # CloudFormation reports the failed cleanup and keeps UPDATE_COMPLETE
-            for n, live in sorted(gone, key=lambda item: self._rank(old_template, item[0]), reverse=True):
-                self._delete(op, n, "cleanup", live)
-                del self.live[n]
+            # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: replaced physical ids and removed resources,
+            # dependents first. A failed cleanup Delete leaves the stack UPDATE_COMPLETE.
+            stale = {n: b for n, b, _, pid in done if b is not None and b.physical_id != pid}
+            gone = {n: live for n, live in self.live.items() if n not in desired}
+            for n in self._reverse_order(set(stale) | set(gone), old_template):
+                self._delete(op, n, "cleanup", stale.get(n) or gone[n])
+                if n in gone:
+                    del self.live[n]
             return self._done(op)
-        # UPDATE_ROLLBACK: back to the old template, values and attributes.
+        # UPDATE_ROLLBACK_IN_PROGRESS: an update back to the previous template, values and attributes
+        # (functions included: a function is rolled back before the resources it serves).
         op.status = "UPDATE_ROLLBACK_COMPLETE"
         self.template, self.values, self.attribute_overrides = old_template, old_values, old_attrs
         if template is not None:
-            self._modules.clear()
-        stale = []
-        for n, before, pid in reversed(done):
+            self._templates.append(old_template)
+        stale_ids: dict[str, Live] = {}
+        for n, before, sent, pid in done:
             if before is None:
-                if not self._delete(op, n, "rollback"):
-                    op.status = "UPDATE_ROLLBACK_FAILED"
-                self.live.pop(n, None)
+                stale_ids[n] = self.live.pop(n)
                 continue
-            current = self.live[n].properties
-            req = self._send(op, "Update", n, before.properties, "rollback", pid, current)
+            req = self._send(op, "Update", n, before.properties, "rollback", pid, sent)
             if not req.ok:
                 op.status = "UPDATE_ROLLBACK_FAILED"
                 continue
             back = req.answer["PhysicalResourceId"]
             self.live[n] = Live(back, before.properties)
             if back != pid:
-                stale.append((n, Live(pid, current)))
-        for n, live in stale:
-            self._delete(op, n, "rollback-cleanup", live)
+                stale_ids[n] = Live(pid, sent)
+        # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what the failed update made, dependents first.
+        for n in self._reverse_order(set(stale_ids), old_template if template is None else load(template)):
+            self._delete(op, n, "rollback-cleanup", stale_ids[n])
         return self._done(op)
 
     def update_that_fails(self, values: Mapping[str, str] | None = None, **kw):
@@ -438,9 +455,9 @@ class Stack:
             self.attribute_overrides.update(kw.pop("attributes"))
         assert not kw, f"unknown options {sorted(kw)}"
 
-    def _rank(self, template: Mapping[str, Any], name: str) -> int:
-        deps = custom_dependencies(template)
-        return len(deps.get(name, ()))
+    def _reverse_order(self, names: set[str], template: Mapping[str, Any]) -> list[str]:
+        """``names`` with dependents first (dependencies as ``template`` has them)."""
+        return list(reversed(creation_order(custom_dependencies(template, names))))
 
     def _order(self, names: set[str]) -> list[str]:
         return creation_order(custom_dependencies(self.template, names))
@@ -455,7 +472,7 @@ class Stack:
         return self._send(op, "Delete", name, live.properties, phase, live.physical_id).ok
 
     def _send(self, op, kind, name, props, phase, physical_id=None, old=None) -> Request:
-        body = self.template["Resources"][name]
+        body = next(t["Resources"][name] for t in reversed(self._templates) if name in t["Resources"])
         request_id = f"{next(self._requests):08d}-0000-4000-8000-000000000000"
         path = urllib.parse.quote(f"{self.stack_id}|{name}|{request_id}", safe="")
         event = {
@@ -477,22 +494,29 @@ class Stack:
         op.requests.append(request)
         return request
 
-    def function_of(self, service_token: str) -> str:
-        for n, body in self.template["Resources"].items():
-            if body["Type"] == "AWS::Lambda::Function" and self.attributes()[f"{n}.Arn"] == service_token:
-                return n
-        raise LookupError(f"no function of this template has the ARN {service_token}")
+    def function_of(self, service_token: str) -> tuple[str, dict[str, Any]]:
+        """(title, template) of the function with this ARN: the current template's, or - for a
+        resource removed with its function - the newest earlier template that had it (CloudFormation
+        deletes the function after the resources it serves)."""
+        for template in reversed(self._templates):
+            for n, body in template["Resources"].items():
+                if body["Type"] == "AWS::Lambda::Function" and self.function_arn(n) == service_token:
+                    return n, template
+        raise LookupError(f"no function of the stack's templates has the ARN {service_token}")
 
-    def module(self, title: str):
-        """The function's inlined code, loaded once per template (a warm Lambda keeps its module)."""
-        if title not in self._modules:
-            self._modules[title] = inlined_module(self.template, title)
-        return self._modules[title]
+    def module(self, title: str, template: Mapping[str, Any] | None = None):
+        """The function's inlined code, loaded once per code text (a warm Lambda keeps its module)."""
+        template = template or self.template
+        key = (title, template["Resources"][title]["Properties"]["Code"]["ZipFile"])
+        if key not in self._modules:
+            self._modules[key] = inlined_module(template, title)
+        return self._modules[key]
 
-    def environment(self, title: str) -> dict[str, str]:
+    def environment(self, title: str, template: Mapping[str, Any] | None = None) -> dict[str, str]:
         """The function's environment as Lambda sets it: its Environment.Variables and the runtime's."""
         resolver, _ = self.resolver(self.values)
-        environment = self.template["Resources"][title]["Properties"].get("Environment") or {}
+        template = template or self.template
+        environment = template["Resources"][title]["Properties"].get("Environment") or {}
         return {
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
@@ -513,16 +537,16 @@ class Stack:
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Run the function for ``event`` as Lambda's asynchronous invocation does; the answer PUT."""
-        title = self.function_of(event["ServiceToken"])
-        timeout = int(self.template["Resources"][title]["Properties"].get("Timeout", 3))
+        title, template = self.function_of(event["ServiceToken"])
+        timeout = int(template["Resources"][title]["Properties"].get("Timeout", 3))
         for _ in range(1 + ASYNC_RETRIES):
-            module = self.module(title)
+            module = self.module(title, template)
             if self.before_invoke:
                 self.before_invoke(title, module, event)
             context = LambdaContext(self.function_name(title), timeout, event["RequestId"])
             state = self._receiver.state
             seen = len(state.get("requests", []))
-            with self._patched(title):
+            with self._patched(title, template):
                 try:
                     module.handler(json.loads(json.dumps(event)), context)
                     crashed = False
@@ -543,7 +567,7 @@ class Stack:
         return None
 
     @contextlib.contextmanager
-    def _patched(self, title: str):
+    def _patched(self, title: str, template: Mapping[str, Any]):
         import boto3
 
         real_client, real_urlopen = boto3.client, urllib.request.urlopen
@@ -569,7 +593,7 @@ class Stack:
             return real_urlopen(req, *args, **kwargs)
 
         with (
-            mock.patch.dict(os.environ, self.environment(title)),
+            mock.patch.dict(os.environ, self.environment(title, template)),
             mock.patch.object(boto3, "client", client),
             mock.patch.object(urllib.request, "urlopen", urlopen),
         ):

@@ -183,3 +183,27 @@ def test_secrets_manager_is_moto_in_process():
         arn = sm.create_secret(Name="token", SecretString="t0")["ARN"]
         sm.put_secret_value(SecretId=arn, SecretString="t1")
         assert sm.get_secret_value(SecretId=arn)["SecretString"] == "t1"
+
+
+def test_a_resource_created_by_a_failed_update_is_deleted_in_the_rollback_cleanup(stack):
+    stack.create({"Flag": "no"})
+    op = stack.update_that_fails({"Flag": "yes"})
+    assert op.calls == [("forward", "Create", "B"), ("rollback-cleanup", "Delete", "B")]
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE" and "B" not in stack.live
+
+
+def test_a_resource_removed_with_its_function_is_deleted_by_the_old_function():
+    old = template()
+    old["Resources"]["Fn2"] = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {"Code": {"ZipFile": ECHO.replace("as asked", "old code")}, "Timeout": 10},
+    }
+    old["Resources"]["D"] = {
+        "Type": "Custom::Thing",
+        "Properties": {"ServiceToken": {"Fn::GetAtt": ["Fn2", "Arn"]}, "Pid": "d"},
+    }
+    with Stack(old) as stack:
+        stack.create()
+        op = stack.update(template=template())
+        assert op.calls == [("cleanup", "Delete", "D")]
+        assert op.requests[0].answer["Reason"] == "old code" and "D" not in stack.live
