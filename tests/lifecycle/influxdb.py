@@ -27,7 +27,10 @@ Switches, for the failures a stack operation meets: ``slow`` (seconds before eac
 ``lose(n)`` (the next n requests are carried out, then the connection is dropped without an
 answer), ``down()`` (connection refused) and ``up()`` (a restart on the same port; the state -
 organizations, buckets, authorizations - survives, sessions do not, as a restart of the server
-loses its in-memory sessions). Plain HTTP only (no TLS).
+loses its in-memory sessions). ``InfluxDB(tls=True)`` serves HTTPS on ``https://localhost:<port>``
+with a self-signed certificate for localhost and 127.0.0.1; ``cafile`` is its path, for
+``SSL_CERT_FILE`` (which Python's default SSL context reads) so a client verifies it as it would
+the instance's certificate.
 """
 
 from __future__ import annotations
@@ -117,7 +120,11 @@ class _Server(ThreadingHTTPServer):
 class InfluxDB:
     """The server's state and switches; ``url`` while it is up. A context manager."""
 
-    def __init__(self, username="admin", password="secret-password", org="myorg", buckets=("mybucket",)):
+    def __init__(
+        self, username="admin", password="secret-password", org="myorg", buckets=("mybucket",), tls=False
+    ):
+        self.tls = tls
+        self.cafile: str | None = None
         self.users = {username: {"id": new_id(), "password": password}}
         self.orgs = {org: {"id": new_id(), "name": org}}
         self.buckets = {(self.orgs[org]["id"], b): {"id": new_id(), "name": b} for b in buckets}
@@ -137,10 +144,21 @@ class InfluxDB:
 
     def __exit__(self, *exc) -> None:
         self.down()
+        if self.cafile:
+            import os
+
+            os.unlink(self.cafile)
 
     def up(self) -> None:
         """Start (or restart) the server, on the same port as before."""
         server = _Server(("127.0.0.1", self.port), _Handler)
+        if self.tls:
+            import ssl
+
+            self.cafile = self.cafile or _self_signed()
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.cafile)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         server.influx = self  # type: ignore[attr-defined]
         self.port = server.server_address[1]
         self.sessions.clear()
@@ -164,7 +182,7 @@ class InfluxDB:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://localhost:{self.port}" if self.tls else f"http://127.0.0.1:{self.port}"
 
     # --- end states ---------------------------------------------------------------------------
     def live(self, description: str | None = None) -> list[dict[str, Any]]:
@@ -361,6 +379,45 @@ class InfluxDB:
         if not isinstance(value, dict):
             raise APIError("invalid", "invalid json structure")
         return value
+
+
+def _self_signed() -> str:
+    """A PEM file with a self-signed certificate (localhost, 127.0.0.1) and its key."""
+    import ipaddress
+    import tempfile
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as f:
+        f.write(pem)
+    return f.name
 
 
 class _Handler(Quiet):

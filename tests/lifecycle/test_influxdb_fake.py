@@ -144,3 +144,15 @@ def test_slow_down_and_restart(influx, session):
     influx.up()
     assert call(influx, "GET", "/api/v2/orgs", headers=session)[0] == 401  # sessions are gone
     assert influx.valid(kept["token"])  # authorizations are not
+
+
+def test_tls_is_verified_against_its_certificate_file(monkeypatch):
+    import ssl
+
+    with InfluxDB(tls=True) as server:
+        assert server.url.startswith("https://localhost:")
+        with pytest.raises(urllib.error.URLError) as untrusted:
+            call(server, "GET", "/api/v2/orgs")
+        assert isinstance(untrusted.value.reason, ssl.SSLCertVerificationError)
+        monkeypatch.setenv("SSL_CERT_FILE", server.cafile)
+        assert signin(server)[0] == 204
