@@ -15,7 +15,7 @@ import io
 import json
 import traceback
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -138,9 +138,6 @@ class FakeTimestreamInfluxDB:
 
     def backups_of(self, identifier: str) -> list[dict[str, Any]]:
         return [b for b in self.backups if b["dbResourceId"] == identifier]
-
-    def expiry(self, backup: dict[str, Any]) -> timedelta:
-        return timedelta(days=backup["retentionDays"])
 
 
 class _Payload(io.BytesIO):
