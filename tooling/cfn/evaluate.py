@@ -176,3 +176,90 @@ def active(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, s
         }
 
     return {"Resources": keep("Resources"), "Outputs": keep("Outputs")}
+
+
+# --- Resource properties ------------------------------------------------------------------------
+
+#: ``Ref AWS::NoValue``: the property (or list item) it stands for is left out.
+NO_VALUE = type("NoValue", (), {"__repr__": lambda self: "AWS::NoValue"})()
+#: The functions a resource property may use that are evaluated here; Fn::ImportValue,
+#: Fn::GetAZs, Fn::FindInMap and the like need AWS (or a Mappings section) and are not.
+PROPERTY_FUNCTIONS = CONDITION_FUNCTIONS | {"Fn::If", "Fn::Sub", "Fn::GetAtt", "Fn::Split", "Fn::Base64"}
+
+
+class Resolver(Evaluator):
+    """Values of resource properties, as CloudFormation gives them to a resource.
+
+    ``refs`` answers ``Ref`` beyond the parameters (pseudo parameters, physical ids of resources);
+    ``attributes`` answers ``Fn::GetAtt`` by ``"Resource.Attribute"``; ``condition`` answers
+    ``Fn::If``. Literals become strings, as a custom resource receives every scalar.
+    """
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        refs: Mapping[str, Any],
+        attributes: Mapping[str, Any],
+        condition: Callable[[str], bool],
+    ) -> None:
+        super().__init__({**refs, **values}, condition=condition, functions=PROPERTY_FUNCTIONS)
+        self.attributes = attributes
+
+    def resolve(self, node: Any) -> Any:
+        """``node`` with every function evaluated; a ``Ref AWS::NoValue`` drops its key or item."""
+        if isinstance(node, list):
+            return [v for v in (self.resolve(item) for item in node) if v is not NO_VALUE]
+        if isinstance(node, Mapping) and not self._is_function(node):
+            resolved = {key: self.resolve(value) for key, value in node.items()}
+            return {key: value for key, value in resolved.items() if value is not NO_VALUE}
+        return self.value(node)
+
+    @staticmethod
+    def _is_function(node: Mapping[str, Any]) -> bool:
+        return len(node) == 1 and next(iter(node)) in PROPERTY_FUNCTIONS | AWS_RULE_FUNCTIONS | {
+            "Fn::ImportValue"
+        }
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, Mapping) and not self._is_function(node):
+            return self.resolve(node)
+        if not isinstance(node, Mapping) or len(node) != 1:
+            return super().value(node)
+        ((fn, args),) = node.items()
+        if fn == "Ref" and args == "AWS::NoValue":
+            return NO_VALUE
+        if fn == "Fn::If" and isinstance(args, list) and len(args) == 3:
+            assert self.condition is not None
+            return self.resolve(args[1] if self.condition(args[0]) else args[2])
+        if fn == "Fn::GetAtt":
+            name = args if isinstance(args, str) else ".".join(text(self.value(a)) for a in args)
+            if name not in self.attributes:
+                raise NeedsAWS(f"no value for Fn::GetAtt {name}")
+            return self.attributes[name]
+        if fn == "Fn::Sub":
+            return self._sub(args)
+        if fn == "Fn::Split" and isinstance(args, list) and len(args) == 2:
+            return text(self.value(args[1])).split(text(args[0]))
+        if fn == "Fn::Base64":
+            import base64
+
+            return base64.b64encode(text(self.value(args)).encode()).decode()
+        if fn in ("Fn::Join", "Fn::Select") and isinstance(args, list) and len(args) == 2:
+            args = [args[0], [v for v in _strings(self.resolve(args[1])) if v is not NO_VALUE]]
+        return super().value({fn: args})
+
+    def _sub(self, args: Any) -> str:
+        from .intrinsics import SUB_VARIABLE, sub_parts
+
+        string, variables = sub_parts(args)
+        local = {name: self.value(expr) for name, expr in variables.items()}
+
+        def one(match: Any) -> str:
+            name = match.group(1)
+            if name in local:
+                return text(local[name])
+            if "." in name:
+                return text(self.value({"Fn::GetAtt": name}))
+            return text(self.value({"Ref": name}))
+
+        return SUB_VARIABLE.sub(one, string).replace("${!", "${")

@@ -1,0 +1,215 @@
+"""In-process fakes of the AWS APIs the custom-resource functions call.
+
+- :class:`FakeTimestreamInfluxDB`: a real boto3 ``timestream-influxdb`` client whose calls botocore
+  validates against the service model (as Stubber does) and a ``before-call`` handler answers from
+  state: instances (their backup configurations) and on-demand backups, so tests assert end
+  states. moto 5.2 has no UpdateDbInstance or CreateDbBackup for this service.
+- :class:`FakeLambda`: ``invoke`` of a RequestResponse invocation runs a given handler in process.
+- :func:`secretsmanager`: moto's ``mock_aws`` in process (moto validates against the botocore model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import traceback
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.validate import validate_parameters
+
+REGION, ACCOUNT = "us-east-1", "123456789012"
+
+
+def _client(service: str):
+    return boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+
+
+class _Answer:
+    """botocore's ``before-call`` contract: (http response, parsed response)."""
+
+    @staticmethod
+    def ok(parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://fake", 200, {}, None), {
+            **parsed,
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+    @staticmethod
+    def error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+        parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://fake", status, {}, None), parsed
+
+
+class FakeTimestreamInfluxDB:
+    """Timestream for InfluxDB instances and backups, answered from state.
+
+    ``busy[instance_id] = n``: the next n mutating calls on it fail with ConflictException (an
+    instance being modified). An id not in ``instances`` gives ResourceNotFoundException.
+    UpdateDbInstance's ``dbBackupConfigurations`` is "a list of backup configurations to update"
+    (botocore's model): the fake replaces the configuration of each type given and keeps the
+    others - what the service does with a type left out is not documented there.
+    """
+
+    def __init__(self, *instance_ids: str) -> None:
+        self.client = _client("timestream-influxdb")
+        self.model = self.client.meta.service_model
+        self.instances: dict[str, dict[str, Any]] = {i: {"backups": {}} for i in instance_ids}
+        self.backups: list[dict[str, Any]] = []
+        self.busy: dict[str, int] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.client.meta.events.register("before-call.timestream-influxdb", self._answer)
+
+    def _answer(self, model, params, **_):
+        body = json.loads(params["body"]) if params.get("body") else {}
+        self.calls.append((model.name, body))
+        handler = getattr(self, f"_{model.name}", None)
+        if handler is None:
+            raise NotImplementedError(f"FakeTimestreamInfluxDB does not answer {model.name}")
+        http, parsed = handler(body)
+        if http.status_code < 300:
+            validate_parameters(
+                {k: v for k, v in parsed.items() if k != "ResponseMetadata"}, model.output_shape
+            )
+        return http, parsed
+
+    def _instance(self, identifier: str):
+        if identifier not in self.instances:
+            return None, _Answer.error(404, "ResourceNotFoundException", f"{identifier} not found")
+        if self.busy.get(identifier, 0) > 0:
+            self.busy[identifier] -= 1
+            return None, _Answer.error(409, "ConflictException", "The instance is being modified")
+        return self.instances[identifier], None
+
+    def _summary(self, identifier: str) -> dict[str, Any]:
+        return {
+            "id": identifier,
+            "name": f"name-{identifier}",
+            "arn": f"arn:aws:timestream-influxdb:{REGION}:{ACCOUNT}:db-instance/{identifier}",
+            "vpcSubnetIds": ["subnet-1"],
+        }
+
+    def _UpdateDbInstance(self, body):
+        instance, error = self._instance(body["identifier"])
+        if error:
+            return error
+        for config in body.get("dbBackupConfigurations", []):
+            instance["backups"][config["type"]] = config
+        return _Answer.ok(
+            {
+                **self._summary(body["identifier"]),
+                "dbBackupConfigurations": [
+                    {k: v for k, v in c.items() if k in ("type", "retentionDays", "enabled")}
+                    for c in instance["backups"].values()
+                ],
+            }
+        )
+
+    def _CreateDbBackup(self, body):
+        _, error = self._instance(body["dbResourceId"])
+        if error:
+            return error
+        backup_id = f"backup{len(self.backups) + 1:04d}"
+        backup = {
+            "id": backup_id,
+            "arn": f"arn:aws:timestream-influxdb:{REGION}:{ACCOUNT}:db-backup/{backup_id}",
+            "name": body["name"],
+            "dbResourceId": body["dbResourceId"],
+            "retentionDays": body.get("retentionDays"),
+            "createdAt": datetime.now(UTC),
+        }
+        self.backups.append(backup)
+        return _Answer.ok({"id": backup_id, "arn": backup["arn"], "name": body["name"]})
+
+    # --- end states ---------------------------------------------------------------------------
+    def backup_configuration(self, identifier: str) -> dict[str, tuple[int, bool]]:
+        """Type -> (retention days, enabled) of the instance's automated backups."""
+        return {
+            t: (c["retentionDays"], c["enabled"]) for t, c in self.instances[identifier]["backups"].items()
+        }
+
+    def continuous_enabled(self, identifier: str) -> bool:
+        config = self.instances[identifier]["backups"].get("CONTINUOUS")
+        return bool(config and config["enabled"])
+
+    def backups_of(self, identifier: str) -> list[dict[str, Any]]:
+        return [b for b in self.backups if b["dbResourceId"] == identifier]
+
+
+class _Payload(io.BytesIO):
+    """The ``Payload`` of an invoke answer: a stream, read once (botocore's StreamingBody)."""
+
+
+class FakeLambda:
+    """``lambda`` client whose ``invoke`` runs handlers in process, as a RequestResponse invoke.
+
+    ``functions`` maps a function name (or ARN) to ``handler(event, context)``. The answer has
+    StatusCode 200, ExecutedVersion, a ``Payload`` stream with the handler's JSON result, and on an
+    unhandled error ``FunctionError: "Unhandled"`` with Lambda's error document (errorMessage,
+    errorType, stackTrace). ``invocations`` records (name, event).
+
+    Not modelled: the Event and DryRun invocation types, timeouts and throttling of the invoked
+    function (``timeout`` only sizes its context), payload size limits, Qualifier, LogType,
+    concurrency; the invoked function shares this process (its environment is ``environment``).
+    """
+
+    def __init__(self, functions: dict[str, Callable], *, timeout: int = 60, environment=None) -> None:
+        self.functions = functions
+        self.timeout = timeout
+        self.environment = dict(environment or {})
+        self.invocations: list[tuple[str, Any]] = []
+        self.exceptions = _client("lambda").exceptions
+
+    def invoke(
+        self, *, FunctionName: str, Payload: bytes | str = b"{}", InvocationType: str = "RequestResponse", **_
+    ):
+        if InvocationType != "RequestResponse":
+            raise NotImplementedError(
+                f"FakeLambda models RequestResponse invocations only, not {InvocationType}"
+            )
+        name = FunctionName.rsplit(":", 1)[-1] if FunctionName.startswith("arn:") else FunctionName
+        if name not in self.functions:
+            raise self.exceptions.ResourceNotFoundException(
+                {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}},
+                "Invoke",
+            )
+        event = json.loads(Payload or b"null")
+        self.invocations.append((name, event))
+        from .harness import LambdaContext
+
+        context = LambdaContext(name, self.timeout, f"invoke-{len(self.invocations)}")
+        answer: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+        with _environment(self.environment):
+            try:
+                result = self.functions[name](event, context)
+            except Exception as e:  # Lambda reports it in the payload, not as an API error
+                answer["FunctionError"] = "Unhandled"
+                result = {
+                    "errorMessage": str(e),
+                    "errorType": type(e).__name__,
+                    "stackTrace": traceback.format_tb(e.__traceback__),
+                }
+        answer["Payload"] = _Payload(json.dumps(result).encode())
+        return answer
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, values):
+        yield
+
+
+@contextlib.contextmanager
+def secretsmanager() -> Iterator[Any]:
+    """moto's Secrets Manager in process (and every other moto service): yields a client."""
+    from moto import mock_aws
+
+    with mock_aws(), _environment({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}):
+        yield _client("secretsmanager")

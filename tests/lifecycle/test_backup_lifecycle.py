@@ -1,0 +1,166 @@
+"""The backup custom resource of the product template through whole stack lifecycles.
+
+The rendered template's inlined code runs against a stateful Timestream for InfluxDB fake
+(requests checked against botocore's model); each test asserts the end state: the backup
+configuration of the instance and the final backups taken.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lifecycle.aws import FakeTimestreamInfluxDB
+from lifecycle.harness import Stack
+
+INSTANCE, REPLACEMENT = "inst1a2b3c4d5e", "inst9z8y7x6w5v"
+#: A given InfluxDBToken: the stack has no token resource, only the backup resource.
+VALUES = {"InfluxDBToken": "given-token"}
+
+
+@pytest.fixture
+def influx():
+    return FakeTimestreamInfluxDB(INSTANCE, REPLACEMENT)
+
+
+@pytest.fixture
+def stack(rendered_product, influx):
+    def no_sleep(title, module, event):
+        module.RETRY_SECONDS = 0  # a busy instance is retried at once
+
+    with Stack(
+        rendered_product,
+        attributes={"InfluxDBInstance.Id": INSTANCE},
+        clients={"timestream-influxdb": influx.client},
+        before_invoke=no_sleep,
+    ) as s:
+        yield s
+
+
+def daily(influx, instance=INSTANCE):
+    return influx.backup_configuration(instance)["DAILY"]
+
+
+def test_create_configures_the_backups_and_names_the_instance_as_physical_id(stack, influx):
+    op = stack.create(VALUES)
+    assert op.status == "CREATE_COMPLETE"
+    assert op.calls == [("forward", "Create", "BackupConfiguration")]
+    (request,) = op.requests
+    props = request.event["ResourceProperties"]
+    # Every scalar arrives as a string, the service properties included.
+    assert props["DailyRetentionDays"] == "7" and props["ServiceTimeout"] == "360"
+    assert props["InstanceId"] == INSTANCE
+    assert request.event["ServiceToken"] == props["ServiceToken"]
+    assert request.event["ResponseURL"].startswith("https://cloudformation-custom-resource-response-")
+    assert stack.live["BackupConfiguration"].physical_id == INSTANCE
+    assert daily(influx) == (7, True)
+    assert not influx.continuous_enabled(INSTANCE)
+
+
+def test_a_busy_instance_still_ends_configured(stack, influx):
+    influx.busy[INSTANCE] = 2
+    assert stack.create(VALUES).status == "CREATE_COMPLETE"
+    assert daily(influx) == (7, True)
+
+
+def test_update_of_retention_sends_one_update_with_the_old_properties(stack, influx):
+    stack.create(VALUES)
+    op = stack.update({"BackupRetentionPeriod": "14", "ContinuousBackupRetentionDays": "35"})
+    assert op.status == "UPDATE_COMPLETE"
+    (request,) = op.requests
+    assert request.type == "Update" and request.event["PhysicalResourceId"] == INSTANCE
+    assert request.event["OldResourceProperties"]["DailyRetentionDays"] == "7"
+    assert daily(influx) == (14, True)
+    assert influx.backup_configuration(INSTANCE)["CONTINUOUS"] == (35, True)
+    assert influx.backups == []  # same physical id: no cleanup Delete, no final backup
+
+
+def test_an_update_that_leaves_the_properties_alone_sends_nothing(stack):
+    stack.create(VALUES)
+    assert stack.update({"CpuAlarmThreshold": "90"}).requests == []
+
+
+def test_update_rollback_restores_the_old_retention(stack, influx):
+    stack.create(VALUES)
+    op = stack.update_that_fails({"BackupRetentionPeriod": "14"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert op.calls == [
+        ("forward", "Update", "BackupConfiguration"),
+        ("rollback", "Update", "BackupConfiguration"),
+    ]
+    back = op.requests[1].event
+    assert back["ResourceProperties"]["DailyRetentionDays"] == "7"
+    assert back["OldResourceProperties"]["DailyRetentionDays"] == "14"
+    assert daily(influx) == (7, True)
+    assert stack.live["BackupConfiguration"].properties["DailyRetentionDays"] == "7"
+
+
+def test_a_replaced_instance_gets_a_final_backup_after_the_update_succeeds(stack, influx):
+    stack.create(VALUES)
+    op = stack.update(attributes={"InfluxDBInstance.Id": REPLACEMENT})
+    assert op.calls == [
+        ("forward", "Update", "BackupConfiguration"),
+        ("cleanup", "Delete", "BackupConfiguration"),
+    ]
+    cleanup = op.requests[1].event
+    assert cleanup["PhysicalResourceId"] == INSTANCE
+    assert cleanup["ResourceProperties"]["InstanceId"] == INSTANCE  # the OLD properties
+    assert [b["retentionDays"] for b in influx.backups_of(INSTANCE)] == [30]
+    assert daily(influx, REPLACEMENT) == (7, True)
+    assert stack.live["BackupConfiguration"].physical_id == REPLACEMENT
+
+
+def test_a_rolled_back_replacement_keeps_the_old_instance_configured(stack, influx):
+    stack.create(VALUES)
+    op = stack.update_that_fails(attributes={"InfluxDBInstance.Id": REPLACEMENT})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [(r.phase, r.type, r.event.get("PhysicalResourceId")) for r in op.requests] == [
+        ("forward", "Update", INSTANCE),
+        ("rollback", "Update", REPLACEMENT),
+        ("rollback-cleanup", "Delete", REPLACEMENT),
+    ]
+    assert stack.live["BackupConfiguration"].physical_id == INSTANCE
+    assert influx.backups_of(INSTANCE) == []
+
+
+def test_a_failed_create_is_deleted_under_the_id_its_answer_carried_and_takes_no_backup(stack, influx):
+    op = stack.create(VALUES, attributes={"InfluxDBInstance.Id": "unknowninstance"})
+    assert op.status == "ROLLBACK_COMPLETE"
+    failed, delete = op.requests
+    assert failed.answer["Status"] == "FAILED"
+    assert delete.type == "Delete"
+    assert delete.event["PhysicalResourceId"] == failed.answer["PhysicalResourceId"]
+    assert "[$LATEST]" in delete.event["PhysicalResourceId"]  # the log stream name
+    assert delete.ok and influx.backups == [] and stack.live == {}
+    assert stack.delete().requests == []  # a rolled-back stack has nothing left to delete
+    assert stack.create(VALUES, attributes={"InfluxDBInstance.Id": INSTANCE}).status == "CREATE_COMPLETE"
+
+
+def test_a_create_that_fails_elsewhere_rolls_the_backup_resource_back(stack, influx):
+    op = stack.create_that_fails(VALUES)
+    assert op.calls == [
+        ("forward", "Create", "BackupConfiguration"),
+        ("rollback", "Delete", "BackupConfiguration"),
+    ]
+    assert op.status == "ROLLBACK_COMPLETE" and stack.live == {}
+
+
+def test_a_resource_that_depends_on_the_failing_one_is_never_created(stack):
+    op = stack.create_that_fails(VALUES, at="InfluxDBInstance")
+    assert op.requests == [] and op.status == "ROLLBACK_COMPLETE"
+
+
+def test_stack_delete_takes_the_final_backup_once(stack, influx):
+    stack.create(VALUES)
+    stack.update({"BackupRetentionPeriod": "14"})
+    op = stack.delete()
+    assert op.status == "DELETE_COMPLETE"
+    assert op.calls == [("forward", "Delete", "BackupConfiguration")]
+    (backup,) = influx.backups_of(INSTANCE)
+    assert backup["retentionDays"] == 30 and backup["name"].startswith("final-")
+    assert stack.live == {}
+
+
+def test_stack_delete_with_no_final_backup_asked_takes_none(stack, influx):
+    stack.create({**VALUES, "FinalBackupRetentionDays": "0"})
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert influx.backups == []
