@@ -13,7 +13,8 @@ E9108  a custom resource does not depend on the policy resources of its function
 =====  =====================================================================================
 
 cfn-lint loads them from :data:`MODULE` (in process, as ``append_rules``) or :data:`RULES_DIR`
-(``cfn-lint --append-rules tooling/gates/lifecycle_rules``, from the repository root): each
+(``PYTHONPATH=. cfn-lint <template> --append-rules tooling/gates/lifecycle_rules`` from the
+repository root: the rules import ``tooling.cfn``): each
 rule module's name starts with a letter, helpers' with an underscore, which cfn-lint skips.
 """
 
