@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from ..cfn import schemas
@@ -27,6 +28,13 @@ from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 # reads this module's GATE for its help text.
 
 NAME = "cfn-lint"
+# The project's lifecycle rules (tooling/gates/lifecycle_rules: a template that hangs, fails or
+# leaves resources behind on create, retry, update, rollback or delete) run with cfn-lint's own
+# when this is True. Off while the product template is being brought into line with them in
+# parallel; tests/test_lifecycle_rules.py fails once the product passes them and this is still off.
+LIFECYCLE_RULES = False
+LIFECYCLE_MODULE = "tooling.gates.lifecycle_rules"
+LIFECYCLE_DIR = Path(__file__).parent / "lifecycle_rules"
 # Informational checks are findings too: a template with any of them does not ship.
 INCLUDE_CHECKS = ["I"]
 
@@ -66,21 +74,25 @@ def region_groups(types: set[str], regions: list[str]) -> list[tuple[str, ...]]:
     return sorted(tuple(sorted(g)) for g in groups.values())
 
 
-_RUNNER: Any = None
+_RUNNERS: dict[bool, Any] = {}
 
 
-def _runner() -> Any:
-    """The one cfn-lint Runner whose rules every template and Region reuse."""
+def _runner(lifecycle: bool | None = None) -> Any:
+    """The cfn-lint Runner whose rules every template and Region reuse: cfn-lint's own rules, and
+    the lifecycle rules when ``lifecycle`` (default :data:`LIFECYCLE_RULES`)."""
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    global _RUNNER
-    if _RUNNER is None:
-        _RUNNER = Runner(ConfigMixIn(include_checks=INCLUDE_CHECKS))
-    return _RUNNER
+    lifecycle = LIFECYCLE_RULES if lifecycle is None else lifecycle
+    if lifecycle not in _RUNNERS:
+        append = [LIFECYCLE_MODULE] if lifecycle else []
+        _RUNNERS[lifecycle] = Runner(ConfigMixIn(include_checks=INCLUDE_CHECKS, append_rules=append))
+    return _RUNNERS[lifecycle]
 
 
-def _lint_run(template: dict[str, Any], regions: tuple[str, ...]) -> list[tuple[int, str, str, str]]:
+def _lint_run(
+    template: dict[str, Any], regions: tuple[str, ...], lifecycle: bool | None = None
+) -> list[tuple[int, str, str, str]]:
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner.template.runner import run_template_by_data
 
@@ -90,12 +102,15 @@ def _lint_run(template: dict[str, Any], regions: tuple[str, ...]) -> list[tuple[
     suffix = f" in {regions[0]!r}" if len(regions) == 1 else ""
     return [
         (m.linenumber, m.rule.id, m.message.removesuffix(suffix), _resource(getattr(m, "path", None)))
-        for m in run_template_by_data(template, config, _runner().rules)
+        for m in run_template_by_data(template, config, _runner(lifecycle).rules)
     ]
 
 
 def _lint_template(
-    template: dict[str, Any], groups: list[tuple[str, ...]], combined: bool = True
+    template: dict[str, Any],
+    groups: list[tuple[str, ...]],
+    combined: bool = True,
+    lifecycle: bool | None = None,
 ) -> dict[tuple[int, str, str, str], set[str]]:
     """Each match of one template and the Regions it applies to.
 
@@ -104,14 +119,14 @@ def _lint_template(
     something is each representative linted alone, to tell which groups the finding applies to.
     """
     if combined:
-        matches = _lint_run(template, tuple(g[0] for g in groups))
+        matches = _lint_run(template, tuple(g[0] for g in groups), lifecycle)
         if not matches:
             return {}
         if len(groups) == 1:
             return {m: set(groups[0]) for m in matches}
     found: dict[tuple[int, str, str, str], set[str]] = {}
     for group in groups:
-        for match in _lint_run(template, (group[0],)):
+        for match in _lint_run(template, (group[0],), lifecycle):
             found.setdefault(match, set()).update(group)
     return found
 
@@ -133,12 +148,14 @@ def lint_texts(
     texts: dict[str, str],
     grouped: bool = True,
     plans: dict[str, list[tuple[str, ...]]] | None = None,
+    lifecycle: bool | None = None,
 ) -> dict[str, list[Finding]]:
     """Findings for each template text (by file name), in every Region its resources exist in.
 
     With ``grouped`` (the default) one Region per group of equivalent Regions is linted; without,
     every Region alone (the reference the grouping is tested against). ``plans``, when given, receives
-    the Region groups of each template.
+    the Region groups of each template. ``lifecycle`` runs the lifecycle rules (or not) whatever
+    :data:`LIFECYCLE_RULES` says.
     """
     from cfnlint.decode.decode import decode_str
 
@@ -166,7 +183,7 @@ def lint_texts(
     if plans is not None:
         plans.update(groups_of)
     for filename, groups in groups_of.items():
-        by_match = _lint_template(templates[filename], groups, combined=grouped)
+        by_match = _lint_template(templates[filename], groups, combined=grouped, lifecycle=lifecycle)
         every = {r for g in groups for r in g}
         findings[filename] = sorted(
             Finding(
@@ -189,7 +206,13 @@ def lint_text(text: str, filename: str) -> list[Finding]:
 
 
 def fingerprint() -> str:
-    return f"cfn-lint {version('cfn-lint')}\n{source_of(__file__)}\n{source_of(schemas.__file__)}"
+    text = f"cfn-lint {version('cfn-lint')}\n{source_of(__file__)}\n{source_of(schemas.__file__)}"
+    if LIFECYCLE_RULES:
+        from ..cfn import intrinsics
+
+        rules = sorted(LIFECYCLE_DIR.glob("*.py"))
+        text += "".join(f"\n{source_of(str(p))}" for p in [*rules, Path(intrinsics.__file__)])
+    return text
 
 
 def start(texts: dict[str, str], context: RunContext) -> Done:
