@@ -16,7 +16,7 @@ from tooling.build.render import render
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = "timestream-influxdb"
 #: The Lambda function of the product template that runs each function module.
-FUNCTIONS = {"backup": "BackupFunction", "api_token": "TokenFunction"}
+FUNCTIONS = {"backup": "BackupFunction", "api_token": "TokenFunction", "token_worker": "TokenWorkerFunction"}
 
 
 @pytest.fixture(scope="session")
