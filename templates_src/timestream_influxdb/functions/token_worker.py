@@ -8,13 +8,15 @@ The event: {action, url, username, password, org, bucket, description, keep}. ``
 stack's marker ("<StackId> <LogicalResourceId>"), carried by every authorization the stack makes;
 ``keep`` is the token the token secret holds ("" when none).
 
-- "ensure": the marked, active authorization whose token is ``keep`` when it allows exactly read and
-  write on ``bucket``; then the other marked ones are revoked (nothing new has to be stored first).
-  Otherwise ONE new marked authorization, which the caller stores and then asks to "revoke" the
-  others. Returns {"id", "token", "created"}.
-- "revoke": revokes every marked authorization whose token is not ``keep``. Returns {"revoked": [ids]}.
-- "revoke_ids": revokes the authorizations ``ids`` made before the marker existed: only those with
-  no description that allow exactly read and write on ``bucket``, the only kind that was made.
+"ensure": the marked, active authorization whose token is ``keep`` when it allows exactly read
+and write on ``bucket``; then the other marked ones are revoked (nothing new has to be stored
+first). Otherwise ONE new marked authorization, which the caller stores and then asks to "revoke"
+the others. Returns {"id", "token", "created"}.
+
+"revoke": revokes every marked authorization whose token is not ``keep``. Returns {"revoked": [ids]}.
+
+"revoke_ids": revokes the authorizations ``ids`` made before the marker existed: only those with no
+description that allow exactly read and write on ``bucket``, the only kind that was made.
 
 Every error comes back as {"error": "<type>: <method> <path>: <status>"}, never a credential or a
 token. The event carries the admin password and a token: it is never logged.
