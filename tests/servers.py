@@ -119,3 +119,157 @@ def cfn_event(request_type: str, response_url: str, properties: dict, **extra) -
     }
     event.update(extra)
     return event
+
+
+class FakeInflux(Quiet):
+    """The part of the InfluxDB v2 HTTP API the token worker uses, answering as InfluxDB OSS 2.x does.
+
+    POST /api/v2/signin (Basic auth -> 204 and the cookie ``influxdb-oss-session``; bad credentials
+    -> 401); every other call needs the cookie (else 401). GET /api/v2/orgs?org= and
+    /api/v2/buckets?name=&orgID= (404 {"code":"not found",...} for an unknown name); POST
+    /api/v2/authorizations (201 with id, token, status and description; 400 for an invalid body);
+    GET /api/v2/authorizations (each with its token); DELETE /api/v2/authorizations/{id} (204; 404
+    unknown; 400 for an id that is not 16 hex digits). Error bodies are {"code", "message"}.
+
+    State (``server.state``): ``users``, ``orgs`` (name -> id), ``buckets`` ((orgID, name) -> id),
+    ``authorizations`` (id -> authorization), ``calls``; failure knobs: ``lose_posts`` (POSTs of
+    authorizations applied whose answer is lost: the connection closes), ``fail`` ({(method, path):
+    n}: n answers 503), ``then_fail`` (added to ``fail`` once a POST is lost), ``delay`` (seconds
+    before each answer).
+    """
+
+    def log_message(self, *args) -> None:
+        pass
+
+    @staticmethod
+    def defaults() -> dict:
+        """A fresh instance: the admin user, org ``ons`` and its bucket ``ons-timeseries``."""
+        return {
+            "users": {"admin": "Secret123"},
+            "orgs": {"ons": "0a1b2c3d4e5f6071"},
+            "buckets": {("0a1b2c3d4e5f6071", "ons-timeseries"): "1122334455667788"},
+            "authorizations": {},
+            "sessions": set(),
+            "calls": [],
+            "fail": {},
+        }
+
+    def _state(self) -> dict:
+        state = self.server.state
+        for key, value in self.defaults().items():
+            state.setdefault(key, value)
+        return state
+
+    def error(self, status: int, code: str, message: str) -> None:
+        self.reply(status, {"code": code, "message": message})
+
+    def _begin(self, method: str) -> tuple[dict, str, dict] | None:
+        import time
+        from urllib.parse import parse_qs, urlparse
+
+        state = self._state()
+        parsed = urlparse(self.path)
+        state["calls"].append((method, parsed.path))
+        time.sleep(state.get("delay", 0))
+        fail = state["fail"]
+        if fail.get((method, parsed.path), 0) > 0:
+            fail[(method, parsed.path)] -= 1
+            self.error(503, "unavailable", "service unavailable")
+            return None
+        if parsed.path != "/api/v2/signin":
+            cookie = self.headers.get("Cookie") or ""
+            sid = cookie.split("influxdb-oss-session=", 1)[-1] if "influxdb-oss-session=" in cookie else ""
+            if sid not in state["sessions"]:
+                self.error(401, "unauthorized", "unauthorized access")
+                return None
+        return state, parsed.path, {k: v[0] for k, v in parse_qs(parsed.query).items()}
+
+    def do_POST(self) -> None:
+        import base64
+        import secrets
+
+        begun = self._begin("POST")
+        if begun is None:
+            return
+        state, path, _ = begun
+        body = self.body()
+        if path == "/api/v2/signin":
+            auth = self.headers.get("Authorization") or ""
+            try:
+                user, _, password = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+            except ValueError:
+                user, password = "", None
+            if not auth.startswith("Basic ") or state["users"].get(user) != password:
+                return self.error(401, "unauthorized", "Unauthorized")
+            sid = secrets.token_hex(8)
+            state["sessions"].add(sid)
+            return self.reply(
+                204, headers={"Set-Cookie": f"influxdb-oss-session={sid}; Path=/api/; HttpOnly"}
+            )
+        if path != "/api/v2/authorizations":
+            return self.error(404, "not found", "path not found")
+        try:
+            auth = json.loads(body)
+            org_id, permissions = auth["orgID"], auth["permissions"]
+            assert isinstance(permissions, list) and permissions
+            assert all(p["action"] in ("read", "write") and p["resource"]["type"] for p in permissions)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return self.error(400, "invalid", "invalid json structure")
+        if org_id not in state["orgs"].values():
+            return self.error(404, "not found", "organization not found")
+        state["next"] = state.get("next", 0x0A00000000000000) + 1
+        made = {
+            "id": f"{state['next']:016x}",
+            "token": secrets.token_urlsafe(32) + "==",
+            "status": auth.get("status", "active"),
+            "description": auth.get("description", ""),
+            "orgID": org_id,
+            "permissions": permissions,
+            "userID": "0b0b0b0b0b0b0b0b",
+        }
+        state["authorizations"][made["id"]] = made
+        if state.get("lose_posts", 0) > 0:
+            state["lose_posts"] -= 1
+            state["fail"].update(state.pop("then_fail", {}))
+            self.close_connection = True  # applied, and the answer is lost
+            return
+        self.reply(201, made)
+
+    def do_GET(self) -> None:
+        begun = self._begin("GET")
+        if begun is None:
+            return
+        state, path, query = begun
+        if path == "/api/v2/orgs":
+            name = query.get("org")
+            if name not in state["orgs"]:
+                return self.error(404, "not found", f'organization name "{name}" not found')
+            return self.reply(200, {"orgs": [{"id": state["orgs"][name], "name": name}]})
+        if path == "/api/v2/buckets":
+            key = (query.get("orgID"), query.get("name"))
+            if key not in state["buckets"]:
+                return self.error(404, "not found", f'bucket "{key[1]}" not found')
+            return self.reply(
+                200, {"buckets": [{"id": state["buckets"][key], "name": key[1], "orgID": key[0]}]}
+            )
+        if path == "/api/v2/authorizations":
+            found = [a for a in state["authorizations"].values() if query.get("orgID") in (None, a["orgID"])]
+            return self.reply(200, {"links": {"self": "/api/v2/authorizations"}, "authorizations": found})
+        self.error(404, "not found", "path not found")
+
+    def do_DELETE(self) -> None:
+        import re
+
+        begun = self._begin("DELETE")
+        if begun is None:
+            return
+        state, path, _ = begun
+        prefix = "/api/v2/authorizations/"
+        if not path.startswith(prefix):
+            return self.error(404, "not found", "path not found")
+        auth_id = path[len(prefix) :]
+        if not re.fullmatch(r"[0-9a-f]{16}", auth_id):
+            return self.error(400, "invalid", "id must have a length of 16 bytes")
+        if state["authorizations"].pop(auth_id, None) is None:
+            return self.error(404, "not found", "authorization not found")
+        self.reply(204)

@@ -6,18 +6,18 @@ import time
 
 import pytest
 
-from conftest import FUNCTIONS, inlined_module
+from conftest import HANDLERS, inlined_module
 from servers import FakeContext, ResponseReceiver, cfn_event, closed_port_url, serve, url
 
 
-@pytest.fixture(params=["source", *FUNCTIONS])
+@pytest.fixture(params=["source", *HANDLERS])
 def cfn_response(request, rendered_product):
     """functions/cfn_response.py, and the protocol as inlined into each function of the template."""
     if request.param == "source":
         from templates_src.timestream_influxdb.functions import cfn_response as source
 
         return source
-    return inlined_module(rendered_product, FUNCTIONS[request.param])
+    return inlined_module(rendered_product, HANDLERS[request.param])
 
 
 @pytest.fixture

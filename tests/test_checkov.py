@@ -48,6 +48,15 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
         "CKV_AWS_115",
     ): "reserved concurrency can fail new accounts",
     ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
+    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_117"): "answers CloudFormation on Amazon S3",
+    ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_173"): "its environment holds no secret",
+    # The token worker: the token function invokes it synchronously, a few times per operation.
+    (
+        "timestream-influxdb.yaml",
+        "TokenWorkerFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    ("timestream-influxdb.yaml", "TokenWorkerFunction", "CKV_AWS_116"): "synchronous: no dead-letter queue",
 }
 
 

@@ -1,5 +1,6 @@
-"""The backup and token custom resources in the product template, their inlined code, and the
-contract between each custom resource and its function (the properties it reads)."""
+"""The backup and token custom resources in the product template, their functions (and the token
+worker), their inlined code, and the contract between each custom resource and its function (the
+properties it reads)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from troposphere import GetAtt, Template
 from troposphere.awslambda import Function
 
-from conftest import FUNCTIONS, inlined_module, resources_of_type, substitute
+from conftest import FUNCTIONS, HANDLERS, inlined_module, resources_of_type, substitute
 from templates_src.common import BuildError, Context
 from templates_src.timestream_influxdb import build
 from templates_src.timestream_influxdb.custom_resources import (
@@ -43,11 +44,14 @@ def test_inlined_code_is_the_source_as_written_normally_indented(module):
     compile(code, "index.py", "exec")
     assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert {"handler", "run", "send", "act", "properties"} <= names
+    # A custom-resource handler carries the shared protocol; the worker does not.
+    protocol = {"run", "send", "properties"}
+    assert "handler" in names and (protocol <= names) is (module in HANDLERS)
+    assert (f"# From {SHARED}.py" in code) is (module in HANDLERS)
     indents = {len(line) - len(line.lstrip(" ")) for line in code.splitlines() if line.strip()}
     assert indents and all(i % 4 == 0 for i in indents) and 4 in indents
     # Every line of the sources after their imports is in index.py, in order: comments too.
-    for name in (SHARED, module):
+    for name in (SHARED, module) if module in HANDLERS else (module,):
         source = (HERE / f"{name}.py").read_text()
         body = source[source.index("\n\n\n", source.rindex("\nimport ")) :].strip("\n")
         body = "\n".join(line for line in body.splitlines() if not line.startswith("from ."))
@@ -63,13 +67,19 @@ def test_inlined_code_behaves_like_the_source_module(module, rendered_product):
     source = import_module(f"templates_src.timestream_influxdb.functions.{module}")
     shared = import_module("templates_src.timestream_influxdb.functions.cfn_response")
     namespace = vars(inlined_module(rendered_product, FUNCTIONS[module]))
-    for origin in (source, shared):
+    same = ("co_names", "co_varnames", "co_argcount", "co_freevars")
+    for origin in (source, shared) if module in HANDLERS else (source,):
         for name, value in vars(origin).items():
             if callable(value) and getattr(value, "__module__", None) == origin.__name__:
-                inlined, original = namespace[name].__code__, value.__code__
-                same = ("co_names", "co_varnames", "co_argcount", "co_freevars")
-                assert [getattr(inlined, a) for a in same] == [getattr(original, a) for a in same], name
-    assert namespace["PROPERTIES"] == source.PROPERTIES
+                # Functions, and the methods of classes.
+                pairs = [(namespace[name], value)]
+                if isinstance(value, type):
+                    pairs = [(vars(namespace[name])[m], f) for m, f in vars(value).items() if callable(f)]
+                for inlined, original in pairs:
+                    inlined, original = inlined.__code__, original.__code__
+                    assert [getattr(inlined, a) for a in same] == [getattr(original, a) for a in same], name
+    if module in HANDLERS:
+        assert namespace["PROPERTIES"] == source.PROPERTIES
 
 
 @pytest.mark.parametrize(("module", "title"), sorted(FUNCTIONS.items()))
@@ -141,7 +151,7 @@ def test_each_custom_resource_sends_exactly_the_properties_its_function_declares
     from importlib import import_module
 
     sent = list(custom_resources_as_sent(rendered_product, given))
-    assert {module for _, module, _ in sent} == set(FUNCTIONS)
+    assert {module for _, module, _ in sent} == set(HANDLERS)
     for logical_id, module, props in sent:
         function = import_module(f"templates_src.timestream_influxdb.functions.{module}")
         assert declared_properties(module) == function.PROPERTIES
@@ -233,23 +243,72 @@ def test_backup_role_may_configure_only_this_instance(product):
     assert "VpcConfig" not in product["Resources"]["BackupFunction"]["Properties"]
 
 
-def test_token_role_reads_credentials_and_writes_only_the_two_secrets(product):
+def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product):
+    """Read the admin password and the token, write the token secret, invoke the worker: no more."""
+    function = product["Resources"]["TokenFunction"]["Properties"]
+    assert "VpcConfig" not in function  # it answers CloudFormation on Amazon S3
     role = product["Resources"]["TokenFunctionRole"]
+    assert "ManagedPolicyArns" not in role["Properties"]
     by_sid = {s["Sid"]: s for s in statements(role)}
-    assert by_sid["ReadCredentials"]["Action"] == ["secretsmanager:GetSecretValue"]
-    assert by_sid["ReadCredentials"]["Resource"] == [{"Ref": "CredentialsSecret"}]
+    assert set(by_sid) == {
+        "WriteOwnLogGroup",
+        "ReadAdminPasswordAndToken",
+        "StoreToken",
+        "SecretsWithKey",
+        "InvokeTokenWorker",
+    }
+    assert by_sid["WriteOwnLogGroup"]["Resource"] == [{"Fn::GetAtt": ["TokenFunctionLogGroup", "Arn"]}]
+    assert by_sid["ReadAdminPasswordAndToken"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert by_sid["ReadAdminPasswordAndToken"]["Resource"] == [
+        {"Ref": "AdminPasswordSecret"},
+        {"Ref": "TokenSecret"},
+    ]
     assert by_sid["StoreToken"]["Action"] == ["secretsmanager:PutSecretValue"]
-    assert by_sid["StoreToken"]["Resource"] == [{"Ref": "CredentialsSecret"}, {"Ref": "TokenSecret"}]
+    assert by_sid["StoreToken"]["Resource"] == [{"Ref": "TokenSecret"}]
     kms = by_sid["SecretsWithKey"]
     assert kms["Condition"]["StringEquals"]["kms:ViaService"] == {
         "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"
     }
-    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": "LambdaVpcAccessPolicy"}]
-    vpc = product["Resources"]["TokenFunction"]["Properties"]["VpcConfig"]
-    assert vpc == {
+    assert by_sid["InvokeTokenWorker"]["Action"] == ["lambda:InvokeFunction"]
+    assert by_sid["InvokeTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
+
+
+def test_token_function_takes_its_configuration_from_its_environment(product):
+    """What the function acts on is set by the template; requests naming anything else are refused."""
+    env = product["Resources"]["TokenFunction"]["Properties"]["Environment"]["Variables"]
+    assert env == {
+        "INFLUXDB_URL": product["Resources"]["InfluxDBApiToken"]["Properties"]["Url"],
+        "INFLUXDB_USERNAME": {"Ref": "Username"},
+        "ADMIN_PASSWORD_SECRET_ARN": {"Ref": "AdminPasswordSecret"},
+        "TOKEN_SECRET_ARN": {"Ref": "TokenSecret"},
+        "WORKER_FUNCTION_NAME": {"Ref": "TokenWorkerFunction"},
+        "STACK_ID": {"Ref": "AWS::StackId"},
+    }
+    # The function reads exactly these variables.
+    import os
+    from unittest import mock
+
+    from templates_src.timestream_influxdb.functions import api_token
+
+    with mock.patch.dict(os.environ, {k: f"<{k}>" for k in env}, clear=True):
+        assert api_token.configuration() == {k: f"<{k}>" for k in env}
+
+
+def test_token_worker_runs_in_the_vpc_with_no_aws_permission(product):
+    function = product["Resources"]["TokenWorkerFunction"]["Properties"]
+    assert function["VpcConfig"] == {
         "SubnetIds": {"Ref": "SubnetIds"},
         "SecurityGroupIds": [{"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}],
     }
+    assert "Environment" not in function  # everything comes in the token function's payload
+    role = product["Resources"]["TokenWorkerFunctionRole"]
+    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": "LambdaVpcAccessPolicy"}]
+    (statement,) = statements(role)
+    assert statement["Sid"] == "WriteOwnLogGroup"
+    assert statement["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunctionLogGroup", "Arn"]}]
+    assert "secretsmanager" not in json.dumps(role) and "kms:" not in json.dumps(role)
+    vpc_policy = json.dumps(product["Resources"]["LambdaVpcAccessPolicy"])
+    assert "secretsmanager" not in vpc_policy and "kms:" not in vpc_policy
 
 
 def test_no_statement_allows_every_action(product):
@@ -279,13 +338,13 @@ def test_kms_key_lets_logs_use_it_for_every_product_log_group(product):
 
     from templates_src.timestream_influxdb import names
 
-    for suffix in (names.LOG_GROUP, names.BACKUP_FUNCTION, names.TOKEN_FUNCTION):
+    for suffix in (names.LOG_GROUP, names.BACKUP_FUNCTION, names.TOKEN_FUNCTION, names.TOKEN_WORKER_FUNCTION):
         assert fnmatch(suffix, names.LOG_GROUPS)
     statement = product["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"][1]
     # StringLike: the context key is a String (ArnLike on it is a type mismatch, parliament).
     arn = statement["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
     assert arn.endswith(":log-group:${ProjectName}-${Environment}-influxdb-*")
-    for title in ("LambdaLogGroup", "BackupFunctionLogGroup", "TokenFunctionLogGroup"):
+    for title in ("LambdaLogGroup", *(FUNCTIONS[m] + "LogGroup" for m in FUNCTIONS)):
         name = product["Resources"][title]["Properties"]["LogGroupName"]["Fn::Sub"]
         assert name.startswith("${ProjectName}-${Environment}-influxdb-")
 
@@ -309,10 +368,29 @@ def test_token_custom_resource_never_gets_the_password(product):
     text = json.dumps(resource["Properties"])
     for secret in ("Password", "AdminPasswordSecret", "resolve:secretsmanager", "InfluxDBToken"):
         assert secret not in text
-    assert resource["Properties"]["CredentialsSecretArn"] == {"Ref": "CredentialsSecret"}
-    assert resource["Properties"]["Url"]["Fn::Sub"][0] == "https://${Endpoint}:${Port}"
+    assert resource["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": ["TokenFunction", "Arn"]},
+        "ServiceTimeout": 420,
+        "Url": {
+            "Fn::Sub": [
+                "https://${Endpoint}:${Port}",
+                {"Endpoint": {"Fn::GetAtt": ["InfluxDBInstance", "Endpoint"]}},
+            ]
+        },
+        "Org": {"Ref": "Organization"},
+        "Bucket": {"Ref": "Bucket"},
+        "TokenSecretArn": {"Ref": "TokenSecret"},
+    }
     # No output carries the token.
     assert "InfluxDBApiToken" not in json.dumps(product["Outputs"])
+
+
+def test_the_token_is_revoked_before_the_path_to_the_instance_goes(product):
+    """On delete, CloudFormation removes a resource before what it depends on."""
+    resource = product["Resources"]["InfluxDBApiToken"]
+    assert resource["DependsOn"] == ["LambdaClientToInfluxDBEgress", "TokenWorkerFunction"]
+    rule = product["Resources"]["LambdaClientToInfluxDBEgress"]["Properties"]
+    assert rule["DestinationSecurityGroupId"] == {"Fn::GetAtt": ["InfluxDBSecurityGroup", "GroupId"]}
 
 
 def test_backup_parameters_and_their_ranges(product):
@@ -340,20 +418,31 @@ def test_backup_parameters_and_their_ranges(product):
     assert params["InfluxDBToken"]["NoEcho"] is True and params["Password"]["NoEcho"] is True
 
 
-TOKEN_RESOURCES = {"TokenFunction", "TokenFunctionRole", "TokenFunctionLogGroup", "InfluxDBApiToken"}
+TOKEN_FUNCTIONS = {
+    "TokenFunction",
+    "TokenFunctionRole",
+    "TokenFunctionLogGroup",
+    "TokenWorkerFunction",
+    "TokenWorkerFunctionRole",
+    "TokenWorkerFunctionLogGroup",
+}
 ENDPOINT_RESOURCES = {"SecretsManagerEndpoint", "SecretsManagerEndpointSecurityGroup"}
 
 
 def test_a_given_token_is_stored_as_is_and_no_token_is_created(product):
     given = active(product, {"InfluxDBToken": "abc123"})["Resources"]
-    assert not TOKEN_RESOURCES & given
+    assert "InfluxDBApiToken" not in given
+    # The functions stay: switching InfluxDBToken back and forth never re-creates a named log group.
+    assert given >= TOKEN_FUNCTIONS
     assert {"BackupFunction", "BackupConfiguration", "TokenSecret"} <= given
     token_secret = product["Resources"]["TokenSecret"]["Properties"]["SecretString"]
     assert token_secret == {"Fn::If": ["HasInfluxDBToken", {"Ref": "InfluxDBToken"}, {"Ref": "AWS::NoValue"}]}
 
 
 def test_an_empty_token_parameter_creates_one(product):
-    assert active(product, {})["Resources"] >= TOKEN_RESOURCES
+    assert active(product, {})["Resources"] >= TOKEN_FUNCTIONS | {"InfluxDBApiToken"}
+    assert product["Resources"]["InfluxDBApiToken"]["Condition"] == "CreateInfluxDBToken"
+    assert not any("Condition" in product["Resources"][title] for title in TOKEN_FUNCTIONS)
 
 
 def test_secrets_manager_endpoint_is_optional(product):
@@ -371,8 +460,5 @@ def test_endpoint_is_private_and_reachable_only_from_the_clients(product):
     (rule,) = group["SecurityGroupIngress"]
     assert (rule["FromPort"], rule["ToPort"], rule["IpProtocol"]) == (443, 443, "tcp")
     assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}
-    # The token waits for the endpoint when there is one.
-    dep = product["Resources"]["InfluxDBApiToken"]["Properties"]["WaitForSecretsManagerEndpoint"]
-    assert dep == {
-        "Fn::If": ["CreateSecretsManagerEndpoint", {"Ref": "SecretsManagerEndpoint"}, {"Ref": "AWS::NoValue"}]
-    }
+    # Nothing of the token needs the endpoint: the worker calls no AWS API.
+    assert "SecretsManagerEndpoint" not in json.dumps(product["Resources"]["InfluxDBApiToken"])

@@ -26,7 +26,13 @@ def test_password_is_generated_or_taken_from_the_noecho_parameter(product):
     assert generated == {"Fn::Sub": "{{resolve:secretsmanager:${AdminPasswordSecret}:SecretString}}"}
     assert given == {"Ref": "Password"}
     assert product["Parameters"]["Password"]["NoEcho"] is True
-    generator = product["Resources"]["AdminPasswordSecret"]["Properties"]["GenerateSecretString"]
+    secret = product["Resources"]["AdminPasswordSecret"]
+    assert "Condition" not in secret  # the token function reads the password from it in both cases
+    cond, generator, no_value = secret["Properties"]["GenerateSecretString"]["Fn::If"]
+    assert (cond, no_value) == ("GeneratePassword", {"Ref": "AWS::NoValue"})
+    assert secret["Properties"]["SecretString"] == {
+        "Fn::If": ["GeneratePassword", {"Ref": "AWS::NoValue"}, {"Ref": "Password"}]
+    }
     assert generator["PasswordLength"] == 32
     assert generator["ExcludePunctuation"] is True and generator["IncludeSpace"] is False
 

@@ -441,13 +441,9 @@ def test_conditional_resources_are_marked_dashed(product_diagram, specs):
     assert conditional == {
         "r_KmsKey",
         "r_KmsKeyAlias",
-        "r_AdminPasswordSecret",
         "r_LambdaKmsPolicy",
         "r_SecretsManagerEndpoint",
         "r_SecretsManagerEndpointSecurityGroup",
-        "r_TokenFunctionLogGroup",
-        "r_TokenFunctionRole",
-        "r_TokenFunction",
         "r_InfluxDBApiToken",
     }
     (members,) = [
@@ -599,7 +595,9 @@ def test_parameter_effects_follow_create_only_properties_names_and_references(sp
         "KmsKeyAlias",
         "LambdaKmsPolicy",
     ]
-    assert effects["Password"]["adds or removes"] == ["AdminPasswordSecret"]
+    # The admin password secret exists either way: generated, or holding the parameter's value.
+    assert effects["Password"]["adds or removes"] == []
+    assert "AdminPasswordSecret (GenerateSecretString, SecretString)" in effects["Password"]["in place"]
 
 
 def test_parameter_effects_treat_unknown_types_as_updates_in_place():

@@ -150,10 +150,12 @@ def test_without_encryption_no_key_and_nothing_refers_to_it(product):
     assert "KmsKeyArn" not in result["Outputs"]
 
 
-def test_a_given_password_means_no_generated_secret(product):
+def test_a_given_password_is_kept_in_the_admin_password_secret_not_generated(product):
     result = active(product, {**VALID, "Password": "abcdefgh12"})
-    assert "AdminPasswordSecret" not in result["Resources"]
-    assert "InfluxDBInstance" in result["Resources"]
+    assert {"AdminPasswordSecret", "InfluxDBInstance"} <= set(result["Resources"])
+    props = product["Resources"]["AdminPasswordSecret"]["Properties"]
+    assert props["SecretString"]["Fn::If"][2] == {"Ref": "Password"}
+    assert props["GenerateSecretString"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
 
 
 def test_empty_alarm_actions_leave_the_alarms_without_actions(product):

@@ -132,12 +132,12 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     assert aliases[f"alias/{prefix}-influxdb"] == key["KeyId"]
 
-    # The Lambda-backed custom resources' functions, each with its own role and log group. Only the
-    # token function calls InfluxDB, so only it runs in the VPC, in the client security group.
+    # The functions, each with its own role and log group. Only the token worker calls InfluxDB, so
+    # only it runs in the VPC, in the client security group; the custom resources' functions answer
+    # CloudFormation from outside it.
     lam, iam = server.client("lambda"), server.client("iam")
-    functions = {
-        k: lam.get_function(FunctionName=ids[k])["Configuration"] for k in ("BackupFunction", "TokenFunction")
-    }
+    titles = ("BackupFunction", "TokenFunction", "TokenWorkerFunction")
+    functions = {k: lam.get_function(FunctionName=ids[k])["Configuration"] for k in titles}
     for name, function in functions.items():
         role = iam.get_role(RoleName=ids[f"{name}Role"])["Role"]
         assert function["Role"] == role["Arn"]
@@ -148,12 +148,16 @@ def assert_created_what_moto_supports(server, stack: str, project: str, vpc: str
         assert (function["Runtime"], function["Handler"]) == ("python3.12", "index.handler")
         assert function["CodeSize"] > 0
     assert not functions["BackupFunction"].get("VpcConfig", {}).get("SubnetIds")
-    assert functions["TokenFunction"]["VpcConfig"]["SecurityGroupIds"] == [client["GroupId"]]
-    for kind in ("backup", "token"):
-        (group,) = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-{kind}")[
-            "logGroups"
-        ]
-        assert group["logGroupName"] == ids[f"{kind.capitalize()}FunctionLogGroup"]
+    assert not functions["TokenFunction"].get("VpcConfig", {}).get("SubnetIds")
+    assert functions["TokenWorkerFunction"]["VpcConfig"]["SecurityGroupIds"] == [client["GroupId"]]
+    groups = server.client("logs").describe_log_groups(logGroupNamePrefix=f"{prefix}-influxdb-")["logGroups"]
+    names = {g["logGroupName"] for g in groups}
+    for kind, title in (
+        ("backup", "BackupFunction"),
+        ("token", "TokenFunction"),
+        ("token-worker", "TokenWorkerFunction"),
+    ):
+        assert ids[f"{title}LogGroup"] == f"{prefix}-influxdb-{kind}" and ids[f"{title}LogGroup"] in names
     assert ids["LambdaVpcAccessPolicy"].startswith("arn:aws:iam::")
     iam.get_policy(PolicyArn=ids["LambdaVpcAccessPolicy"])
 

@@ -30,7 +30,7 @@ def test_tagged_values_are_plain_where_yaml_allows_and_quoted_where_it_does_not(
     text = render(spec)
     assert same_data(text, spec.build(spec.options()).to_dict())
     # Plain, in a block and inside a flow collection.
-    assert "        Endpoint: !GetAtt InfluxDBInstance.Endpoint\n" in text
+    assert "    - Endpoint: !GetAtt InfluxDBInstance.Endpoint\n" in text
     assert "- {Key: Environment, Value: !Ref Environment}\n" in text
     assert "!Ref 'Environment'" not in text
     # "AWS::NoValue" may be plain in a block, but PyYAML allows no ":" in a plain flow scalar.

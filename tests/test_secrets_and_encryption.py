@@ -17,22 +17,39 @@ SAMPLE = {
 }
 
 
-def test_credentials_secret_is_json_with_every_field(product):
+def test_credentials_secret_holds_the_connection_details_and_no_credential(product):
     secret = product["Resources"]["CredentialsSecret"]["Properties"]
     body = json.loads(substitute(secret["SecretString"], SAMPLE))
     assert body == {
-        "username": "admin",
-        "password": SAMPLE["Password"],
         "endpoint": SAMPLE["Endpoint"],
         "port": 8086,
         "url": f"https://{SAMPLE['Endpoint']}:8086",
         "org": "ons",
         "bucket": "ons-timeseries",
-        "token": "",
     }
     _, variables = secret["SecretString"]["Fn::Sub"]
-    assert variables["Password"]["Fn::If"][0] == "GeneratePassword"
-    assert variables["Endpoint"] == {"Fn::GetAtt": ["InfluxDBInstance", "Endpoint"]}
+    assert variables == {"Endpoint": {"Fn::GetAtt": ["InfluxDBInstance", "Endpoint"]}}
+    text = json.dumps(secret)
+    for credential in ("Password", "AdminPasswordSecret", "InfluxDBToken", "Username", "token"):
+        assert credential not in text
+
+
+def test_only_the_token_function_may_read_the_admin_password(product):
+    """Every IAM statement the template makes that names the admin password secret."""
+    readers = set()
+    for logical_id, resource in product["Resources"].items():
+        if resource["Type"] not in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            continue
+        props = resource["Properties"]
+        docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        docs += [props["PolicyDocument"]] if "PolicyDocument" in props else []
+        for doc in docs:
+            for statement in doc["Statement"]:
+                if {"Ref": "AdminPasswordSecret"} in statement["Resource"]:
+                    readers.add((logical_id, tuple(statement["Action"])))
+    assert readers == {("TokenFunctionRole", ("secretsmanager:GetSecretValue",))}
+    client = json.dumps(product["Resources"]["LambdaExecutionRole"])
+    assert "AdminPasswordSecret" not in client
 
 
 def test_token_secret_has_no_value_without_a_token(product):
@@ -94,7 +111,7 @@ def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(produc
     arn_prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
     assert pattern.startswith(arn_prefix)
     groups = resources_of_type(product, "AWS::Logs::LogGroup")
-    assert len(groups) == 3  # the clients', the backup function's, the token function's
+    assert len(groups) == 4  # the clients', the backup function's, the token function's and worker's
     for logical_id, group in groups.items():
         props = group["Properties"]
         assert fnmatchcase(arn_prefix + props["LogGroupName"]["Fn::Sub"], pattern), logical_id

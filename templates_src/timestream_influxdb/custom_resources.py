@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from awacs import logs
+from awacs import awslambda, logs
 from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import GetAtt, Ref
-from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
+from troposphere.awslambda import Code, Environment, Function, LoggingConfig, VPCConfig
 from troposphere.cloudformation import AWSCustomObject
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
@@ -72,6 +72,12 @@ class LambdaFunction:
     timeout: int
     condition: str | None = None
 
+    def grant_invoke(self, sid: str = "InvokeFunction") -> Statement:
+        """Invoke this function (and nothing else in Lambda)."""
+        return Statement(
+            Sid=sid, Effect=Allow, Action=[awslambda.InvokeFunction], Resource=[GetAtt(self.function, "Arn")]
+        )
+
 
 class CustomResource(AWSCustomObject):
     """A ``Custom::<Name>`` resource; its properties other than these two are free-form."""
@@ -92,10 +98,11 @@ def add_function(
     vpc: VPCConfig | None = None,
     managed_policies: list | None = None,
     condition: str | None = None,
+    environment: dict[str, Any] | None = None,
 ) -> LambdaFunction:
     """Log group, role (its log group plus ``statements``) and function running ``functions/<module>.py``.
 
-    With ``condition``, all three exist only when it holds.
+    With ``condition``, all three exist only when it holds; ``environment`` are its variables.
     """
     when = ctx.when(condition)
     log_group = ctx.add(
@@ -138,6 +145,8 @@ def add_function(
         )
     )
     props: dict[str, Any] = {"VpcConfig": vpc} if vpc is not None else {}
+    if environment:
+        props["Environment"] = Environment(Variables=environment)
     skips = FUNCTION_CHECKOV_SKIPS if vpc is not None else {**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP}
     function = ctx.add(
         Function(
@@ -164,12 +173,14 @@ def add_custom_resource(
     fn: LambdaFunction,
     properties: dict[str, Any],
     wait_for: dict[str, Any] | None = None,
+    condition: str | None = None,
 ) -> CustomResource:
     """The ``Custom::<type_name>`` resource served by ``fn``, with exactly the properties it reads.
 
     ``properties`` must name exactly the ``PROPERTIES`` of ``fn``'s module, or the build fails.
     ``wait_for`` maps a name to a reference that only orders this resource after another one;
-    it becomes the property ``WaitFor<name>``. The resource exists when ``fn`` does, and
+    it becomes the property ``WaitFor<name>``. The resource exists when ``fn`` does (and
+    ``condition`` holds, for a resource that is conditional while its function is not), and
     CloudFormation waits for its answer for ``fn``'s timeout plus a grace.
     """
     check_properties(title, fn.module, properties)
@@ -177,7 +188,7 @@ def add_custom_resource(
     return ctx.add(
         kind(
             title,
-            **ctx.when(fn.condition),
+            **ctx.when(condition or fn.condition),
             ServiceToken=GetAtt(fn.function, "Arn"),
             ServiceTimeout=fn.timeout + ANSWER_GRACE,
             **properties,

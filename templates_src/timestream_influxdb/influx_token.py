@@ -1,35 +1,75 @@
 """API token: an InfluxDB authorization for the Lambda clients, made by a custom resource.
 
-When InfluxDBToken is empty (condition CreateInfluxDBToken, added here), ``functions/api_token.py``
-runs in SubnetIds with the Lambda client security group, reads the admin credentials from the
-credentials secret at run time (the password is never a resource property), signs in to the
-instance, creates an authorization with read and write on the configured bucket only, and writes
-its token into the credentials secret (JSON field ``token``) and the token secret (raw). The
-subnets need a route to Secrets Manager: a NAT gateway, or the interface endpoint
-CreateSecretsManagerEndpoint adds. A given InfluxDBToken is stored by the secrets themselves and
-no token is made.
+Two functions, both always present (so switching InfluxDBToken on and off never re-creates a
+named log group); only the token resource depends on the condition CreateInfluxDBToken (added
+here: InfluxDBToken is empty).
+
+- ``TokenFunction`` (``functions/api_token.py``) runs outside the VPC and is the resource's
+  ServiceToken: a custom resource answers through a pre-signed Amazon S3 URL, which a function in
+  private subnets without a NAT gateway or an S3 endpoint could never reach. It reads the admin
+  password from the admin password secret, keeps the token in the token secret, and takes its
+  configuration (URL, secrets, worker, stack) from its environment, not from the request.
+- ``TokenWorkerFunction`` (``functions/token_worker.py``) runs in SubnetIds with the client
+  security group and only talks HTTP to InfluxDB; the token function invokes it synchronously.
+  It calls no AWS API, so the subnets need no route out of the VPC.
+
+The token is read and write on the configured bucket only. A given InfluxDBToken is stored by the
+token secret itself and no token is made.
 """
 
 from __future__ import annotations
 
-from troposphere import Equals, GetAtt, Ref, Sub
+from troposphere import AWS_STACK_ID, Equals, GetAtt, Ref, Sub
 from troposphere.awslambda import VPCConfig
 from troposphere.iam import ManagedPolicy
 from troposphere.timestream import InfluxDBInstance
 
-from ..common import Context
+from ..common import BuildError, Context, checkov_skips
 from . import names
-from .custom_resources import CustomResource, add_custom_resource, add_function
+from .custom_resources import (
+    FUNCTION_CHECKOV_SKIPS,
+    OUTSIDE_VPC_SKIP,
+    CustomResource,
+    add_custom_resource,
+    add_function,
+)
 from .encryption import ProductKey
-from .network import SecretsEndpoint, SecurityGroups
+from .network import SecurityGroups
 from .outputs import URL
 from .secrets import Secrets
 
-# Seconds the function may run. The work takes seconds; a server that hangs is given up on after
-# 3 tries of 10 s a request, and CloudFormation is answered before this timeout in any case.
-TIMEOUT = 120
+# Seconds the token function may run: the wait for a new instance (api_token.SETTLE), three
+# worker invocations at most (each bounded by api_token.INVOKE_TIMEOUT), and the margin kept to
+# answer CloudFormation (cfn_response.MARGIN); tests/test_token_function.py checks the sum.
+TIMEOUT = 360
+# Seconds the worker may run: each InfluxDB request is given up on after 3 tries of 10 s; below
+# api_token.INVOKE_TIMEOUT, so the token function hears of the worker's own timeout.
+WORKER_TIMEOUT = 90
 #: True when InfluxDBToken is empty: the stack makes the token.
 CREATE_TOKEN = "CreateInfluxDBToken"
+#: The rule that lets the client security group reach the database (network.py): the token is
+#: made after it and revoked before it goes.
+CLIENT_EGRESS = "LambdaClientToInfluxDBEgress"
+# The worker is not a custom-resource handler: the token function is its only caller.
+WORKER_CHECKOV_SKIPS = {
+    "CKV_AWS_115": (
+        "Only the token function invokes the worker, once or a few times per stack operation, so "
+        "there is no load to cap; reserving concurrency would fail in accounts already at the "
+        "minimum of unreserved concurrency, as new accounts are"
+    ),
+    "CKV_AWS_116": (
+        "The token function invokes the worker synchronously and handles its errors; a dead-letter "
+        "queue receives only failed asynchronous invocations"
+    ),
+}
+
+ENVIRONMENT_SKIP = {
+    "CKV_AWS_173": (
+        "The token function's environment holds no secret (a URL, a user name, ARNs, a function "
+        "name, the stack id), and Lambda encrypts environment variables at rest with an AWS managed "
+        "key in any case"
+    ),
+}
 
 
 def add_token(
@@ -39,10 +79,23 @@ def add_token(
     vpc_access: ManagedPolicy,
     instance: InfluxDBInstance,
     secrets: Secrets,
-    endpoint: SecretsEndpoint,
 ) -> CustomResource:
-    """The token function in the VPC, its role, and the token resource (when InfluxDBToken is empty)."""
+    """The worker in the VPC, the token function outside it, and the token resource (when
+    InfluxDBToken is empty)."""
     condition = ctx.add_condition(CREATE_TOKEN, Equals(ctx.ref("InfluxDBToken"), ""))
+    url = Sub(URL, Endpoint=GetAtt(instance, "Endpoint"))
+    worker = add_function(
+        ctx,
+        key,
+        title="TokenWorkerFunction",
+        suffix=names.TOKEN_WORKER_FUNCTION,
+        module="token_worker",
+        statements=[],  # no AWS API: its log group, and the network interfaces in the VPC
+        managed_policies=[Ref(vpc_access)],
+        timeout=WORKER_TIMEOUT,
+        vpc=VPCConfig(SubnetIds=ctx.ref("SubnetIds"), SecurityGroupIds=[GetAtt(sgs.client, "GroupId")]),
+    )
+    worker.function.Metadata = checkov_skips(WORKER_CHECKOV_SKIPS)
     fn = add_function(
         ctx,
         key,
@@ -50,29 +103,40 @@ def add_token(
         suffix=names.TOKEN_FUNCTION,
         module="api_token",
         statements=[
-            # Read the admin credentials; write the token into the two secrets; nothing else.
-            secrets.grant_read(secrets.credentials, sid="ReadCredentials"),
-            secrets.grant_write(sid="StoreToken"),
+            # The admin password and the token it keeps; it writes the token secret only.
+            secrets.grant_read(secrets.admin_password, secrets.token, sid="ReadAdminPasswordAndToken"),
+            secrets.grant_write(secrets.token, sid="StoreToken"),
             key.grant_secrets_use(sid="SecretsWithKey"),
+            worker.grant_invoke(sid="InvokeTokenWorker"),
         ],
-        managed_policies=[Ref(vpc_access)],
         timeout=TIMEOUT,
-        vpc=VPCConfig(SubnetIds=ctx.ref("SubnetIds"), SecurityGroupIds=[GetAtt(sgs.client, "GroupId")]),
-        condition=condition,
+        # What the function acts on: a request naming anything else is refused.
+        environment={
+            "INFLUXDB_URL": url,
+            "INFLUXDB_USERNAME": ctx.ref("Username"),
+            "ADMIN_PASSWORD_SECRET_ARN": Ref(secrets.admin_password),
+            "TOKEN_SECRET_ARN": Ref(secrets.token),
+            "WORKER_FUNCTION_NAME": Ref(worker.function),
+            "STACK_ID": Ref(AWS_STACK_ID),
+        },
     )
-    return add_custom_resource(
+    fn.function.Metadata = checkov_skips({**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ENVIRONMENT_SKIP})
+    token = add_custom_resource(
         ctx,
         "InfluxDBApiToken",
         "InfluxDBToken",
         fn,
         # Addresses and names only; the function reads the password from the secret.
         properties={
-            "Url": Sub(URL, Endpoint=GetAtt(instance, "Endpoint")),
+            "Url": url,
             "Org": ctx.ref("Organization"),
             "Bucket": ctx.ref("Bucket"),
-            "CredentialsSecretArn": Ref(secrets.credentials),
             "TokenSecretArn": Ref(secrets.token),
         },
-        # The token is made, and revoked, while the endpoint (when there is one) exists.
-        wait_for={"SecretsManagerEndpoint": endpoint.ref_if_created()},
+        condition=condition,
     )
+    # Made once the worker can reach the instance; on delete, revoked before that path goes.
+    if CLIENT_EGRESS not in ctx.template.resources:
+        raise BuildError(f"the token resource needs the rule {CLIENT_EGRESS} (network.py)")
+    token.DependsOn = [CLIENT_EGRESS, worker.function.title]
+    return token

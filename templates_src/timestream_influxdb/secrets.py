@@ -2,8 +2,10 @@
 
 The password never appears in the template, an output or a log: either Secrets Manager generates
 it and the instance reads it through a dynamic reference, or it comes from a NoEcho parameter.
-The secrets' owner is also where access to them is granted (:meth:`Secrets.grant_read`,
-:meth:`Secrets.grant_write`), as a role's policy composes it.
+Either way it is kept in the admin password secret, which only the token function (and the
+account's operators) may read. The clients read the connection details (no password, no token)
+and the token secret (the raw token). The secrets' owner is also where access to them is granted
+(:meth:`Secrets.grant_read`, :meth:`Secrets.grant_write`), as a role's policy composes it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from awacs import secretsmanager
 from awacs.aws import Allow, Statement
-from troposphere import Equals, GetAtt, If, Ref, Sub
+from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub
 from troposphere.secretsmanager import GenerateSecretString, Secret
 from troposphere.timestream import InfluxDBInstance
 
@@ -27,56 +29,64 @@ GENERATE_PASSWORD = "GeneratePassword"
 
 @dataclass(frozen=True)
 class AdminPassword:
-    secret: Secret  # exists only when the password is generated
+    secret: Secret  # the password, generated or the Password parameter's
     value: If  # what the instance's Password property receives
 
 
 @dataclass(frozen=True)
 class Secrets:
-    """The secrets the Lambda clients read: the connection details (JSON) and the raw token."""
+    """The secrets the Lambda clients read - the connection details (JSON) and the raw token - and
+    the admin password, which they do not."""
 
     credentials: Secret
     token: Secret
+    admin_password: Secret
 
     def grant_read(self, *secrets: Secret, sid: str = "ReadInfluxDBSecrets") -> Statement:
-        """Read the value of ``secrets`` (default: both); nothing else in Secrets Manager."""
+        """Read the value of ``secrets`` (default: the clients' two); nothing else in Secrets Manager."""
         return self._grant(sid, secretsmanager.GetSecretValue, secrets)
 
     def grant_write(self, *secrets: Secret, sid: str = "WriteInfluxDBSecrets") -> Statement:
-        """Store a new value in ``secrets`` (default: both)."""
+        """Store a new value in ``secrets`` (default: the clients' two)."""
         return self._grant(sid, secretsmanager.PutSecretValue, secrets)
 
     def _grant(self, sid: str, action, secrets: tuple[Secret, ...]) -> Statement:
         chosen = secrets or (self.credentials, self.token)
         for secret in chosen:
-            if secret is not self.credentials and secret is not self.token:
+            if not any(secret is mine for mine in (self.credentials, self.token, self.admin_password)):
                 raise ValueError(f"{secret.title} is not one of these secrets")
         return Statement(Sid=sid, Effect=Allow, Action=[action], Resource=[Ref(s) for s in chosen])
 
 
 def add_admin_password(ctx: Context, key: ProductKey) -> AdminPassword:
-    """A generated letters-and-digits password when the Password parameter is empty."""
+    """The admin password's secret: a generated letters-and-digits password when the Password
+    parameter is empty, else the parameter's value (the raw password either way)."""
     naming = ctx.naming
     condition = ctx.add_condition(GENERATE_PASSWORD, Equals(ctx.ref("Password"), ""))
     secret = ctx.add(
         retained(
             Secret(
                 "AdminPasswordSecret",
-                Condition=condition,
                 Name=naming.name(names.ADMIN_PASSWORD_SECRET),
-                Description="Generated password of the InfluxDB admin user",
-                GenerateSecretString=GenerateSecretString(
-                    PasswordLength=GENERATED_PASSWORD_LENGTH,
-                    # The service accepts letters and digits only.
-                    ExcludePunctuation=True,
-                    IncludeSpace=False,
-                    RequireEachIncludedType=True,
+                Description="Password of the InfluxDB admin user",
+                GenerateSecretString=If(
+                    condition,
+                    GenerateSecretString(
+                        PasswordLength=GENERATED_PASSWORD_LENGTH,
+                        # The service accepts letters and digits only.
+                        ExcludePunctuation=True,
+                        IncludeSpace=False,
+                        RequireEachIncludedType=True,
+                    ),
+                    NoValue,
                 ),
+                SecretString=If(condition, NoValue, ctx.ref("Password")),
                 KmsKeyId=key.arn_if_encrypted(),
                 Tags=naming.tags(names.ADMIN_PASSWORD_SECRET),
             )
         )
     )
+    # Exactly what the instance has always received: a new value here would replace the instance.
     value = If(
         condition,
         Sub("{{resolve:secretsmanager:${%s}:SecretString}}" % secret.title),
@@ -88,19 +98,18 @@ def add_admin_password(ctx: Context, key: ProductKey) -> AdminPassword:
 def add_connection_secrets(
     ctx: Context, instance: InfluxDBInstance, key: ProductKey, password: AdminPassword
 ) -> Secrets:
-    """The credentials secret (JSON) and the token secret (the raw token, or no value yet)."""
+    """The credentials secret (JSON: connection details only) and the token secret (the raw token,
+    or no value yet)."""
     naming = ctx.naming
     credentials = ctx.add(
         retained(
             Secret(
                 "CredentialsSecret",
                 Name=naming.name(names.CREDENTIALS_SECRET),
-                Description="InfluxDB connection details for the Lambda clients (JSON)",
+                Description="InfluxDB connection details for the Lambda clients (JSON, no credentials)",
                 SecretString=Sub(
-                    '{"username":"${Username}","password":"${Password}",'
-                    '"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
-                    '"org":"${Organization}","bucket":"${Bucket}","token":"${InfluxDBToken}"}',
-                    Password=password.value,
+                    '{"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
+                    '"org":"${Organization}","bucket":"${Bucket}"}',
                     Endpoint=GetAtt(instance, "Endpoint"),
                 ),
                 KmsKeyId=key.arn_if_encrypted(),
@@ -121,7 +130,7 @@ def add_connection_secrets(
             )
         )
     )
-    return Secrets(credentials=credentials, token=token)
+    return Secrets(credentials=credentials, token=token, admin_password=password.secret)
 
 
 def token_secret_name(naming: Naming) -> Sub:

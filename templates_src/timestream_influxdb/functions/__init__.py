@@ -1,10 +1,12 @@
 """Python sources of the product's Lambda-backed custom resources, and their inlining.
 
-Each function is a real module here, unit-tested as such, that imports the shared protocol from
-:mod:`.cfn_response` and declares the resource properties it reads in ``PROPERTIES``.
-:func:`inline` makes the single ``index.py`` that ``Code.ZipFile`` carries (handler
+Each function is a real module here, unit-tested as such. A custom-resource handler imports the
+shared protocol from :mod:`.cfn_response` and declares the resource properties it reads in
+``PROPERTIES``; a plain Lambda handler (the token worker, which another function invokes) imports
+neither. :func:`inline` makes the single ``index.py`` that ``Code.ZipFile`` carries (handler
 ``index.handler``): the function module's docstring, the imports of both modules (each once),
-the shared module's code, then the function's own code, as written - comments included.
+the shared module's code when the function imports it, then the function's own code, as
+written - comments included.
 
 There is no size budget to meet: cfn-lint's bundled schema for AWS::Lambda::Function says of
 ``Code.ZipFile`` only that CloudFormation zips it into a deployment package and "This zip file
@@ -30,9 +32,11 @@ def modules() -> list[str]:
 
 
 def inline(module: str) -> str:
-    """``index.py`` of the function in ``functions/<module>.py``, with the shared protocol inlined."""
-    shared, own = _Source(SHARED), _Source(module)
-    imports = set(shared.imports()) | set(own.imports())
+    """``index.py`` of the function in ``functions/<module>.py``, with the shared protocol inlined
+    when the module imports it."""
+    own = _Source(module)
+    shared = _Source(SHARED) if own.uses(SHARED) else None
+    imports = set(shared.imports() if shared else ()) | set(own.imports())
     stdlib = sorted(i for i in imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
     import_groups = ["\n".join(group) for group in (stdlib, sorted(imports - set(stdlib))) if group]
     head = "\n\n".join(part for part in (own.docstring_source, *import_groups) if part)
@@ -40,7 +44,7 @@ def inline(module: str) -> str:
         "\n\n\n".join(
             [
                 head,
-                f"# From {SHARED}.py: {shared.summary}\n\n{shared.body}",
+                *([f"# From {SHARED}.py: {shared.summary}\n\n{shared.body}"] if shared else []),
                 f"# From {module}.py.\n\n{own.body}",
             ]
         )
@@ -77,6 +81,10 @@ class _Source:
         self._imports = [n for n in head if isinstance(n, (ast.Import, ast.ImportFrom))]
         first = self.tree.body[0] if self.tree.body else None
         self.docstring_source = ast.get_source_segment(self.text, first) if self.docstring else ""
+
+    def uses(self, module: str) -> bool:
+        """Whether this module imports ``module`` of this package (``from .<module> import ...``)."""
+        return any(isinstance(n, ast.ImportFrom) and n.level and n.module == module for n in self._imports)
 
     @property
     def summary(self) -> str:

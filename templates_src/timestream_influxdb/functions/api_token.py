@@ -1,106 +1,167 @@
-"""Custom resource: an InfluxDB API token with read and write on the configured bucket.
+"""Custom resource: the InfluxDB API token of the Lambda clients, read and write on the bucket only.
 
-No AWS API returns an InfluxDB token, so the function (in the VPC, beside the instance) signs in
-to the InfluxDB v2 HTTP API with the admin credentials it reads from the credentials secret,
-creates an authorization and stores its token in the credentials secret (JSON field ``token``)
-and in the token secret (raw). The token goes back to CloudFormation with NoEcho and is never
-logged. The physical id is the authorization id; Delete revokes it when the instance answers.
+No AWS API returns an InfluxDB token. This function runs outside the VPC, so it can always answer
+CloudFormation (the ResponseURL is a pre-signed Amazon S3 URL); it reads the admin password from
+the admin password secret, keeps the token in the token secret, and invokes the token worker
+(functions/token_worker.py, in the VPC) for the InfluxDB HTTP calls.
 
-Properties: Url (https://endpoint:port), Org, Bucket, CredentialsSecretArn, TokenSecretArn.
+Its configuration comes from its own environment, set by the template: INFLUXDB_URL,
+INFLUXDB_USERNAME, ADMIN_PASSWORD_SECRET_ARN, TOKEN_SECRET_ARN, WORKER_FUNCTION_NAME, STACK_ID.
+A request whose Url or TokenSecretArn differ from them, or from another stack, is refused, so
+whoever may invoke the function cannot send the admin credentials elsewhere; a ResponseURL that is
+not an https Amazon S3 URL gets no answer.
+
+Idempotent and rollback-safe: the physical id is stable ("<stack name>-<LogicalResourceId>"), so
+CloudFormation never deletes a "replaced" token; every authorization carries the marker
+"<StackId> <LogicalResourceId>" as its description. Create and Update keep the authorization the
+token secret holds when it still fits, else make one, store it, and revoke every other marked
+one (a new token that cannot be stored is revoked). Delete revokes every marked authorization,
+best effort. The instance reached is always the current one (INFLUXDB_URL).
+
+Properties: Url (https://endpoint:port), Org, Bucket, TokenSecretArn.
 """
 
-import base64
 import json
-import ssl
+import os
+import re
 import time
 import urllib.parse
-import urllib.request
 
 import boto3
+import botocore.config
 
 from .cfn_response import properties, run
 
-PROPERTIES = ("Url", "Org", "Bucket", "CredentialsSecretArn", "TokenSecretArn")
-TIMEOUT, TRIES, BACKOFF = 10, 3, 2
-# Verifies the endpoint's public certificate; tests give a plain-HTTP URL instead.
-CONTEXT = ssl.create_default_context()
+PROPERTIES = ("Url", "Org", "Bucket", "TokenSecretArn")
+#: Seconds to wait before the first sign-in to an instance that may have just turned AVAILABLE, as
+#: AWS's own rotation functions for Timestream for InfluxDB do.
+SETTLE = 30
+#: Seconds to wait for the worker's answer: beyond its own timeout (the template sets it lower).
+INVOKE_TIMEOUT = 95
+# POST /api/v2/authorizations is not idempotent: an invocation is never repeated by the SDK.
+INVOKE_CONFIG = botocore.config.Config(
+    read_timeout=INVOKE_TIMEOUT, connect_timeout=10, retries={"total_max_attempts": 1}
+)
+#: Host names of Amazon S3 (virtual-hosted or path style, Regional or not, China included).
+S3_HOST = re.compile(r"(^|\.)s3[.-]([a-z0-9-]+\.)*amazonaws\.com(\.cn)?$")
+# An authorization id in InfluxDB: 16 hex digits; the physical id of this resource made before
+# the marker existed.
+LEGACY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
-def session(url):
-    """``call(method, path, body=None, auth=None)``: InfluxDB v2 API requests sharing a sign-in cookie.
-
-    Returns the JSON response; retries 5xx answers and network errors (timeouts, refused
-    connections, TLS failures) ``TRIES`` times, raises RuntimeError on the rest.
-    """
-    cookie = {}
-
-    def call(method, path, body=None, auth=None):
-        headers = {"Content-Type": "application/json", **cookie, **({"Authorization": auth} if auth else {})}
-        req = urllib.request.Request(url + path, body and json.dumps(body).encode(), headers, method=method)
-        for attempt in range(TRIES):
-            try:
-                with urllib.request.urlopen(req, timeout=TIMEOUT, context=CONTEXT) as r:
-                    if r.headers["Set-Cookie"]:
-                        cookie["Cookie"] = r.headers["Set-Cookie"].split(";")[0]
-                    return json.loads(r.read() or "{}")
-            except OSError as e:  # HTTPError (with a code), URLError, timeouts, TLS errors
-                code = getattr(e, "code", 0)
-                if 0 < code < 500 or attempt == TRIES - 1:
-                    # The path without its query, the status or error type: never a credential.
-                    raise RuntimeError(f"{method} {path.split('?')[0]}: {code or type(e).__name__}") from None
-            time.sleep(BACKOFF * (attempt + 1))
-
-    return call
+def configuration():
+    """The function's configuration, from its environment (set by the template)."""
+    names = ("INFLUXDB_URL", "INFLUXDB_USERNAME", "ADMIN_PASSWORD_SECRET_ARN", "TOKEN_SECRET_ARN")
+    return {name: os.environ[name] for name in (*names, "WORKER_FUNCTION_NAME", "STACK_ID")}
 
 
-def signin(call, secrets, arn):
-    """Sign in with the admin credentials read from the secret ``arn``; returns them."""
-    creds = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
-    basic = base64.b64encode(f"{creds['username']}:{creds['password']}".encode())
-    call("POST", "/api/v2/signin", auth="Basic " + basic.decode())
-    return creds
+def response_url_ok(url):
+    """Whether ``url`` is an https Amazon S3 URL, as CloudFormation's pre-signed ResponseURL is."""
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.scheme == "https" and bool(S3_HOST.search(parsed.hostname or ""))
 
 
-def find(call, kind, query):
-    """Id of the first org or bucket matching ``query``."""
-    found = call("GET", f"/api/v2/{kind}?" + urllib.parse.urlencode(query)).get(kind)
-    if not found:
-        raise RuntimeError(f"{kind} not found: {query}")
-    return found[0]["id"]
+def physical_id(event):
+    """The same for every request of this resource in this stack: CloudFormation never replaces it."""
+    return event["StackId"].split("/")[1] + "-" + event["LogicalResourceId"]
 
 
-def create_token(call, org, bucket):
-    """An authorization allowed to read and write ``bucket`` only: (id, token)."""
-    org = find(call, "orgs", {"org": org})
-    resource = {"type": "buckets", "id": find(call, "buckets", {"name": bucket, "orgID": org}), "orgID": org}
-    permissions = [{"action": a, "resource": resource} for a in ("read", "write")]
-    auth = call("POST", "/api/v2/authorizations", {"orgID": org, "permissions": permissions})
-    return auth["id"], auth["token"]
+def check(props, config):
+    """Refuse a request whose endpoint or secret is not the configured one (the names, not values)."""
+    expected = {"Url": config["INFLUXDB_URL"], "TokenSecretArn": config["TOKEN_SECRET_ARN"]}
+    wrong = [name for name, value in expected.items() if props[name] != value]
+    if wrong:
+        raise ValueError("refused: not this stack's " + ", ".join(wrong))
 
 
-def act(event, context, secrets=None):
+class Worker:
+    """The token worker, invoked synchronously; ``call`` returns its result or raises its error."""
+
+    def __init__(self, client, config, password, description):
+        self.client, self.name = client, config["WORKER_FUNCTION_NAME"]
+        self.base = {
+            "url": config["INFLUXDB_URL"],
+            "username": config["INFLUXDB_USERNAME"],
+            "password": password,
+            "description": description,
+        }
+
+    def call(self, action, **fields):
+        payload = json.dumps({**self.base, "org": "", "bucket": "", "keep": "", **fields, "action": action})
+        answer = self.client.invoke(FunctionName=self.name, InvocationType="RequestResponse", Payload=payload)
+        result = json.loads(answer["Payload"].read() or "null")
+        if answer.get("FunctionError") or not isinstance(result, dict) or "error" in result:
+            # An unhandled error (the worker's timeout) carries errorType and errorMessage only.
+            error = (
+                (result.get("error") or result.get("errorMessage")) if isinstance(result, dict) else result
+            )
+            raise RuntimeError(f"token worker, {action}: {error}")
+        return result
+
+
+def stored_token(secrets, arn):
+    """The token the token secret holds; "" when the secret has no value yet."""
+    try:
+        return secrets.get_secret_value(SecretId=arn)["SecretString"]
+    except secrets.exceptions.ResourceNotFoundException:
+        return ""
+
+
+def act(event, context, config=None, secrets=None, lam=None):
+    config = config or configuration()
+    if event["StackId"] != config["STACK_ID"]:
+        raise ValueError("refused: request from another stack")
     secrets = secrets or boto3.client("secretsmanager")
-    props = properties(event, PROPERTIES)
-    arn = props["CredentialsSecretArn"]
-    call = session(props["Url"])
+    lam = lam or boto3.client("lambda", config=INVOKE_CONFIG)
+    marker = f"{event['StackId']} {event['LogicalResourceId']}"
+
+    def worker():
+        password = secrets.get_secret_value(SecretId=config["ADMIN_PASSWORD_SECRET_ARN"])["SecretString"]
+        return Worker(lam, config, password, marker)
+
     if event["RequestType"] == "Delete":
-        pid = event["PhysicalResourceId"]
-        # Best effort: an instance that is gone or unreachable has nothing left to revoke, and a
-        # failed revocation must not block the stack's deletion. A non-alphanumeric id is the
-        # log stream name CloudFormation got when Create failed: no authorization was made.
-        if pid.isalnum():
+        # The request's Url and secret are not used: they may name an instance replaced meanwhile.
+        pid = event.get("PhysicalResourceId", "")
+        try:
+            if LEGACY_ID.match(pid):
+                # The authorization id, as this resource's physical id was before the marker existed:
+                # an Update replaced it by the stable id, and the marked successor must live on.
+                given = event.get("ResourceProperties") or {}
+                org, bucket = given.get("Org", ""), given.get("Bucket", "")
+                revoked = worker().call("revoke_ids", org=org, bucket=bucket, ids=[pid])
+            else:
+                revoked = worker().call("revoke")
+            print("revoked:", revoked["revoked"])
+        except Exception as e:
+            # Best effort: an instance that is gone has nothing left to revoke, and a failed
+            # revocation must not block the stack's deletion.
+            print("not revoked:", e)
+        return None, {}  # None: the request's own physical id
+    props = properties(event, PROPERTIES)
+    check(props, config)
+    old_url = (event.get("OldResourceProperties") or {}).get("Url")
+    if event["RequestType"] == "Create" or old_url != props["Url"]:
+        time.sleep(SETTLE)  # a new instance
+    work = worker()
+    keep = stored_token(secrets, config["TOKEN_SECRET_ARN"])
+    result = work.call("ensure", org=props["Org"], bucket=props["Bucket"], keep=keep)
+    if result["created"]:
+        try:
+            secrets.put_secret_value(SecretId=config["TOKEN_SECRET_ARN"], SecretString=result["token"])
+        except Exception:
+            # A token nobody can read must not live on: revoke it (and any other not stored).
             try:
-                signin(call, secrets, arn)
-                call("DELETE", "/api/v2/authorizations/" + pid)
+                work.call("revoke", keep=keep)
             except Exception as e:
                 print("not revoked:", e)
-        return None, {}  # None: the request's own physical id
-    creds = signin(call, secrets, arn)
-    auth_id, token = create_token(call, props["Org"], props["Bucket"])
-    secrets.put_secret_value(SecretId=props["TokenSecretArn"], SecretString=token)
-    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({**creds, "token": token}))
-    return auth_id, {"Token": token}
+            raise
+        print("revoked:", work.call("revoke", keep=result["token"])["revoked"])
+    print("authorization:", result["id"], "new" if result["created"] else "kept")
+    return physical_id(event), {"AuthorizationId": result["id"]}
 
 
 def handler(event, context):
-    return run(event, context, act, no_echo=True)
+    if not response_url_ok(event.get("ResponseURL", "")):
+        print("refused: the ResponseURL is not an https Amazon S3 URL")
+        return False
+    return run(event, context, act)

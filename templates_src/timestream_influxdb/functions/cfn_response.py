@@ -13,8 +13,10 @@ import json
 import signal
 import urllib.request
 
-MARGIN = 5  # seconds kept to answer before Lambda stops the function
 PUT_TIMEOUT, PUT_TRIES = 10, 3
+# Seconds kept to answer before Lambda stops the function: the worst-case PUT (every try timing
+# out) and a few seconds more, so the answer is always sent.
+MARGIN = PUT_TIMEOUT * PUT_TRIES + 5
 
 
 def properties(event, names):
