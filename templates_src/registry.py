@@ -34,8 +34,9 @@ class TemplateSpec:
     secret_env: Mapping[str, str] = field(default_factory=dict)
     #: resource types whose replacement or deletion loses data (deploy refuses it, the stack policy denies it)
     protected_types: tuple[str, ...] = ()
-    #: (parameter, message) for values the service refuses that CloudFormation cannot check first
-    value_checks: Callable[[Mapping[str, str]], list[tuple[str, str]]] | None = None
+    #: (parameter, message) for values the service refuses that CloudFormation cannot check first;
+    #: called with the effective values and the stack's Region (None when it is not known)
+    value_checks: Callable[[Mapping[str, str], str | None], list[tuple[str, str]]] | None = None
     #: stack output holding the id of the instance ``restore`` restores
     instance_output: str | None = None
     #: why the service refuses a new instance name (None: accepted)

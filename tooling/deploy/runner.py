@@ -46,6 +46,9 @@ class DeployOptions:
     bucket: str | None = None
     #: A local endpoint for CloudFormation and S3 (moto); the template URL then points at it.
     endpoint_url: str | None = None
+    #: The Region the stack is deployed in, when known before any AWS call (for offline checks
+    #: that depend on it, such as alarm topics in the stack's Region).
+    region: str | None = None
 
     @property
     def spec(self) -> TemplateSpec | None:
@@ -135,7 +138,9 @@ def validate_offline(
     options: DeployOptions, template: Mapping[str, Any], out: Callable[[str], None]
 ) -> params_.ParameterSet | None:
     """Step 1; prints every problem and returns None when there is any."""
-    found = params_.read_and_check(options.params_path, template, options.environ, options.spec)
+    found = params_.read_and_check(
+        options.params_path, template, options.environ, options.spec, options.region
+    )
     if found.problems:
         out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
         for problem in found.problems:
