@@ -24,6 +24,15 @@ PROTECTED_TYPES = (
     "AWS::KMS::Key",
 )
 
+#: Retention parameters whose decrease deletes backups (automated and continuous ones are pruned to
+#: the new retention at once) or keeps the final backup for less time: deploy refuses it unless told.
+RETENTION_PARAMETERS = ("BackupRetentionPeriod", "ContinuousBackupRetentionDays", "FinalBackupRetentionDays")
+
+#: Parameters that rename the instance: the only ones that can replace it. Any other change to a
+#: create-only property keeps its fixed name, so CloudFormation refuses the replacement and the update
+#: fails and rolls back.
+RENAMING_PARAMETERS = ("ProjectName", "Environment")
+
 #: The stack output holding the InfluxDB instance's id (what restore starts from).
 INSTANCE_OUTPUT = "DbInstanceId"
 

@@ -452,7 +452,10 @@ def _protection(form: ParameterForm) -> None:
         group=GROUP_PROTECTION,
         label="Final backup retention (days)",
         Type="String",
-        Description="Days to keep a backup taken on stack deletion or instance replacement; 0 takes none.",
+        Description=(
+            "Days to keep a backup taken when the stack is deleted or a ProjectName or Environment "
+            "change replaces the instance; 0 takes none."
+        ),
         Default="30",
         AllowedPattern=whole_number_pattern(0, service.ON_DEMAND_BACKUP_RETENTION_MAX),
         ConstraintDescription=f"0 (none) or a whole number of days up to {service.ON_DEMAND_BACKUP_RETENTION_MAX}",
