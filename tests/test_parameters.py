@@ -242,3 +242,18 @@ def test_integer_range_pattern_matches_exactly_the_range(low, high):
     assert matched == set(range(low, high + 1))
     for written in (f"0{low}", f"{low}.0", f"{low}e0", f"+{low}", f"-{low}"):
         assert not pattern.fullmatch(written), written
+
+
+def test_no_template_pattern_relies_on_a_shorthand_class():
+    """\\d, \\s, \\w and \\b mean different things in Java (CloudFormation) and Python unless told:
+    the templates spell their classes out ([0-9], ' ', [A-Za-z0-9_])."""
+    import json
+
+    from templates_src.registry import TEMPLATES
+
+    for name, spec in TEMPLATES.items():
+        parameters = json.loads(json.dumps(spec.build(spec.options()).to_dict())).get("Parameters", {})
+        for parameter, definition in parameters.items():
+            pattern = definition.get("AllowedPattern", "")
+            for shorthand in ("\\d", "\\D", "\\s", "\\S", "\\w", "\\W", "\\b"):
+                assert shorthand not in pattern, f"{name} {parameter}: {pattern}"

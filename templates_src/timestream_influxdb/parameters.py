@@ -481,11 +481,10 @@ def _monitoring(form: ParameterForm, options: Options) -> None:
         "LogRetentionDays",
         group=GROUP_MONITORING,
         label="Lambda log retention (days)",
-        # String: AllowedValues are then compared as written, so "14.0" is not taken for 14.
-        Type="String",
+        Type="Number",
         Description="Days to keep the Lambda functions' logs.",
-        Default=str(options.default_log_retention_days),
-        AllowedValues=[str(days) for days in service.LOG_RETENTION_DAYS],
+        Default=options.default_log_retention_days,
+        AllowedValues=list(service.LOG_RETENTION_DAYS),
         ConstraintDescription="choose a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)",
     )
     form.add_optional(
