@@ -34,8 +34,13 @@ class TemplateSpec:
     secret_env: Mapping[str, str] = field(default_factory=dict)
     #: resource types whose replacement or deletion loses data (deploy refuses it, the stack policy denies it)
     protected_types: tuple[str, ...] = ()
-    #: (parameter, message) for values the service refuses that CloudFormation cannot check first
-    value_checks: Callable[[Mapping[str, str]], list[tuple[str, str]]] | None = None
+    #: (parameter, message) for values the service refuses that CloudFormation cannot check first;
+    #: called with the effective values and the stack's Region (None when it is not known)
+    value_checks: Callable[[Mapping[str, str], str | None], list[tuple[str, str]]] | None = None
+    #: parameters whose decrease deletes backups (deploy refuses it without --allow-data-loss)
+    retention_parameters: tuple[str, ...] = ()
+    #: parameters that rename (and so can replace) the instance; other replacements fail and roll back
+    renaming_parameters: tuple[str, ...] = ()
     #: stack output holding the id of the instance ``restore`` restores
     instance_output: str | None = None
     #: why the service refuses a new instance name (None: accepted)
@@ -55,6 +60,8 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         secret_env=deploy_checks.SECRET_ENV,
         protected_types=deploy_checks.PROTECTED_TYPES,
         value_checks=deploy_checks.value_problems,
+        retention_parameters=deploy_checks.RETENTION_PARAMETERS,
+        renaming_parameters=deploy_checks.RENAMING_PARAMETERS,
         instance_output=deploy_checks.INSTANCE_OUTPUT,
         instance_name_problem=deploy_checks.instance_name_problem,
     ),

@@ -575,3 +575,24 @@ def test_rule_about_a_missing_value_adds_nothing_to_the_missing_value_problem() 
     result = validate(rules_template(rules), {})
     assert [problem.parameter for problem in result.problems] == ["Vpc"]
     assert result.unchecked_rules == []
+
+
+# java.util.regex: \d, \s and \w are ASCII-only unless UNICODE_CHARACTER_CLASS is set, so
+# CloudFormation's AllowedPattern refuses other scripts' digits and the no-break space for them.
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [
+        (r"^\d+$", "\u0663"),  # ARABIC-INDIC DIGIT THREE
+        (r"^\d+$", "\uff11\uff12"),  # FULLWIDTH DIGITS
+        (r"^a\sb$", "a\u00a0b"),  # NO-BREAK SPACE
+        (r"^\w+$", "caf\u00e9"),
+    ],
+)
+def test_allowed_pattern_classes_are_ascii_as_in_java(pattern: str, value: str) -> None:
+    assert check_parameter("P", {"Type": "String", "AllowedPattern": pattern}, value)
+
+
+def test_a_number_in_other_digits_is_not_a_number() -> None:
+    assert check_parameter("N", {"Type": "Number"}, "\u0662\u0660") == [
+        Problem("N", "\u0662\u0660 is not a number")
+    ]

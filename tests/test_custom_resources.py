@@ -394,20 +394,19 @@ def test_the_token_is_revoked_before_the_path_to_the_instance_goes(product):
 
 
 def test_backup_parameters_and_their_ranges(product):
+    from tooling.constraints import check_parameter
+
     params = product["Parameters"]
-    assert (
-        params["BackupRetentionPeriod"]["Default"],
-        params["BackupRetentionPeriod"]["MinValue"],
-        params["BackupRetentionPeriod"]["MaxValue"],
-    ) == (7, 1, 365)
-    assert (
-        params["ContinuousBackupRetentionDays"]["MinValue"],
-        params["ContinuousBackupRetentionDays"]["MaxValue"],
-    ) == (0, 365)
-    assert (
-        params["FinalBackupRetentionDays"]["MinValue"],
-        params["FinalBackupRetentionDays"]["MaxValue"],
-    ) == (0, 3650)
+    assert params["BackupRetentionPeriod"]["Default"] == "7"
+    for name, (low, high) in {
+        "BackupRetentionPeriod": (1, 365),
+        "ContinuousBackupRetentionDays": (0, 365),
+        "FinalBackupRetentionDays": (0, 3650),
+    }.items():
+        accepted = [
+            n for n in (low - 1, low, high, high + 1) if not check_parameter(name, params[name], str(n))
+        ]
+        assert accepted == [low, high], name
     groups = {
         g["Label"]["default"]: g["Parameters"]
         for g in product["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]

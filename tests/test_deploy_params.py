@@ -104,9 +104,13 @@ def test_a_value_may_contain_equals_signs_and_commas() -> None:
         ({"SubnetIds": "subnet-0a1b2c3d4e5f60011,sn-2"}, "SubnetIds: sn-2 (item 2 of 2) is not a subnet ID"),
         (
             {"AllocatedStorage": "19"},
-            "AllocatedStorage: 19 is not allowed: a whole number of GiB from 20 to 16384",
+            "AllocatedStorage: 19 is not allowed: a whole number of GiB from 20 to 15360",
         ),
-        ({"AllocatedStorage": "lots"}, "AllocatedStorage: lots is not a number"),
+        ({"AllocatedStorage": "lots"}, "AllocatedStorage: lots is not allowed"),
+        ({"AllocatedStorage": "20.0"}, "AllocatedStorage: 20.0 is not allowed"),
+        ({"BackupRetentionPeriod": "3e2"}, "BackupRetentionPeriod: 3e2 is not allowed"),
+        ({"Port": "08090"}, "Port: 08090 is not allowed"),
+        ({"Organization": "a\tb"}, "Organization: 'a\\tb' is not allowed"),
         ({"Port": "8090"}, "PortNotReserved: rule assertion failed"),
         ({"Port": "80"}, "Port: 80 is not allowed"),
         ({"DbInstanceClass": "db.t3.micro"}, "DbInstanceClass: db.t3.micro is not allowed"),
@@ -185,3 +189,62 @@ def test_every_problem_is_reported_at_once(tmp_path, product) -> None:
     found = problems_of(tmp_path, product, data)
     for start in ("VpcId:", "Environment:", "AllocatedStorage:", "Colour:", "Password:"):
         assert any(p.startswith(start) for p in found), (start, found)
+
+
+def catalog_regions() -> list[str]:
+    import yaml
+
+    return yaml.safe_load((ROOT / "catalog.yaml").read_text())["regions"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("region", catalog_regions())
+def test_committed_parameter_files_are_valid_in_the_regions_the_catalog_publishes_to(
+    product, environment: str, region: str
+) -> None:
+    path = ROOT / "params" / f"{environment}.json"
+    assert params.read_and_check(path, product, {}, SPEC, region).problems == []
+
+
+@pytest.mark.parametrize("storage_type", ["InfluxIOIncludedT2", "InfluxIOIncludedT3"])
+def test_the_fast_storage_tiers_need_400_gib(tmp_path, product, storage_type: str) -> None:
+    found = problems_of(tmp_path, product, with_values(DbStorageType=storage_type, AllocatedStorage="399"))
+    assert f"AllocatedStorage: 399 GiB is less than the 400 GiB that {storage_type} needs" in found
+    assert not problems_of(tmp_path, product, with_values(DbStorageType=storage_type, AllocatedStorage="400"))
+    assert not problems_of(
+        tmp_path, product, with_values(DbStorageType="InfluxIOIncludedT1", AllocatedStorage="20")
+    )
+
+
+TOPIC = "arn:aws:sns:{region}:123456789012:alarms-{n}"
+
+
+def alarm_problems(product, actions: str, region: str | None) -> list[str]:
+    values = {e.split("=", 1)[0]: e.split("=", 1)[1] for e in with_values(AlarmActions=actions)}
+    return [str(p) for p in params.check_values(product, values, SPEC.value_checks, region)]
+
+
+def test_more_than_five_alarm_actions_are_refused(product) -> None:
+    five = ",".join(TOPIC.format(region="sa-east-1", n=n) for n in range(5))
+    assert alarm_problems(product, five, "sa-east-1") == []
+    six = f"{five},{TOPIC.format(region='sa-east-1', n=5)}"
+    assert "AlarmActions: has 6 topics; CloudWatch takes at most 5 per alarm state" in alarm_problems(
+        product, six, "sa-east-1"
+    )
+
+
+def test_an_empty_alarm_action_is_refused(product) -> None:
+    topic = TOPIC.format(region="sa-east-1", n=1)
+    found = alarm_problems(product, f"{topic},,{topic}", "sa-east-1")
+    assert "AlarmActions: has an empty entry (two commas, or a comma at an end)" in found
+
+
+def test_alarm_topics_must_be_in_the_stacks_region_when_it_is_known(product) -> None:
+    other = TOPIC.format(region="us-east-1", n=1)
+    found = alarm_problems(product, other, "sa-east-1")
+    assert [p for p in found if "us-east-1" in p] == [
+        f"AlarmActions: {other} is in us-east-1; CloudWatch alarms notify SNS topics in their own Region "
+        "only, and the stack is in sa-east-1"
+    ]
+    assert alarm_problems(product, other, "us-east-1") == []
+    assert alarm_problems(product, other, None) == []  # the Region is not known: not checked

@@ -302,3 +302,20 @@ def test_a_create_only_property_change_is_a_replacement_whatever_the_replacement
     ]
     (loss,) = analyse(changes, product).data_loss
     assert (loss.what, loss.parameters) == ("replace", ("Username",))
+
+
+def test_retention_decreases_compare_numbers_and_skip_what_cannot_be_compared() -> None:
+    from tooling.deploy.plan import RetentionDecrease, retention_decreases
+
+    def p(key, value=None, previous=False):
+        return (
+            {"ParameterKey": key, "UsePreviousValue": True}
+            if previous
+            else {"ParameterKey": key, "ParameterValue": value}
+        )
+
+    before = [p("A", "14"), p("B", "9"), p("C", "7"), p("D", "x"), p("Other", "10")]
+    new = [p("A", "7"), p("B", "10"), p("C", previous=True), p("D", "1"), p("Other", "1")]
+    # "9" -> "10" is a raise (compared as numbers, not strings); Other is not a retention parameter.
+    assert retention_decreases(before, new, ["A", "B", "C", "D"]) == [RetentionDecrease("A", "14", "7")]
+    assert retention_decreases([], new, ["A"]) == []  # a new stack lowers nothing

@@ -330,6 +330,95 @@ def test_a_replacement_of_the_database_is_refused_and_the_change_set_deleted(cf,
     assert "Put back the previous value of ProjectName" in out and "--allow-data-loss" in out
 
 
+BACKUP_CHANGE = [resource_change("BackupConfiguration", "Custom::InfluxDBBackups", "Modify", "False")]
+
+
+@pytest.mark.parametrize(
+    "parameter", ["BackupRetentionPeriod", "ContinuousBackupRetentionDays", "FinalBackupRetentionDays"]
+)
+def test_lowering_a_backup_retention_is_refused_naming_the_parameter(cf, template, parameter) -> None:
+    client, stub = cf
+    new = file_values().get(parameter, template["Parameters"][parameter]["Default"])
+    before = str(int(new) + 20)  # the stack keeps backups longer than the file asks
+    expect_update_change_set(stub, template, BACKUP_CHANGE, **{parameter: before})
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    # No ExecuteChangeSet: the Stubber would fail on an unexpected call.
+
+    code, out = run(client, template)
+
+    assert code == 1
+    assert f"DATA LOSS  lower {parameter} from {before} to {new} days" in out
+    assert "refused: this update lowers backup retention" in out
+    assert f"Put back the previous value of {parameter}" in out and "--allow-data-loss" in out
+
+
+def test_lowering_a_backup_retention_is_executed_with_allow_data_loss_without_lifting_the_policy(
+    cf, template
+) -> None:
+    client, stub = cf
+    expect_update_change_set(stub, template, BACKUP_CHANGE, BackupRetentionPeriod="30")
+    # No SetStackPolicy: nothing is replaced, so the protective policy stays in force.
+    expect(stub, "get_stack_policy", {"StackPolicyBody": "{}"}, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 0
+    assert "DATA LOSS  lower BackupRetentionPeriod from 30 to 7 days" in out
+    assert "--allow-data-loss: executing anyway" in out
+
+
+def test_raising_a_backup_retention_is_an_ordinary_update(cf, template) -> None:
+    client, stub = cf
+    expect_update_change_set(stub, template, BACKUP_CHANGE, BackupRetentionPeriod="3")
+    expect(stub, "get_stack_policy", {"StackPolicyBody": "{}"}, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template)
+
+    assert code == 0 and "DATA LOSS" not in out
+
+
+def test_a_replacement_that_keeps_the_names_is_said_to_fail_and_roll_back(cf, template) -> None:
+    """Only a rename can replace the instance; a create-only change under the same name fails."""
+    client, stub = cf
+    detail = {
+        **name_detail("NetworkType"),
+        "Target": {"Attribute": "Properties", "Name": "NetworkType", "RequiresRecreation": "Always"},
+    }
+    replacing = [
+        resource_change("InfluxDBInstance", "AWS::Timestream::InfluxDBInstance", "Modify", "True", [detail])
+    ]
+    expect_update_change_set(stub, template, replacing, NetworkType="DUAL")
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+
+    code, out = run(client, template)
+
+    assert code == 1
+    assert "cannot replace them: executing would fail and roll back" in out
+    assert "new, empty database" not in out
+
+
+def test_a_rename_is_said_to_make_a_new_empty_database(cf, template) -> None:
+    client, stub = cf
+    expect_update_change_set(stub, template, REPLACING, ProjectName="ons-old")
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+
+    code, out = run(client, template)
+
+    assert code == 1
+    assert "ProjectName renames the instance: the stack would get a new, empty database" in out
+    assert "fail and roll back" not in out
+
+
 def test_a_replacement_is_executed_with_allow_data_loss_lifting_and_restoring_the_stack_policy(
     cf, template
 ) -> None:
@@ -513,6 +602,25 @@ def test_an_invalid_parameter_file_never_creates_a_client(tmp_path) -> None:
     assert any(line.startswith("  - Colour:") for line in lines) and any(
         line.startswith("  - Environment:") for line in lines
     )
+
+
+def test_an_alarm_topic_in_another_region_than_the_deploy_is_refused_before_any_client(tmp_path) -> None:
+    values = json.loads((ROOT / "params" / "production.json").read_text())
+    path = tmp_path / "production.json"
+    path.write_text(json.dumps(values))
+    lines: list[str] = []
+
+    def no_client(service):
+        raise AssertionError("a client was created for an invalid parameter file")
+
+    topic = next(v for v in values if v.startswith("AlarmActions=")).split("=", 1)[1]
+    region = topic.split(":")[3]
+    other = "us-east-1" if region != "us-east-1" else "eu-west-1"
+    opts = DeployOptions(
+        stack_name=STACK, template_path=TEMPLATE_PATH, params_path=path, bucket=BUCKET, region=other
+    )
+    assert deploy(opts, no_client, out=lines.append) == 2
+    assert any(line.startswith(f"  - AlarmActions: {topic} is in {region}") for line in lines), lines
 
 
 def test_missing_credentials_give_the_next_step() -> None:

@@ -162,8 +162,8 @@ def test_parameter_rows_say_type_default_constraint_and_whether_required(readme)
     header = "| Parameter | Description | Type | Default | Allowed values / constraint | Required |"
     assert header in block
     name, description, kind, default, constraint, required = row(block, "Port")
-    assert (kind, default, required) == ("`Number`", "`8086`", "no")
-    assert "1024–65535" in constraint and "8090" in constraint
+    assert (kind, default, required) == ("`String`", "`8086`", "no")
+    assert "1024 to 65535" in constraint and "8090" in constraint
     assert row(block, "ProjectName")[5] == "**yes**"
     assert row(block, "ProjectName")[3] == "—"
     assert row(block, "Password")[2] == "`String` (NoEcho)"

@@ -21,7 +21,7 @@ def test_a_team_changes_options_adds_a_resource_and_gets_a_lint_clean_template()
     t.add_resource(Topic("AlertsTopic", TopicName="ons-alerts"))
     body = t.to_dict()
     assert body["Parameters"]["Environment"]["AllowedValues"] == ["dev", "qa", "prod"]
-    assert body["Parameters"]["Port"]["Default"] == 9086
+    assert body["Parameters"]["Port"]["Default"] == "9086"
     # shorter environments leave more room for the project name in the 40-character instance Name
     assert (
         body["Parameters"]["ProjectName"]["MaxLength"]
@@ -39,7 +39,7 @@ def test_a_team_changes_options_adds_a_resource_and_gets_a_lint_clean_template()
         ({"environments": ("Prod",)}, "'Prod' is not accepted"),
         ({"default_environment": "qa"}, "'qa' is not one of development, staging, production"),
         ({"environments": ("a" * 31,), "default_environment": "a" * 31}, "leaves no room for a project name"),
-        ({"default_allocated_storage": 19}, "out of range; use 20 to 16384"),
+        ({"default_allocated_storage": 19}, "out of range; use 20 to 15360"),
         ({"default_port": 8090}, "reserved"),
         ({"default_log_retention_days": 2}, "use one of 1, 3, 5"),
     ],

@@ -38,10 +38,9 @@ def test_enums_match_the_schema(instance_schema):
 
 def test_limits_match_the_schema(instance_schema):
     s = instance_schema
-    assert (
-        s["AllocatedStorage"]["minimum"],
-        s["AllocatedStorage"]["maximum"],
-    ) == (service.ALLOCATED_STORAGE_MIN, service.ALLOCATED_STORAGE_MAX)
+    assert s["AllocatedStorage"]["minimum"] == service.ALLOCATED_STORAGE_MIN
+    # The schema's maximum is above the API's: the lower one is what an instance can have.
+    assert s["AllocatedStorage"]["maximum"] >= service.ALLOCATED_STORAGE_MAX
     assert (s["Port"]["minimum"], s["Port"]["maximum"]) == (service.PORT_MIN, service.PORT_MAX)
     assert (
         s["Name"]["minLength"],
@@ -77,3 +76,18 @@ def test_log_retention_values_match_the_schema():
 
 def test_service_patterns_compile():
     assert re.fullmatch(service.INSTANCE_NAME_PATTERN, "ons-development-influxdb")
+
+
+def test_allocated_storage_range_is_the_apis(api):
+    """CreateDbInstance's allocatedStorage (shape AllocatedStorage), not the schema's larger maximum."""
+    shape = api[api["CreateDbInstanceInput"]["members"]["allocatedStorage"]["shape"]]
+    assert (shape["min"], shape["max"]) == (service.ALLOCATED_STORAGE_MIN, service.ALLOCATED_STORAGE_MAX)
+    assert min(service.STORAGE_MIN_GIB.values()) == service.ALLOCATED_STORAGE_MIN
+
+
+def test_alarm_actions_limit_is_cloudwatchs():
+    (path,) = (Path(botocore.__file__).parent / "data" / "cloudwatch").glob("*/service-2.json.gz")
+    with gzip.open(path) as model:
+        shapes = json.load(model)["shapes"]
+    actions = shapes[shapes["PutMetricAlarmInput"]["members"]["AlarmActions"]["shape"]]
+    assert actions["max"] == service.ALARM_ACTIONS_MAX

@@ -187,6 +187,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session_region(region: str | None, profile: str | None) -> str | None:
+    """The Region a deploy goes to, from --region, the environment or the profile (read locally, no
+    AWS call); None when none is configured or the profile does not exist (the deploy reports that)."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.session.Session(profile_name=profile, region_name=region).region_name
+    except ProfileNotFound:
+        return region
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     import os
 
@@ -207,6 +219,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         environ=dict(os.environ),
         bucket=bucket,
         endpoint_url=args.endpoint_url,
+        region=_session_region(args.region, args.profile),
     )
     try:
         return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))

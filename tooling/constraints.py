@@ -36,7 +36,7 @@ _SSM_PREFIX = "AWS::SSM::Parameter::"
 
 # Number: an integer or a float in plain or exponent notation. Stricter than
 # Python's float(), which would also take "nan", "inf" and "1_000".
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def _resource_id(prefix: str) -> re.Pattern[str]:
@@ -247,8 +247,11 @@ def _item_reasons(
         pattern = definition.get("AllowedPattern")
         if pattern is not None:
             try:
-                # Java's String.matches() semantics: the whole value must match.
-                matched = re.fullmatch(_text(pattern), item) is not None
+                # Java's String.matches() semantics: the whole value must match. java.util.regex
+                # classes \d, \s, \w and \b are ASCII-only unless UNICODE_CHARACTER_CLASS is set
+                # (Pattern's documentation), so a Devanagari digit or a no-break space does not match
+                # them in CloudFormation: re.ASCII gives Python the same meaning.
+                matched = re.fullmatch(_text(pattern), item, re.ASCII) is not None
             except re.error as error:
                 yield False, f"cannot be checked: AllowedPattern is not a valid regular expression ({error})"
             else:
@@ -313,7 +316,7 @@ def _decimal(value: Any) -> Decimal | None:
 def _integer(value: Any) -> int | None:
     """A MinLength/MaxLength as an int, None if absent or not an integer (the template is broken)."""
     text = _text(value).strip()
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else None
+    return int(text) if re.fullmatch(r"[+-]?[0-9]+", text) else None
 
 
 def _unknown_key_message(key: str, names: list[str]) -> str:

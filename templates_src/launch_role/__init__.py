@@ -259,7 +259,7 @@ def build(options: Options | None, products: Products) -> Template:
             "LaunchRoleName",
             Type="String",
             Default=DEFAULT_ROLE_NAME,
-            AllowedPattern=r"^[\w+=,.@-]{1,64}$",
+            AllowedPattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$",
             Description="Role name; the product's launch constraint names it (LocalRoleName), so keep it the same in every account",
         )
     )

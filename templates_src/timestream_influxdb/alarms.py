@@ -103,7 +103,11 @@ ALARMS = (
 
 
 def add_threshold_parameters(form: ParameterForm, group: str) -> None:
-    """One launch-form parameter per alarm: the threshold it compares its metric with."""
+    """One launch-form parameter per alarm: the threshold it compares its metric with.
+
+    Thresholds stay Number (unlike the whole-number parameters): PutMetricAlarm's Threshold is a
+    double, so 85.5 or 8.55e1 is a threshold CloudWatch takes as written.
+    """
     for spec in ALARMS:
         unit = "percentage" if spec.threshold_max == 100 else "value"
         bounds = {"MinValue": spec.threshold_min}

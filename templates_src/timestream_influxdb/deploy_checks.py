@@ -24,14 +24,28 @@ PROTECTED_TYPES = (
     "AWS::KMS::Key",
 )
 
+#: Retention parameters whose decrease deletes backups (automated and continuous ones are pruned to
+#: the new retention at once) or keeps the final backup for less time: deploy refuses it unless told.
+RETENTION_PARAMETERS = ("BackupRetentionPeriod", "ContinuousBackupRetentionDays", "FinalBackupRetentionDays")
+
+#: Parameters that rename the instance: the only ones that can replace it. Any other change to a
+#: create-only property keeps its fixed name, so CloudFormation refuses the replacement and the update
+#: fails and rolls back.
+RENAMING_PARAMETERS = ("ProjectName", "Environment")
+
 #: The stack output holding the InfluxDB instance's id (what restore starts from).
 INSTANCE_OUTPUT = "DbInstanceId"
 
 
-def value_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(parameter, message) for what the InfluxDB API refuses but CloudFormation only finds out
-    while creating the instance."""
+_SNS_ARN_REGION = re.compile(r"arn:[a-z-]+:sns:([a-z0-9-]+):")
+
+
+def value_problems(values: Mapping[str, str], region: str | None = None) -> list[tuple[str, str]]:
+    """(parameter, message) for what the InfluxDB API or CloudWatch refuses but CloudFormation only
+    finds out while creating the resources; ``region`` is the stack's Region when it is known."""
     problems: list[tuple[str, str]] = []
+    problems.extend(_storage_problems(values))
+    problems.extend(_alarm_action_problems(values, region))
     project, environment = values.get("ProjectName"), values.get("Environment")
     if project and environment:
         name = f"{project}-{environment}-{names.INSTANCE}"
@@ -72,6 +86,43 @@ def value_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
                     f"Availability Zones; SubnetIds has {len(set(subnets))}",
                 )
             )
+    return problems
+
+
+def _storage_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The 12K and 16K IOPS storage tiers need at least 400 GiB (the service's documentation)."""
+    kind, storage = values.get("DbStorageType", ""), values.get("AllocatedStorage", "")
+    least = service.STORAGE_MIN_GIB.get(kind)
+    if least is None or not re.fullmatch(r"[0-9]+", storage) or int(storage) >= least:
+        return []
+    return [("AllocatedStorage", f"{storage} GiB is less than the {least} GiB that {kind} needs")]
+
+
+def _alarm_action_problems(values: Mapping[str, str], region: str | None) -> list[tuple[str, str]]:
+    """At most 5 topics, no empty entry next to a topic, every topic in the stack's Region."""
+    items = [item.strip() for item in values.get("AlarmActions", "").split(",")]
+    topics = [item for item in items if item]
+    problems: list[tuple[str, str]] = []
+    if topics and len(topics) != len(items):
+        problems.append(("AlarmActions", "has an empty entry (two commas, or a comma at an end)"))
+    if len(topics) > service.ALARM_ACTIONS_MAX:
+        problems.append(
+            (
+                "AlarmActions",
+                f"has {len(topics)} topics; CloudWatch takes at most {service.ALARM_ACTIONS_MAX} per alarm state",
+            )
+        )
+    if region:
+        for topic in topics:
+            match = _SNS_ARN_REGION.match(topic)
+            if match and match[1] != region:
+                problems.append(
+                    (
+                        "AlarmActions",
+                        f"{topic} is in {match[1]}; CloudWatch alarms notify SNS topics in their own Region "
+                        f"only, and the stack is in {region}",
+                    )
+                )
     return problems
 
 

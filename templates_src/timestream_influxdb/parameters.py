@@ -24,6 +24,62 @@ MAINTENANCE_WINDOW_PATTERN = (
 TIMEZONE_PATTERN = r"UTC|[A-Za-z_]+/[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?"
 #: The maintenance time zone when MaintenanceTimezone is left empty.
 DEFAULT_TIMEZONE = "UTC"
+# Organization and bucket names go into the credentials JSON the token function reads and into
+# InfluxDB's setup call: no quote, backslash or control character (C0, DEL and C1), which would break
+# the JSON or the name. Explicit ranges: AllowedPattern is a Java regex over the raw value.
+_NAME_EXCLUDED = r'"\\\x00-\x1F\x7F-\x9F'
+
+
+def integer_range_pattern(low: int, high: int) -> str:
+    """A regex (no anchors) matching exactly the decimal integers from ``low`` to ``high``, written
+    without sign, leading zeros, decimal point or exponent, in ASCII digits.
+
+    Why whole-number parameters are String with this pattern rather than Number: CloudFormation's
+    Number type takes "20.0", "3e2" and "08090" and MinValue/MaxValue accept them, but the value then
+    reaches the resources as written (a Ref to a Number parameter is the string given), where the
+    instance, the backup function's int() and the reserved-port Rule (which compares strings) refuse
+    or miss it. Rules cannot compare numbers or match patterns, so the pattern is the only check
+    CloudFormation can make before it creates anything.
+    """
+    if not 0 <= low <= high:
+        raise ValueError(f"bad range {low}..{high}")
+    alternatives: list[str] = []
+    for digits in range(len(str(low)), len(str(high)) + 1):
+        first = max(low, 10 ** (digits - 1) if digits > 1 else 0)
+        last = min(high, 10**digits - 1)
+        if first <= last:
+            alternatives.extend(_same_length(str(first), str(last)))
+    return alternatives[0] if len(alternatives) == 1 else "(" + "|".join(alternatives) + ")"
+
+
+def _same_length(a: str, b: str) -> list[str]:
+    """Alternatives matching the integers from ``a`` to ``b``, two numerals of the same length."""
+    if a == b:
+        return [a]
+    if len(a) == 1:
+        return [f"[{a}-{b}]"]
+    if a[0] == b[0]:
+        return [a[0] + rest for rest in _same_length(a[1:], b[1:])]
+    tail = len(a) - 1
+    result: list[str] = []
+    low_digit, high_digit = int(a[0]), int(b[0])
+    if a[1:] != "0" * tail:
+        result += [a[0] + rest for rest in _same_length(a[1:], "9" * tail)]
+        low_digit += 1
+    upper: list[str] = []
+    if b[1:] != "9" * tail:
+        upper = [b[0] + rest for rest in _same_length("0" * tail, b[1:])]
+        high_digit -= 1
+    if low_digit <= high_digit:
+        head = str(low_digit) if low_digit == high_digit else f"[{low_digit}-{high_digit}]"
+        result.append(head + ("[0-9]" if tail == 1 else f"[0-9]{{{tail}}}"))
+    return result + upper
+
+
+def whole_number_pattern(low: int, high: int) -> str:
+    """AllowedPattern of a String parameter that takes a whole number from ``low`` to ``high``."""
+    return f"^{integer_range_pattern(low, high)}$"
+
 
 GROUP_NAMING = "Naming"
 GROUP_NETWORK = "Network"
@@ -103,13 +159,13 @@ def _network(form: ParameterForm, options: Options) -> None:
         "Port",
         group=GROUP_NETWORK,
         label="InfluxDB port",
-        Type="Number",
+        Type="String",
         Description="TCP port InfluxDB listens on (HTTPS).",
-        Default=options.default_port,
-        MinValue=service.PORT_MIN,
-        MaxValue=service.PORT_MAX,
+        Default=str(options.default_port),
+        # Digits without leading zeros: the PortNotReserved Rule compares strings, so 08090 must not pass.
+        AllowedPattern=whole_number_pattern(service.PORT_MIN, service.PORT_MAX),
         ConstraintDescription=(
-            f"a port from {service.PORT_MIN} to {service.PORT_MAX}, except "
+            f"a port from {service.PORT_MIN} to {service.PORT_MAX} (digits, no leading zero), except "
             "2375-2376, 7788-7799, 8090 and 51678-51680, which the service reserves"
         ),
     )
@@ -165,13 +221,19 @@ def _database(form: ParameterForm, options: Options) -> None:
         "AllocatedStorage",
         group=GROUP_DATABASE,
         label="Storage (GiB)",
-        Type="Number",
-        Description="Storage for the database in GiB.",
-        Default=options.default_allocated_storage,
-        MinValue=service.ALLOCATED_STORAGE_MIN,
-        MaxValue=service.ALLOCATED_STORAGE_MAX,
+        Type="String",
+        Description=(
+            "Storage for the database in GiB; "
+            + " and ".join(
+                k for k, gib in service.STORAGE_MIN_GIB.items() if gib > service.ALLOCATED_STORAGE_MIN
+            )
+            + f" need at least {service.STORAGE_MIN_GIB['InfluxIOIncludedT2']} GiB."
+        ),
+        Default=str(options.default_allocated_storage),
+        AllowedPattern=whole_number_pattern(service.ALLOCATED_STORAGE_MIN, service.ALLOCATED_STORAGE_MAX),
         ConstraintDescription=(
-            f"a whole number of GiB from {service.ALLOCATED_STORAGE_MIN} to {service.ALLOCATED_STORAGE_MAX}"
+            f"a whole number of GiB from {service.ALLOCATED_STORAGE_MIN} to {service.ALLOCATED_STORAGE_MAX} "
+            f"(at least {service.STORAGE_MIN_GIB['InfluxIOIncludedT2']} for InfluxIOIncludedT2 and T3)"
         ),
     )
     form.add(
@@ -267,8 +329,10 @@ def _influx_access(form: ParameterForm) -> None:
         Default="ons",
         MinLength=1,
         MaxLength=service.ORGANIZATION_MAX,
-        AllowedPattern=r'^[^"\\]+$',
-        ConstraintDescription=f"1 to {service.ORGANIZATION_MAX} characters, without quotes or backslashes",
+        AllowedPattern=f"^[^{_NAME_EXCLUDED}]+$",
+        ConstraintDescription=(
+            f"1 to {service.ORGANIZATION_MAX} characters, without quotes, backslashes or control characters"
+        ),
     )
     form.add(
         "Bucket",
@@ -279,10 +343,10 @@ def _influx_access(form: ParameterForm) -> None:
         Default="ons-timeseries",
         MinLength=service.BUCKET_MIN,
         MaxLength=service.BUCKET_MAX,
-        AllowedPattern=r'^[^_"\\][^"\\]*$',
+        AllowedPattern=f"^[^_{_NAME_EXCLUDED}][^{_NAME_EXCLUDED}]*$",
         ConstraintDescription=(
             f"{service.BUCKET_MIN} to {service.BUCKET_MAX} characters, not starting with '_', "
-            "without quotes or backslashes"
+            "without quotes, backslashes or control characters"
         ),
     )
     form.add_optional(
@@ -362,34 +426,39 @@ def _protection(form: ParameterForm) -> None:
         "BackupRetentionPeriod",
         group=GROUP_PROTECTION,
         label="Daily backup retention (days)",
-        Type="Number",
+        Type="String",
         Description="Days to keep the daily automated backups (always on).",
-        Default=7,
-        MinValue=service.AUTOMATED_BACKUP_RETENTION_MIN,
-        MaxValue=service.AUTOMATED_BACKUP_RETENTION_MAX,
-        ConstraintDescription=f"{service.AUTOMATED_BACKUP_RETENTION_MIN} to {service.AUTOMATED_BACKUP_RETENTION_MAX}",
+        Default="7",
+        AllowedPattern=whole_number_pattern(
+            service.AUTOMATED_BACKUP_RETENTION_MIN, service.AUTOMATED_BACKUP_RETENTION_MAX
+        ),
+        ConstraintDescription=(
+            f"a whole number of days from {service.AUTOMATED_BACKUP_RETENTION_MIN} to "
+            f"{service.AUTOMATED_BACKUP_RETENTION_MAX}"
+        ),
     )
     form.add(
         "ContinuousBackupRetentionDays",
         group=GROUP_PROTECTION,
         label="Point-in-time recovery (days)",
-        Type="Number",
+        Type="String",
         Description="Days to keep continuous backups for point-in-time restore; 0 turns them off.",
-        Default=0,
-        MinValue=0,
-        MaxValue=service.AUTOMATED_BACKUP_RETENTION_MAX,
-        ConstraintDescription=f"0 (off) to {service.AUTOMATED_BACKUP_RETENTION_MAX}",
+        Default="0",
+        AllowedPattern=whole_number_pattern(0, service.AUTOMATED_BACKUP_RETENTION_MAX),
+        ConstraintDescription=f"0 (off) or a whole number of days up to {service.AUTOMATED_BACKUP_RETENTION_MAX}",
     )
     form.add(
         "FinalBackupRetentionDays",
         group=GROUP_PROTECTION,
         label="Final backup retention (days)",
-        Type="Number",
-        Description="Days to keep a backup taken on stack deletion or instance replacement; 0 takes none.",
-        Default=30,
-        MinValue=0,
-        MaxValue=service.ON_DEMAND_BACKUP_RETENTION_MAX,
-        ConstraintDescription=f"0 (none) to {service.ON_DEMAND_BACKUP_RETENTION_MAX}",
+        Type="String",
+        Description=(
+            "Days to keep a backup taken when the stack is deleted or a ProjectName or Environment "
+            "change replaces the instance; 0 takes none."
+        ),
+        Default="30",
+        AllowedPattern=whole_number_pattern(0, service.ON_DEMAND_BACKUP_RETENTION_MAX),
+        ConstraintDescription=f"0 (none) or a whole number of days up to {service.ON_DEMAND_BACKUP_RETENTION_MAX}",
     )
 
 
@@ -399,7 +468,11 @@ def _monitoring(form: ParameterForm, options: Options) -> None:
         group=GROUP_MONITORING,
         label="Alarm SNS topics (optional)",
         Type="CommaDelimitedList",
-        Description="Comma-separated SNS topic ARNs notified when an alarm fires or clears; empty for none.",
+        Description=(
+            f"Comma-separated SNS topic ARNs notified when an alarm fires or clears, at most "
+            f"{service.ALARM_ACTIONS_MAX} (CloudWatch's limit per alarm state), each in the Region the "
+            "product is launched in (CloudWatch notifies topics in the alarm's own Region only); empty for none."
+        ),
         AllowedPattern=f"^$|^{SNS_TOPIC_ARN_PATTERN}$",
         ConstraintDescription="empty, or SNS topic ARNs (arn:aws:sns:REGION:ACCOUNT:TOPIC) separated by commas",
     )
@@ -461,6 +534,24 @@ def add_rules(ctx: Context) -> None:
                     "AssertDescription": (
                         "Port must not be one the service reserves: 2375-2376, 7788-7799, 8090, 51678-51680."
                     ),
+                }
+            ]
+        },
+    )
+    # A list item pattern cannot tell "a,,b" from the empty list (one empty item, meaning none): refuse
+    # an empty item next to a topic; all-empty ("" or ",") is the empty list.
+    t.add_rule(
+        "AlarmActionsNoEmptyItem",
+        {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Or": [
+                            {"Fn::EachMemberEquals": [{"Ref": "AlarmActions"}, ""]},
+                            {"Fn::Not": [{"Fn::Contains": [{"Ref": "AlarmActions"}, ""]}]},
+                        ]
+                    },
+                    "AssertDescription": "AlarmActions must not have an empty entry (two commas, or a comma at an end).",
                 }
             ]
         },

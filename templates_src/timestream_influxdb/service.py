@@ -24,7 +24,12 @@ DEPLOYMENT_TYPES = ("SINGLE_AZ", "WITH_MULTIAZ_STANDBY")
 MULTI_AZ = "WITH_MULTIAZ_STANDBY"
 NETWORK_TYPES = ("IPV4", "DUAL")
 
-ALLOCATED_STORAGE_MIN, ALLOCATED_STORAGE_MAX = 20, 16384
+# The CreateDbInstance API's allocatedStorage range (botocore model, shape AllocatedStorage: 20 to
+# 15,360 GiB). The CloudFormation schema says 16,384, which the API then refuses: the API's value wins.
+ALLOCATED_STORAGE_MIN, ALLOCATED_STORAGE_MAX = 20, 15360
+# The service's storage documentation: the 12K and 16K IOPS tiers need at least 400 GiB. Neither the
+# CloudFormation schema nor the botocore model says so; CreateDbInstance refuses less.
+STORAGE_MIN_GIB = {"InfluxIOIncludedT1": 20, "InfluxIOIncludedT2": 400, "InfluxIOIncludedT3": 400}
 PORT_MIN, PORT_MAX, DEFAULT_PORT = 1024, 65535, 8086
 # CreateDbInstance refuses these ports although the schema's range admits them.
 RESERVED_PORTS = (2375, 2376, *range(7788, 7800), 8090, 51678, 51679, 51680)
@@ -38,6 +43,9 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 64  # letters and digits only
 USERNAME_MAX = 64
 ORGANIZATION_MAX = 64
 BUCKET_MIN, BUCKET_MAX = 2, 64
+
+# PutMetricAlarm AlarmActions (botocore model, shape ResourceList): at most 5 actions per alarm state.
+ALARM_ACTIONS_MAX = 5
 
 # CloudWatch metrics the service publishes for each instance.
 METRIC_NAMESPACE = "AWS/Timestream/InfluxDB"

@@ -27,7 +27,7 @@ from typing import Any
 from templates_src.registry import TemplateSpec
 from tooling.constraints import Problem, validate
 
-ValueChecks = Callable[[Mapping[str, str]], list[tuple[str, str]]]
+ValueChecks = Callable[[Mapping[str, str], str | None], list[tuple[str, str]]]
 
 
 @dataclass
@@ -126,12 +126,17 @@ def secret_parameters(template: Mapping[str, Any]) -> list[str]:
 
 
 def check_values(
-    template: Mapping[str, Any], values: Mapping[str, str], value_checks: ValueChecks | None = None
+    template: Mapping[str, Any],
+    values: Mapping[str, str],
+    value_checks: ValueChecks | None = None,
+    region: str | None = None,
 ) -> list[Problem]:
-    """Every reason the values would fail: template constraints and Rules, then the product's own."""
+    """Every reason the values would fail: template constraints and Rules, then the product's own
+    (``region``: the stack's Region, for what depends on it, such as alarm topics)."""
     problems = list(validate(template, values).problems)
     if value_checks is not None:
-        problems.extend(Problem(*found) for found in value_checks(effective_values(template, values)))
+        found = value_checks(effective_values(template, values), region)
+        problems.extend(Problem(*problem) for problem in found)
     return problems
 
 
@@ -152,13 +157,19 @@ def effective_values(template: Mapping[str, Any], values: Mapping[str, str]) -> 
 
 
 def read_and_check(
-    path: Path, template: Mapping[str, Any], environ: Mapping[str, str], spec: TemplateSpec | None = None
+    path: Path,
+    template: Mapping[str, Any],
+    environ: Mapping[str, str],
+    spec: TemplateSpec | None = None,
+    region: str | None = None,
 ) -> ParameterSet:
     """:func:`load` then :func:`check_values`: the whole offline validation of step 1, with the
-    secrets and value checks of ``spec`` (the template's registry entry, if it is registered)."""
+    secrets and value checks of ``spec`` (the template's registry entry, if it is registered) for a
+    stack in ``region`` (None: checks that need the Region are skipped)."""
     result = load(path, template, environ, spec.secret_env if spec else {})
     if not result.problems or result.values:
-        result.problems.extend(check_values(template, result.values, spec.value_checks if spec else None))
+        checks = spec.value_checks if spec else None
+        result.problems.extend(check_values(template, result.values, checks, region))
         result.unchecked_rules = unchecked_rules(template, result.values)
     # The same problem can be found twice (a format problem and a missing value).
     result.problems = list(dict.fromkeys(result.problems))

@@ -3,6 +3,7 @@
 - :func:`stack_action`: CREATE, UPDATE or refuse (with the next step) for a stack's status;
 - :func:`analyse`: the rows of a change set, and which of them lose data (replace or delete the
   InfluxDB instance, a secret or the KMS key) and which parameters cause that;
+- :func:`retention_decreases`: retention parameters an update lowers (backups deleted sooner);
 - :func:`stack_policy`: the policy that denies Update:Replace and Update:Delete on those resources,
   derived from the template by resource type;
 - :func:`template_key` and :func:`template_url`: where the template goes in S3 and the URL the change
@@ -16,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..cfn import schemas
@@ -326,6 +328,48 @@ def table(rows: Sequence[Row]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)])
+
+
+@dataclass(frozen=True)
+class RetentionDecrease:
+    """A retention parameter an update lowers: backups older than ``after`` days go (or sooner)."""
+
+    parameter: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return (
+            f"lower {self.parameter} from {self.before} to {self.after} days "
+            "(backups older than that are deleted, or no longer kept as long)"
+        )
+
+
+def retention_decreases(
+    previous: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], retention: Iterable[str]
+) -> list[RetentionDecrease]:
+    """The ``retention`` parameters whose new value (the change set's input) is below the stack's
+    current one (DescribeStacks). A value that is not a number, or kept with UsePreviousValue, is not
+    compared."""
+    before = {p["ParameterKey"]: p.get("ParameterValue") for p in previous}
+    names = set(retention)
+    result: list[RetentionDecrease] = []
+    for p in new:
+        key = p["ParameterKey"]
+        if key not in names or p.get("UsePreviousValue") or key not in before:
+            continue
+        old, value = _number(before[key]), _number(p.get("ParameterValue"))
+        if old is not None and value is not None and value < old:
+            result.append(RetentionDecrease(key, str(before[key]), str(p["ParameterValue"])))
+    return result
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
 
 
 def describe_loss(loss: DataLoss) -> str:

@@ -3,8 +3,8 @@
 1. validate the parameter file offline (nothing is sent to AWS when it has a problem);
 2. upload the template to the S3 bucket under a content-addressed key (skipped when it is there);
 3. create a change set that reads it by TemplateURL (CREATE or UPDATE), wait for it, print it as a table;
-4. refuse, and delete the change set, when it replaces or deletes a protected resource, unless
-   ``allow_data_loss``;
+4. refuse, and delete the change set, when it replaces or deletes a protected resource, or lowers a
+   backup retention parameter below the stack's current value, unless ``allow_data_loss``;
 5. execute it, stream the stack events until the stack is stable, print the outputs.
 
 Exit status: 0 success (also "no changes", a dry run and a change set left for review), 1 the
@@ -46,6 +46,9 @@ class DeployOptions:
     bucket: str | None = None
     #: A local endpoint for CloudFormation and S3 (moto); the template URL then points at it.
     endpoint_url: str | None = None
+    #: The Region the stack is deployed in, when known before any AWS call (for offline checks
+    #: that depend on it, such as alarm topics in the stack's Region).
+    region: str | None = None
 
     @property
     def spec(self) -> TemplateSpec | None:
@@ -56,6 +59,14 @@ class DeployOptions:
     @property
     def protected_types(self) -> tuple[str, ...]:
         return self.spec.protected_types if self.spec else ()
+
+    @property
+    def retention_parameters(self) -> tuple[str, ...]:
+        return self.spec.retention_parameters if self.spec else ()
+
+    @property
+    def renaming_parameters(self) -> tuple[str, ...]:
+        return self.spec.renaming_parameters if self.spec else ()
 
 
 class DeployError(Exception):
@@ -135,7 +146,9 @@ def validate_offline(
     options: DeployOptions, template: Mapping[str, Any], out: Callable[[str], None]
 ) -> params_.ParameterSet | None:
     """Step 1; prints every problem and returns None when there is any."""
-    found = params_.read_and_check(options.params_path, template, options.environ, options.spec)
+    found = params_.read_and_check(
+        options.params_path, template, options.environ, options.spec, options.region
+    )
     if found.problems:
         out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
         for problem in found.problems:
@@ -235,25 +248,17 @@ class Deployer:
             return EXIT_OK
         self.out(plan.table(analysis.rows))
 
-        if analysis.data_loss:
+        decreases = plan.retention_decreases(
+            (stack or {}).get("Parameters", []), parameters, options.retention_parameters
+        )
+        if analysis.data_loss or decreases:
             for loss in analysis.data_loss:
                 self.out(f"DATA LOSS  {plan.describe_loss(loss)}")
+            for decrease in decreases:
+                self.out(f"DATA LOSS  {decrease}")
             if not options.allow_data_loss:
                 self.delete_change_set(change_set_id, name, action.kind)
-                causing = analysis.causing_parameters()
-                self.out(
-                    "deploy  refused: this change set would replace or delete the database, a secret or the key "
-                    "(a new, empty database or unreadable secrets). The change set was deleted."
-                )
-                if causing:
-                    self.out(
-                        f"        Put back the previous value of {', '.join(causing)} in {options.params_path}"
-                        f" (or the environment), or, to accept the loss, run again with --allow-data-loss."
-                    )
-                else:
-                    self.out(
-                        "        Undo the template change above, or, to accept the loss, run again with --allow-data-loss."
-                    )
+                self.refuse(options, analysis, decreases)
                 return EXIT_FAILED
             self.out("deploy  --allow-data-loss: executing anyway")
 
@@ -275,6 +280,45 @@ class Deployer:
                 )
             return EXIT_OK
         return self.execute(options, template, change_set_id, action.kind, bool(analysis.data_loss))
+
+    def refuse(
+        self, options: DeployOptions, analysis: plan.Analysis, decreases: list[plan.RetentionDecrease]
+    ) -> None:
+        """Say why the change set was refused, what executing it would really do, and the way out."""
+        causing = analysis.causing_parameters()
+        if analysis.data_loss:
+            self.out(
+                "deploy  refused: this change set would replace or delete the database, a secret or the key. "
+                "The change set was deleted."
+            )
+            renames = [p for p in causing if p in options.renaming_parameters]
+            if renames:
+                self.out(
+                    f"        {', '.join(renames)} renames the instance: the stack would get a new, empty "
+                    "database and new secrets (the old ones are retained outside the stack)."
+                )
+            elif options.renaming_parameters and all(loss.what == "replace" for loss in analysis.data_loss):
+                # The resources have fixed names: CloudFormation cannot create the replacement beside
+                # the original ("cannot update a stack when a custom-named resource requires replacing").
+                self.out(
+                    "        Their names do not change, so CloudFormation cannot replace them: executing would "
+                    "fail and roll back, with or without --allow-data-loss."
+                )
+        if decreases:
+            self.out(
+                "deploy  refused: this update lowers backup retention: backups are kept for less time, and "
+                "those older than the new retention are deleted. The change set was deleted."
+            )
+        names = [*causing, *(d.parameter for d in decreases if d.parameter not in causing)]
+        if names:
+            self.out(
+                f"        Put back the previous value of {', '.join(names)} in {options.params_path}"
+                f" (or the environment), or, to accept the loss, run again with --allow-data-loss."
+            )
+        else:
+            self.out(
+                "        Undo the template change above, or, to accept the loss, run again with --allow-data-loss."
+            )
 
     def execute(
         self, options: DeployOptions, template: Mapping[str, Any], change_set_id: str, kind: str, lossy: bool
