@@ -54,7 +54,6 @@ MATRIX = {
         ["influxdb-rejected/", "a/b/", "year(2026)/"],
     ),
     "StorageEncrypted": (["yes", "True"], ["true", "false"]),
-    "CreateSecretsManagerEndpoint": (["yes", ""], ["true", "false"]),
     "BackupRetentionPeriod": (["0", "366", "seven"], ["1", "7", "365"]),
     "ContinuousBackupRetentionDays": (["-1", "366"], ["0", "1", "35", "365"]),
     "FinalBackupRetentionDays": (["-1", "3651"], ["0", "30", "3650"]),

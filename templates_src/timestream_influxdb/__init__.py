@@ -47,7 +47,6 @@ def build(options: Options | None = None) -> Template:
     parameters.add_parameters(ctx, options)
 
     sgs = network.add_security_groups(ctx)
-    endpoint = network.add_secrets_endpoint(ctx, sgs)
     key = encryption.add_key(ctx)
     password = secrets.add_admin_password(ctx, key)
     instance = database.add_instance(ctx, sgs, password.value)
@@ -58,7 +57,7 @@ def build(options: Options | None = None) -> Template:
     monitoring.add_alarms(ctx)
     dashboard = monitoring.add_dashboard(ctx)
     backup.add_backups(ctx, key, instance)
-    influx_token.add_token(ctx, key, sgs, vpc_access, instance, conn, endpoint)
+    influx_token.add_token(ctx, key, sgs, vpc_access, instance, conn)
     outputs.add_outputs(ctx, instance, sgs, conn, role, key, log_group, dashboard)
 
     t.set_metadata({"AWS::CloudFormation::Interface": ctx.form.interface()})

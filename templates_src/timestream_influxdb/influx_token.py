@@ -5,8 +5,8 @@ runs in SubnetIds with the Lambda client security group, reads the admin credent
 credentials secret at run time (the password is never a resource property), signs in to the
 instance, creates an authorization with read and write on the configured bucket only, and writes
 its token into the credentials secret (JSON field ``token``) and the token secret (raw). The
-subnets need a route to Secrets Manager: a NAT gateway, or the interface endpoint
-CreateSecretsManagerEndpoint adds. A given InfluxDBToken is stored by the secrets themselves and
+subnets need a route to Secrets Manager (a NAT gateway or an endpoint the network provides).
+A given InfluxDBToken is stored by the secrets themselves and
 no token is made.
 """
 
@@ -21,7 +21,7 @@ from ..common import Context
 from . import names
 from .custom_resources import CustomResource, add_custom_resource, add_function
 from .encryption import ProductKey
-from .network import SecretsEndpoint, SecurityGroups
+from .network import SecurityGroups
 from .outputs import URL
 from .secrets import Secrets
 
@@ -39,7 +39,6 @@ def add_token(
     vpc_access: ManagedPolicy,
     instance: InfluxDBInstance,
     secrets: Secrets,
-    endpoint: SecretsEndpoint,
 ) -> CustomResource:
     """The token function in the VPC, its role, and the token resource (when InfluxDBToken is empty)."""
     condition = ctx.add_condition(CREATE_TOKEN, Equals(ctx.ref("InfluxDBToken"), ""))
@@ -73,6 +72,4 @@ def add_token(
             "CredentialsSecretArn": Ref(secrets.credentials),
             "TokenSecretArn": Ref(secrets.token),
         },
-        # The token is made, and revoked, while the endpoint (when there is one) exists.
-        wait_for={"SecretsManagerEndpoint": endpoint.ref_if_created()},
     )

@@ -14,7 +14,6 @@ DASHBOARD = "influxdb"
 LAMBDA_ROLE = "influxdb-lambda"
 BACKUP_FUNCTION = "influxdb-backup"
 TOKEN_FUNCTION = "influxdb-token"
-SECRETS_ENDPOINT = "secretsmanager-endpoint"
 #: Suffix pattern of the log groups the product's key encrypts: the clients' (LOG_GROUP) and each
 #: custom-resource function's (BACKUP_FUNCTION, TOKEN_FUNCTION); a test checks that it matches them.
 LOG_GROUPS = "influxdb-*"
