@@ -29,8 +29,14 @@ from troposphere import (
 )
 
 MANAGED_BY = "CloudFormation"
-#: The removal policy of everything that holds data or protects it (see :func:`retained`).
-RETAIN = "Retain"
+#: The removal policies of everything that holds data or protects it (see :func:`retained`).
+#: ``RetainExceptOnCreate`` keeps the resource when the stack is deleted, but deletes it when the
+#: stack's own create fails and rolls back (nothing was ever stored in it, and a retained named
+#: resource would block the retry). UpdateReplacePolicy has no such value: ``Retain`` there (the
+#: values cfn-lint's rules E3035 and E3036 accept: DeletionPolicy Delete, Retain,
+#: RetainExceptOnCreate; UpdateReplacePolicy Delete, Retain).
+RETAIN_ON_DELETE = "RetainExceptOnCreate"
+RETAIN_ON_REPLACE = "Retain"
 
 
 class BuildError(ValueError):
@@ -187,14 +193,17 @@ class Context:
 
 
 def retained(resource: Any) -> Any:
-    """``resource``, kept by CloudFormation on stack deletion and on replacement.
+    """``resource``, kept by CloudFormation on stack deletion and on replacement, deleted when the
+    stack's create fails.
 
-    For what holds data or protects it (a database, its secrets, keys, logs): deleting the stack
-    or changing a create-only property must never delete it with it. Returns the resource, so
-    that ``ctx.add(retained(LogGroup(...)))`` reads as what it does.
+    For what holds data or protects it (a database, its secrets, keys, the clients' logs) and for
+    what a retained resource keeps using (the database's security groups): deleting the stack or
+    changing a create-only property must never delete it with it, while a failed create leaves
+    nothing behind. Returns the resource, so that ``ctx.add(retained(LogGroup(...)))`` reads as
+    what it does.
     """
-    resource.DeletionPolicy = RETAIN
-    resource.UpdateReplacePolicy = RETAIN
+    resource.DeletionPolicy = RETAIN_ON_DELETE
+    resource.UpdateReplacePolicy = RETAIN_ON_REPLACE
     return resource
 
 

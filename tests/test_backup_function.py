@@ -48,28 +48,30 @@ def event(request_type, props=PROPS, **extra):
     return {"RequestType": request_type, "ResourceProperties": dict(props), **extra}
 
 
-def configs(daily, continuous_days, continuous_on):
-    return [
-        {"type": "DAILY", "retentionDays": daily, "enabled": True},
-        {"type": "CONTINUOUS", "retentionDays": continuous_days, "enabled": continuous_on},
-    ]
+DAILY_7 = {"type": "DAILY", "retentionDays": 7, "enabled": True}
 
 
-def test_create_configures_daily_backups_and_turns_continuous_off(backup, client):
+def expect_update(client, configurations, instance=INSTANCE):
     client.stub.add_response(
         "update_db_instance",
-        UPDATED,
-        {"identifier": INSTANCE, "dbBackupConfigurations": configs(7, 1, False)},
+        {**UPDATED, "id": instance},
+        {"identifier": instance, "dbBackupConfigurations": configurations},
     )
+
+
+def test_create_without_continuous_backups_sends_daily_only(backup, client):
+    expect_update(client, [DAILY_7])
     assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
 def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, client):
     props = {**PROPS, "DailyRetentionDays": "14", "ContinuousRetentionDays": "35"}
-    client.stub.add_response(
-        "update_db_instance",
-        UPDATED,
-        {"identifier": INSTANCE, "dbBackupConfigurations": configs(14, 35, True)},
+    expect_update(
+        client,
+        [
+            {"type": "DAILY", "retentionDays": 14, "enabled": True},
+            {"type": "CONTINUOUS", "retentionDays": 35, "enabled": True},
+        ],
     )
     result = backup.act(
         event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS),
@@ -77,6 +79,69 @@ def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, c
         client,
     )
     assert result == (INSTANCE, {})
+
+
+def test_turning_continuous_backups_off_names_them_disabled_only_when_they_were_on(backup, client):
+    was_on = {**PROPS, "ContinuousRetentionDays": "35"}
+    expect_update(client, [DAILY_7, {"type": "CONTINUOUS", "retentionDays": 1, "enabled": False}])
+    backup.act(
+        event("Update", PROPS, PhysicalResourceId=INSTANCE, OldResourceProperties=was_on),
+        FakeContext(),
+        client,
+    )
+    # Off before and after: DAILY only.
+    expect_update(client, [DAILY_7])
+    backup.act(
+        event("Update", PROPS, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS),
+        FakeContext(),
+        client,
+    )
+
+
+def test_a_new_instance_never_had_continuous_backups_to_turn_off(backup, client):
+    was_on = {**PROPS, "ContinuousRetentionDays": "35"}
+    props = {**PROPS, "InstanceId": "newinstance123"}
+    expect_update(client, [DAILY_7], instance="newinstance123")
+    backup.act(
+        event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=was_on),
+        FakeContext(),
+        client,
+    )
+
+
+@pytest.mark.parametrize(
+    ("daily", "continuous", "final", "sent_daily", "sent_continuous"),
+    [("7.0", "3.5e1", "30.00", 7, 35), ("1e2", "0.0", "0", 100, None), (" 7 ", "0e5", "3e3", 7, None)],
+)
+def test_integral_numbers_in_any_notation_are_accepted(
+    backup, client, daily, continuous, final, sent_daily, sent_continuous
+):
+    props = {**PROPS, "DailyRetentionDays": daily, "ContinuousRetentionDays": continuous}
+    props["FinalBackupRetentionDays"] = final
+    configs = [{"type": "DAILY", "retentionDays": sent_daily, "enabled": True}]
+    if sent_continuous:
+        configs.append({"type": "CONTINUOUS", "retentionDays": sent_continuous, "enabled": True})
+    expect_update(client, configs)
+    assert backup.act(event("Create", props), FakeContext(), client) == (INSTANCE, {})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("DailyRetentionDays", "7.5", "whole number"),
+        ("DailyRetentionDays", "seven", "whole number"),
+        ("ContinuousRetentionDays", "NaN", "whole number"),
+        ("ContinuousRetentionDays", "Infinity", "whole number"),
+        ("DailyRetentionDays", "0", "from 1 to 365"),
+        ("ContinuousRetentionDays", "366", "from 0 to 365"),
+        ("FinalBackupRetentionDays", "3651", "from 0 to 3650"),
+        ("FinalBackupRetentionDays", "1.5", "whole number"),
+    ],
+)
+def test_other_numbers_fail_naming_the_property_before_any_call(backup, client, name, value, reason):
+    props = {**PROPS, name: value}
+    with pytest.raises(ValueError, match=rf"^{name} must be .*{reason}.*{re.escape(repr(value))}"):
+        backup.act(event("Create", props), FakeContext(), client)
 
 
 def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(backup, client):
@@ -144,3 +209,37 @@ def test_delete_after_a_failed_create_does_nothing(backup, client):
 def test_delete_of_a_vanished_instance_succeeds(backup, client):
     client.stub.add_client_error("create_db_backup", "ResourceNotFoundException", "gone")
     assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+
+
+def test_a_busy_instance_delays_the_final_backup_until_it_is_free(backup, client, monkeypatch):
+    monkeypatch.setattr(backup, "RETRY_SECONDS", 0)
+    client.stub.add_client_error("create_db_backup", "ConflictException", "instance is MODIFYING")
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
+    )
+    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+
+
+@pytest.mark.parametrize(
+    "error",
+    ["ConflictException", "AccessDeniedException", "ThrottlingException", "ServiceQuotaExceededException"],
+)
+def test_a_final_backup_that_cannot_be_taken_never_blocks_the_deletion(backup, client, capsys, error):
+    client.stub.add_client_error("create_db_backup", error, "no")
+    # Too little time left to retry a busy instance.
+    result = backup.act(
+        event("Delete", PhysicalResourceId=INSTANCE), FakeContext(remaining_ms=10_000), client
+    )
+    assert result == (None, {})
+    assert "final backup not taken" in capsys.readouterr().out
+
+
+def test_a_deletion_with_unreadable_properties_succeeds_without_a_backup(backup, client, capsys):
+    props = {**PROPS, "FinalBackupRetentionDays": "thirty"}
+    assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (
+        None,
+        {},
+    )
+    assert "FinalBackupRetentionDays must be a whole number" in capsys.readouterr().out

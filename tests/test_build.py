@@ -95,7 +95,7 @@ def test_lint_reports_errors_and_informational_findings():
 
 def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
     spec = TEMPLATES["timestream-influxdb"]
-    bad = render(spec).replace("DeletionPolicy: Retain", "DeletionPolicy: Keep", 1)
+    bad = render(spec).replace("DeletionPolicy: RetainExceptOnCreate", "DeletionPolicy: Keep", 1)
     monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: bad)
     lines = []
     result = build([spec], tmp_path / "out", build_dir=tmp_path / "build", log=lines.append)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import ast
 import json
 
+import cfn_flip
 import pytest
 from troposphere import GetAtt, Template
 from troposphere.awslambda import Function
 
-from conftest import FUNCTIONS, HANDLERS, inlined_module, resources_of_type, substitute
+from conftest import FUNCTIONS, HANDLERS, ROOT, inlined_module, resources_of_type, substitute
 from templates_src.common import BuildError, Context
 from templates_src.timestream_influxdb import build
 from templates_src.timestream_influxdb.custom_resources import (
@@ -144,8 +145,8 @@ def custom_resources_as_sent(template, given):
 
 @pytest.mark.parametrize(
     "given",
-    [SAMPLE_PARAMETERS, {**SAMPLE_PARAMETERS, "CreateSecretsManagerEndpoint": "true"}],
-    ids=["defaults", "with-endpoint"],
+    [SAMPLE_PARAMETERS, {**SAMPLE_PARAMETERS, "StorageEncrypted": "false"}],
+    ids=["defaults", "unencrypted"],
 )
 def test_each_custom_resource_sends_exactly_the_properties_its_function_declares(rendered_product, given):
     from importlib import import_module
@@ -318,11 +319,13 @@ def test_no_statement_allows_every_action(product):
             assert '"Action": ["*"]' not in text and '"Action": "*"' not in text
 
 
-def test_each_function_logs_to_its_own_retained_encrypted_log_group(product):
+def test_each_function_logs_to_its_own_encrypted_log_group_deleted_with_it(product):
     for title in FUNCTIONS.values():
         fn = product["Resources"][title]["Properties"]
         group = product["Resources"][fn["LoggingConfig"]["LogGroup"]["Ref"]]
-        assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain"
+        # Not data: deleted with the stack, so a later create of the named group succeeds.
+        assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Delete"
+        assert group["Metadata"] == {"FunctionLogs": title}
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
         assert group["Properties"]["KmsKeyId"]["Fn::If"][0] == "CreateKmsKey"
         assert {t["Key"] for t in group["Properties"]["Tags"]} == {
@@ -425,7 +428,6 @@ TOKEN_FUNCTIONS = {
     "TokenWorkerFunctionRole",
     "TokenWorkerFunctionLogGroup",
 }
-ENDPOINT_RESOURCES = {"SecretsManagerEndpoint", "SecretsManagerEndpointSecurityGroup"}
 
 
 def test_a_given_token_is_stored_as_is_and_no_token_is_created(product):
@@ -444,20 +446,31 @@ def test_an_empty_token_parameter_creates_one(product):
     assert not any("Condition" in product["Resources"][title] for title in TOKEN_FUNCTIONS)
 
 
-def test_secrets_manager_endpoint_is_optional(product):
-    assert not ENDPOINT_RESOURCES & active(product, {})["Resources"]
-    assert active(product, {"CreateSecretsManagerEndpoint": "true"})["Resources"] >= ENDPOINT_RESOURCES
+def test_the_product_makes_no_vpc_endpoint(product):
+    """The Secrets Manager endpoint option is gone: a VPC-wide private-DNS endpoint belongs to
+    whoever runs the network, and a stack updated from a version that had it deletes it."""
+    assert "CreateSecretsManagerEndpoint" not in product["Parameters"]
+    assert not resources_of_type(product, "AWS::EC2::VPCEndpoint")
+    assert not any(
+        k.startswith(WAIT_FOR) for r in product["Resources"].values() for k in r.get("Properties", {})
+    )
 
 
-def test_endpoint_is_private_and_reachable_only_from_the_clients(product):
-    endpoint = product["Resources"]["SecretsManagerEndpoint"]["Properties"]
-    assert endpoint["VpcEndpointType"] == "Interface"
-    assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.secretsmanager"}
-    assert endpoint["PrivateDnsEnabled"] is True
-    assert endpoint["SubnetIds"] == {"Ref": "SubnetIds"}
-    group = product["Resources"]["SecretsManagerEndpointSecurityGroup"]["Properties"]
-    (rule,) = group["SecurityGroupIngress"]
-    assert (rule["FromPort"], rule["ToPort"], rule["IpProtocol"]) == (443, 443, "tcp")
-    assert rule["SourceSecurityGroupId"] == {"Fn::GetAtt": ["LambdaClientSecurityGroup", "GroupId"]}
-    # Nothing of the token needs the endpoint: the worker calls no AWS API.
-    assert "SecretsManagerEndpoint" not in json.dumps(product["Resources"]["InfluxDBApiToken"])
+@pytest.mark.parametrize("path", sorted((ROOT / "output").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_function_log_group_declaration_is_true(path):
+    """The Guard rule STATEFUL_RETAINED lets a log group be deleted when its Metadata.FunctionLogs
+    names a function: that function must log there, and every function's log group says so."""
+    template = json.loads(cfn_flip.to_json(path.read_text()))
+    resources = template["Resources"]
+    declared = {
+        name: r["Metadata"]["FunctionLogs"]
+        for name, r in resources.items()
+        if "FunctionLogs" in (r.get("Metadata") or {})
+    }
+    logs_to = {
+        name: r["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function" and "LoggingConfig" in r["Properties"]
+    }
+    assert {group: fn for fn, group in logs_to.items()} == declared
+    assert all(resources[group]["Type"] == "AWS::Logs::LogGroup" for group in declared)

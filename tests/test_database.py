@@ -12,7 +12,7 @@ def test_instance_is_private_retained_and_behind_its_security_group(product):
     instance = product["Resources"]["InfluxDBInstance"]
     props = instance["Properties"]
     assert props["PubliclyAccessible"] is False
-    assert instance["DeletionPolicy"] == "Retain"
+    assert instance["DeletionPolicy"] == "RetainExceptOnCreate"
     assert instance["UpdateReplacePolicy"] == "Retain"
     assert props["VpcSubnetIds"] == {"Ref": "SubnetIds"}
     assert props["VpcSecurityGroupIds"] == [{"Fn::GetAtt": ["InfluxDBSecurityGroup", "GroupId"]}]

@@ -198,7 +198,11 @@ def test_output_rows_give_the_export_name_and_condition(readme):
 
 def test_resource_rows_give_type_condition_and_deletion_policy(readme):
     block = template_block(docs.extract_section(readme, "resources"), "timestream-influxdb")
-    assert row(block, "InfluxDBInstance")[1:] == ["`AWS::Timestream::InfluxDBInstance`", "always", "Retain"]
+    assert row(block, "InfluxDBInstance")[1:] == [
+        "`AWS::Timestream::InfluxDBInstance`",
+        "always",
+        "RetainExceptOnCreate",
+    ]
     assert row(block, "KmsKeyAlias")[1:] == ["`AWS::KMS::Alias`", "`CreateKmsKey`", "Delete"]
 
 
@@ -385,17 +389,9 @@ def test_diagram_shows_the_allowed_network_flows(product_diagram):
     assert edges[(client, db)] == ("==>", "tcp Port (default 8086)")
     arrow, text = edges[(client, "net_0_0_0_0_0")]
     assert arrow == "==>" and text.startswith("tcp 443")
-    # HTTPS to the optional Secrets Manager interface endpoint, from its group's ingress rule;
-    # the flow exists only with the endpoint, whose group is drawn dashed with its condition.
-    endpoint = "r_SecretsManagerEndpointSecurityGroup"
-    assert edges[(client, endpoint)] == ("==>", "tcp 443")
-    assert re.search(
-        rf"^\s*{endpoint}\[.*<i>if CreateSecretsManagerEndpoint</i>", product_diagram, flags=re.M
-    )
-    assert edges[("r_SecretsManagerEndpoint", endpoint)] == ("-.->", "SecurityGroupIds")
     # No other flows: the database group's loopback egress rule matches no traffic.
     flows = [k for k, (a, _) in edges.items() if a == "==>"]
-    assert sorted(flows) == sorted([(client, db), (client, "net_0_0_0_0_0"), (client, endpoint)])
+    assert sorted(flows) == sorted([(client, db), (client, "net_0_0_0_0_0")])
 
 
 def test_diagram_places_the_instance_in_the_subnets_inside_the_vpc(product_diagram):
@@ -442,8 +438,6 @@ def test_conditional_resources_are_marked_dashed(product_diagram, specs):
         "r_KmsKey",
         "r_KmsKeyAlias",
         "r_LambdaKmsPolicy",
-        "r_SecretsManagerEndpoint",
-        "r_SecretsManagerEndpointSecurityGroup",
         "r_InfluxDBApiToken",
     }
     (members,) = [
@@ -618,7 +612,8 @@ def test_every_parameter_has_a_change_row_and_every_retained_resource_is_listed(
         expected = [
             k
             for k, r in template["Resources"].items()
-            if r.get("DeletionPolicy") == "Retain" or r.get("UpdateReplacePolicy") == "Retain"
+            if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")
+            or r.get("UpdateReplacePolicy") == "Retain"
         ]
         assert first_cells(retained) == expected
 

@@ -18,7 +18,12 @@ EXPECTED = {
     "INFLUXDB_NOT_PUBLIC": {"PublicInstance"},
     "SG_NO_INGRESS_FROM_ANYWHERE": {"OpenGroup", "OpenIpv6Ingress"},
     "SG_RULE_HAS_DESCRIPTION": {"QuietGroup", "QuietIngress"},
-    "STATEFUL_RETAINED": {"DeletedSecret", "UnretainedLogGroup"},
+    "STATEFUL_RETAINED": {
+        "DeletedSecret",
+        "UnretainedLogGroup",
+        "ReplacedInstance",
+        "SecretClaimingToBeLogs",
+    },
     "KMS_KEY_ROTATES": {"StaticKey"},
     "ENCRYPTED_WITH_TEMPLATE_KEY": {"DefaultKeySecret"},
     "IAM_NO_WILDCARD_ACTION": {"AdminRole", "AdminPolicy"},
@@ -79,12 +84,39 @@ Resources:
         - {Description: from the VPC, IpProtocol: tcp, FromPort: 8086, ToPort: 8086, CidrIp: 10.0.0.0/16}
   Secret:
     Type: AWS::SecretsManager::Secret
-    DeletionPolicy: Retain
+    DeletionPolicy: RetainExceptOnCreate
     UpdateReplacePolicy: Retain
 Outputs:
   SecretArn: {Value: !Ref Secret}
 """
     assert guard.check_texts({"ok.yaml": text}).findings == []
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_stateful_retained_exempts_only_a_log_group_that_says_it_is_a_functions_own(declared):
+    """A log group may be deleted only when it says whose function logs it holds; any other log
+    group is data; RetainExceptOnCreate counts as retained."""
+    text = (
+        """
+Resources:
+  FunctionLogs:
+    Type: AWS::Logs::LogGroup
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Delete
+"""
+        + ("    Metadata: {FunctionLogs: Function}\n" if declared else "")
+        + """    Properties: {RetentionInDays: 7}
+  KeptLogs:
+    Type: AWS::Logs::LogGroup
+    DeletionPolicy: RetainExceptOnCreate
+    UpdateReplacePolicy: Retain
+    Properties: {RetentionInDays: 7}
+"""
+    )
+    findings = guard.check_texts({"t.yaml": text}).findings
+    assert {(f.rule, f.resource) for f in findings} == (
+        set() if declared else {("STATEFUL_RETAINED", "FunctionLogs")}
+    )
 
 
 def test_a_broken_rules_file_is_a_finding_not_a_pass(tmp_path):

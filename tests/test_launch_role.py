@@ -155,8 +155,6 @@ NEVER_ON_ANY = (
     "timestream-influxdb:UpdateDbInstance",
     "logs:DeleteLogGroup",
     "ec2:DeleteSecurityGroup",
-    "ec2:DeleteVpcEndpoints",
-    "ec2:ModifyVpcEndpoint",
     "cloudwatch:DeleteAlarms",
     "cloudwatch:DeleteDashboards",
 )

@@ -100,4 +100,9 @@ def test_retained_sets_both_removal_policies():
     from templates_src.common import retained
 
     group = retained(LogGroup("Logs"))
-    assert group.to_dict()["DeletionPolicy"] == group.to_dict()["UpdateReplacePolicy"] == "Retain"
+    # Kept on deletion, deleted when the stack's create fails; UpdateReplacePolicy has no
+    # RetainExceptOnCreate.
+    assert (group.to_dict()["DeletionPolicy"], group.to_dict()["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )

@@ -43,9 +43,24 @@ def test_every_rule_has_a_description_and_no_ingress_is_open_to_the_internet(pro
         ("AWS::EC2::SecurityGroupIngress", "SecurityGroupIngress"),
     ):
         rules += [(direction, r["Properties"]) for r in resources_of_type(product, type_).values()]
-    # database ingress and no-egress, client HTTPS and to-database egress, endpoint ingress
-    assert len(rules) == 5
+    # database ingress and no-egress, client HTTPS and to-database egress
+    assert len(rules) == 4
     for direction, rule in rules:
         assert rule.get("Description"), rule
         if direction == "SecurityGroupIngress":
             assert rule.get("CidrIp") not in ("0.0.0.0/0",) and rule.get("CidrIpv6") != "::/0"
+
+
+def test_the_groups_and_rule_the_retained_instance_uses_are_retained(product):
+    """A retained instance keeps its network interfaces in the database group, and the client
+    group's rule refers to that group: EC2 cannot delete them (DependencyViolation), so deleting
+    them with the stack would end DELETE_FAILED. They are kept like the instance, and deleted
+    with it when the stack's create fails."""
+    for name in ("InfluxDBSecurityGroup", "LambdaClientSecurityGroup", "LambdaClientToInfluxDBEgress"):
+        resource = product["Resources"][name]
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        ), name
+    instance = product["Resources"]["InfluxDBInstance"]["Properties"]
+    assert instance["VpcSecurityGroupIds"] == [{"Fn::GetAtt": ["InfluxDBSecurityGroup", "GroupId"]}]

@@ -82,7 +82,6 @@ MATRIX = {
         ["influxdb-rejected/", "a/b/", "year(2026)/"],
     ),
     "StorageEncrypted": (["yes", "True"], ["true", "false"]),
-    "CreateSecretsManagerEndpoint": (["yes", ""], ["true", "false"]),
     # The backup function reads these with int(): "20.0" and "3e2" must not reach it.
     "BackupRetentionPeriod": (["0", "366", "seven", "7.0", "7e0", "07", "\u0967"], ["1", "7", "365"]),
     "ContinuousBackupRetentionDays": (["-1", "366", "20.0", "3e2", "00"], ["0", "1", "35", "365"]),

@@ -84,7 +84,7 @@ def test_the_product_templates_flow_and_block_choices():
     text = render(TEMPLATES["timestream-influxdb"])
     # Tags and short conditions on one line; long lists and function code as blocks.
     assert "      - {Key: ManagedBy, Value: CloudFormation}\n" in text
-    assert "  CreateSecretsManagerEndpoint: !Equals [!Ref CreateSecretsManagerEndpoint, 'true']\n" in text
+    assert "  CreateKmsKey: !Equals [!Ref StorageEncrypted, 'true']\n" in text
     assert "    AllowedValues:\n    - db.influx.medium\n" in text
     # The function code is a literal block: the Python reads as written, indented under the key.
     assert '        ZipFile: |\n          """Custom resource: automated backups' in text

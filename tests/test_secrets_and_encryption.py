@@ -63,7 +63,7 @@ def test_token_secret_has_no_value_without_a_token(product):
 @pytest.mark.parametrize("logical_id", ["AdminPasswordSecret", "CredentialsSecret", "TokenSecret"])
 def test_secrets_are_retained_and_use_the_key_when_encrypted(product, logical_id):
     secret = product["Resources"][logical_id]
-    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     assert secret["Properties"]["KmsKeyId"] == {
         "Fn::If": ["CreateKmsKey", {"Fn::GetAtt": ["KmsKey", "Arn"]}, {"Ref": "AWS::NoValue"}]
     }
@@ -84,7 +84,7 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
     key = product["Resources"]["KmsKey"]
     assert key["Condition"] == "CreateKmsKey"
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
     admin = statements["AccountAdministersKey"]
     assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
@@ -102,6 +102,13 @@ def test_key_rotates_is_retained_and_lets_logs_use_it_for_the_log_group_only(pro
     assert alias["Properties"]["AliasName"] == {"Fn::Sub": "alias/${ProjectName}-${Environment}-influxdb"}
 
 
+def group_policies(groups):
+    return {
+        name: "kept" if g["DeletionPolicy"] == "RetainExceptOnCreate" else "deleted"
+        for name, g in groups.items()
+    }
+
+
 def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(product):
     """The key policy's log-group pattern covers each log group the template makes, and only the project's."""
     from fnmatch import fnmatchcase
@@ -117,5 +124,12 @@ def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(produc
         assert fnmatchcase(arn_prefix + props["LogGroupName"]["Fn::Sub"], pattern), logical_id
         assert props["KmsKeyId"]["Fn::If"][0] == "CreateKmsKey"
         assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-        assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain"
+        # The clients' log group is data, kept; a function's own is deleted with it.
+        kept = "FunctionLogs" not in group.get("Metadata", {})
+        assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == (
+            ("RetainExceptOnCreate", "Retain") if kept else ("Delete", "Delete")
+        ), logical_id
+    assert group_policies(groups) == {"LambdaLogGroup": "kept"} | {
+        name: "deleted" for name in groups if name != "LambdaLogGroup"
+    }
     assert not fnmatchcase(arn_prefix + "${ProjectName}-${Environment}-other", pattern)

@@ -47,7 +47,6 @@ def build(options: Options | None = None) -> Template:
     parameters.add_parameters(ctx, options)
 
     sgs = network.add_security_groups(ctx)
-    network.add_secrets_endpoint(ctx, sgs)
     key = encryption.add_key(ctx)
     password = secrets.add_admin_password(ctx, key)
     instance = database.add_instance(ctx, sgs, password.value)

@@ -6,7 +6,8 @@ and :func:`add_custom_resource`, and their tests.
 
 The function's code is inlined into ``Code.ZipFile`` (handler ``index.handler``) at build time,
 see :func:`.functions.inline`. Each function logs to a log group of its own (retention from
-LogRetentionDays, encrypted with the product's key when StorageEncrypted, retained) and runs with
+LogRetentionDays, encrypted with the product's key when StorageEncrypted, deleted with the
+function: its logs are not data) and runs with
 a role that may write only there, plus the statements its work needs. The custom resource is made
 from the function's declaration: a property it does not read, or one it reads but is not given,
 fails the build.
@@ -25,7 +26,7 @@ from troposphere.cloudformation import AWSCustomObject
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
-from ..common import POLICY_VERSION, BuildError, Context, checkov_skips, retained
+from ..common import POLICY_VERSION, BuildError, Context, checkov_skips
 from . import service
 from .access import lambda_trust_policy
 from .encryption import ProductKey
@@ -39,6 +40,11 @@ SERVICE_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 #: property makes CloudFormation wait for the referenced resource, and unlike DependsOn it can
 #: be conditional); the function never reads them.
 WAIT_FOR = "WaitFor"
+#: Metadata key of a function's own log group: the logical id of the function that logs there.
+FUNCTION_LOGS = "FunctionLogs"
+#: Removal policy of a function's own log group (explicit: cfn-lint's I3011 asks stateful
+#: resources to state it).
+DELETE = "Delete"
 
 # checkov's Lambda checks assume a function serving traffic; a custom-resource handler is called
 # by CloudFormation only, once per stack operation. Reviewed in tests/test_checkov.py.
@@ -105,16 +111,21 @@ def add_function(
     With ``condition``, all three exist only when it holds; ``environment`` are its variables.
     """
     when = ctx.when(condition)
+    # Not retained: the function's own logs are not data, and a retained log group keeps its
+    # name, so the next create of a function with that name (a new stack, or InfluxDBToken
+    # emptied again) would fail on it. Metadata.FunctionLogs says whose logs it holds: the
+    # Guard rule STATEFUL_RETAINED retains every log group that does not say so.
     log_group = ctx.add(
-        retained(
-            LogGroup(
-                f"{title}LogGroup",
-                **when,
-                LogGroupName=ctx.naming.name(suffix),
-                RetentionInDays=ctx.ref("LogRetentionDays"),
-                KmsKeyId=key.arn_if_encrypted(),
-                Tags=ctx.naming.tags(suffix),
-            )
+        LogGroup(
+            f"{title}LogGroup",
+            **when,
+            DeletionPolicy=DELETE,
+            UpdateReplacePolicy=DELETE,
+            Metadata={FUNCTION_LOGS: title},
+            LogGroupName=ctx.naming.name(suffix),
+            RetentionInDays=ctx.ref("LogRetentionDays"),
+            KmsKeyId=key.arn_if_encrypted(),
+            Tags=ctx.naming.tags(suffix),
         )
     )
     role = ctx.add(

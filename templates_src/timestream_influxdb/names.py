@@ -15,7 +15,6 @@ LAMBDA_ROLE = "influxdb-lambda"
 BACKUP_FUNCTION = "influxdb-backup"
 TOKEN_FUNCTION = "influxdb-token"
 TOKEN_WORKER_FUNCTION = "influxdb-token-worker"
-SECRETS_ENDPOINT = "secretsmanager-endpoint"
 #: Suffix pattern of the log groups the product's key encrypts: the clients' (LOG_GROUP) and each
 #: function's (BACKUP_FUNCTION, TOKEN_FUNCTION, TOKEN_WORKER_FUNCTION); a test checks that it
 #: matches them.

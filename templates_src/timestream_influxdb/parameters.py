@@ -179,19 +179,6 @@ def _network(form: ParameterForm, options: Options) -> None:
         Default=service.NETWORK_TYPES[0],
         ConstraintDescription=f"choose one of {', '.join(service.NETWORK_TYPES)}",
     )
-    form.add(
-        "CreateSecretsManagerEndpoint",
-        group=GROUP_NETWORK,
-        label="Secrets Manager endpoint",
-        Type="String",
-        Description=(
-            "true adds a Secrets Manager interface endpoint in the subnets. The token function "
-            "needs it, or a NAT route, to reach Secrets Manager."
-        ),
-        AllowedValues=["true", "false"],
-        Default="false",
-        ConstraintDescription="choose true or false",
-    )
 
 
 def _database(form: ParameterForm, options: Options) -> None:

@@ -30,9 +30,8 @@ from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 NAME = "cfn-lint"
 # The project's lifecycle rules (tooling/gates/lifecycle_rules: a template that hangs, fails or
 # leaves resources behind on create, retry, update, rollback or delete) run with cfn-lint's own
-# when this is True. Off while the product template is being brought into line with them in
-# parallel; tests/test_lifecycle_rules.py fails once the product passes them and this is still off.
-LIFECYCLE_RULES = False
+# for every template; ``lint_texts(..., lifecycle=False)`` leaves them out (tests compare both).
+LIFECYCLE_RULES = True
 LIFECYCLE_MODULE = "tooling.gates.lifecycle_rules"
 LIFECYCLE_DIR = Path(__file__).parent / "lifecycle_rules"
 # Informational checks are findings too: a template with any of them does not ship.

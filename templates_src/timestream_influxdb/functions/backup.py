@@ -1,14 +1,25 @@
 """Custom resource: automated backups of the InfluxDB instance, and a final backup on delete.
 
-Properties (numbers arrive as strings): InstanceId; DailyRetentionDays (1-365: the DAILY
-automated backup); ContinuousRetentionDays (0 turns CONTINUOUS backups, i.e. point-in-time
-recovery, off; 1-365 keeps them that many days); FinalBackupRetentionDays (0: no final backup;
-1-3650: an on-demand backup kept that many days, taken when the resource is deleted - stack
-deletion, or instance replacement, which gives this resource a new physical id).
-The physical id is the instance id.
+Properties (numbers arrive as strings, and a CloudFormation Number parameter may read "20.0" or
+"3e2": any integral value is accepted): InstanceId; DailyRetentionDays (1-365: the DAILY automated
+backup); ContinuousRetentionDays (0: no CONTINUOUS backups, i.e. no point-in-time recovery; 1-365
+keeps them that many days); FinalBackupRetentionDays (0: no final backup; 1-3650: an on-demand
+backup kept that many days, taken when the resource is deleted - stack deletion, or instance
+replacement, which gives this resource a new physical id). The physical id is the instance id.
+
+What is sent is what the user asked for. In botocore's model of UpdateDbInstance,
+dbBackupConfigurations is a DbBackupConfigurationInputList ("A list of backup configurations to
+update", 1 to 4 items) of DbBackupConfiguration (type, retentionDays and enabled all required;
+retentionDays an AutomatedBackupRetentionDays, 1-365). Nothing in the model says that a type left
+out of the list is turned off, so the list only changes the types it names: CONTINUOUS is named
+when it is on, and with enabled false only to turn off what this resource turned on before (an
+Update of the same instance whose OldResourceProperties had it on).
+
+The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
+is retried while the time allows; any other failure is logged and the deletion goes on.
 """
 
-import contextlib
+import decimal
 import time
 
 import boto3
@@ -17,37 +28,95 @@ from .cfn_response import MARGIN, properties, run
 
 PROPERTIES = ("InstanceId", "DailyRetentionDays", "ContinuousRetentionDays", "FinalBackupRetentionDays")
 RETRY_SECONDS = 20
+#: Accepted range of each number property (the service's: AutomatedBackupRetentionDays 1-365 for
+#: automated backups, RetentionDays 1-3650 for an on-demand backup; 0 means "none" here).
+RANGES = {
+    "DailyRetentionDays": (1, 365),
+    "ContinuousRetentionDays": (0, 365),
+    "FinalBackupRetentionDays": (0, 3650),
+}
 
 
-def backup_configurations(props):
-    """The UpdateDbInstance dbBackupConfigurations for the resource properties."""
-    continuous = int(props["ContinuousRetentionDays"])
-    return [
-        {"type": "DAILY", "retentionDays": int(props["DailyRetentionDays"]), "enabled": True},
-        # retentionDays is required (1-365) even in a disabled configuration.
-        {"type": "CONTINUOUS", "retentionDays": max(continuous, 1), "enabled": continuous > 0},
-    ]
+def whole_number(props, name):
+    """The property ``name`` as an int: "20", "20.0" and "2e1" are 20; anything else fails, naming it."""
+    text = str(props[name]).strip()
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value != value.to_integral_value():
+        raise ValueError(f"{name} must be a whole number of days, not {text!r}")
+    low, high = RANGES[name]
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, not {text!r}")
+    return int(value)
+
+
+def continuous_was_on(event, instance):
+    """True when this resource turned CONTINUOUS backups on for ``instance`` before this request."""
+    old = event.get("OldResourceProperties") or {}
+    if event["RequestType"] != "Update" or old.get("InstanceId") != instance:
+        return False  # a new instance has never had them
+    try:
+        return whole_number(old, "ContinuousRetentionDays") > 0
+    except (KeyError, ValueError):
+        return True  # unknown: turning off what may be on is harmless
+
+
+def backup_configurations(props, was_on=False):
+    """The UpdateDbInstance dbBackupConfigurations: what the properties ask for, nothing else."""
+    configs = [{"type": "DAILY", "retentionDays": whole_number(props, "DailyRetentionDays"), "enabled": True}]
+    continuous = whole_number(props, "ContinuousRetentionDays")
+    if continuous:
+        configs.append({"type": "CONTINUOUS", "retentionDays": continuous, "enabled": True})
+    elif was_on:
+        # retentionDays is required (1-365) even to turn a configuration off.
+        configs.append({"type": "CONTINUOUS", "retentionDays": 1, "enabled": False})
+    return configs
+
+
+def final_backup(event, context, client):
+    """Take the final backup if one is asked for; log every failure, never raise."""
+    try:
+        props = properties(event, PROPERTIES)
+        instance = props["InstanceId"]
+        days = whole_number(props, "FinalBackupRetentionDays")
+    except Exception as e:  # a deletion is never blocked by what the resource was given
+        print("final backup skipped:", f"{type(e).__name__}: {e}")
+        return
+    # A physical id other than the instance id means Create failed: nothing to back up.
+    if not days or event.get("PhysicalResourceId") != instance:
+        return
+    # 3-40 letters, digits and single hyphens, unique per second.
+    name = time.strftime(f"final-{instance[:16]}-%Y%m%d%H%M%S", time.gmtime())
+    while True:
+        try:
+            client.create_db_backup(name=name, dbResourceId=instance, retentionDays=days)
+            print("final backup started:", name)
+            return
+        except client.exceptions.ConflictException as e:
+            # The instance is busy with another change: retry while the time allows.
+            if context.get_remaining_time_in_millis() < (RETRY_SECONDS + MARGIN) * 1000:
+                print("final backup not taken, the instance stayed busy:", e)
+                return
+            time.sleep(RETRY_SECONDS)
+        except Exception as e:  # gone (ResourceNotFoundException), denied, throttled: log, go on
+            print("final backup not taken:", f"{type(e).__name__}: {e}")
+            return
 
 
 def act(event, context, client=None):
     client = client or boto3.client("timestream-influxdb")
+    if event["RequestType"] == "Delete":
+        final_backup(event, context, client)
+        return None, {}  # None: the request's own physical id
     props = properties(event, PROPERTIES)
     instance = props["InstanceId"]
-    days = int(props["FinalBackupRetentionDays"])
-    if event["RequestType"] == "Delete":
-        # A physical id other than the instance id means Create failed: nothing to back up.
-        if days and event["PhysicalResourceId"] == instance:
-            # 3-40 letters, digits and single hyphens, unique per second.
-            name = time.strftime(f"final-{instance[:16]}-%Y%m%d%H%M%S", time.gmtime())
-            # An instance that is gone has nothing left to back up.
-            with contextlib.suppress(client.exceptions.ResourceNotFoundException):
-                client.create_db_backup(name=name, dbResourceId=instance, retentionDays=days)
-        return None, {}  # None: the request's own physical id
+    configs = backup_configurations(props, continuous_was_on(event, instance))
+    whole_number(props, "FinalBackupRetentionDays")  # fail now, not when the stack is deleted
     while True:
         try:
-            client.update_db_instance(
-                identifier=instance, dbBackupConfigurations=backup_configurations(props)
-            )
+            client.update_db_instance(identifier=instance, dbBackupConfigurations=configs)
             return instance, {}
         except client.exceptions.ConflictException:
             # The instance is busy with another change: retry while the time allows.
