@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import ROOT
 from tooling.cfn import schemas
 from tooling.gates import GATES, cfn_lint, names
@@ -36,6 +38,7 @@ def test_the_command_line_help_names_every_gate():
         assert gate.does in " ".join(text.split())
 
 
+@pytest.mark.slow  # runs cfn-lint
 def test_grouped_lint_finds_what_linting_every_region_finds():
     text = REGIONAL.read_text()
     plans: dict[str, list[tuple[str, ...]]] = {}
@@ -50,6 +53,7 @@ def test_grouped_lint_finds_what_linting_every_region_finds():
     assert runs < covered == len(schemas.regions_for({"AWS::EC2::Instance"}))
 
 
+@pytest.mark.slow  # runs cfn-lint
 def test_every_template_is_linted_in_fewer_runs_than_its_regions():
     from cfnlint.decode.decode import decode_str
 
@@ -70,6 +74,7 @@ def test_regions_in_one_group_share_schemas_partition_and_name_length():
         assert len({(cfn_lint.partition(r), len(r)) for r in group}) == 1
 
 
+@pytest.mark.slow  # runs cfn-lint
 def test_the_summary_says_how_many_regions_each_template_stands_for():
     text = REGIONAL.read_text()
     result = cfn_lint.start({"regional.yaml": text}, None).wait()

@@ -12,6 +12,9 @@ from conftest import ROOT
 from tooling.gates import cfn_lint, lifecycle_rules
 from tooling.gates.lifecycle_rules import _model
 
+# Runs cfn-lint over every fixture and the product in every Region group: a gate test.
+pytestmark = pytest.mark.slow
+
 FIXTURES = ROOT / "tests" / "fixtures" / "lifecycle"
 PRODUCT = ROOT / "output" / "timestream-influxdb.yaml"
 
