@@ -25,12 +25,13 @@ kit/platform/errors and kit/transport/http/error_handler.go):
 
 Switches, for the failures a stack operation meets: ``slow`` (seconds before each answer),
 ``lose(n)`` (the next n requests - of one method and path, when given - are carried out, then
-the connection is dropped without an answer), ``down()`` (connection refused) and ``up()`` (a restart on the same port; the state -
-organizations, buckets, authorizations - survives, sessions do not, as a restart of the server
-loses its in-memory sessions). ``InfluxDB(tls=True)`` serves HTTPS on ``https://localhost:<port>``
-with a self-signed certificate for localhost and 127.0.0.1; ``cafile`` is its path, for
-``SSL_CERT_FILE`` (which Python's default SSL context reads) so a client verifies it as it would
-the instance's certificate.
+the connection is dropped without an answer), ``down()`` (connection refused), ``up()`` (a
+restart on the same port; the state - organizations, buckets, authorizations - survives,
+sessions do not, as a restart of the server loses its in-memory sessions) and ``move()`` (a
+restart on another port, the state kept). ``InfluxDB(tls=True)`` serves HTTPS on
+``https://localhost:<port>`` with a self-signed certificate for localhost and 127.0.0.1;
+``cafile`` is its path, for ``SSL_CERT_FILE`` (which Python's default SSL context reads) so a
+client verifies it as it would the instance's certificate.
 """
 
 from __future__ import annotations
@@ -176,6 +177,14 @@ class InfluxDB:
             self._server.server_close()
             self._thread.join(5)
             self._server = None
+
+    def move(self) -> None:
+        """Restart on another free port, the state kept (as :meth:`up`): an instance whose Port
+        changed in place (Port is not create-only in cfn-lint's bundled schema of
+        AWS::Timestream::InfluxDBInstance, so CloudFormation modifies the same instance)."""
+        self.down()
+        self.port = 0
+        self.up()
 
     def lose(self, n: int = 1, method: str | None = None, path: str | None = None) -> None:
         """The next ``n`` requests (those with ``method`` and ``path``, when given) are carried out
