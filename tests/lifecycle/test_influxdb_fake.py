@@ -142,6 +142,17 @@ def test_a_lost_response_can_be_one_of_a_method_and_path(influx, session):
     assert len(influx.live("marker")) == 2
 
 
+def test_reset_forgets_what_tests_did_and_keeps_the_organizations(influx, session):
+    org = org_id(influx, session)
+    influx.add_authorization("marker")
+    influx.lose(3)
+    influx.down()
+    influx.reset()
+    assert influx.live() == [] and influx.requests == [] and influx.sessions == {}
+    status, _, headers = signin(influx)  # up again, nothing lost
+    assert status == 204 and org_id(influx, {"Cookie": headers["Set-Cookie"].split(";")[0]}) == org
+
+
 def test_slow_down_and_restart(influx, session):
     influx.slow = 0.5
     with pytest.raises((TimeoutError, urllib.error.URLError)):

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 
+import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from lifecycle.aws import FakeTimestreamInfluxDB, secretsmanager
-from lifecycle.harness import Stack
+from lifecycle.harness import REGION, Stack
 from lifecycle.influxdb import InfluxDB
 
 TOKEN = "InfluxDBApiToken"
@@ -30,35 +31,51 @@ OTHER_BUCKET = "other-bucket"
 AUTHORIZATIONS = "/api/v2/authorizations"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def defaults(rendered_product):
     """Organization, Bucket and Username as the template's defaults give them."""
     params = rendered_product["Parameters"]
     return {name: params[name]["Default"] for name in ("Organization", "Bucket", "Username")}
 
 
-@pytest.fixture
-def influx(defaults, monkeypatch):
-    with InfluxDB(
-        username=defaults["Username"],
-        password=PASSWORD,
-        org=defaults["Organization"],
-        buckets=(defaults["Bucket"], OTHER_BUCKET),
-        tls=True,
-    ) as server:
+@pytest.fixture(scope="module")
+def server(defaults):
+    """One HTTPS server for the module (a certificate each is slow), reset for each test."""
+    with (
+        InfluxDB(
+            username=defaults["Username"],
+            password=PASSWORD,
+            org=defaults["Organization"],
+            buckets=(defaults["Bucket"], OTHER_BUCKET),
+            tls=True,
+        ) as server,
+        pytest.MonkeyPatch.context() as patch,
+    ):
         # The worker verifies the instance's certificate with Python's default context.
-        monkeypatch.setenv("SSL_CERT_FILE", server.cafile)
+        patch.setenv("SSL_CERT_FILE", server.cafile)
         yield server
 
 
 @pytest.fixture
-def aws():
-    """moto's Secrets Manager with the two secrets the stack has: (client, admin ARN, token ARN).
-    The token secret has no value, as the template creates it when InfluxDBToken is empty."""
+def influx(server):
+    server.reset()
+    return server
+
+
+@pytest.fixture(scope="module")
+def moto():
     with secretsmanager() as sm:
-        admin = sm.create_secret(Name="ons-development-influxdb-admin-password", SecretString=PASSWORD)
-        token = sm.create_secret(Name="ons-development-influxdb-token")
-        yield sm, admin["ARN"], token["ARN"]
+        yield sm
+
+
+@pytest.fixture
+def aws(moto, request):
+    """The two secrets a stack has, new for each test: (client, admin ARN, token ARN). The token
+    secret has no value, as the template creates it when InfluxDBToken is empty."""
+    prefix = request.node.name[:200]
+    admin = moto.create_secret(Name=f"{prefix}-admin-password", SecretString=PASSWORD)
+    token = moto.create_secret(Name=f"{prefix}-token")
+    return moto, admin["ARN"], token["ARN"]
 
 
 def quick(title, module, event):
@@ -328,9 +345,9 @@ def deny_put_secret_value(model, **_):
 
 
 def test_a_token_that_cannot_be_stored_is_revoked_and_the_create_fails(stack, influx, aws):
-    sm, _, _ = aws
-    sm.meta.events.register("before-call.secretsmanager.PutSecretValue", deny_put_secret_value)
-    stack.clients["secretsmanager"] = sm  # the functions' client: PutSecretValue is denied
+    denied = boto3.client("secretsmanager", region_name=REGION)  # the moto of the module
+    denied.meta.events.register("before-call.secretsmanager.PutSecretValue", deny_put_secret_value)
+    stack.clients["secretsmanager"] = denied  # the functions' client: PutSecretValue is denied
     at_rollback = []
     quick_only = stack.before_invoke
 
