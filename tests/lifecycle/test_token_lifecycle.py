@@ -19,7 +19,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from lifecycle.aws import FakeTimestreamInfluxDB, secretsmanager
-from lifecycle.harness import REGION, Stack
+from lifecycle.harness import REGION, Live, Stack
 from lifecycle.influxdb import InfluxDB
 
 TOKEN = "InfluxDBApiToken"
@@ -257,6 +257,48 @@ def test_a_port_change_reaches_the_instance_at_its_new_url_for_updates_and_revoc
     assert the_one(stack, influx, aws) == before and stray["id"] not in influx.authorizations
     assert stack.delete().status == "DELETE_COMPLETE"
     assert influx.live() == []
+
+
+def test_a_token_given_with_a_new_port_is_revoked_at_the_new_url(stack, influx, aws):
+    """One update gives InfluxDBToken and changes Port: the cleanup Delete carries the properties
+    the resource had (the OLD Url), while the instance and the function's environment have the
+    new port: the revocation must go to the CURRENT url."""
+    stack.create(values(influx))
+    the_one(stack, influx, aws)
+    old_url = influx.url
+    influx.move()
+    op = stack.update({"InfluxDBToken": "given-token", "Port": str(influx.port)})
+    assert op.status == "UPDATE_COMPLETE" and op.calls == [("cleanup", "Delete", TOKEN)]
+    assert op.requests[0].event["ResourceProperties"]["Url"] == old_url
+    assert influx.live() == []
+
+
+def test_a_stack_of_the_previous_version_ends_with_one_marked_token_and_its_old_one_revoked(
+    stack, influx, aws
+):
+    """A stack made by the previous version of the template: the token resource's physical id is
+    its authorization's id, the authorization has no description, the resource had a
+    CredentialsSecretArn property. The update to this version sends an Update under the old id;
+    the answer's stable id makes CloudFormation delete the old id (with the old properties)."""
+    sm, _, token_arn = aws
+    stack.create(values(influx))
+    current = the_one(stack, influx, aws)
+    legacy = influx.add_authorization(description="")
+    legacy["permissions"] = current["permissions"]  # read and write on the bucket, as it made
+    del influx.authorizations[current["id"]]
+    sm.put_secret_value(SecretId=token_arn, SecretString=legacy["token"])
+    props = stack.live[TOKEN].properties
+    stack.live[TOKEN] = Live(legacy["id"], {**props, "CredentialsSecretArn": "arn-of-the-credentials"})
+    operator = influx.add_authorization(description="")  # made by hand: not the stack's to revoke
+    op = stack.update()
+    assert op.status == "UPDATE_COMPLETE"
+    assert [(r.phase, r.type, r.event["PhysicalResourceId"]) for r in op.requests] == [
+        ("forward", "Update", legacy["id"]),
+        ("cleanup", "Delete", legacy["id"]),
+    ]
+    (auth,) = influx.live(marker(stack))
+    assert stored(aws) == auth["token"] and legacy["id"] not in influx.authorizations
+    assert influx.valid(operator["token"])
 
 
 # --- 7. failed create ---------------------------------------------------------------------------
