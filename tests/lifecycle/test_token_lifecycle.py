@@ -86,10 +86,11 @@ def quick(title, module, event):
         module.RETRY_SECONDS = 0
 
 
-def make_stack(template, influx, aws):
+def make_stack(template, influx, aws, name="test"):
     _, admin_arn, token_arn = aws
     stack = Stack(
         template,
+        name=name,
         attributes={"InfluxDBInstance.Endpoint": "localhost", "InfluxDBInstance.Id": INSTANCE},
         refs={"TokenSecret": token_arn, "AdminPasswordSecret": admin_arn},
         clients={"timestream-influxdb": FakeTimestreamInfluxDB(INSTANCE).client},
@@ -350,6 +351,21 @@ def test_without_the_dependency_on_the_rule_some_order_leaves_the_token_live(ren
         early = next(o for o in orders if o.index(EGRESS) < o.index(TOKEN))
         assert stack.delete(early, on_delete={EGRESS: influx.down}).status == "DELETE_COMPLETE"
         assert len(influx.live(marker(stack))) == 1
+
+
+def test_deleting_one_stack_leaves_the_token_of_another_on_the_same_instance(
+    rendered_product, stack, influx, aws, moto
+):
+    admin = moto.create_secret(Name="other-admin-password", SecretString=PASSWORD)["ARN"]
+    token = moto.create_secret(Name="other-token")["ARN"]
+    with make_stack(rendered_product, influx, (moto, admin, token), name="other") as other:
+        stack.create(values(influx))
+        other.create(values(influx))
+        assert marker(stack) != marker(other) and len(influx.live()) == 2
+        assert stack.delete().status == "DELETE_COMPLETE"
+        (left,) = influx.live()
+        assert left["description"] == marker(other)
+        assert moto.get_secret_value(SecretId=token)["SecretString"] == left["token"]
 
 
 # --- 9. InfluxDBToken given, then empty again ---------------------------------------------------
