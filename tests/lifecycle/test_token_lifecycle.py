@@ -432,7 +432,7 @@ def test_stack_delete_succeeds_when_the_instance_is_gone(stack, influx, aws, cap
     influx.down()
     op = stack.delete()
     assert op.status == "DELETE_COMPLETE" and stack.live == {}
-    (delete,) = op.of(TOKEN)  # answered at once: no unhandled error, no retried invocation
-    assert delete.ok
+    (request,) = op.of(TOKEN)  # answered at once: no unhandled error, no retried invocation
+    assert request.ok
     out = capsys.readouterr().out
     assert "unhandled" not in out and "not revoked:" in out
