@@ -38,6 +38,8 @@ What is modelled (CloudFormation's documented custom-resource behaviour):
   Ref, Fn::GetAtt, Fn::Sub, followed through the other resources). Resources with no dependency
   between them are deleted in parallel by CloudFormation: a scenario picks one order
   (``order=``), :func:`deletion_orders` yields every order consistent with the dependencies.
+  The deletion of a non-custom resource is modelled only where a scenario asks
+  (``on_delete={"Rule": callable}``: e.g. a network rule whose removal takes a server out of reach).
 - Lambda: an unhandled error of the (asynchronously invoked) function is retried twice, as Lambda
   does for asynchronous invocations; a function that never answers makes the request FAILED as if
   ServiceTimeout expired (at once: no time passes). The function's Environment is set in
@@ -64,7 +66,7 @@ import os
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -108,11 +110,9 @@ def dependencies(template: Mapping[str, Any]) -> dict[str, set[str]]:
     return graph
 
 
-def custom_dependencies(template: Mapping[str, Any], among: set[str] | None = None) -> dict[str, set[str]]:
-    """Each custom resource (of ``among``) and the custom resources it depends on, through any chain."""
+def dependencies_among(template: Mapping[str, Any], names: set[str]) -> dict[str, set[str]]:
+    """Each of ``names`` and those of ``names`` it depends on, through any chain of resources."""
     graph = dependencies(template)
-    customs = {n for n, b in template["Resources"].items() if is_custom(b)}
-    customs = customs if among is None else customs & among
 
     def reach(name: str) -> set[str]:
         seen, todo = set(), list(graph[name])
@@ -123,7 +123,13 @@ def custom_dependencies(template: Mapping[str, Any], among: set[str] | None = No
                 todo.extend(graph.get(n, ()))
         return seen
 
-    return {n: reach(n) & customs for n in customs}
+    return {n: reach(n) & names for n in names}
+
+
+def custom_dependencies(template: Mapping[str, Any], among: set[str] | None = None) -> dict[str, set[str]]:
+    """Each custom resource (of ``among``) and the custom resources it depends on, through any chain."""
+    customs = {n for n, b in template["Resources"].items() if is_custom(b)}
+    return dependencies_among(template, customs if among is None else customs & among)
 
 
 def creation_order(deps: Mapping[str, set[str]]) -> list[str]:
@@ -309,9 +315,10 @@ class Stack:
             if is_custom(body) and ("Condition" not in body or conditions[body["Condition"]])
         }
 
-    def deletion_orders(self) -> Iterator[list[str]]:
-        """Every order in which CloudFormation may delete the stack's live custom resources."""
-        return deletion_orders(custom_dependencies(self.template, set(self.live)))
+    def deletion_orders(self, also: Iterable[str] = ()) -> Iterator[list[str]]:
+        """Every order in which CloudFormation may delete the stack's live custom resources (and
+        the other resources ``also`` names, ordered among them through any chain of resources)."""
+        return deletion_orders(dependencies_among(self.template, set(self.live) | set(also)))
 
     # --- operations --------------------------------------------------------------------------
     def create(self, values: Mapping[str, str] | None = None, *, fail_at: str | None = None, **kw):
@@ -433,17 +440,24 @@ class Stack:
         """UpdateStack that another resource fails once the custom resources were updated."""
         return self.update(values, fail=True, **kw)
 
-    def delete(self, order: list[str] | None = None, **kw):
+    def delete(self, order: list[str] | None = None, *, on_delete: Mapping[str, Any] | None = None, **kw):
         """DeleteStack: a Delete to each live custom resource, in ``order`` (checked against the
-        dependencies) or the first order :meth:`deletion_orders` gives."""
+        dependencies) or the first order :meth:`deletion_orders` gives.
+
+        ``on_delete`` maps other (non-custom) resources to a callable run where ``order`` deletes
+        them: what their deletion does to the functions, e.g. a network rule whose removal cuts a
+        function off the server it talks to. ``order`` then places them too."""
         self._apply(kw)
-        orders = list(self.deletion_orders())
+        on_delete = dict(on_delete or {})
+        orders = list(self.deletion_orders(also=on_delete))
         if order is None:
             order = orders[0] if orders else []
         assert order in orders, f"{order} deletes a resource before one that depends on it"
         op = Operation("DELETE_COMPLETE")
         for n in order:
-            if self._delete(op, n, "forward"):
+            if n in on_delete:
+                on_delete[n]()
+            elif self._delete(op, n, "forward"):
                 del self.live[n]
             else:
                 op.status = "DELETE_FAILED"

@@ -24,13 +24,14 @@ kit/platform/errors and kit/transport/http/error_handler.go):
   token may do everything): the fake models the API's answers and state, not its authorization.
 
 Switches, for the failures a stack operation meets: ``slow`` (seconds before each answer),
-``lose(n)`` (the next n requests are carried out, then the connection is dropped without an
-answer), ``down()`` (connection refused) and ``up()`` (a restart on the same port; the state -
-organizations, buckets, authorizations - survives, sessions do not, as a restart of the server
-loses its in-memory sessions). ``InfluxDB(tls=True)`` serves HTTPS on ``https://localhost:<port>``
-with a self-signed certificate for localhost and 127.0.0.1; ``cafile`` is its path, for
-``SSL_CERT_FILE`` (which Python's default SSL context reads) so a client verifies it as it would
-the instance's certificate.
+``lose(n)`` (the next n requests - of one method and path, when given - are carried out, then
+the connection is dropped without an answer), ``down()`` (connection refused), ``up()`` (a
+restart on the same port; the state - organizations, buckets, authorizations - survives,
+sessions do not, as a restart of the server loses its in-memory sessions) and ``move()`` (a
+restart on another port, the state kept). ``InfluxDB(tls=True)`` serves HTTPS on
+``https://localhost:<port>`` with a self-signed certificate for localhost and 127.0.0.1;
+``cafile`` is its path, for ``SSL_CERT_FILE`` (which Python's default SSL context reads) so a
+client verifies it as it would the instance's certificate.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class InfluxDB:
         self.requests: list[tuple[str, str]] = []
         self.slow = 0.0
         self._lose = 0
+        self._lose_only: tuple[str | None, str | None] = (None, None)
         self.lock = threading.Lock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
@@ -176,9 +178,29 @@ class InfluxDB:
             self._thread.join(5)
             self._server = None
 
-    def lose(self, n: int = 1) -> None:
-        """The next ``n`` requests are carried out but answered by a dropped connection."""
-        self._lose = n
+    def reset(self) -> None:
+        """Back to the state of a new server (its users, organizations and buckets), up: what a
+        module-scoped fake does between tests, cheaper than a new server and certificate."""
+        with self.lock:
+            self.authorizations.clear()
+            self.sessions.clear()
+            self.requests.clear()
+            self.slow, self._lose, self._lose_only = 0.0, 0, (None, None)
+        if self._server is None:
+            self.up()
+
+    def move(self) -> None:
+        """Restart on another free port, the state kept (as :meth:`up`): an instance whose Port
+        changed in place (Port is not create-only in cfn-lint's bundled schema of
+        AWS::Timestream::InfluxDBInstance, so CloudFormation modifies the same instance)."""
+        self.down()
+        self.port = 0
+        self.up()
+
+    def lose(self, n: int = 1, method: str | None = None, path: str | None = None) -> None:
+        """The next ``n`` requests (those with ``method`` and ``path``, when given) are carried out
+        but answered by a dropped connection."""
+        self._lose, self._lose_only = n, (method, path)
 
     @property
     def url(self) -> str:
@@ -436,7 +458,8 @@ class _Handler(Quiet):
                 status, payload, headers = influx.handle(self.command, parts.path, query, self.headers, body)
             except APIError as e:
                 status, payload, headers = APIError.STATUS[e.code], {"code": e.code, "message": e.message}, {}
-            lose = influx._lose > 0
+            method, path = influx._lose_only
+            lose = influx._lose > 0 and method in (None, self.command) and path in (None, parts.path)
             if lose:
                 influx._lose -= 1
         if lose:

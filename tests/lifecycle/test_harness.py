@@ -102,6 +102,27 @@ def test_deletion_orders_are_those_the_dependencies_allow(stack):
     assert [r.resource for r in op.requests] == ["C", "B", "A"] and op.status == "DELETE_COMPLETE"
 
 
+def test_a_non_custom_resource_is_ordered_among_them_and_its_deletion_hooked(stack):
+    stack.create()
+    # Every custom resource reaches Worker through its ServiceToken: Fn's environment names it.
+    assert list(stack.deletion_orders(also=["Worker"])) == [
+        ["B", "C", "A", "Worker"],
+        ["C", "B", "A", "Worker"],
+    ]
+    deleted = []
+    with pytest.raises(AssertionError):
+        stack.delete(order=["Worker", "B", "C", "A"], on_delete={"Worker": lambda: deleted.append("Worker")})
+    assert deleted == []
+    invocations = stack.module("Fn").INVOCATIONS
+
+    def worker_deleted():
+        deleted.append(invocations.count("Delete"))
+
+    op = stack.delete(order=["C", "B", "A", "Worker"], on_delete={"Worker": worker_deleted})
+    assert [r.resource for r in op.requests] == ["C", "B", "A"] and op.status == "DELETE_COMPLETE"
+    assert deleted == [3]  # run once, where the order puts it: after the three Deletes
+
+
 def test_create_resolves_references_to_physical_ids_and_sets_the_environment(stack):
     op = stack.create()
     assert op.of("C")[0].event["ResourceProperties"]["Of"] == "p1"

@@ -131,6 +131,28 @@ def test_a_lost_response_still_does_the_work(influx, session):
     assert len(influx.live("marker")) == 1
 
 
+def test_a_lost_response_can_be_one_of_a_method_and_path(influx, session):
+    org = org_id(influx, session)
+    influx.lose(1, "POST", "/api/v2/authorizations")
+    assert call(influx, "GET", "/api/v2/authorizations", headers=session)[0] == 200  # not this one
+    body = {"orgID": org, "description": "marker", "permissions": permission(org, "0" * 15 + "1")}
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError, urllib.error.URLError)):
+        call(influx, "POST", "/api/v2/authorizations", body, session)
+    assert call(influx, "POST", "/api/v2/authorizations", body, session)[0] == 201  # only one lost
+    assert len(influx.live("marker")) == 2
+
+
+def test_reset_forgets_what_tests_did_and_keeps_the_organizations(influx, session):
+    org = org_id(influx, session)
+    influx.add_authorization("marker")
+    influx.lose(3)
+    influx.down()
+    influx.reset()
+    assert influx.live() == [] and influx.requests == [] and influx.sessions == {}
+    status, _, headers = signin(influx)  # up again, nothing lost
+    assert status == 204 and org_id(influx, {"Cookie": headers["Set-Cookie"].split(";")[0]}) == org
+
+
 def test_slow_down_and_restart(influx, session):
     influx.slow = 0.5
     with pytest.raises((TimeoutError, urllib.error.URLError)):
