@@ -79,7 +79,7 @@ def test_every_test_the_operations_table_names_exists():
 
     text = (ROOT / "docs" / "OPERATIONS.md").read_text()
     section = text.split("## What each stack operation leaves", 1)[1].split("\n## ", 1)[0]
-    cited = re.findall(r"`(test_\w+\.py)(?:::(test_\w+))?`", section)
+    cited = re.findall(r"`((?:lifecycle/)?test_\w+\.py)(?:::(test_\w+))?`", section)
     assert len(cited) >= 10
     for module, name in cited:
         source = (ROOT / "tests" / module).read_text()
