@@ -189,7 +189,9 @@ def _targets(rule: dict[str, Any]) -> dict[tuple[str, str], int]:
     for clause in clauses:
         messages = clause.get("messages") or {}
         message = (messages.get("custom_message") or "").strip()
-        lines = {path: int(line) for path, line in _LOCATED.findall(messages.get("error_message") or "")}
+        # cfn-guard counts lines from 0 ("[L:13,C:18]" is where the value starts on line 14).
+        located = _LOCATED.findall(messages.get("error_message") or "")
+        lines = {path: int(line) + 1 for path, line in located}
         for path in _paths(clause.get("check", {})):
             parts = path.strip("/").split("/")
             if len(parts) >= 2 and parts[0] in SECTIONS:
