@@ -121,7 +121,10 @@ def validate(binary: Path, texts: dict[str, str], rules: list[tuple[str, str]]) 
     payload = json.dumps({"rules": [text for _, text in rules], "data": [texts[n] for n in names]})
     args = ["validate", "--payload", "--output-format", "json", "--show-summary", "none", "--structured"]
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    proc = subprocess.run([str(binary), *args], input=payload, capture_output=True, text=True, env=env)
+    try:
+        proc = subprocess.run([str(binary), *args], input=payload, capture_output=True, text=True, env=env)
+    except OSError as err:  # the environment was damaged after it was made
+        return [_error(name, f"cannot run {binary}: {err}") for name in names]
     findings = parse(proc.stdout, proc.stderr, proc.returncode, names, [name for name, _ in rules])
     if findings is None:
         if len(names) > 1:
