@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*') \
-	$(wildcard tooling/gates/rules/*.guard) tooling/gates/locks/checkov.lock
+	$(wildcard tooling/gates/rules/*.guard) $(wildcard tooling/gates/locks/*.lock)
 BUILT := .build/built
 # Stamp of the last `build.py docs`: the documents keep their time when nothing changed, so the
 # stamp, not the documents, tells make whether the generated sections are older than the sources.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from tooling import toolenv
 from tooling.gates import guard
 
 FIXTURES = ROOT / "tests" / "fixtures" / "guard"
@@ -128,3 +130,96 @@ def test_a_broken_rules_file_is_a_finding_not_a_pass(tmp_path):
 def test_no_rules_is_a_finding_not_a_pass(tmp_path):
     findings = guard.check_texts({"t.yaml": "Resources: {}\n"}, rules_dir=tmp_path).findings
     assert [f.rule for f in findings] == ["ERROR"]
+
+
+def test_the_engine_is_the_locked_official_binary():
+    lock = toolenv.lock_file(guard.ENGINE).read_text()
+    assert re.search(
+        r"^cdklabs-cdk-validator-cfnguard==0\.0\.62 \\\n\s+--hash=sha256:[0-9a-f]{64}$", lock, re.M
+    )
+    binary = guard.engine()
+    assert toolenv.is_ready(guard.ENGINE) and binary.parent.parent == toolenv.env_path(guard.ENGINE)
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == f"cfn-guard {guard.ENGINE_VERSION}"
+
+
+def test_the_fingerprint_holds_the_lock_and_the_rules():
+    printed = guard.fingerprint()
+    assert toolenv.lock_file(guard.ENGINE).read_text() in printed
+    assert all(p.read_text() in printed for p in guard.rule_files())
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "member"),
+    [
+        ("Linux", "x86_64", "package/bin/ubuntu/x86_64/cfn-guard"),
+        ("Linux", "aarch64", "package/bin/ubuntu/aarch64/cfn-guard"),
+        ("Darwin", "arm64", "package/bin/macos/aarch64/cfn-guard"),
+        ("Darwin", "x86_64", "package/bin/macos/x86_64/cfn-guard"),
+    ],
+)
+def test_each_supported_platform_has_its_binary(system, machine, member):
+    assert guard.bundle_member(system, machine) == member
+
+
+def test_a_platform_without_an_official_binary_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(guard.platform, "system", lambda: "Windows")
+    monkeypatch.setattr(guard.platform, "machine", lambda: "AMD64")
+    with pytest.raises(toolenv.ToolEnvError, match="no official cfn-guard binary for Windows AMD64"):
+        guard.bundle_member()
+
+
+def test_an_environment_without_the_bundle_is_not_ready(tmp_path):
+    with pytest.raises(toolenv.ToolEnvError, match="cannot take package/bin/"):
+        guard.install_binary(tmp_path)
+    assert not (tmp_path / "bin" / "cfn-guard").exists()
+
+
+def test_a_tool_environment_that_cannot_be_made_fails_the_gate(tmp_path, monkeypatch):
+    """A missing environment is created on first use; one that cannot be is never a pass."""
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks" / "cfn-guard.lock").write_text("no-such-package-xyz==0.0.1 --hash=sha256:00\n")
+    monkeypatch.setattr(toolenv, "LOCK_DIR", tmp_path / "locks")
+    monkeypatch.setattr(toolenv, "ENV_DIR", tmp_path / ".tools")
+    monkeypatch.setattr(toolenv, "ROOT", tmp_path)
+    result = guard.check_texts({"t.yaml": OUTPUTS[0].read_text()}, log=lambda _: None)
+    assert [(f.rule, f.file) for f in result.findings] == [("ERROR", "t.yaml")]
+    assert "tool environment" in result.findings[0].message
+    assert not toolenv.is_ready(guard.ENGINE)
+
+
+def test_findings_name_the_line_of_the_failing_value():
+    path = FIXTURES / "SG_NO_INGRESS_FROM_ANYWHERE.yaml"
+    lines = path.read_text().splitlines()
+    by_resource = {f.resource: f.line for f in check(path)}
+    assert lines[by_resource["OpenGroup"] - 1].strip() == "CidrIp: 0.0.0.0/0"
+    assert lines[by_resource["OpenIpv6Ingress"] - 1].strip() == "CidrIpv6: ::/0"
+
+
+def test_an_unreadable_template_is_a_finding_and_the_others_are_still_checked():
+    fixture = FIXTURES / "KMS_KEY_ROTATES.yaml"
+    texts = {"bad.yaml": "Resources: {Key: [\n", str(fixture): fixture.read_text()}
+    findings = guard.check_texts(texts).findings
+    assert {(f.file, f.rule) for f in findings} == {("bad.yaml", "ERROR"), (str(fixture), "KMS_KEY_ROTATES")}
+
+
+def test_a_broken_rules_file_does_not_hide_the_others(tmp_path):
+    (tmp_path / "bad.guard").write_text("rule BROKEN { Resources.*[ Type == ")
+    (tmp_path / "data.guard").write_text((guard.RULES_DIR / "data.guard").read_text())
+    fixture = FIXTURES / "KMS_KEY_ROTATES.yaml"
+    findings = guard.check_texts({"k.yaml": fixture.read_text()}, rules_dir=tmp_path).findings
+    assert {f.rule for f in findings} == {"ERROR", "KMS_KEY_ROTATES"}
+    assert any(f.rule == "ERROR" and f.message.startswith("bad.guard: ") for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("stdout", "stderr", "returncode"),
+    [
+        ("", "Error occurred Parser Error", 255),  # no report
+        ("[]", "", 0),  # a report for no template
+        ('[{"name": "DATA_STDIN[1]", "not_compliant": []}]', "", 5),  # status 5 without a broken rules file
+        ("[{", "", 19),  # a report cut short
+    ],
+)
+def test_an_incomplete_report_is_never_a_pass(stdout, stderr, returncode):
+    assert guard.parse(stdout, stderr, returncode, ["t.yaml"], ["a.guard"]) is None

@@ -1,10 +1,13 @@
-"""Isolated tool environments: a virtual environment per lock file under ``tooling/gates/locks/``.
+"""Isolated tool environments: one per lock file under ``tooling/gates/locks/``.
 
-A tool whose dependencies clash with the project's (checkov pins an older boto3) runs from its
-own venv, installed hash-checked from ``<LOCK_DIR>/<tool>.lock`` into ``.tools/<tool>-<lock hash>/``
-on first use. The directory name carries the lock's hash, so a changed lock gets a fresh venv;
-a ``.ready`` marker, written last, tells a complete install from an interrupted one, and a file
-lock keeps two concurrent first runs (``make lint`` and ``make test``) from installing twice.
+A tool whose dependencies clash with the project's (checkov pins an older boto3), or that is not a
+Python package at all (the cfn-guard binary), runs from its own environment, installed
+hash-checked from ``<LOCK_DIR>/<tool>.lock`` into ``.tools/<tool>-<lock hash>/`` on first use:
+a virtual environment for a Python tool, or the locked wheels unpacked (``pip install --target``)
+for a tool that only ships inside one, which ``finish`` then makes runnable. The directory name
+carries the lock's hash, so a changed lock gets a fresh environment; a ``.ready`` marker, written
+last, tells a complete install from an interrupted one, and a file lock keeps two concurrent
+first runs (``make lint`` and ``make test``) from installing twice.
 """
 
 from __future__ import annotations
@@ -48,8 +51,19 @@ def is_ready(tool: str) -> bool:
     return (env_path(tool) / ".ready").exists()
 
 
-def ensure_env(tool: str, log: Callable[[str], None] = print) -> Path:
-    """The tool's venv, created from its lock file when missing; raises ToolEnvError on failure."""
+def ensure_env(
+    tool: str,
+    log: Callable[[str], None] = print,
+    *,
+    venv: bool = True,
+    finish: Callable[[Path], None] | None = None,
+) -> Path:
+    """The tool's environment, created from its lock file when missing; raises ToolEnvError on failure.
+
+    ``venv``: a virtual environment (its ``bin/python`` runs the tool); otherwise the locked wheels
+    are only unpacked into ``<env>/site``. ``finish(env)`` then completes and checks the
+    environment (it raises ToolEnvError when the tool does not run); ``.ready`` is written after it.
+    """
     env = env_path(tool)
     if (env / ".ready").exists():
         return env
@@ -62,14 +76,31 @@ def ensure_env(tool: str, log: Callable[[str], None] = print) -> Path:
             f"tools   {tool}: creating {os.path.relpath(env, ROOT)} from {os.path.relpath(lock_file(tool), ROOT)} (first run only)"
         )
         shutil.rmtree(env, ignore_errors=True)
-        _run([sys.executable, "-m", "venv", str(env)])
-        python = env / "bin" / "python"
         uv = shutil.which("uv")
-        if uv:
-            cmd = [uv, "pip", "install", "--quiet", "--python", str(python)]
+        if venv:
+            _run([sys.executable, "-m", "venv", str(env)])
+            python = env / "bin" / "python"
+            if uv:
+                cmd = [uv, "pip", "install", "--quiet", "--python", str(python)]
+            else:
+                cmd = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         else:
-            cmd = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            target = ["--target", str(env / "site"), "--only-binary", ":all:"]
+            if uv:
+                cmd = [uv, "pip", "install", "--quiet", "--python", sys.executable, *target]
+            else:
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    *target,
+                ]
         _run(cmd + ["--require-hashes", "--no-deps", "-r", str(lock_file(tool))])
+        if finish is not None:
+            finish(env)
         (env / ".ready").write_text(lock_hash(tool) + "\n")
         for stale in ENV_DIR.glob(f"{tool}-*"):
             if stale != env:
