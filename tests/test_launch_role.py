@@ -14,6 +14,7 @@ from templates_src.common import MANAGED_BY, BuildError
 from templates_src.launch_role import permissions, scopes
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
+from tooling.cfn import schemas
 
 NAME = "servicecatalog-launch-role"
 # IAM refuses a role whose inline policies add up to more than this (whitespace not counted).
@@ -291,3 +292,220 @@ def test_product_leaves_iam_and_function_names_to_cloudformation(product):
             assert name not in resource.get("Properties", {}), (
                 f"{logical_id} sets {name}: the launch role only manages names starting with the stack name"
             )
+
+
+# --- What IAM decides for a request: a small evaluator of the policy's own statements ----------
+# Enough of IAM's evaluation for this policy: Allow statements only (the policy has no Deny), the
+# Resource patterns (``*`` and ``?`` wildcards, which fnmatch reads the same way), and the condition
+# operators the policy uses. An operator it does not know fails the test instead of passing.
+SAMPLE = {"${AWS::Partition}": "aws", "${AWS::AccountId}": "123456789012", "${TemplateBucket}": "bucket"}
+REGION, ACCOUNT = "eu-west-2", "123456789012"
+STACK = f"SC-{ACCOUNT}-pp-abcdefghijklm"
+
+
+def _pattern(resource) -> str:
+    text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+    for variable, value in SAMPLE.items():
+        text = text.replace(variable, value)
+    assert "${" not in text, text
+    return text
+
+
+def _holds(operator: str, block: dict, context: dict) -> bool:
+    for key, wanted in block.items():
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        have = context.get(key)
+        if operator == "Null":
+            if (have is None) != (wanted == ["true"]):
+                return False
+        elif operator in ("StringEquals", "StringLike"):
+            match = fnmatch.fnmatchcase if operator == "StringLike" else str.__eq__
+            if have is None or isinstance(have, list) or not any(match(have, w) for w in wanted):
+                return False
+        elif operator == "ForAllValues:StringEquals":
+            if not all(v in wanted for v in have or []):
+                return False
+        elif operator == "ForAnyValue:StringEquals":
+            if not any(v in wanted for v in have or []):
+                return False
+        else:
+            raise AssertionError(f"the test's evaluator does not know {operator}: teach it")
+    return True
+
+
+def allowing(policy: dict, action: str, arn: str, context: dict) -> list[str]:
+    """The Sids of the statements that allow ``action`` on ``arn`` for a request with ``context``."""
+    return [
+        s["Sid"]
+        for s in policy["Statement"]
+        if s["Effect"] == "Allow"
+        and action in s["Action"]
+        and any(fnmatch.fnmatchcase(arn, _pattern(r)) for r in s["Resource"])
+        and all(_holds(op, block, context) for op, block in s.get("Condition", {}).items())
+    ]
+
+
+def test_the_evaluator_refuses_what_iam_refuses():
+    statement = {
+        "Sid": "S",
+        "Effect": "Allow",
+        "Action": ["kms:TagResource"],
+        "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"}],
+        "Condition": {
+            "StringEquals": {"aws:ResourceTag/ManagedBy": "CloudFormation"},
+            "Null": {"aws:ResourceTag/Project": "false"},
+        },
+    }
+    policy = {"Statement": [statement]}
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"
+    tagged = {"aws:ResourceTag/ManagedBy": "CloudFormation", "aws:ResourceTag/Project": "p"}
+    assert allowing(policy, "kms:TagResource", key, tagged) == ["S"]
+    assert not allowing(policy, "kms:TagResource", key, {})
+    assert not allowing(policy, "kms:TagResource", key, {**tagged, "aws:ResourceTag/Project": None})
+    assert not allowing(policy, "kms:TagResource", f"arn:aws:kms:{REGION}:999999999999:key/k", tagged)
+    assert not allowing(policy, "kms:UntagResource", key, tagged)
+    statement["Condition"] = {"ForAllValues:StringEquals": {"aws:TagKeys": ["Project"]}}
+    assert allowing(policy, "kms:TagResource", key, {"aws:TagKeys": ["Project"]})
+    assert not allowing(policy, "kms:TagResource", key, {"aws:TagKeys": ["Project", "Other"]})
+    statement["Condition"] = {"NumericLessThan": {"aws:MultiFactorAuthAge": "1"}}
+    with pytest.raises(AssertionError, match="NumericLessThan"):
+        allowing(policy, "kms:TagResource", key, {})
+
+
+# The ARN a new resource of each tagOnCreate type of the product gets: generated ids, the names
+# CloudFormation gives a Service Catalog stack's resources, or the product's own names.
+GENERATED_ARNS = {
+    "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "AWS::EC2::SecurityGroup": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-0123456789abcdef0",
+    "AWS::Timestream::InfluxDBInstance": f"arn:aws:timestream-influxdb:{REGION}:{ACCOUNT}:db-instance/a1b2c3d4e5",
+    "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{{logical_id}}-AbC123",
+    "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{STACK}-{{logical_id}}-AbC123",
+}
+NAMED_ARNS = {
+    "AWS::SecretsManager::Secret": ("Name", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{{}}-AbCdEf"),
+    "AWS::Logs::LogGroup": ("LogGroupName", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{{}}"),
+    "AWS::CloudWatch::Alarm": ("AlarmName", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{{}}"),
+    "AWS::CloudWatch::Dashboard": ("DashboardName", f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{{}}"),
+}
+# Tags Service Catalog propagates from the provisioned product to every resource it creates (its
+# own aws:servicecatalog:* tags, TagOptions, tags given at launch): they are in the create request.
+PROPAGATED_TAGS = {
+    "aws:servicecatalog:provisioningPrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/Someone",
+    "CostCentre": "42",
+}
+
+
+def tag_actions_at_create(type_name: str) -> frozenset[str]:
+    """The tag writes a type's create handler calls: its tagging permissions in its create handler
+    that add tags (``ListTagsForResource`` there reads the created resource, tagged by then)."""
+    actions: set[str] = set()
+    for schema in schemas.schemas(type_name):
+        tagging = schema.get("tagging", {})
+        if tagging.get("tagOnCreate"):
+            create = schema.get("handlers", {}).get("create", {}).get("permissions", [])
+            actions |= set(create) & set(tagging.get("permissions", []))
+    return frozenset(a for a in actions if a.split(":", 1)[1].startswith(("Tag", "CreateTags")))
+
+
+def new_resource_arn(logical_id: str, resource: dict) -> str:
+    type_name = resource["Type"]
+    if type_name in NAMED_ARNS:
+        prop, form = NAMED_ARNS[type_name]
+        return form.format(_resolve(resource["Properties"][prop]))
+    assert type_name in GENERATED_ARNS, f"{type_name} tags on create: add the ARN a new one gets"
+    return GENERATED_ARNS[type_name].format(logical_id=logical_id)
+
+
+def creating(type_name: str, resource: dict) -> dict:
+    """The request context of a create call that tags the new resource with the product's tags."""
+    tags = {
+        t["Key"]: _resolve(t["Value"])
+        if not isinstance(t["Value"], dict) or "Fn::Sub" in t["Value"]
+        else "sample"
+        for t in resource.get("Properties", {}).get("Tags", [])
+    }
+    tags.update(PROPAGATED_TAGS)
+    context: dict = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+    context["aws:TagKeys"] = sorted(tags)
+    if type_name.startswith("AWS::EC2::"):
+        handler = {a for s in schemas.schemas(type_name) for a in s["handlers"]["create"]["permissions"]}
+        (create,) = {a for a in handler if a.startswith("ec2:Create") and a != "ec2:CreateTags"}
+        context["ec2:CreateAction"] = create.split(":", 1)[1]
+    return context
+
+
+def test_every_tag_action_of_a_create_handler_is_allowed_for_a_new_resource_with_the_products_tags(
+    product, policy
+):
+    """A create that tags (KMS key, security group, instance...) is authorized before any tag exists."""
+    checked = set()
+    for logical_id, resource in product["Resources"].items():
+        type_name = resource["Type"]
+        if permissions.is_custom(type_name):
+            continue
+        for action in sorted(tag_actions_at_create(type_name)):
+            arn = new_resource_arn(logical_id, resource)
+            context = creating(type_name, resource)
+            assert allowing(policy, action, arn, context), (logical_id, action, arn)
+            checked.add(type_name)
+    assert {"AWS::KMS::Key", "AWS::EC2::SecurityGroup", "AWS::Timestream::InfluxDBInstance"} <= checked
+
+
+def test_tagging_at_create_does_not_open_resources_the_product_does_not_own(policy):
+    """The create-time tag statements test the tags the request sets; the security group's also
+    that it is a create. An existing resource without the product's tags stays out of reach."""
+    someone_elses = {"aws:ResourceTag/ManagedBy": "Terraform", "aws:ResourceTag/Project": "other"}
+    other_tags = {"aws:RequestTag/Owner": "me", "aws:TagKeys": ["Owner"]}
+    products = {
+        "aws:RequestTag/ManagedBy": MANAGED_BY,
+        "aws:RequestTag/Project": "acme",
+        "aws:RequestTag/Environment": "prod",
+        "aws:TagKeys": ["Environment", "ManagedBy", "Project"],
+    }
+    for action, type_name in (
+        ("kms:TagResource", "AWS::KMS::Key"),
+        ("timestream-influxdb:TagResource", "AWS::Timestream::InfluxDBInstance"),
+        ("ec2:CreateTags", "AWS::EC2::SecurityGroup"),
+    ):
+        arn = GENERATED_ARNS[type_name]
+        assert not allowing(policy, action, arn, {**someone_elses, **other_tags}), action
+        assert not allowing(policy, action, arn, other_tags), action
+    # Outside CreateSecurityGroup no ec2:CreateAction is in the request: an existing security group
+    # cannot be given the product's tags (and so be brought into the tag-scoped statement).
+    sg = GENERATED_ARNS["AWS::EC2::SecurityGroup"]
+    assert not allowing(policy, "ec2:CreateTags", sg, {**someone_elses, **products})
+    assert not allowing(
+        policy, "ec2:CreateTags", sg, {**products, "ec2:CreateAction": "CreateVpc", **someone_elses}
+    )
+
+
+def test_tag_at_create_condition_keys_are_ones_iam_lists_for_the_action(policy):
+    """parliament (IAM's reference as it bundles it) accepts each create-time tag statement's
+    condition keys for its action, and refuses one the reference does not list."""
+    from tooling.gates import parliament
+
+    at_create = [s for s in policy["Statement"] if s["Sid"].endswith("AtCreate")]
+    assert {s["Sid"] for s in at_create} == {
+        "TagKeysAndInstancesAtCreate",
+        "TagSecurityGroupsAtCreate",
+    }
+    for statement in at_create:
+        resolved = {**statement, "Resource": [_pattern(r) for r in statement["Resource"]]}
+        assert "aws:RequestTag/ManagedBy" in resolved["Condition"]["StringEquals"]
+        assert not any("ResourceTag" in k for block in resolved["Condition"].values() for k in block)
+        assert parliament.lint_document({"Version": "2012-10-17", "Statement": [resolved]}) == []
+        wrong = copy.deepcopy(resolved)
+        wrong["Condition"]["StringEquals"]["lambda:FunctionArn"] = "x"
+        issues = [i for i, _ in parliament.lint_document({"Version": "2012-10-17", "Statement": [wrong]})]
+        assert "UNKNOWN_CONDITION_FOR_ACTION" in issues, statement["Sid"]
+
+
+def test_an_instance_update_may_name_the_customers_parameter_group(policy):
+    """UpdateDbInstance: IAM authorizes the instance and the parameter group it names, each."""
+    instance = GENERATED_ARNS["AWS::Timestream::InfluxDBInstance"]
+    group = f"arn:aws:timestream-influxdb:{REGION}:{ACCOUNT}:db-parameter-group/customers-group"
+    untagged: dict = {}
+    assert allowing(policy, "timestream-influxdb:UpdateDbInstance", group, untagged)
+    assert allowing(policy, "timestream-influxdb:UpdateDbInstance", instance, untagged)
+    # Deleting and tagging an instance stay with the instance's tags.
+    assert not allowing(policy, "timestream-influxdb:DeleteDbInstance", instance, untagged)

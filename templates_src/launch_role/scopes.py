@@ -23,6 +23,12 @@ Condition keys per resource type are from the IAM service authorization referenc
 resources, and condition keys for AWS Key Management Service" and its pages for the other services,
 as bundled with parliament): ``aws:ResourceTag/${TagKey}`` is listed for KMS ``key``, Timestream for
 InfluxDB ``db-instance``, EC2 ``security-group`` and ``vpc-endpoint``.
+
+Tagging while creating is authorized apart from the tag-scoped statements: the handlers of
+AWS::KMS::Key, AWS::EC2::SecurityGroup and AWS::Timestream::InfluxDBInstance pass the product's tags
+to their create call (``tagOnCreate``; the tag action is in each create handler's permissions), and
+IAM then checks the tag action for a resource that has no tags yet, so no ``aws:ResourceTag``
+condition can hold. Those statements (``tag_at_create_scopes``) test the tags the request sets.
 """
 
 from __future__ import annotations
@@ -49,6 +55,22 @@ def product_tags() -> list[ConditionElement]:
     return [
         StringEquals("aws:ResourceTag/ManagedBy", MANAGED_BY),
         Null({"aws:ResourceTag/Project": "false", "aws:ResourceTag/Environment": "false"}),
+    ]
+
+
+def product_request_tags(also: dict[str, str] | None = None) -> list[ConditionElement]:
+    """The request sets the product's tag set: ManagedBy=CloudFormation, Project and Environment
+    (and every key of ``also`` equals its value).
+
+    No closed list of tag keys (``ForAllValues`` on ``aws:TagKeys``): Service Catalog propagates the
+    provisioned product's tags (its own ``aws:servicecatalog:*`` tags, TagOptions, the tags a user
+    gives at launch) to the resources it creates (Service Catalog API reference, "Tag": "Tags are
+    propagated to the resources created when provisioning a product"), so their keys are in the
+    create request and a closed list would refuse the launch.
+    """
+    return [
+        StringEquals({"aws:RequestTag/ManagedBy": MANAGED_BY, **(also or {})}),
+        Null({"aws:RequestTag/Project": "false", "aws:RequestTag/Environment": "false"}),
     ]
 
 
@@ -183,6 +205,12 @@ def scopes(template_bucket: str) -> tuple[Scope, ...]:
             condition=tagged,
             exclude=CREATES | {"timestream-influxdb:UpdateDbInstance"},
         ),
+        # IAM authorizes each resource of a request on its own, so an UpdateDbInstance could be
+        # split: the instance by its tags, the customer's parameter group by ARN. parliament refuses
+        # that (RESOURCE_MISMATCH): its copy of IAM's reference marks db-instance required for the
+        # action, and it wants every statement granting the action to name one. A tag condition on
+        # the shared statement would be tested against the parameter group too, which has no
+        # product tags. So the instance side is by ARN: any instance of the account.
         Scope(
             "InstanceParameterGroups",
             frozenset({"db-parameter-group"}),
@@ -206,6 +234,52 @@ def scopes(template_bucket: str) -> tuple[Scope, ...]:
             tuple(arn("ec2", f"{kind}/*") for kind in NEW_NETWORK_RESOURCES),
             "creating makes a new resource, which has no tags yet, in the customer's network",
             only=frozenset(a for a in CREATES if a.startswith("ec2:")),
+        ),
+        *tag_at_create_scopes(),
+    )
+
+
+def tag_at_create_scopes() -> tuple[Scope, ...]:
+    """The tag actions of the tag-scoped types' create handlers, for the tags the create sets.
+
+    Each also stays in its type's tag-scoped statement, which is what later tag changes use. Every
+    condition key here is one IAM's reference (as bundled with parliament) lists for the action.
+    """
+    request = tuple(product_request_tags())
+    return (
+        # "To add tags while creating a KMS key, the principal must have permission in an IAM
+        # policy that isn't restricted to particular KMS keys" ("Controlling access to tags",
+        # https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html); "at a
+        # minimum, the permission must cover all KMS keys in the account and Region" ("Managing
+        # KMS key tags with API operations", .../kms/latest/developerguide/manage-tags-api.html).
+        # CreateDbInstance with tags also authorizes timestream-influxdb:TagResource (Service
+        # Authorization Reference, "Actions, resources, and condition keys for Amazon Timestream
+        # InfluxDB", https://docs.aws.amazon.com/service-authorization/latest/reference/
+        # list_amazontimestreaminfluxdb.html). Both take aws:RequestTag/${TagKey} and aws:TagKeys,
+        # neither a key that tells a create from a later tag change: one statement (the role's
+        # inline policy has a size limit), each action with its own resource type.
+        Scope(
+            "TagKeysAndInstancesAtCreate",
+            frozenset({"key", "db-instance"}),
+            (arn("kms", "key/*"), arn("timestream-influxdb", "db-instance/*")),
+            "a key or an instance is tagged in its create call, before it has tags; only with the "
+            "product's tags",
+            condition=request,
+            only=frozenset({"kms:TagResource", "timestream-influxdb:TagResource"}),
+        ),
+        # "In the IAM policy definition for the ec2:CreateTags action, use the Condition element
+        # with the ec2:CreateAction condition key to give tagging permissions to the action that
+        # creates the resource" ("Grant permission to tag Amazon EC2 resources during creation",
+        # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html):
+        # ec2:CreateAction keeps this statement from tagging an existing security group.
+        Scope(
+            "TagSecurityGroupsAtCreate",
+            frozenset({"security-group"}),
+            (arn("ec2", "security-group/*"),),
+            "a security group is tagged in its CreateSecurityGroup call; only then, only with the "
+            "product's tags",
+            condition=tuple(product_request_tags({"ec2:CreateAction": "CreateSecurityGroup"})),
+            only=frozenset({"ec2:CreateTags"}),
         ),
     )
 
