@@ -192,7 +192,7 @@ class Context:
         return {"Condition": self.condition(condition)} if condition else {}
 
 
-def retained(resource: Any) -> Any:
+def retained(resource: Any, *, on_replace: str = RETAIN_ON_REPLACE) -> Any:
     """``resource``, kept by CloudFormation on stack deletion and on replacement, deleted when the
     stack's create fails.
 
@@ -200,10 +200,11 @@ def retained(resource: Any) -> Any:
     what a retained resource keeps using (the database's security groups): deleting the stack or
     changing a create-only property must never delete it with it, while a failed create leaves
     nothing behind. Returns the resource, so that ``ctx.add(retained(LogGroup(...)))`` reads as
-    what it does.
+    what it does. ``on_replace="Delete"`` is for what only the stack ever uses once replaced (a
+    security-group rule whose port changed: the old one kept would block a change back).
     """
     resource.DeletionPolicy = RETAIN_ON_DELETE
-    resource.UpdateReplacePolicy = RETAIN_ON_REPLACE
+    resource.UpdateReplacePolicy = on_replace
     return resource
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 KEPT = "RetainExceptOnCreate"
+#: Kept on stack deletion (the kept instance uses them), deleted when a parameter change replaces them.
+REPLACEABLE_RULES = {"LambdaClientToInfluxDBEgress"}
 SECURITY_GROUP_TYPES = (
     "AWS::EC2::SecurityGroup",
     "AWS::EC2::SecurityGroupEgress",
@@ -39,9 +41,34 @@ def kept(template: dict[str, Any]) -> set[str]:
 def test_a_failed_create_leaves_nothing_behind(product):
     policies = {r.get("DeletionPolicy", "Delete") for r in product["Resources"].values()}
     assert policies <= {"Delete", KEPT}
-    # A replacement keeps the old resource (there is no RetainExceptOnCreate for it).
-    for name in kept(product):
+    # A replacement keeps the old resource (there is no RetainExceptOnCreate for it), except a rule
+    # (see the next test).
+    for name in kept(product) - REPLACEABLE_RULES:
         assert product["Resources"][name]["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_a_kept_rule_that_a_parameter_change_replaces_is_not_kept_when_replaced(product):
+    """Port feeds the egress rule's create-only FromPort/ToPort: a Port change replaces the rule. A
+    kept old rule would stay on the client group, and changing Port back would then create a
+    duplicate (InvalidPermission.Duplicate): the update would fail and roll back."""
+    from tooling.cfn.intrinsics import parameters_in
+    from tooling.cfn.schemas import create_only_properties
+
+    resources = product["Resources"]
+    replaced_by_a_parameter = set()
+    for name in kept(product):
+        r = resources[name]
+        create_only = create_only_properties([r["Type"]])[r["Type"]]
+        props = r.get("Properties", {})
+        if any(parameters_in(props[p], product) for p in create_only if p in props):
+            replaced_by_a_parameter.add(name)
+    # The data-holding resources' create-only properties take parameters too (a change there fails:
+    # their names are fixed); only rules, which hold nothing, may go when replaced.
+    rules = {n for n in replaced_by_a_parameter if resources[n]["Type"] in SECURITY_GROUP_TYPES[1:]}
+    assert rules == REPLACEABLE_RULES
+    for name in rules:
+        assert resources[name]["DeletionPolicy"] == KEPT
+        assert resources[name]["UpdateReplacePolicy"] == "Delete", name
 
 
 def test_a_stack_deletion_keeps_the_data_and_what_the_instance_uses(product):

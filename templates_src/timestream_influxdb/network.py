@@ -81,6 +81,11 @@ def add_security_groups(ctx: Context) -> SecurityGroups:
         )
     )
     # A separate rule resource: inline, it would make the two groups refer to each other (a cycle).
+    # Kept on stack deletion with the groups, but not when replaced: FromPort and ToPort are
+    # create-only for AWS::EC2::SecurityGroupEgress (its resource schema), so a Port change replaces
+    # the rule, and a kept old rule would make a later change back to that port a duplicate rule
+    # (InvalidPermission.Duplicate). The database group's inline ingress rule changes in place
+    # (SecurityGroupIngress is not create-only for AWS::EC2::SecurityGroup).
     ctx.add(
         retained(
             SecurityGroupEgress(
@@ -91,7 +96,8 @@ def add_security_groups(ctx: Context) -> SecurityGroups:
                 FromPort=port,
                 ToPort=port,
                 DestinationSecurityGroupId=GetAtt(database, "GroupId"),
-            )
+            ),
+            on_replace="Delete",
         )
     )
     return SecurityGroups(database=database, client=client)
