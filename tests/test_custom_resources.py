@@ -257,6 +257,7 @@ def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product
         "StoreToken",
         "SecretsWithKey",
         "InvokeTokenWorker",
+        "WaitForTokenWorker",
     }
     assert by_sid["WriteOwnLogGroup"]["Resource"] == [{"Fn::GetAtt": ["TokenFunctionLogGroup", "Arn"]}]
     assert by_sid["ReadAdminPasswordAndToken"]["Action"] == ["secretsmanager:GetSecretValue"]
@@ -272,6 +273,9 @@ def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product
     }
     assert by_sid["InvokeTokenWorker"]["Action"] == ["lambda:InvokeFunction"]
     assert by_sid["InvokeTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
+    # To wait for a worker that Lambda made Inactive (GetFunction, on the worker only).
+    assert by_sid["WaitForTokenWorker"]["Action"] == ["lambda:GetFunction"]
+    assert by_sid["WaitForTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
 
 
 def test_token_function_takes_its_configuration_from_its_environment(product):
@@ -280,6 +284,8 @@ def test_token_function_takes_its_configuration_from_its_environment(product):
     assert env == {
         "INFLUXDB_URL": product["Resources"]["InfluxDBApiToken"]["Properties"]["Url"],
         "INFLUXDB_USERNAME": {"Ref": "Username"},
+        "INFLUXDB_ORG": {"Ref": "Organization"},
+        "INFLUXDB_BUCKET": {"Ref": "Bucket"},
         "ADMIN_PASSWORD_SECRET_ARN": {"Ref": "AdminPasswordSecret"},
         "TOKEN_SECRET_ARN": {"Ref": "TokenSecret"},
         "WORKER_FUNCTION_NAME": {"Ref": "TokenWorkerFunction"},
@@ -373,7 +379,7 @@ def test_token_custom_resource_never_gets_the_password(product):
         assert secret not in text
     assert resource["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["TokenFunction", "Arn"]},
-        "ServiceTimeout": 420,
+        "ServiceTimeout": 540,
         "Url": {
             "Fn::Sub": [
                 "https://${Endpoint}:${Port}",

@@ -122,6 +122,8 @@ def config(server_url):
     return {
         "INFLUXDB_URL": server_url,
         "INFLUXDB_USERNAME": "admin",
+        "INFLUXDB_ORG": "ons",
+        "INFLUXDB_BUCKET": "ons-timeseries",
         "ADMIN_PASSWORD_SECRET_ARN": ADMIN_ARN,
         "TOKEN_SECRET_ARN": TOKEN_ARN,
         "WORKER_FUNCTION_NAME": "worker-fn",
@@ -180,7 +182,14 @@ def posts(influx):
 def run(modules, influx, secrets, e, server_url=None):
     token, worker = modules
     lam = FakeLambda(worker)
-    result = token.act(e, FakeContext(), config(server_url or url(influx)), secrets.client, lam)
+    # The template sets the function's Org and Bucket to the resource's (its environment changes
+    # with them, before the resource is updated): the configuration follows the request here.
+    given = {k: e["ResourceProperties"][k] for k in ("Org", "Bucket") if k in e["ResourceProperties"]}
+    configured = {
+        **config(server_url or url(influx)),
+        **{f"INFLUXDB_{k.upper()}": v for k, v in given.items()},
+    }
+    result = token.act(e, FakeContext(), configured, secrets.client, lam)
     secrets.stub.assert_no_pending_responses()
     return result, lam
 
@@ -349,7 +358,9 @@ def test_delete_with_the_instance_gone_succeeds(modules, secrets, capsys):
     secrets.password()
     gone = closed_port_url()
     result, lam = run(modules, None, secrets, event("Delete", props(gone)), server_url=gone)
-    assert result == (None, {}) and [c["action"] for c in lam.calls] == ["revoke"]
+    # Still a success (the deletion goes on), with the reason in the stack events.
+    assert result[:2] == (None, {}) and [c["action"] for c in lam.calls] == ["revoke"]
+    assert result[2].startswith("token not revoked (RuntimeError)")
     assert "not revoked: token worker, revoke: ApiError: POST /api/v2/signin" in capsys.readouterr().out
 
 
@@ -383,10 +394,13 @@ def only_permissions(bucket_id=BUCKET_ID):
     [
         ("Url", "https://attacker.example:8086", "not this stack's Url"),
         ("TokenSecretArn", TOKEN_ARN.replace("token", "other"), "not this stack's TokenSecretArn"),
+        # A token for another bucket or organization, stored where the clients read it: refused.
+        ("Bucket", "someone-elses", "not this stack's Bucket"),
+        ("Org", "other-org", "not this stack's Org"),
     ],
 )
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
-def test_a_request_naming_another_endpoint_or_secret_is_refused(
+def test_a_request_naming_another_endpoint_bucket_or_secret_is_refused(
     modules, influx, secrets, field, value, message, request_type
 ):
     token, worker = modules
@@ -546,7 +560,8 @@ def test_the_answer_is_always_sent_the_margin_covers_the_worst_response_put(ship
     # The worker's own timeout ends before the token function stops waiting for it, and the
     # token function's timeout covers the wait, three invocations and the margin.
     assert influx_token.WORKER_TIMEOUT < token.INVOKE_TIMEOUT
-    assert token.SETTLE + 3 * token.INVOKE_TIMEOUT + margin <= influx_token.TIMEOUT
+    assert token.SETTLE + 3 * token.INVOKE_TIMEOUT + token.ACTIVATE_SECONDS + margin <= influx_token.TIMEOUT
+    assert influx_token.WORKER_TIMEOUT + 15 <= token.INVOKE_TIMEOUT  # a VPC function's start
     assert token.INVOKE_CONFIG.read_timeout == token.INVOKE_TIMEOUT
     assert token.INVOKE_CONFIG.retries == {"total_max_attempts": 1}  # an invocation is never repeated
     assert token.SETTLE == 30
@@ -558,3 +573,81 @@ def test_the_template_gives_the_functions_these_timeouts(product):
     resources = product["Resources"]
     assert resources["TokenFunction"]["Properties"]["Timeout"] == influx_token.TIMEOUT
     assert resources["TokenWorkerFunction"]["Properties"]["Timeout"] == influx_token.WORKER_TIMEOUT
+
+
+class ColdLambda(FakeLambda):
+    """A worker Lambda made Inactive by weeks without an invocation: the first invoke fails with
+    ResourceNotReadyException (botocore's lambda model lists it for Invoke) and the function is
+    Active again once waited for."""
+
+    def __init__(self, worker, code="ResourceNotReadyException"):
+        super().__init__(worker)
+        self.code, self.waited, self.refused = code, [], 0
+
+    def invoke(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        if not self.waited:
+            self.refused += 1
+            raise ClientError({"Error": {"Code": self.code, "Message": "Function is inactive"}}, "Invoke")
+        return super().invoke(**kwargs)
+
+    def get_waiter(self, name):
+        assert name == "function_active_v2"
+        lam = self
+
+        class Waiter:
+            def wait(self, FunctionName, WaiterConfig):
+                assert FunctionName == lam.name and WaiterConfig["Delay"] * WaiterConfig["MaxAttempts"] >= 60
+                lam.waited.append(FunctionName)
+
+        return Waiter()
+
+
+@pytest.mark.parametrize("code", ["ResourceNotReadyException", "ResourceConflictException"])
+def test_an_inactive_worker_is_waited_for_and_invoked_again(modules, influx, secrets, code):
+    token, worker = modules
+    secrets.password()
+    secrets.token(None)
+    secrets.store()
+    lam = ColdLambda(worker, code)
+    (pid, data) = token.act(
+        event("Create", props(url(influx))), FakeContext(), config(url(influx)), secrets.client, lam
+    )
+    assert lam.refused == 1 and lam.waited == ["worker-fn"]
+    assert data == {"AuthorizationId": only_live(influx)["id"]} and posts(influx) == 1
+
+
+def test_a_worker_error_other_than_not_ready_is_not_retried(modules, influx, secrets):
+    token, worker = modules
+    secrets.password()
+    secrets.token(None)
+    lam = ColdLambda(worker, "AccessDeniedException")
+    with pytest.raises(Exception, match="AccessDeniedException"):
+        token.act(
+            event("Create", props(url(influx))), FakeContext(), config(url(influx)), secrets.client, lam
+        )
+    assert lam.refused == 1 and lam.waited == [] and posts(influx) == 0
+
+
+def test_a_lost_answer_to_a_stored_token_keeps_it(modules, influx, secrets):
+    """PutSecretValue applied but its answer lost: the secret holds the new token, which lives on."""
+    token, worker = modules
+    secrets.password()
+    secrets.token(None)
+    secrets.stub.add_client_error("put_secret_value", "InternalServiceError", "lost", 500)
+    lam = FakeLambda(worker)
+    new = {}
+
+    def stored_after_all(arn):  # what GetSecretValue then shows: the token the write applied
+        new["token"] = only_live(influx)["token"]
+        return new["token"]
+
+    original = token.stored_token
+    calls = iter([original, lambda s, a: stored_after_all(a)])
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(token, "stored_token", lambda s, a: next(calls)(s, a))
+        (pid, data) = token.act(
+            event("Create", props(url(influx))), FakeContext(), config(url(influx)), secrets.client, lam
+        )
+    assert only_live(influx)["token"] == new["token"] and data == {"AuthorizationId": only_live(influx)["id"]}

@@ -78,6 +78,12 @@ class LambdaFunction:
     timeout: int
     condition: str | None = None
 
+    def grant_get(self, sid: str = "GetFunction") -> Statement:
+        """Read this function's configuration and state (lambda:GetFunction), nothing else."""
+        return Statement(
+            Sid=sid, Effect=Allow, Action=[awslambda.GetFunction], Resource=[GetAtt(self.function, "Arn")]
+        )
+
     def grant_invoke(self, sid: str = "InvokeFunction") -> Statement:
         """Invoke this function (and nothing else in Lambda)."""
         return Statement(

@@ -39,9 +39,10 @@ from .outputs import URL
 from .secrets import Secrets
 
 # Seconds the token function may run: the wait for a new instance (api_token.SETTLE), three
-# worker invocations at most (each bounded by api_token.INVOKE_TIMEOUT), and the margin kept to
-# answer CloudFormation (cfn_response.MARGIN); tests/test_token_function.py checks the sum.
-TIMEOUT = 360
+# worker invocations at most (each bounded by api_token.INVOKE_TIMEOUT), one wait for an Inactive
+# worker (api_token.ACTIVATE_SECONDS), and the margin kept to answer CloudFormation
+# (cfn_response.MARGIN); tests/test_token_function.py checks the sum.
+TIMEOUT = 480
 # Seconds the worker may run: each InfluxDB request is given up on after 3 tries of 10 s; below
 # api_token.INVOKE_TIMEOUT, so the token function hears of the worker's own timeout.
 WORKER_TIMEOUT = 90
@@ -108,12 +109,16 @@ def add_token(
             secrets.grant_write(secrets.token, sid="StoreToken"),
             key.grant_secrets_use(sid="SecretsWithKey"),
             worker.grant_invoke(sid="InvokeTokenWorker"),
+            # lambda:GetFunction: to wait for an Inactive worker to become Active again.
+            worker.grant_get(sid="WaitForTokenWorker"),
         ],
         timeout=TIMEOUT,
         # What the function acts on: a request naming anything else is refused.
         environment={
             "INFLUXDB_URL": url,
             "INFLUXDB_USERNAME": ctx.ref("Username"),
+            "INFLUXDB_ORG": ctx.ref("Organization"),
+            "INFLUXDB_BUCKET": ctx.ref("Bucket"),
             "ADMIN_PASSWORD_SECRET_ARN": Ref(secrets.admin_password),
             "TOKEN_SECRET_ARN": Ref(secrets.token),
             "WORKER_FUNCTION_NAME": Ref(worker.function),

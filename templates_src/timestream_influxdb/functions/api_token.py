@@ -6,10 +6,11 @@ the admin password secret, keeps the token in the token secret, and invokes the 
 (functions/token_worker.py, in the VPC) for the InfluxDB HTTP calls.
 
 Its configuration comes from its own environment, set by the template: INFLUXDB_URL,
-INFLUXDB_USERNAME, ADMIN_PASSWORD_SECRET_ARN, TOKEN_SECRET_ARN, WORKER_FUNCTION_NAME, STACK_ID.
-A request whose Url or TokenSecretArn differ from them, or from another stack, is refused, so
-whoever may invoke the function cannot send the admin credentials elsewhere; a ResponseURL that is
-not an https Amazon S3 URL gets no answer.
+INFLUXDB_USERNAME, INFLUXDB_ORG, INFLUXDB_BUCKET, ADMIN_PASSWORD_SECRET_ARN, TOKEN_SECRET_ARN,
+WORKER_FUNCTION_NAME, STACK_ID. A request whose Url, Org, Bucket or TokenSecretArn differ from
+them, or from another stack, is refused, so whoever may invoke the function can neither send the
+admin credentials elsewhere nor get a token for another bucket; a ResponseURL that is not an https
+Amazon S3 URL gets no answer.
 
 Idempotent and rollback-safe: the physical id is stable ("<stack name>-<LogicalResourceId>"), so
 CloudFormation never deletes a "replaced" token; every authorization carries the marker
@@ -29,6 +30,7 @@ import urllib.parse
 
 import boto3
 import botocore.config
+from botocore.exceptions import ClientError
 
 from .cfn_response import properties, run
 
@@ -36,8 +38,16 @@ PROPERTIES = ("Url", "Org", "Bucket", "TokenSecretArn")
 #: Seconds to wait before the first sign-in to an instance that may have just turned AVAILABLE, as
 #: AWS's own rotation functions for Timestream for InfluxDB do.
 SETTLE = 30
-#: Seconds to wait for the worker's answer: beyond its own timeout (the template sets it lower).
-INVOKE_TIMEOUT = 95
+#: Seconds to wait for the worker's answer: its own timeout (the template's 90 s) plus the start of
+#: a function in a VPC, so the worker always ends before the wait does.
+INVOKE_TIMEOUT = 105
+#: Seconds to wait for an Inactive worker to become Active again. Lambda makes a VPC function that
+#: was not invoked for weeks Inactive; its next invocation fails (ResourceNotReadyException, or
+#: ResourceConflictException while it is Pending) until its network interfaces are made again
+#: ("Lambda function states", AWS Lambda developer guide). The worker only runs during stack
+#: operations, so it is often Inactive when one comes.
+ACTIVATE_SECONDS = 90
+NOT_READY = ("ResourceNotReadyException", "ResourceConflictException")
 # POST /api/v2/authorizations is not idempotent: an invocation is never repeated by the SDK.
 INVOKE_CONFIG = botocore.config.Config(
     read_timeout=INVOKE_TIMEOUT, connect_timeout=10, retries={"total_max_attempts": 1}
@@ -51,8 +61,9 @@ LEGACY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 def configuration():
     """The function's configuration, from its environment (set by the template)."""
-    names = ("INFLUXDB_URL", "INFLUXDB_USERNAME", "ADMIN_PASSWORD_SECRET_ARN", "TOKEN_SECRET_ARN")
-    return {name: os.environ[name] for name in (*names, "WORKER_FUNCTION_NAME", "STACK_ID")}
+    names = ("INFLUXDB_URL", "INFLUXDB_USERNAME", "INFLUXDB_ORG", "INFLUXDB_BUCKET")
+    more = ("ADMIN_PASSWORD_SECRET_ARN", "TOKEN_SECRET_ARN", "WORKER_FUNCTION_NAME", "STACK_ID")
+    return {name: os.environ[name] for name in (*names, *more)}
 
 
 def response_url_ok(url):
@@ -67,8 +78,13 @@ def physical_id(event):
 
 
 def check(props, config):
-    """Refuse a request whose endpoint or secret is not the configured one (the names, not values)."""
-    expected = {"Url": config["INFLUXDB_URL"], "TokenSecretArn": config["TOKEN_SECRET_ARN"]}
+    """Refuse a request whose endpoint, organization, bucket or secret is not the configured one."""
+    expected = {
+        "Url": config["INFLUXDB_URL"],
+        "Org": config["INFLUXDB_ORG"],
+        "Bucket": config["INFLUXDB_BUCKET"],
+        "TokenSecretArn": config["TOKEN_SECRET_ARN"],
+    }
     wrong = [name for name, value in expected.items() if props[name] != value]
     if wrong:
         raise ValueError("refused: not this stack's " + ", ".join(wrong))
@@ -88,7 +104,7 @@ class Worker:
 
     def call(self, action, **fields):
         payload = json.dumps({**self.base, "org": "", "bucket": "", "keep": "", **fields, "action": action})
-        answer = self.client.invoke(FunctionName=self.name, InvocationType="RequestResponse", Payload=payload)
+        answer = self.invoke(payload)
         result = json.loads(answer["Payload"].read() or "null")
         if answer.get("FunctionError") or not isinstance(result, dict) or "error" in result:
             # An unhandled error (the worker's timeout) carries errorType and errorMessage only.
@@ -97,6 +113,21 @@ class Worker:
             )
             raise RuntimeError(f"token worker, {action}: {error}")
         return result
+
+    def invoke(self, payload):
+        """Invoke the worker; an Inactive or Pending worker is waited for, then invoked again (the
+        failed invocation never ran, so nothing is repeated)."""
+        try:
+            return self.client.invoke(
+                FunctionName=self.name, InvocationType="RequestResponse", Payload=payload
+            )
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") not in NOT_READY:
+                raise
+            print("token worker not ready, waiting:", e.response["Error"]["Code"])
+        waiter = self.client.get_waiter("function_active_v2")
+        waiter.wait(FunctionName=self.name, WaiterConfig={"Delay": 5, "MaxAttempts": ACTIVATE_SECONDS // 5})
+        return self.client.invoke(FunctionName=self.name, InvocationType="RequestResponse", Payload=payload)
 
 
 def stored_token(secrets, arn):
@@ -126,16 +157,16 @@ def act(event, context, config=None, secrets=None, lam=None):
             if LEGACY_ID.match(pid):
                 # The authorization id, as this resource's physical id was before the marker existed:
                 # an Update replaced it by the stable id, and the marked successor must live on.
-                given = event.get("ResourceProperties") or {}
-                org, bucket = given.get("Org", ""), given.get("Bucket", "")
+                org, bucket = config["INFLUXDB_ORG"], config["INFLUXDB_BUCKET"]
                 revoked = worker().call("revoke_ids", org=org, bucket=bucket, ids=[pid])
             else:
                 revoked = worker().call("revoke")
             print("revoked:", revoked["revoked"])
         except Exception as e:
-            # Best effort: an instance that is gone has nothing left to revoke, and a failed
-            # revocation must not block the stack's deletion.
+            # Best effort: a failed revocation must not block the stack's deletion; it is said in
+            # the answer's reason, which the stack events show.
             print("not revoked:", e)
+            return None, {}, f"token not revoked ({type(e).__name__}): revoke it on the instance"
         return None, {}  # None: the request's own physical id
     props = properties(event, PROPERTIES)
     check(props, config)
@@ -149,12 +180,18 @@ def act(event, context, config=None, secrets=None, lam=None):
         try:
             secrets.put_secret_value(SecretId=config["TOKEN_SECRET_ARN"], SecretString=result["token"])
         except Exception:
+            # The write may have happened with its answer lost: keep what the secret really holds.
             # A token nobody can read must not live on: revoke it (and any other not stored).
             try:
-                work.call("revoke", keep=keep)
-            except Exception as e:
-                print("not revoked:", e)
-            raise
+                held = stored_token(secrets, config["TOKEN_SECRET_ARN"])
+            except Exception:
+                held = keep
+            if held != result["token"]:
+                try:
+                    work.call("revoke", keep=held)
+                except Exception as e:
+                    print("not revoked:", e)
+                raise
         print("revoked:", work.call("revoke", keep=result["token"])["revoked"])
     print("authorization:", result["id"], "new" if result["created"] else "kept")
     return physical_id(event), {"AuthorizationId": result["id"]}
