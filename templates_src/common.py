@@ -192,7 +192,7 @@ class Context:
         return {"Condition": self.condition(condition)} if condition else {}
 
 
-def retained(resource: Any, *, on_replace: str = RETAIN_ON_REPLACE) -> Any:
+def retained(resource: Any, replaced: str = RETAIN_ON_REPLACE) -> Any:
     """``resource``, kept by CloudFormation on stack deletion and on replacement, deleted when the
     stack's create fails.
 
@@ -200,11 +200,16 @@ def retained(resource: Any, *, on_replace: str = RETAIN_ON_REPLACE) -> Any:
     what a retained resource keeps using (the database's security groups): deleting the stack or
     changing a create-only property must never delete it with it, while a failed create leaves
     nothing behind. Returns the resource, so that ``ctx.add(retained(LogGroup(...)))`` reads as
-    what it does. ``on_replace="Delete"`` is for what only the stack ever uses once replaced (a
-    security-group rule whose port changed: the old one kept would block a change back).
+    what it does.
+
+    ``replaced="Delete"`` is for what holds no data and must not outlive its replacement: a
+    standalone security-group rule kept on its group after a replacement would make restoring the
+    old value fail as a duplicate rule.
     """
+    if replaced not in (RETAIN_ON_REPLACE, "Delete"):
+        raise BuildError(f"UpdateReplacePolicy {replaced!r}: expected 'Retain' or 'Delete'")
     resource.DeletionPolicy = RETAIN_ON_DELETE
-    resource.UpdateReplacePolicy = on_replace
+    resource.UpdateReplacePolicy = replaced
     return resource
 
 

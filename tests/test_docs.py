@@ -732,3 +732,18 @@ def test_readme_deploy_command_gives_every_required_parameter(readme, specs):
     assert result.ok, result.problems
     number = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}[len(required)]
     assert f"The template needs {number} values" in readme
+
+
+def test_the_removal_policies_operations_names_are_the_products(product):
+    """The written parts of docs/OPERATIONS.md (outside the generated sections) name removal
+    policies: each one named must be one the product's resources have."""
+    text = (ROOT / "docs" / "OPERATIONS.md").read_text()
+    written = re.sub(r"<!-- BEGIN GENERATED.*?<!-- END GENERATED[^>]*-->", "", text, flags=re.S)
+    named = set(re.findall(r"`(DeletionPolicy|UpdateReplacePolicy): (\w+)`", written))
+    used = {
+        (policy, r[policy])
+        for r in product["Resources"].values()
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy")
+        if policy in r
+    }
+    assert named and named <= used, named - used

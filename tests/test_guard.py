@@ -6,10 +6,12 @@ import re
 import subprocess
 from pathlib import Path
 
+import cfn_flip
 import pytest
 
 from conftest import ROOT
 from tooling import toolenv
+from tooling.cfn import intrinsics
 from tooling.gates import guard
 
 FIXTURES = ROOT / "tests" / "fixtures" / "guard"
@@ -119,6 +121,32 @@ Resources:
     assert {(f.rule, f.resource) for f in findings} == (
         set() if declared else {("STATEFUL_RETAINED", "FunctionLogs")}
     )
+
+
+def exported_function_log_groups(template: dict) -> set[str]:
+    """Log groups that declare Metadata.FunctionLogs yet are referenced from Outputs (Ref,
+    Fn::GetAtt, Fn::Sub, inside any other intrinsic)."""
+    resources = template.get("Resources", {})
+    declared = {
+        name
+        for name, r in resources.items()
+        if r.get("Type") == "AWS::Logs::LogGroup" and "FunctionLogs" in (r.get("Metadata") or {})
+    }
+    return declared & set(intrinsics.resources_in(list(template.get("Outputs", {}).values()), resources))
+
+
+@pytest.mark.parametrize("path", [*OUTPUTS, FIXTURES / "STATEFUL_RETAINED.yaml"], ids=lambda p: p.name)
+def test_an_exported_log_group_is_data_even_if_it_says_it_holds_function_logs(path):
+    """STATEFUL_RETAINED lets a log group that declares Metadata.FunctionLogs be deleted. A log
+    group the template exports is read by others as data, whatever it declares: it must not be
+    exempt. cfn-guard 3.1.1 cannot express "referenced from Outputs" reliably (a filter over
+    Outputs.*.Value leaves every value unresolved as soon as one output is a plain string or a
+    list such as Fn::If, and Fn::Sub strings name resources inside text), so this check is here,
+    on every built template and on the rule's fixture, where it must fire."""
+    template = cfn_flip.load(path.read_text())[0]
+    expected = {"ExportedFunctionLogGroup"} if path.parent == FIXTURES else set()
+    assert exported_function_log_groups(template) == expected
+    assert not expected & {f.resource for f in check(path)}  # the Guard rule cannot see it
 
 
 def test_a_broken_rules_file_is_a_finding_not_a_pass(tmp_path):

@@ -1,6 +1,7 @@
 """Security groups: the database is reachable only from the Lambda clients, on the InfluxDB port."""
 
 from conftest import resources_of_type
+from tooling.cfn import schemas
 
 PORT_REF = {"Ref": "Port"}
 
@@ -55,18 +56,25 @@ def test_the_groups_and_rule_the_retained_instance_uses_are_retained(product):
     """A retained instance keeps its network interfaces in the database group, and the client
     group's rule refers to that group: EC2 cannot delete them (DependencyViolation), so deleting
     them with the stack would end DELETE_FAILED. They are kept like the instance, and deleted
-    with it when the stack's create fails."""
-    replaced_when = {
-        "InfluxDBSecurityGroup": "Retain",
-        "LambdaClientSecurityGroup": "Retain",
-        # A Port change replaces the rule; the old one kept would block a change back (test_retention).
-        "LambdaClientToInfluxDBEgress": "Delete",
-    }
-    for name, on_replace in replaced_when.items():
+    with it when the stack's create fails. A replaced group is kept; a replaced rule is not (a
+    Port change replaces it, and the kept old rule would block changing the port back)."""
+    for name, replaced in (
+        ("InfluxDBSecurityGroup", "Retain"),
+        ("LambdaClientSecurityGroup", "Retain"),
+        ("LambdaClientToInfluxDBEgress", "Delete"),
+    ):
         resource = product["Resources"][name]
         assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
             "RetainExceptOnCreate",
-            on_replace,
+            replaced,
         ), name
     instance = product["Resources"]["InfluxDBInstance"]["Properties"]
     assert instance["VpcSecurityGroupIds"] == [{"Fn::GetAtt": ["InfluxDBSecurityGroup", "GroupId"]}]
+
+
+def test_a_port_change_updates_the_database_groups_inline_rule_in_place():
+    """The database group's ingress names the Port inline; SecurityGroupIngress is not one of
+    AWS::EC2::SecurityGroup's create-only properties, so a Port change keeps the group (and the
+    instance's interfaces in it) and rewrites the rule."""
+    (create_only,) = schemas.create_only_properties(["AWS::EC2::SecurityGroup"]).values()
+    assert "VpcId" in create_only and "SecurityGroupIngress" not in create_only

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tooling.cfn import schemas
+
 KEPT = "RetainExceptOnCreate"
-#: Kept on stack deletion (the kept instance uses them), deleted when a parameter change replaces them.
-REPLACEABLE_RULES = {"LambdaClientToInfluxDBEgress"}
-SECURITY_GROUP_TYPES = (
-    "AWS::EC2::SecurityGroup",
-    "AWS::EC2::SecurityGroupEgress",
-    "AWS::EC2::SecurityGroupIngress",
-)
+SECURITY_GROUP_RULE_TYPES = ("AWS::EC2::SecurityGroupEgress", "AWS::EC2::SecurityGroupIngress")
+SECURITY_GROUP_TYPES = ("AWS::EC2::SecurityGroup", *SECURITY_GROUP_RULE_TYPES)
 
 
 def references(node: Any) -> set[str]:
@@ -41,34 +38,30 @@ def kept(template: dict[str, Any]) -> set[str]:
 def test_a_failed_create_leaves_nothing_behind(product):
     policies = {r.get("DeletionPolicy", "Delete") for r in product["Resources"].values()}
     assert policies <= {"Delete", KEPT}
-    # A replacement keeps the old resource (there is no RetainExceptOnCreate for it), except a rule
-    # (see the next test).
-    for name in kept(product) - REPLACEABLE_RULES:
-        assert product["Resources"][name]["UpdateReplacePolicy"] == "Retain", name
-
-
-def test_a_kept_rule_that_a_parameter_change_replaces_is_not_kept_when_replaced(product):
-    """Port feeds the egress rule's create-only FromPort/ToPort: a Port change replaces the rule. A
-    kept old rule would stay on the client group, and changing Port back would then create a
-    duplicate (InvalidPermission.Duplicate): the update would fail and roll back."""
-    from tooling.cfn.intrinsics import parameters_in
-    from tooling.cfn.schemas import create_only_properties
-
-    resources = product["Resources"]
-    replaced_by_a_parameter = set()
+    # A replacement keeps the old resource (there is no RetainExceptOnCreate for it), except a
+    # standalone security-group rule: see the next test.
     for name in kept(product):
-        r = resources[name]
-        create_only = create_only_properties([r["Type"]])[r["Type"]]
-        props = r.get("Properties", {})
-        if any(parameters_in(props[p], product) for p in create_only if p in props):
-            replaced_by_a_parameter.add(name)
-    # The data-holding resources' create-only properties take parameters too (a change there fails:
-    # their names are fixed); only rules, which hold nothing, may go when replaced.
-    rules = {n for n in replaced_by_a_parameter if resources[n]["Type"] in SECURITY_GROUP_TYPES[1:]}
-    assert rules == REPLACEABLE_RULES
-    for name in rules:
-        assert resources[name]["DeletionPolicy"] == KEPT
-        assert resources[name]["UpdateReplacePolicy"] == "Delete", name
+        expected = "Delete" if product["Resources"][name]["Type"] in SECURITY_GROUP_RULE_TYPES else "Retain"
+        assert product["Resources"][name]["UpdateReplacePolicy"] == expected, name
+
+
+def test_a_replaced_security_group_rule_is_deleted_so_its_old_value_can_come_back(product):
+    """Every property of a standalone security-group rule is create-only (cfn-lint's bundled
+    schemas for AWS::EC2::SecurityGroupEgress/Ingress), so a parameter change in one (the Port)
+    replaces the rule. A retained old rule stays on the group; changing the parameter back then
+    creates the same rule again, EC2 refuses it (InvalidPermission.Duplicate) and the update rolls
+    back. The replaced rule must be deleted; a stack deletion may still keep it."""
+    resources, parameters = product["Resources"], set(product.get("Parameters", {}))
+    rules = {name: r for name, r in resources.items() if r["Type"] in SECURITY_GROUP_RULE_TYPES}
+    create_only = schemas.create_only_properties(r["Type"] for r in rules.values())
+    replaced_by_a_parameter = {
+        name
+        for name, r in rules.items()
+        if any(references(v) & parameters for k, v in r["Properties"].items() if k in create_only[r["Type"]])
+    }
+    assert "LambdaClientToInfluxDBEgress" in replaced_by_a_parameter
+    for name in replaced_by_a_parameter:
+        assert resources[name].get("UpdateReplacePolicy", "Delete") == "Delete", name
 
 
 def test_a_stack_deletion_keeps_the_data_and_what_the_instance_uses(product):

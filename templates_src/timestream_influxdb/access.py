@@ -9,7 +9,7 @@ AWS allows; where AWS allows nothing narrower than ``*``, the statement says why
 from __future__ import annotations
 
 from awacs import cloudwatch, ec2, s3
-from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
+from awacs.aws import Allow, ArnEquals, ArnEqualsIfExists, Condition, PolicyDocument, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub
 from troposphere.iam import ManagedPolicy, Policy, PolicyType, Role
 
@@ -89,7 +89,18 @@ def add_lambda_role(ctx: Context, vpc_access: ManagedPolicy, secrets: Secrets, k
 
 
 def vpc_network_interface_statements(sgs: SecurityGroups) -> list[Statement]:
-    """What Lambda needs to attach the functions to the VPC, with the client security group only."""
+    """What Lambda needs to attach the functions to the VPC, with the client security group only.
+
+    Scoped to the stack's VPC with the condition key ec2:Vpc (the VPC's ARN): deleting an interface
+    and changing its addresses only for interfaces in that VPC, creating one only in its subnets.
+    The IAM reference lists ec2:Vpc for CreateNetworkInterface on the subnet and the security
+    group but not on the interface it makes (only tag keys and ec2:NetworkInterfaceID), and one
+    statement grants the action on all three (parliament checks each statement names every
+    resource type the action requires): ``ArnEqualsIfExists`` checks the key where the request
+    carries it and lets the new interface through.
+    """
+    in_vpc = Sub(EC2_ARN + ":vpc/${VpcId}")  # the VpcId parameter
+    interfaces = Sub(EC2_ARN + ":network-interface/*")
     return [
         Statement(
             Sid="DescribeNetwork",
@@ -99,19 +110,27 @@ def vpc_network_interface_statements(sgs: SecurityGroups) -> list[Statement]:
             Resource=["*"],
         ),
         Statement(
+            Sid="CreateFunctionNetworkInterfaces",
+            Effect=Allow,
+            Action=[ec2.CreateNetworkInterface],
+            Resource=[
+                # The new interface: its ID is not known before the call.
+                interfaces,
+                Sub(EC2_ARN + ":subnet/*"),
+                Sub(EC2_ARN + ":security-group/${GroupId}", GroupId=GetAtt(sgs.client, "GroupId")),
+            ],
+            Condition=Condition(ArnEqualsIfExists("ec2:Vpc", in_vpc)),
+        ),
+        Statement(
             Sid="ManageFunctionNetworkInterfaces",
             Effect=Allow,
             Action=[
-                ec2.CreateNetworkInterface,
                 ec2.DeleteNetworkInterface,
                 ec2.AssignPrivateIpAddresses,
                 ec2.UnassignPrivateIpAddresses,
             ],
-            Resource=[
-                Sub(EC2_ARN + ":network-interface/*"),
-                Sub(EC2_ARN + ":subnet/*"),
-                Sub(EC2_ARN + ":security-group/${GroupId}", GroupId=GetAtt(sgs.client, "GroupId")),
-            ],
+            Resource=[interfaces],
+            Condition=Condition(ArnEquals("ec2:Vpc", in_vpc)),
         ),
     ]
 

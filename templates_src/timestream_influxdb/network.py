@@ -2,9 +2,10 @@
 
 The database accepts connections only from the client group on the InfluxDB port; the clients
 may reach the database on that port and AWS APIs over HTTPS, nothing else. The two groups and
-the client->database rule are retained like the instance: a retained instance keeps its network
-interfaces, so EC2 refuses to delete its group (DependencyViolation), and a group another group's
-rule refers to cannot be deleted either; deleting them would leave the stack DELETE_FAILED.
+the client->database rule are retained like the instance on stack deletion: a retained instance
+keeps its network interfaces, so EC2 refuses to delete its group (DependencyViolation), and a
+group another group's rule refers to cannot be deleted either; deleting them would leave the
+stack DELETE_FAILED. A replaced client->database rule is deleted (see add_security_groups).
 How the subnets reach AWS APIs (NAT gateway, VPC endpoints) is the network's business.
 """
 
@@ -32,7 +33,7 @@ class SecurityGroups:
 
 def add_security_groups(ctx: Context) -> SecurityGroups:
     """The client group first (no ingress), then the database group that admits only it; all
-    three resources retained (see the module's docstring)."""
+    three resources retained on stack deletion (see the module's docstring)."""
     p, naming = ctx.form, ctx.naming
     port = p.ref("Port")
     client = ctx.add(
@@ -54,6 +55,9 @@ def add_security_groups(ctx: Context) -> SecurityGroups:
             )
         )
     )
+    # SecurityGroupIngress is not create-only for AWS::EC2::SecurityGroup (only GroupDescription,
+    # GroupName and VpcId are, in cfn-lint's bundled schema): a Port change updates the group's
+    # inline rule in place (revoke the old, authorize the new), the group is not replaced.
     database = ctx.add(
         retained(
             SecurityGroup(
@@ -81,11 +85,11 @@ def add_security_groups(ctx: Context) -> SecurityGroups:
         )
     )
     # A separate rule resource: inline, it would make the two groups refer to each other (a cycle).
-    # Kept on stack deletion with the groups, but not when replaced: FromPort and ToPort are
-    # create-only for AWS::EC2::SecurityGroupEgress (its resource schema), so a Port change replaces
-    # the rule, and a kept old rule would make a later change back to that port a duplicate rule
-    # (InvalidPermission.Duplicate). The database group's inline ingress rule changes in place
-    # (SecurityGroupIngress is not create-only for AWS::EC2::SecurityGroup).
+    # Every property of AWS::EC2::SecurityGroupEgress is create-only (cfn-lint's bundled schema),
+    # so a Port change replaces this rule. The old rule is deleted then (UpdateReplacePolicy
+    # Delete): kept on the client group, it would make a later change back to the old port create
+    # the same rule again, which EC2 refuses (InvalidPermission.Duplicate). A stack deletion still
+    # keeps it, like the two groups.
     ctx.add(
         retained(
             SecurityGroupEgress(
@@ -97,7 +101,7 @@ def add_security_groups(ctx: Context) -> SecurityGroups:
                 ToPort=port,
                 DestinationSecurityGroupId=GetAtt(database, "GroupId"),
             ),
-            on_replace="Delete",
+            replaced="Delete",
         )
     )
     return SecurityGroups(database=database, client=client)

@@ -11,7 +11,7 @@ class RetainOnFailedCreate(CloudFormationLintRule):
     """``DeletionPolicy: Retain`` also keeps a resource when a failed *create* rolls back: the stack
     is gone but the resource stays, and a retry with the same names fails with "already exists".
     ``RetainExceptOnCreate`` deletes it on that rollback and retains it otherwise.
-    (UpdateReplacePolicy has no such value: ``Retain`` there is right.)"""
+    (UpdateReplacePolicy has no such value: ``Retain`` there keeps what a replacement replaced.)"""
 
     id = "W9102"
     shortdesc = "DeletionPolicy Retain keeps resources of a failed create"
