@@ -44,8 +44,35 @@ def client():
         stub.assert_no_pending_responses()
 
 
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
+LOGICAL_ID = "BackupConfiguration"
+
+
 def event(request_type, props=PROPS, **extra):
-    return {"RequestType": request_type, "ResourceProperties": dict(props), **extra}
+    return {
+        "RequestType": request_type,
+        "StackId": STACK_ID,
+        "LogicalResourceId": LOGICAL_ID,
+        "ResourceProperties": dict(props),
+        **extra,
+    }
+
+
+def configured(props=PROPS):
+    """The function's environment as the template sets it for the values ``props`` name."""
+    return {
+        "INSTANCE_ID": props["InstanceId"],
+        "DAILY_RETENTION_DAYS": props["DailyRetentionDays"],
+        "CONTINUOUS_RETENTION_DAYS": props["ContinuousRetentionDays"],
+        "FINAL_BACKUP_RETENTION_DAYS": props["FinalBackupRetentionDays"],
+        "STACK_ID": STACK_ID,
+        "LOGICAL_RESOURCE_ID": LOGICAL_ID,
+    }
+
+
+def act(backup, e, context, client, config=None):
+    """``backup.act`` in a function configured as the template configures it for the request."""
+    return backup.act(e, context, client, config or configured(e["ResourceProperties"]))
 
 
 DAILY_7 = {"type": "DAILY", "retentionDays": 7, "enabled": True}
@@ -61,7 +88,7 @@ def expect_update(client, configurations, instance=INSTANCE):
 
 def test_create_without_continuous_backups_sends_daily_only(backup, client):
     expect_update(client, [DAILY_7])
-    assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
+    assert act(backup, event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
 def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, client):
@@ -73,7 +100,8 @@ def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, c
             {"type": "CONTINUOUS", "retentionDays": 35, "enabled": True},
         ],
     )
-    result = backup.act(
+    result = act(
+        backup,
         event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS),
         FakeContext(),
         client,
@@ -84,14 +112,16 @@ def test_update_with_continuous_backups_enables_point_in_time_recovery(backup, c
 def test_turning_continuous_backups_off_names_them_disabled_only_when_they_were_on(backup, client):
     was_on = {**PROPS, "ContinuousRetentionDays": "35"}
     expect_update(client, [DAILY_7, {"type": "CONTINUOUS", "retentionDays": 1, "enabled": False}])
-    backup.act(
+    act(
+        backup,
         event("Update", PROPS, PhysicalResourceId=INSTANCE, OldResourceProperties=was_on),
         FakeContext(),
         client,
     )
     # Off before and after: DAILY only.
     expect_update(client, [DAILY_7])
-    backup.act(
+    act(
+        backup,
         event("Update", PROPS, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS),
         FakeContext(),
         client,
@@ -102,7 +132,8 @@ def test_a_new_instance_never_had_continuous_backups_to_turn_off(backup, client)
     was_on = {**PROPS, "ContinuousRetentionDays": "35"}
     props = {**PROPS, "InstanceId": "newinstance123"}
     expect_update(client, [DAILY_7], instance="newinstance123")
-    backup.act(
+    act(
+        backup,
         event("Update", props, PhysicalResourceId=INSTANCE, OldResourceProperties=was_on),
         FakeContext(),
         client,
@@ -122,7 +153,7 @@ def test_integral_numbers_in_any_notation_are_accepted(
     if sent_continuous:
         configs.append({"type": "CONTINUOUS", "retentionDays": sent_continuous, "enabled": True})
     expect_update(client, configs)
-    assert backup.act(event("Create", props), FakeContext(), client) == (INSTANCE, {})
+    assert act(backup, event("Create", props), FakeContext(), client) == (INSTANCE, {})
 
 
 @pytest.mark.parametrize(
@@ -141,7 +172,7 @@ def test_integral_numbers_in_any_notation_are_accepted(
 def test_other_numbers_fail_naming_the_property_before_any_call(backup, client, name, value, reason):
     props = {**PROPS, name: value}
     with pytest.raises(ValueError, match=rf"^{name} must be .*{reason}.*{re.escape(repr(value))}"):
-        backup.act(event("Create", props), FakeContext(), client)
+        act(backup, event("Create", props), FakeContext(), client)
 
 
 def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(backup, client):
@@ -151,7 +182,7 @@ def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(ba
         {**UPDATED, "id": "newinstance123"},
         {"identifier": "newinstance123", "dbBackupConfigurations": ANY},
     )
-    pid, _ = backup.act(event("Update", props, PhysicalResourceId=INSTANCE), FakeContext(), client)
+    pid, _ = act(backup, event("Update", props, PhysicalResourceId=INSTANCE), FakeContext(), client)
     assert pid == "newinstance123"
 
 
@@ -161,19 +192,19 @@ def test_a_busy_instance_is_retried(backup, client, monkeypatch):
     client.stub.add_response(
         "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": ANY}
     )
-    assert backup.act(event("Create"), FakeContext(), client) == (INSTANCE, {})
+    assert act(backup, event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
 def test_a_busy_instance_fails_when_time_runs_out(backup, client):
     client.stub.add_client_error("update_db_instance", "ConflictException", "instance is MODIFYING")
     with pytest.raises(client.exceptions.ConflictException):
-        backup.act(event("Create"), FakeContext(remaining_ms=10_000), client)
+        act(backup, event("Create"), FakeContext(remaining_ms=10_000), client)
 
 
 def test_other_errors_are_not_retried(backup, client):
     client.stub.add_client_error("update_db_instance", "ValidationException", "bad")
     with pytest.raises(client.exceptions.ValidationException):
-        backup.act(event("Create"), FakeContext(), client)
+        act(backup, event("Create"), FakeContext(), client)
 
 
 def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
@@ -186,7 +217,7 @@ def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
     client.meta.events.register(
         "provide-client-params.timestream-influxdb.CreateDbBackup", lambda params, **kw: calls.append(params)
     )
-    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
     name = calls[0]["name"]
     assert re.fullmatch(rf"final-{INSTANCE[:16]}-\d{{14}}", name)
     assert len(name) <= 40 and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*", name)
@@ -194,21 +225,21 @@ def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
 
 def test_delete_with_zero_final_retention_takes_no_backup(backup, client):
     props = {**PROPS, "FinalBackupRetentionDays": "0"}
-    assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (
+    assert act(backup, event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (
         None,
         {},
     )
 
 
 def test_delete_after_a_failed_create_does_nothing(backup, client):
-    assert backup.act(
-        event("Delete", PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), client
+    assert act(
+        backup, event("Delete", PhysicalResourceId=FakeContext.log_stream_name), FakeContext(), client
     ) == (None, {})
 
 
 def test_delete_of_a_vanished_instance_succeeds(backup, client):
     client.stub.add_client_error("create_db_backup", "ResourceNotFoundException", "gone")
-    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
 
 
 def test_a_busy_instance_delays_the_final_backup_until_it_is_free(backup, client, monkeypatch):
@@ -219,7 +250,7 @@ def test_a_busy_instance_delays_the_final_backup_until_it_is_free(backup, client
         {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
         {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
     )
-    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
 
 
 @pytest.mark.parametrize(
@@ -229,8 +260,8 @@ def test_a_busy_instance_delays_the_final_backup_until_it_is_free(backup, client
 def test_a_final_backup_that_cannot_be_taken_never_blocks_the_deletion(backup, client, capsys, error):
     client.stub.add_client_error("create_db_backup", error, "no")
     # Too little time left to retry a busy instance.
-    result = backup.act(
-        event("Delete", PhysicalResourceId=INSTANCE), FakeContext(remaining_ms=10_000), client
+    result = act(
+        backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(remaining_ms=10_000), client
     )
     assert result == (None, {})
     assert "final backup not taken" in capsys.readouterr().out
@@ -238,8 +269,73 @@ def test_a_final_backup_that_cannot_be_taken_never_blocks_the_deletion(backup, c
 
 def test_a_deletion_with_unreadable_properties_succeeds_without_a_backup(backup, client, capsys):
     props = {**PROPS, "FinalBackupRetentionDays": "thirty"}
-    assert backup.act(event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (
+    assert act(backup, event("Delete", props, PhysicalResourceId=INSTANCE), FakeContext(), client) == (
         None,
         {},
     )
     assert "FinalBackupRetentionDays must be a whole number" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("InstanceId", "anotherinstance1"),
+        ("DailyRetentionDays", "1"),
+        ("ContinuousRetentionDays", "35"),
+        ("FinalBackupRetentionDays", "0"),
+    ],
+)
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_a_request_asking_for_other_values_than_the_configured_ones_is_refused(
+    backup, client, name, value, request_type
+):
+    e = event(request_type, {**PROPS, name: value}, PhysicalResourceId=INSTANCE, OldResourceProperties=PROPS)
+    with pytest.raises(ValueError, match=f"refused: not this stack's {name}$"):
+        backup.act(e, FakeContext(), client, configured())
+    # No call was made (the Stubber has no response queued: a call would fail differently).
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("StackId", STACK_ID.replace("test", "other"), "another stack"),
+        ("LogicalResourceId", "Other", "not this stack's backup resource"),
+    ],
+)
+def test_a_request_from_another_stack_or_resource_is_refused(
+    backup, client, request_type, field, value, message
+):
+    e = event(request_type, PhysicalResourceId=INSTANCE, **{field: value})
+    with pytest.raises(ValueError, match=message):
+        backup.act(e, FakeContext(), client, configured())
+
+
+def test_the_delete_of_a_replaced_instance_is_not_refused(backup, client):
+    """After a replacement the environment names the new instance; the Delete of the old physical
+    id carries the old one, and takes its final backup."""
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
+    )
+    config = configured({**PROPS, "InstanceId": "newinstance123"})
+    assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, config) == (
+        None,
+        {},
+    )
+
+
+def test_the_function_reads_its_configuration_from_the_environment_the_template_sets(backup, product):
+    import os
+    from unittest import mock
+
+    function = product["Resources"]["BackupFunction"]["Properties"]
+    env = function["Environment"]["Variables"]
+    given = product["Resources"]["BackupConfiguration"]["Properties"]
+    assert {name: env[variable] for name, variable in backup.CONFIGURED.items()} == {
+        name: given[name] for name in backup.PROPERTIES
+    }
+    assert env["STACK_ID"] == {"Ref": "AWS::StackId"} and env["LOGICAL_RESOURCE_ID"] == "BackupConfiguration"
+    with mock.patch.dict(os.environ, {k: f"<{k}>" for k in env}, clear=True):
+        assert backup.configuration() == {k: f"<{k}>" for k in env}

@@ -42,6 +42,7 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
     ): "reserved concurrency can fail new accounts",
     ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
     ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_117"): "calls AWS APIs only, not the database",
+    ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_173"): "its environment holds no secret",
     (
         "timestream-influxdb.yaml",
         "TokenFunction",

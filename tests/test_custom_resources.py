@@ -245,7 +245,8 @@ def test_backup_role_may_configure_only_this_instance(product):
 
 
 def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product):
-    """Read the admin password and the token, write the token secret, invoke the worker: no more."""
+    """Read the admin password and the token, write the token secret, invoke the worker and wait
+    for it to be Active: no more."""
     function = product["Resources"]["TokenFunction"]["Properties"]
     assert "VpcConfig" not in function  # it answers CloudFormation on Amazon S3
     role = product["Resources"]["TokenFunctionRole"]
@@ -273,7 +274,7 @@ def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product
     }
     assert by_sid["InvokeTokenWorker"]["Action"] == ["lambda:InvokeFunction"]
     assert by_sid["InvokeTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
-    # To wait for a worker that Lambda made Inactive (GetFunction, on the worker only).
+    # botocore's waiter function_active_v2 calls GetFunction, on the worker only.
     assert by_sid["WaitForTokenWorker"]["Action"] == ["lambda:GetFunction"]
     assert by_sid["WaitForTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
 
@@ -284,12 +285,13 @@ def test_token_function_takes_its_configuration_from_its_environment(product):
     assert env == {
         "INFLUXDB_URL": product["Resources"]["InfluxDBApiToken"]["Properties"]["Url"],
         "INFLUXDB_USERNAME": {"Ref": "Username"},
-        "INFLUXDB_ORG": {"Ref": "Organization"},
-        "INFLUXDB_BUCKET": {"Ref": "Bucket"},
         "ADMIN_PASSWORD_SECRET_ARN": {"Ref": "AdminPasswordSecret"},
         "TOKEN_SECRET_ARN": {"Ref": "TokenSecret"},
+        "ORG": product["Resources"]["InfluxDBApiToken"]["Properties"]["Org"],
+        "BUCKET": product["Resources"]["InfluxDBApiToken"]["Properties"]["Bucket"],
         "WORKER_FUNCTION_NAME": {"Ref": "TokenWorkerFunction"},
         "STACK_ID": {"Ref": "AWS::StackId"},
+        "LOGICAL_RESOURCE_ID": "InfluxDBApiToken",
     }
     # The function reads exactly these variables.
     import os

@@ -15,20 +15,45 @@ from __future__ import annotations
 
 from awacs import timestream_influxdb as tsi
 from awacs.aws import Allow, Statement
-from troposphere import GetAtt, Sub
+from troposphere import AWS_STACK_ID, GetAtt, Ref, Sub
 from troposphere.timestream import InfluxDBInstance
 
-from ..common import Context
+from ..common import Context, checkov_skips
 from . import names
-from .custom_resources import CustomResource, add_custom_resource, add_function
+from .custom_resources import (
+    FUNCTION_CHECKOV_SKIPS,
+    OUTSIDE_VPC_SKIP,
+    CustomResource,
+    add_custom_resource,
+    add_function,
+)
 from .encryption import ProductKey
+from .functions.backup import CONFIGURED
 
 TIMEOUT = 300  # UpdateDbInstance is retried while the instance is busy with another change
+#: Logical id of the backup resource; the function refuses requests for any other.
+BACKUP_RESOURCE = "BackupConfiguration"
+ENVIRONMENT_SKIP = {
+    "CKV_AWS_173": (
+        "The backup function's environment holds no secret (an instance id, retention days, the "
+        "stack id, a logical id), and Lambda encrypts environment variables at rest with an AWS "
+        "managed key in any case"
+    ),
+}
 TSI_ARN = "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}"
 
 
 def add_backups(ctx: Context, key: ProductKey, instance: InfluxDBInstance) -> CustomResource:
-    """The backup function, its role (this instance only) and the backup configuration resource."""
+    """The backup function, its role (this instance only) and the backup configuration resource.
+
+    The function's environment holds the values its resource is given: it refuses requests asking
+    for others (functions/backup.py)."""
+    properties = {
+        "InstanceId": GetAtt(instance, "Id"),
+        "DailyRetentionDays": ctx.ref("BackupRetentionPeriod"),
+        "ContinuousRetentionDays": ctx.ref("ContinuousBackupRetentionDays"),
+        "FinalBackupRetentionDays": ctx.ref("FinalBackupRetentionDays"),
+    }
     fn = add_function(
         ctx,
         key,
@@ -37,19 +62,14 @@ def add_backups(ctx: Context, key: ProductKey, instance: InfluxDBInstance) -> Cu
         module="backup",
         statements=backup_statements(instance),
         timeout=TIMEOUT,
-    )
-    return add_custom_resource(
-        ctx,
-        "BackupConfiguration",
-        "InfluxDBBackups",
-        fn,
-        properties={
-            "InstanceId": GetAtt(instance, "Id"),
-            "DailyRetentionDays": ctx.ref("BackupRetentionPeriod"),
-            "ContinuousRetentionDays": ctx.ref("ContinuousBackupRetentionDays"),
-            "FinalBackupRetentionDays": ctx.ref("FinalBackupRetentionDays"),
+        environment={
+            **{CONFIGURED[name]: value for name, value in properties.items()},
+            "STACK_ID": Ref(AWS_STACK_ID),
+            "LOGICAL_RESOURCE_ID": BACKUP_RESOURCE,
         },
     )
+    fn.function.Metadata = checkov_skips({**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ENVIRONMENT_SKIP})
+    return add_custom_resource(ctx, BACKUP_RESOURCE, "InfluxDBBackups", fn, properties=properties)
 
 
 def backup_statements(instance: InfluxDBInstance) -> list[Statement]:

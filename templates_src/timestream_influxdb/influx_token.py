@@ -38,14 +38,19 @@ from .network import SecurityGroups
 from .outputs import URL
 from .secrets import Secrets
 
-# Seconds the token function may run: the wait for a new instance (api_token.SETTLE), three
-# worker invocations at most (each bounded by api_token.INVOKE_TIMEOUT), one wait for an Inactive
-# worker (api_token.ACTIVATE_SECONDS), and the margin kept to answer CloudFormation
-# (cfn_response.MARGIN); tests/test_token_function.py checks the sum.
+# Seconds the token function may run: the wait for a new instance (api_token.SETTLE, 30), three
+# worker invocations at most (api_token.INVOCATIONS, each bounded by api_token.INVOKE_TIMEOUT, 105),
+# the wait for an Inactive worker to turn Active (api_token.ACTIVE_WAIT, 90), and the margin kept to
+# answer CloudFormation (cfn_response.MARGIN, 35): 470, and 10 s for the refused invocation and the
+# secret reads; tests/test_token_function.py checks the sum. The custom resource's ServiceTimeout
+# is this plus custom_resources.ANSWER_GRACE (cfn-lint rule E9106 wants it above the Timeout).
 TIMEOUT = 480
-# Seconds the worker may run: each InfluxDB request is given up on after 3 tries of 10 s; below
-# api_token.INVOKE_TIMEOUT, so the token function hears of the worker's own timeout.
+# Seconds the worker may run: each InfluxDB request is given up on after 3 tries of 10 s; 15 s
+# below api_token.INVOKE_TIMEOUT at least (a cold start in the VPC adds its initialization), so
+# the token function hears of the worker's own timeout.
 WORKER_TIMEOUT = 90
+#: Logical id of the token resource; the function refuses requests for any other.
+TOKEN_RESOURCE = "InfluxDBApiToken"
 #: True when InfluxDBToken is empty: the stack makes the token.
 CREATE_TOKEN = "CreateInfluxDBToken"
 #: The rule that lets the client security group reach the database (network.py): the token is
@@ -66,8 +71,8 @@ WORKER_CHECKOV_SKIPS = {
 
 ENVIRONMENT_SKIP = {
     "CKV_AWS_173": (
-        "The token function's environment holds no secret (a URL, a user name, ARNs, a function "
-        "name, the stack id), and Lambda encrypts environment variables at rest with an AWS managed "
+        "The token function's environment holds no secret (a URL, a user name, an org and bucket "
+        "name, ARNs, a function name, the stack id, a logical id), and Lambda encrypts environment variables at rest with an AWS managed "
         "key in any case"
     ),
 }
@@ -109,7 +114,8 @@ def add_token(
             secrets.grant_write(secrets.token, sid="StoreToken"),
             key.grant_secrets_use(sid="SecretsWithKey"),
             worker.grant_invoke(sid="InvokeTokenWorker"),
-            # lambda:GetFunction: to wait for an Inactive worker to become Active again.
+            # botocore's waiter function_active_v2 polls GetFunction while an idle (Inactive)
+            # worker in the VPC is made Active again.
             worker.grant_get(sid="WaitForTokenWorker"),
         ],
         timeout=TIMEOUT,
@@ -117,18 +123,19 @@ def add_token(
         environment={
             "INFLUXDB_URL": url,
             "INFLUXDB_USERNAME": ctx.ref("Username"),
-            "INFLUXDB_ORG": ctx.ref("Organization"),
-            "INFLUXDB_BUCKET": ctx.ref("Bucket"),
             "ADMIN_PASSWORD_SECRET_ARN": Ref(secrets.admin_password),
             "TOKEN_SECRET_ARN": Ref(secrets.token),
+            "ORG": ctx.ref("Organization"),
+            "BUCKET": ctx.ref("Bucket"),
             "WORKER_FUNCTION_NAME": Ref(worker.function),
             "STACK_ID": Ref(AWS_STACK_ID),
+            "LOGICAL_RESOURCE_ID": TOKEN_RESOURCE,
         },
     )
     fn.function.Metadata = checkov_skips({**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ENVIRONMENT_SKIP})
     token = add_custom_resource(
         ctx,
-        "InfluxDBApiToken",
+        TOKEN_RESOURCE,
         "InfluxDBToken",
         fn,
         # Addresses and names only; the function reads the password from the secret.

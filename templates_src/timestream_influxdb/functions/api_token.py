@@ -6,18 +6,26 @@ the admin password secret, keeps the token in the token secret, and invokes the 
 (functions/token_worker.py, in the VPC) for the InfluxDB HTTP calls.
 
 Its configuration comes from its own environment, set by the template: INFLUXDB_URL,
-INFLUXDB_USERNAME, INFLUXDB_ORG, INFLUXDB_BUCKET, ADMIN_PASSWORD_SECRET_ARN, TOKEN_SECRET_ARN,
-WORKER_FUNCTION_NAME, STACK_ID. A request whose Url, Org, Bucket or TokenSecretArn differ from
-them, or from another stack, is refused, so whoever may invoke the function can neither send the
-admin credentials elsewhere nor get a token for another bucket; a ResponseURL that is not an https
-Amazon S3 URL gets no answer.
+INFLUXDB_USERNAME, ADMIN_PASSWORD_SECRET_ARN, TOKEN_SECRET_ARN, ORG, BUCKET, WORKER_FUNCTION_NAME,
+STACK_ID, LOGICAL_RESOURCE_ID. A request from another stack or for another resource, or (Create,
+Update) whose Url, Org, Bucket or TokenSecretArn differ from them, is refused with no action, so
+whoever may invoke the function can neither send the admin credentials elsewhere nor get a token
+for another bucket into the clients' secret; a ResponseURL that is not an https Amazon S3 URL gets
+no answer.
+
+The worker runs in the VPC: idle for weeks, Lambda makes it Inactive ("Lambda function states" in
+the Lambda documentation), and invoking it fails with ResourceNotReadyException (or, while its
+network interface is being made again, ResourceConflictException) before it runs. The invocation
+is then repeated once the worker is Active again (botocore's function_active_v2 waiter, within
+ACTIVE_WAIT seconds): it never ran, so nothing is done twice.
 
 Idempotent and rollback-safe: the physical id is stable ("<stack name>-<LogicalResourceId>"), so
 CloudFormation never deletes a "replaced" token; every authorization carries the marker
 "<StackId> <LogicalResourceId>" as its description. Create and Update keep the authorization the
 token secret holds when it still fits, else make one, store it, and revoke every other marked
 one (a new token that cannot be stored is revoked). Delete revokes every marked authorization,
-best effort. The instance reached is always the current one (INFLUXDB_URL).
+best effort: a failed revocation is named in the answer's Reason (still SUCCESS), so it shows
+in the stack events. The instance reached is always the current one (INFLUXDB_URL).
 
 Properties: Url (https://endpoint:port), Org, Bucket, TokenSecretArn.
 """
@@ -30,7 +38,7 @@ import urllib.parse
 
 import boto3
 import botocore.config
-from botocore.exceptions import ClientError
+import botocore.exceptions
 
 from .cfn_response import properties, run
 
@@ -38,16 +46,18 @@ PROPERTIES = ("Url", "Org", "Bucket", "TokenSecretArn")
 #: Seconds to wait before the first sign-in to an instance that may have just turned AVAILABLE, as
 #: AWS's own rotation functions for Timestream for InfluxDB do.
 SETTLE = 30
-#: Seconds to wait for the worker's answer: its own timeout (the template's 90 s) plus the start of
-#: a function in a VPC, so the worker always ends before the wait does.
+#: Seconds to wait for the worker's answer: its own timeout (the template's WORKER_TIMEOUT, 90) plus
+#: at least 15 s for the initialization of a cold start in the VPC, which its timeout does not count.
 INVOKE_TIMEOUT = 105
-#: Seconds to wait for an Inactive worker to become Active again. Lambda makes a VPC function that
-#: was not invoked for weeks Inactive; its next invocation fails (ResourceNotReadyException, or
-#: ResourceConflictException while it is Pending) until its network interfaces are made again
-#: ("Lambda function states", AWS Lambda developer guide). The worker only runs during stack
-#: operations, so it is often Inactive when one comes.
-ACTIVATE_SECONDS = 90
-NOT_READY = ("ResourceNotReadyException", "ResourceConflictException")
+#: Worker invocations a Create or Update makes at most ("ensure", "revoke", and one more "revoke"
+#: when the token cannot be stored); the template's Timeout covers them.
+INVOCATIONS = 3
+#: Seconds to wait, once per request, for an Inactive or Pending worker to turn Active; polled every
+#: ACTIVE_POLL seconds with GetFunction (botocore's lambda waiter function_active_v2).
+ACTIVE_WAIT, ACTIVE_POLL = 90, 5
+#: Invoke errors of a worker that is not Active yet (botocore's model of lambda Invoke): the
+#: invocation did not run.
+NOT_ACTIVE = ("ResourceNotReadyException", "ResourceConflictException")
 # POST /api/v2/authorizations is not idempotent: an invocation is never repeated by the SDK.
 INVOKE_CONFIG = botocore.config.Config(
     read_timeout=INVOKE_TIMEOUT, connect_timeout=10, retries={"total_max_attempts": 1}
@@ -61,8 +71,8 @@ LEGACY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 def configuration():
     """The function's configuration, from its environment (set by the template)."""
-    names = ("INFLUXDB_URL", "INFLUXDB_USERNAME", "INFLUXDB_ORG", "INFLUXDB_BUCKET")
-    more = ("ADMIN_PASSWORD_SECRET_ARN", "TOKEN_SECRET_ARN", "WORKER_FUNCTION_NAME", "STACK_ID")
+    names = ("INFLUXDB_URL", "INFLUXDB_USERNAME", "ADMIN_PASSWORD_SECRET_ARN", "TOKEN_SECRET_ARN", "ORG")
+    more = ("BUCKET", "WORKER_FUNCTION_NAME", "STACK_ID", "LOGICAL_RESOURCE_ID")
     return {name: os.environ[name] for name in (*names, *more)}
 
 
@@ -77,12 +87,21 @@ def physical_id(event):
     return event["StackId"].split("/")[1] + "-" + event["LogicalResourceId"]
 
 
+def check_origin(event, config):
+    """Refuse a request from another stack, or for another resource of this one."""
+    if event["StackId"] != config["STACK_ID"]:
+        raise ValueError("refused: request from another stack")
+    if event["LogicalResourceId"] != config["LOGICAL_RESOURCE_ID"]:
+        raise ValueError("refused: not this stack's token resource")
+
+
 def check(props, config):
-    """Refuse a request whose endpoint, organization, bucket or secret is not the configured one."""
+    """Refuse a request whose endpoint, org, bucket or secret is not the configured one (the names,
+    not the values, are in the message)."""
     expected = {
         "Url": config["INFLUXDB_URL"],
-        "Org": config["INFLUXDB_ORG"],
-        "Bucket": config["INFLUXDB_BUCKET"],
+        "Org": config["ORG"],
+        "Bucket": config["BUCKET"],
         "TokenSecretArn": config["TOKEN_SECRET_ARN"],
     }
     wrong = [name for name, value in expected.items() if props[name] != value]
@@ -95,6 +114,7 @@ class Worker:
 
     def __init__(self, client, config, password, description):
         self.client, self.name = client, config["WORKER_FUNCTION_NAME"]
+        self.waited = False
         self.base = {
             "url": config["INFLUXDB_URL"],
             "username": config["INFLUXDB_USERNAME"],
@@ -115,19 +135,20 @@ class Worker:
         return result
 
     def invoke(self, payload):
-        """Invoke the worker; an Inactive or Pending worker is waited for, then invoked again (the
-        failed invocation never ran, so nothing is repeated)."""
-        try:
-            return self.client.invoke(
-                FunctionName=self.name, InvocationType="RequestResponse", Payload=payload
-            )
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") not in NOT_READY:
-                raise
-            print("token worker not ready, waiting:", e.response["Error"]["Code"])
-        waiter = self.client.get_waiter("function_active_v2")
-        waiter.wait(FunctionName=self.name, WaiterConfig={"Delay": 5, "MaxAttempts": ACTIVATE_SECONDS // 5})
-        return self.client.invoke(FunctionName=self.name, InvocationType="RequestResponse", Payload=payload)
+        """Invoke the worker; when it is not Active yet, wait for it (once per request) and again."""
+        while True:
+            try:
+                return self.client.invoke(
+                    FunctionName=self.name, InvocationType="RequestResponse", Payload=payload
+                )
+            except botocore.exceptions.ClientError as e:
+                if e.response.get("Error", {}).get("Code") not in NOT_ACTIVE or self.waited:
+                    raise
+            self.waited = True
+            print("token worker not active: waiting for it")
+            waiter = self.client.get_waiter("function_active_v2")
+            config = {"Delay": ACTIVE_POLL, "MaxAttempts": max(ACTIVE_WAIT // max(ACTIVE_POLL, 1), 1)}
+            waiter.wait(FunctionName=self.name, WaiterConfig=config)
 
 
 def stored_token(secrets, arn):
@@ -140,8 +161,7 @@ def stored_token(secrets, arn):
 
 def act(event, context, config=None, secrets=None, lam=None):
     config = config or configuration()
-    if event["StackId"] != config["STACK_ID"]:
-        raise ValueError("refused: request from another stack")
+    check_origin(event, config)
     secrets = secrets or boto3.client("secretsmanager")
     lam = lam or boto3.client("lambda", config=INVOKE_CONFIG)
     marker = f"{event['StackId']} {event['LogicalResourceId']}"
@@ -156,17 +176,18 @@ def act(event, context, config=None, secrets=None, lam=None):
         try:
             if LEGACY_ID.match(pid):
                 # The authorization id, as this resource's physical id was before the marker existed:
-                # an Update replaced it by the stable id, and the marked successor must live on.
-                org, bucket = config["INFLUXDB_ORG"], config["INFLUXDB_BUCKET"]
-                revoked = worker().call("revoke_ids", org=org, bucket=bucket, ids=[pid])
+                # an Update replaced it by the stable id, and the marked successor must live on. The
+                # configured org and bucket, not the request's: no invoker picks what is revoked.
+                ids = [pid]
+                revoked = worker().call("revoke_ids", org=config["ORG"], bucket=config["BUCKET"], ids=ids)
             else:
                 revoked = worker().call("revoke")
             print("revoked:", revoked["revoked"])
         except Exception as e:
-            # Best effort: a failed revocation must not block the stack's deletion; it is said in
-            # the answer's reason, which the stack events show.
+            # Best effort: an instance that is gone has nothing left to revoke, and a failed
+            # revocation must not block the stack's deletion; the answer's Reason says so.
             print("not revoked:", e)
-            return None, {}, f"token not revoked ({type(e).__name__}): revoke it on the instance"
+            return None, {}, f"SUCCESS, but the stack's InfluxDB authorizations were not revoked: {e}"
         return None, {}  # None: the request's own physical id
     props = properties(event, PROPERTIES)
     check(props, config)
@@ -180,21 +201,31 @@ def act(event, context, config=None, secrets=None, lam=None):
         try:
             secrets.put_secret_value(SecretId=config["TOKEN_SECRET_ARN"], SecretString=result["token"])
         except Exception:
-            # The write may have happened with its answer lost: keep what the secret really holds.
-            # A token nobody can read must not live on: revoke it (and any other not stored).
-            try:
-                held = stored_token(secrets, config["TOKEN_SECRET_ARN"])
-            except Exception:
-                held = keep
-            if held != result["token"]:
-                try:
-                    work.call("revoke", keep=held)
-                except Exception as e:
-                    print("not revoked:", e)
+            if not unstored(work, secrets, config, result["token"]):
                 raise
         print("revoked:", work.call("revoke", keep=result["token"])["revoked"])
     print("authorization:", result["id"], "new" if result["created"] else "kept")
     return physical_id(event), {"AuthorizationId": result["id"]}
+
+
+def unstored(work, secrets, config, token):
+    """After PutSecretValue raised: whether ``token`` is stored after all (an answer lost after the
+    write). If not, revoke every marked authorization but the one the secret holds now; if the
+    secret cannot be read, revoke nothing (the next request converges)."""
+    try:
+        held = stored_token(secrets, config["TOKEN_SECRET_ARN"])
+    except Exception as e:
+        print("token secret unreadable, nothing revoked:", e)
+        return False
+    if held == token:
+        print("the token was stored although PutSecretValue failed")
+        return True
+    # A token nobody can read must not live on: revoke it (and any other not stored).
+    try:
+        work.call("revoke", keep=held)
+    except Exception as e:
+        print("not revoked:", e)
+    return False
 
 
 def handler(event, context):

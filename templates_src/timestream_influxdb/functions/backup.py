@@ -15,11 +15,20 @@ out of the list is turned off, so the list only changes the types it names: CONT
 when it is on, and with enabled false only to turn off what this resource turned on before (an
 Update of the same instance whose OldResourceProperties had it on).
 
+Whoever may invoke the function must not change the product instance's backups: the template
+sets each property's value in the function's environment too (CONFIGURED), with the stack id and
+the resource's logical id (STACK_ID, LOGICAL_RESOURCE_ID). A request from another stack or for
+another resource, or a Create or Update whose properties differ from the environment, is refused
+with no action. A Delete is checked for its stack and resource only: when the instance is
+replaced, the Delete of the old physical id carries the old instance, and the environment
+already names the new one.
+
 The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
 is retried while the time allows; any other failure is logged and the deletion goes on.
 """
 
 import decimal
+import os
 import time
 
 import boto3
@@ -28,6 +37,13 @@ from .cfn_response import MARGIN, properties, run
 
 PROPERTIES = ("InstanceId", "DailyRetentionDays", "ContinuousRetentionDays", "FinalBackupRetentionDays")
 RETRY_SECONDS = 20
+#: The environment variable that holds the configured value of each property.
+CONFIGURED = {
+    "InstanceId": "INSTANCE_ID",
+    "DailyRetentionDays": "DAILY_RETENTION_DAYS",
+    "ContinuousRetentionDays": "CONTINUOUS_RETENTION_DAYS",
+    "FinalBackupRetentionDays": "FINAL_BACKUP_RETENTION_DAYS",
+}
 #: Accepted range of each number property (the service's: AutomatedBackupRetentionDays 1-365 for
 #: automated backups, RetentionDays 1-3650 for an on-demand backup; 0 means "none" here).
 RANGES = {
@@ -35,6 +51,26 @@ RANGES = {
     "ContinuousRetentionDays": (0, 365),
     "FinalBackupRetentionDays": (0, 3650),
 }
+
+
+def configuration():
+    """The function's configuration, from its environment (set by the template)."""
+    return {name: os.environ[name] for name in (*CONFIGURED.values(), "STACK_ID", "LOGICAL_RESOURCE_ID")}
+
+
+def check(event, config):
+    """Refuse a request from another stack or resource, or a Create or Update asking for anything
+    but the configured values (names, not values, in the message)."""
+    if event["StackId"] != config["STACK_ID"]:
+        raise ValueError("refused: request from another stack")
+    if event["LogicalResourceId"] != config["LOGICAL_RESOURCE_ID"]:
+        raise ValueError("refused: not this stack's backup resource")
+    if event["RequestType"] == "Delete":
+        return
+    props = properties(event, PROPERTIES)
+    wrong = [name for name, variable in CONFIGURED.items() if props[name] != config[variable]]
+    if wrong:
+        raise ValueError("refused: not this stack's " + ", ".join(wrong))
 
 
 def whole_number(props, name):
@@ -105,7 +141,8 @@ def final_backup(event, context, client):
             return
 
 
-def act(event, context, client=None):
+def act(event, context, client=None, config=None):
+    check(event, config or configuration())
     client = client or boto3.client("timestream-influxdb")
     if event["RequestType"] == "Delete":
         final_backup(event, context, client)

@@ -62,15 +62,13 @@ def timed_out(*_):
 
 
 def run(event, context, act, no_echo=False):
-    """Call ``act(event, context)`` -> (physical id, data[, reason]) and answer CloudFormation once.
-
-    A reason given with a success shows in the stack events (e.g. a best-effort step that failed).
-    """
+    """Call ``act(event, context)`` -> (physical id, data) or (physical id, data, reason) and
+    answer CloudFormation once; a reason of a success shows in the stack events."""
     signal.signal(signal.SIGALRM, timed_out)
     signal.alarm(max(context.get_remaining_time_in_millis() // 1000 - MARGIN, 1))
     try:
-        pid, data, *note = act(event, context)
-        status, reason = "SUCCESS", note[0] if note else ""
+        pid, data, reason = (*act(event, context), "")[:3]
+        status = "SUCCESS"
     except Exception as e:  # every error, the timeout included, becomes a FAILED answer
         pid, data, status, reason = None, None, "FAILED", f"{type(e).__name__}: {e}"
     finally:
