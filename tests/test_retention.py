@@ -12,23 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from tooling.cfn import schemas
+from tooling.cfn.intrinsics import parameters_in, resources_in
 
 KEPT = "RetainExceptOnCreate"
 SECURITY_GROUP_RULE_TYPES = ("AWS::EC2::SecurityGroupEgress", "AWS::EC2::SecurityGroupIngress")
 SECURITY_GROUP_TYPES = ("AWS::EC2::SecurityGroup", *SECURITY_GROUP_RULE_TYPES)
-
-
-def references(node: Any) -> set[str]:
-    """Logical ids that ``node`` refers to with Ref or Fn::GetAtt."""
-    if isinstance(node, dict):
-        if set(node) == {"Ref"} and isinstance(node["Ref"], str):
-            return {node["Ref"]}
-        if set(node) == {"Fn::GetAtt"}:
-            return {node["Fn::GetAtt"][0]}
-        return set().union(*(references(v) for v in node.values())) if node else set()
-    if isinstance(node, list):
-        return set().union(*(references(v) for v in node)) if node else set()
-    return set()
 
 
 def kept(template: dict[str, Any]) -> set[str]:
@@ -51,13 +39,13 @@ def test_a_replaced_security_group_rule_is_deleted_so_its_old_value_can_come_bac
     replaces the rule. A retained old rule stays on the group; changing the parameter back then
     creates the same rule again, EC2 refuses it (InvalidPermission.Duplicate) and the update rolls
     back. The replaced rule must be deleted; a stack deletion may still keep it."""
-    resources, parameters = product["Resources"], set(product.get("Parameters", {}))
+    resources = product["Resources"]
     rules = {name: r for name, r in resources.items() if r["Type"] in SECURITY_GROUP_RULE_TYPES}
     create_only = schemas.create_only_properties(r["Type"] for r in rules.values())
     replaced_by_a_parameter = {
         name
         for name, r in rules.items()
-        if any(references(v) & parameters for k, v in r["Properties"].items() if k in create_only[r["Type"]])
+        if any(parameters_in(v, product) for k, v in r["Properties"].items() if k in create_only[r["Type"]])
     }
     assert "LambdaClientToInfluxDBEgress" in replaced_by_a_parameter
     for name in replaced_by_a_parameter:
@@ -83,12 +71,12 @@ def test_no_kept_security_group_depends_on_a_deleted_one_and_no_deleted_rule_use
     kept, and a deleted rule never refers to a kept group (it would be left dangling)."""
     resources, keep = product["Resources"], kept(product)
     for name in keep:
-        for ref in references(resources[name].get("Properties", {})):
+        for ref in resources_in(resources[name].get("Properties", {}), resources):
             if resources.get(ref, {}).get("Type") in SECURITY_GROUP_TYPES:
                 assert ref in keep, f"{name} keeps using {ref}, which the deletion would delete"
     for name, r in resources.items():
         if r["Type"] in SECURITY_GROUP_TYPES and name not in keep:
-            assert not references(r.get("Properties", {})) & keep, name
+            assert not set(resources_in(r.get("Properties", {}), resources)) & keep, name
 
 
 def test_every_test_the_operations_table_names_exists():
