@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# Worst case for one call against a black-holed endpoint: MAX_ATTEMPTS x (CONNECT_TIMEOUT or
-# READ_TIMEOUT) plus the standard mode's jittered back-off (at most 1 s, then 2 s): 2 x 10 + 3 = 23 s.
+# Worst case for one call against a black-holed endpoint: TOTAL_ATTEMPTS x (CONNECT_TIMEOUT or
+# READ_TIMEOUT) plus the standard mode's jittered back-off (under 1 s, then under 2 s): 3 x 8 + 3 = 27 s.
+# Throttling is retried within the same attempts, with the same back-off.
 CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 10
-MAX_ATTEMPTS = 2
+READ_TIMEOUT = 8
+TOTAL_ATTEMPTS = 3
 
 # Error codes that mean the caller's credentials are not good (as the AWS services name them).
 CREDENTIAL_CODES = frozenset(
@@ -46,7 +47,7 @@ def client_config(**overrides: Any) -> Any:
     settings: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT,
         "read_timeout": READ_TIMEOUT,
-        "retries": {"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        "retries": {"mode": "standard", "total_max_attempts": TOTAL_ATTEMPTS},
     }
     settings.update(overrides)
     return Config(**settings)
