@@ -10,6 +10,7 @@ from botocore.stub import ANY, Stubber
 
 from conftest import function_module
 from servers import FakeContext
+from stack_status import StackStatus
 
 
 @pytest.fixture(params=["source", "inlined"])
@@ -70,9 +71,11 @@ def configured(props=PROPS):
     }
 
 
-def act(backup, e, context, client, config=None):
-    """``backup.act`` in a function configured as the template configures it for the request."""
-    return backup.act(e, context, client, config or configured(e["ResourceProperties"]))
+def act(backup, e, context, client, config=None, stack=None):
+    """``backup.act`` in a function configured as the template configures it for the request;
+    ``stack`` answers DescribeStacks (default: a stack being deleted)."""
+    stack = stack or StackStatus(STACK_ID)
+    return backup.act(e, context, client, config or configured(e["ResourceProperties"]), stack)
 
 
 DAILY_7 = {"type": "DAILY", "retentionDays": 7, "enabled": True}
@@ -339,3 +342,28 @@ def test_the_function_reads_its_configuration_from_the_environment_the_template_
     assert env["STACK_ID"] == {"Ref": "AWS::StackId"} and env["LOGICAL_RESOURCE_ID"] == "BackupConfiguration"
     with mock.patch.dict(os.environ, {k: f"<{k}>" for k in env}, clear=True):
         assert backup.configuration() == {k: f"<{k}>" for k in env}
+
+
+@pytest.mark.parametrize("status", ["CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"])
+def test_a_delete_sent_while_the_stack_deletes_nothing_takes_no_backup(backup, client, status):
+    """Anyone allowed to invoke the function can send it a Delete; CloudFormation sends one only
+    while the stack deletes resources. No create_db_backup is stubbed: a call would fail."""
+    stack = StackStatus(STACK_ID, status)
+    result = act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, stack=stack)
+    assert result[:2] == (None, {}) and f"the stack is {status}, not deleting" in result[2]
+    assert stack.calls == 1
+
+
+def test_a_delete_whose_stack_status_is_unreadable_still_takes_the_final_backup(backup, client, capsys):
+    """Fail open: an extra backup costs storage, a missing final backup may cost data."""
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
+    )
+    stack = StackStatus(STACK_ID, error="Throttling")
+    assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, stack=stack) == (
+        None,
+        {},
+    )
+    assert "taking the final backup anyway" in capsys.readouterr().out

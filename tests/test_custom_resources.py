@@ -240,13 +240,23 @@ def test_backup_role_may_configure_only_this_instance(product):
     ]
     assert by_sid["TakeFinalBackup"]["Action"] == ["timestream-influxdb:CreateDbBackup"]
     assert by_sid["WriteOwnLogGroup"]["Resource"] == [{"Fn::GetAtt": ["BackupFunctionLogGroup", "Arn"]}]
+    # A Delete is acted on only while the stack deletes (functions/cfn_response.py).
+    assert by_sid["ReadOwnStackStatus"]["Action"] == ["cloudformation:DescribeStacks"]
+    assert by_sid["ReadOwnStackStatus"]["Resource"] == [{"Ref": "AWS::StackId"}]
+    assert set(by_sid) == {
+        "WriteOwnLogGroup",
+        "ConfigureThisInstancesBackups",
+        "TakeFinalBackup",
+        "ReadOwnStackStatus",
+    }
     assert "ManagedPolicyArns" not in role["Properties"]  # no VPC access: it runs outside the VPC
     assert "VpcConfig" not in product["Resources"]["BackupFunction"]["Properties"]
 
 
 def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product):
     """Read the admin password and the token, write the token secret, invoke the worker and wait
-    for it to be Active: no more."""
+    for it to be Active, read its own stack's status (a Delete is acted on only while the stack
+    deletes): no more."""
     function = product["Resources"]["TokenFunction"]["Properties"]
     assert "VpcConfig" not in function  # it answers CloudFormation on Amazon S3
     role = product["Resources"]["TokenFunctionRole"]
@@ -259,6 +269,7 @@ def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product
         "SecretsWithKey",
         "InvokeTokenWorker",
         "WaitForTokenWorker",
+        "ReadOwnStackStatus",
     }
     assert by_sid["WriteOwnLogGroup"]["Resource"] == [{"Fn::GetAtt": ["TokenFunctionLogGroup", "Arn"]}]
     assert by_sid["ReadAdminPasswordAndToken"]["Action"] == ["secretsmanager:GetSecretValue"]
@@ -277,6 +288,8 @@ def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product
     # botocore's waiter function_active_v2 calls GetFunction, on the worker only.
     assert by_sid["WaitForTokenWorker"]["Action"] == ["lambda:GetFunction"]
     assert by_sid["WaitForTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
+    assert by_sid["ReadOwnStackStatus"]["Action"] == ["cloudformation:DescribeStacks"]
+    assert by_sid["ReadOwnStackStatus"]["Resource"] == [{"Ref": "AWS::StackId"}]
 
 
 def test_token_function_takes_its_configuration_from_its_environment(product):

@@ -18,6 +18,7 @@ from botocore.stub import ANY, Stubber
 
 from conftest import FUNCTIONS, function_module, inlined_module
 from servers import FakeContext, FakeInflux, closed_port_url, serve, url
+from stack_status import StackStatus
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
 MARKER = STACK_ID + " InfluxDBApiToken"
@@ -221,11 +222,13 @@ def configured_for(e, server_url):
     return config(server_url, given["Org"], given["Bucket"])
 
 
-def run(modules, influx, secrets, e, server_url=None, lam=None):
+def run(modules, influx, secrets, e, server_url=None, lam=None, stack=None):
+    """``token.act`` on ``e``; ``stack`` answers DescribeStacks (default: a stack being deleted)."""
     token, worker = modules
     lam = lam or FakeLambda(worker)
     server_url = server_url or url(influx)
-    result = token.act(e, FakeContext(), configured_for(e, server_url), secrets.client, lam)
+    stack = stack or StackStatus(STACK_ID)
+    result = token.act(e, FakeContext(), configured_for(e, server_url), secrets.client, lam, stack)
     secrets.stub.assert_no_pending_responses()
     return result, lam
 
@@ -453,6 +456,41 @@ def test_the_delete_of_a_legacy_physical_id_revokes_only_that_authorization(modu
     assert list(influx.state["authorizations"]) == [current["id"]]
 
 
+@pytest.mark.parametrize(
+    "status",
+    ["DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
+    + ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"],
+)
+def test_a_delete_revokes_in_every_status_in_which_cloudformation_deletes(modules, influx, secrets, status):
+    create(modules, influx, secrets)
+    secrets.password()
+    stack = StackStatus(STACK_ID, status)
+    assert run(modules, influx, secrets, event("Delete", props(url(influx))), stack=stack)[0] == (None, {})
+    assert live(influx) == [] and stack.calls == 1
+
+
+@pytest.mark.parametrize("status", ["CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"])
+def test_a_delete_sent_while_the_stack_deletes_nothing_revokes_nothing(modules, influx, secrets, status):
+    """Anyone allowed to invoke the function can send it a Delete; CloudFormation sends one only
+    while the stack deletes resources. A forged one must not cut every client off."""
+    create(modules, influx, secrets)
+    before = only_live(influx)
+    calls = len(influx.state["calls"])
+    stack = StackStatus(STACK_ID, status)
+    result, lam = run(modules, influx, secrets, event("Delete", props(url(influx))), stack=stack)
+    assert result[:2] == (None, {}) and f"the stack is {status}, not deleting" in result[2]
+    assert only_live(influx) == before and lam.calls == [] and len(influx.state["calls"]) == calls
+
+
+def test_a_delete_whose_stack_status_is_unreadable_revokes_nothing(modules, influx, secrets):
+    create(modules, influx, secrets)
+    before = only_live(influx)
+    stack = StackStatus(STACK_ID, error="AccessDenied")
+    result, lam = run(modules, influx, secrets, event("Delete", props(url(influx))), stack=stack)
+    assert "nothing was revoked: the stack's status is unreadable" in result[2]
+    assert only_live(influx) == before and lam.calls == []
+
+
 def only_permissions(bucket_id=BUCKET_ID):
     resource = {"type": "buckets", "id": bucket_id, "orgID": ORG_ID}
     return [{"action": a, "resource": resource} for a in ("read", "write")]
@@ -547,7 +585,7 @@ def handler_env(modules, influx, secrets, monkeypatch):
     lam = FakeLambda(worker)
     for name, value in config(url(influx)).items():
         monkeypatch.setenv(name, value)
-    clients = {"secretsmanager": secrets.client, "lambda": lam}
+    clients = {"secretsmanager": secrets.client, "lambda": lam, "cloudformation": StackStatus(STACK_ID)}
     monkeypatch.setattr(token.boto3, "client", lambda service, **_: clients[service])
     return token, lam
 

@@ -26,6 +26,7 @@ from .custom_resources import (
     CustomResource,
     add_custom_resource,
     add_function,
+    grant_read_stack_status,
 )
 from .encryption import ProductKey
 from .functions.backup import CONFIGURED
@@ -60,7 +61,7 @@ def add_backups(ctx: Context, key: ProductKey, instance: InfluxDBInstance) -> Cu
         title="BackupFunction",
         suffix=names.BACKUP_FUNCTION,
         module="backup",
-        statements=backup_statements(instance),
+        statements=[*backup_statements(instance), grant_read_stack_status()],
         timeout=TIMEOUT,
         environment={
             **{CONFIGURED[name]: value for name, value in properties.items()},

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from awacs import awslambda, logs
+from awacs import cloudformation as cfn
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import GetAtt, Ref
+from troposphere import AWS_STACK_ID, GetAtt, Ref
 from troposphere.awslambda import Code, Environment, Function, LoggingConfig, VPCConfig
 from troposphere.cloudformation import AWSCustomObject
 from troposphere.iam import Policy, Role
@@ -89,6 +90,13 @@ class LambdaFunction:
         return Statement(
             Sid=sid, Effect=Allow, Action=[awslambda.InvokeFunction], Resource=[GetAtt(self.function, "Arn")]
         )
+
+
+def grant_read_stack_status(sid: str = "ReadOwnStackStatus") -> Statement:
+    """Read this stack's status (cloudformation:DescribeStacks on its own id, nothing else): a
+    function acts on a Delete only while the stack deletes resources (functions/cfn_response.py),
+    since anyone allowed to invoke it can send one."""
+    return Statement(Sid=sid, Effect=Allow, Action=[cfn.DescribeStacks], Resource=[Ref(AWS_STACK_ID)])
 
 
 class CustomResource(AWSCustomObject):

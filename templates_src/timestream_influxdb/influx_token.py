@@ -32,6 +32,7 @@ from .custom_resources import (
     CustomResource,
     add_custom_resource,
     add_function,
+    grant_read_stack_status,
 )
 from .encryption import ProductKey
 from .network import SecurityGroups
@@ -117,6 +118,7 @@ def add_token(
             # botocore's waiter function_active_v2 polls GetFunction while an idle (Inactive)
             # worker in the VPC is made Active again.
             worker.grant_get(sid="WaitForTokenWorker"),
+            grant_read_stack_status(),
         ],
         timeout=TIMEOUT,
         # What the function acts on: a request naming anything else is refused.

@@ -75,6 +75,7 @@ import cfn_flip
 
 from conftest import inlined_module
 from servers import ResponseReceiver, serve, url
+from stack_status import StackStatus
 from tooling.cfn.evaluate import Resolver, evaluate_conditions, parameter_values
 from tooling.cfn.intrinsics import resources_in
 
@@ -194,6 +195,9 @@ class Operation:
     status: str
     requests: list[Request] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.kind = self.status.split("_")[0]  # CREATE, UPDATE or DELETE: what the operation is
+
     def of(self, resource: str) -> list[Request]:
         return [r for r in self.requests if r.resource == resource]
 
@@ -216,6 +220,19 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(int((self.deadline - time.monotonic()) * 1000), 0)
+
+
+#: The stack's status while CloudFormation sends each (operation, phase) of requests: what a
+#: function reads with DescribeStacks ("Stack status codes", CloudFormation User Guide).
+STATUS_DURING = {
+    ("CREATE", "forward"): "CREATE_IN_PROGRESS",
+    ("CREATE", "rollback"): "ROLLBACK_IN_PROGRESS",
+    ("UPDATE", "forward"): "UPDATE_IN_PROGRESS",
+    ("UPDATE", "cleanup"): "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    ("UPDATE", "rollback"): "UPDATE_ROLLBACK_IN_PROGRESS",
+    ("UPDATE", "rollback-cleanup"): "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    ("DELETE", "forward"): "DELETE_IN_PROGRESS",
+}
 
 
 class Stack:
@@ -485,7 +502,21 @@ class Stack:
         live = live or self.live[name]
         return self._send(op, "Delete", name, live.properties, phase, live.physical_id).ok
 
+    def forge(self, name: str, kind: str = "Delete") -> dict[str, Any] | None:
+        """A ``kind`` request for live resource ``name`` sent by someone who may invoke its function,
+        outside any stack operation (the stack at rest): the answer the function PUT, if any."""
+        live = self.live[name]
+        return self.invoke(self._event(kind, name, live.properties, live.physical_id))
+
     def _send(self, op, kind, name, props, phase, physical_id=None, old=None) -> Request:
+        event = self._event(kind, name, props, physical_id, old)
+        self.status = STATUS_DURING[op.kind, phase]
+        answer = self.invoke(event)
+        request = Request(event, answer, phase)
+        op.requests.append(request)
+        return request
+
+    def _event(self, kind, name, props, physical_id=None, old=None) -> dict[str, Any]:
         body = next(t["Resources"][name] for t in reversed(self._templates) if name in t["Resources"])
         request_id = f"{next(self._requests):08d}-0000-4000-8000-000000000000"
         path = urllib.parse.quote(f"{self.stack_id}|{name}|{request_id}", safe="")
@@ -503,10 +534,7 @@ class Stack:
             event["PhysicalResourceId"] = physical_id
         if old is not None:
             event["OldResourceProperties"] = old
-        answer = self.invoke(event)
-        request = Request(event, answer, phase)
-        op.requests.append(request)
-        return request
+        return event
 
     def function_of(self, service_token: str) -> tuple[str, dict[str, Any]]:
         """(title, template) of the function with this ARN: the current template's, or - for a
@@ -590,6 +618,8 @@ class Stack:
         def client(service, *args, **kwargs):
             if service in self.clients:
                 return self.clients[service]
+            if service == "cloudformation":  # DescribeStacks: the status while the request is sent
+                return StackStatus(self.stack_id, self.status)
             return real_client(service, *args, **kwargs)
 
         def urlopen(req, *args, **kwargs):

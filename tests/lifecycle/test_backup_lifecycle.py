@@ -164,3 +164,14 @@ def test_stack_delete_with_no_final_backup_asked_takes_none(stack, influx):
     stack.create({**VALUES, "FinalBackupRetentionDays": "0"})
     assert stack.delete().status == "DELETE_COMPLETE"
     assert influx.backups == []
+
+
+def test_a_delete_forged_between_operations_takes_no_backup_and_the_stacks_delete_still_does(stack, influx):
+    """Anyone allowed to invoke the backup function can send it a Delete: at rest, the stack is
+    not deleting anything (DescribeStacks), so no backup is taken; the stack's own Delete takes it."""
+    stack.create(VALUES)
+    answer = stack.forge("BackupConfiguration", "Delete")
+    assert answer["Status"] == "SUCCESS" and "the stack is CREATE_COMPLETE, not deleting" in answer["Reason"]
+    assert influx.backups == []
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert [b["retentionDays"] for b in influx.backups_of(INSTANCE)] == [30]

@@ -162,6 +162,19 @@ def test_create_leaves_one_marked_authorization_whose_token_the_secret_holds(sta
     ]
 
 
+def test_a_delete_forged_between_operations_revokes_nothing_and_the_stacks_delete_still_does(
+    stack, influx, aws
+):
+    """Anyone allowed to invoke the token function can send it a Delete: at rest, the stack is not
+    deleting anything (DescribeStacks), so nothing is revoked; the stack's own Delete revokes."""
+    stack.create(values(influx))
+    before = the_one(stack, influx, aws)
+    answer = stack.forge(TOKEN, "Delete")
+    assert answer["Status"] == "SUCCESS" and "the stack is CREATE_COMPLETE, not deleting" in answer["Reason"]
+    assert the_one(stack, influx, aws) == before
+    assert stack.delete().status == "DELETE_COMPLETE" and influx.live(marker(stack)) == []
+
+
 # --- 2. create whose POST answer is lost ------------------------------------------------------------
 def test_a_create_whose_post_answer_is_lost_adopts_the_one_made_and_never_posts_again(stack, influx, aws):
     influx.lose(1, "POST", AUTHORIZATIONS)

@@ -25,7 +25,10 @@ CloudFormation never deletes a "replaced" token; every authorization carries the
 token secret holds when it still fits, else make one, store it, and revoke every other marked
 one (a new token that cannot be stored is revoked). Delete revokes every marked authorization,
 best effort: a failed revocation is named in the answer's Reason (still SUCCESS), so it shows
-in the stack events. The instance reached is always the current one (INFLUXDB_URL).
+in the stack events. The instance reached is always the current one (INFLUXDB_URL). A Delete
+revokes only while the stack (DescribeStacks) is in a status in which CloudFormation deletes
+resources (cfn_response.DELETING): a Delete sent by anyone else at any other time, or when the
+status cannot be read, revokes nothing and says so.
 
 Properties: Url (https://endpoint:port), Org, Bucket, TokenSecretArn.
 """
@@ -40,7 +43,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from .cfn_response import properties, run
+from .cfn_response import properties, run, stack_deleting
 
 PROPERTIES = ("Url", "Org", "Bucket", "TokenSecretArn")
 #: Seconds to wait before the first sign-in to an instance that may have just turned AVAILABLE, as
@@ -159,7 +162,7 @@ def stored_token(secrets, arn):
         return ""
 
 
-def act(event, context, config=None, secrets=None, lam=None):
+def act(event, context, config=None, secrets=None, lam=None, cloudformation=None):
     config = config or configuration()
     check_origin(event, config)
     secrets = secrets or boto3.client("secretsmanager")
@@ -173,6 +176,16 @@ def act(event, context, config=None, secrets=None, lam=None):
     if event["RequestType"] == "Delete":
         # The request's Url and secret are not used: they may name an instance replaced meanwhile.
         pid = event.get("PhysicalResourceId", "")
+        try:
+            deleting, status = stack_deleting(event, cloudformation or boto3.client("cloudformation"))
+        except Exception as e:
+            # Fail closed: revoking on a request nobody can vouch for would cut every client off.
+            print("stack status unreadable, nothing revoked:", e)
+            return None, {}, f"SUCCESS, but nothing was revoked: the stack's status is unreadable: {e}"
+        if not deleting:
+            # Not CloudFormation's: it sends a Delete only while the stack deletes resources.
+            print("refused: a Delete while the stack is", status)
+            return None, {}, f"SUCCESS, but nothing was revoked: the stack is {status}, not deleting"
         try:
             if LEGACY_ID.match(pid):
                 # The authorization id, as this resource's physical id was before the marker existed:

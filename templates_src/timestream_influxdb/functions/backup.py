@@ -23,7 +23,10 @@ with no action. A Delete is checked for its stack and resource only: when the in
 replaced, the Delete of the old physical id carries the old instance, and the environment
 already names the new one.
 
-The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
+A Delete takes the final backup only while the stack (DescribeStacks) is in a status in which
+CloudFormation deletes resources (cfn_response.DELETING), or when that status cannot be read (an
+extra backup costs storage; a missing one may cost data): a Delete sent by anyone else at any
+other time takes none. The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
 is retried while the time allows; any other failure is logged and the deletion goes on.
 """
 
@@ -33,7 +36,7 @@ import time
 
 import boto3
 
-from .cfn_response import MARGIN, properties, run
+from .cfn_response import MARGIN, properties, run, stack_deleting
 
 PROPERTIES = ("InstanceId", "DailyRetentionDays", "ContinuousRetentionDays", "FinalBackupRetentionDays")
 RETRY_SECONDS = 20
@@ -141,10 +144,19 @@ def final_backup(event, context, client):
             return
 
 
-def act(event, context, client=None, config=None):
+def act(event, context, client=None, config=None, cloudformation=None):
     check(event, config or configuration())
     client = client or boto3.client("timestream-influxdb")
     if event["RequestType"] == "Delete":
+        try:
+            deleting, status = stack_deleting(event, cloudformation or boto3.client("cloudformation"))
+        except Exception as e:
+            # Fail open: an extra backup costs storage, a missing final backup may cost data.
+            print("stack status unreadable, taking the final backup anyway:", e)
+            deleting, status = True, "unknown"
+        if not deleting:
+            print("refused: a Delete while the stack is", status)
+            return None, {}, f"SUCCESS, but no final backup was taken: the stack is {status}, not deleting"
         final_backup(event, context, client)
         return None, {}  # None: the request's own physical id
     props = properties(event, PROPERTIES)

@@ -17,6 +17,18 @@ PUT_TIMEOUT, PUT_TRIES = 10, 3
 # Seconds kept to answer before Lambda stops the function: the worst-case PUT (every try timing
 # out) and a few seconds more, so the answer is always sent.
 MARGIN = PUT_TIMEOUT * PUT_TRIES + 5
+#: The stack statuses in which CloudFormation sends a Delete to a custom resource ("Stack status
+#: codes", CloudFormation User Guide): the stack's deletion, the rollback of a failed create, the
+#: removal of old or removed resources after an update, and of new ones after a failed update.
+DELETING = frozenset(
+    {
+        "DELETE_IN_PROGRESS",
+        "ROLLBACK_IN_PROGRESS",
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    }
+)
 
 
 def properties(event, names):
@@ -31,6 +43,18 @@ def properties(event, names):
     if missing:
         raise ValueError("missing resource properties: " + ", ".join(missing))
     return {name: given[name] for name in names}
+
+
+def stack_deleting(event, cloudformation):
+    """Whether the request's stack is in a status in which CloudFormation deletes resources.
+
+    Anyone allowed to invoke a function can send it a Delete; only a stack in one of these
+    statuses can have sent it. DescribeStacks by the unique stack id also finds a deleted stack.
+    Returns (answer, status); an error reading the status propagates (each caller decides).
+    """
+    stacks = cloudformation.describe_stacks(StackName=event["StackId"])["Stacks"]
+    status = stacks[0]["StackStatus"] if stacks else "NONE"
+    return status in DELETING, status
 
 
 def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
