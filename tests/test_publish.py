@@ -14,6 +14,7 @@ import json
 import pytest
 from moto import mock_aws
 
+from conftest import ROOT
 from fake_servicecatalog import SESSION, Failure, FakeCatalog
 from tooling.publish import CallFailed, PublishError, publish
 from tooling.publish.config import CatalogConfig, Portfolio, Product
@@ -370,7 +371,7 @@ def test_a_bad_version_stops_before_any_call(world):
 
 def test_a_read_failure_is_one_line_and_changes_nothing(world):
     world.catalog.failures.append(Failure("list_portfolios", "AccessDeniedException"))
-    with pytest.raises(PublishError, match="reading the catalog: AccessDeniedException"):
+    with pytest.raises(PublishError, match=r"reading the catalog: AWS denied ListPortfolios \(AccessDeniedException"):
         world.publish()
     assert world.mutating_calls() == []
 
@@ -379,12 +380,38 @@ def test_step_names_cover_every_step():
     assert sorted(STEP_NAMES) == [1, 2, 3, 4, 5]
 
 
-def test_clients_use_the_standard_retry_mode():
-    from tooling.publish import client_factory
+def test_clients_are_the_projects_with_timeouts_and_bounded_retries():
+    from tooling import aws
+    from tooling.publish import clients_for
 
-    client = client_factory(SESSION)("servicecatalog", REGION)
-    assert client.meta.config.retries["mode"] == "standard"
-    assert client_factory(SESSION)("s3", REGION).meta.region_name == REGION
+    client_for = clients_for(aws.Target(endpoint_url="http://127.0.0.1:9"))
+    client = client_for("servicecatalog", REGION)
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": aws.TOTAL_ATTEMPTS}
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (
+        aws.CONNECT_TIMEOUT,
+        aws.READ_TIMEOUT,
+    )
+    assert client.meta.endpoint_url == "http://127.0.0.1:9"
+    assert client_for("s3", "us-east-1").meta.region_name == "us-east-1"
+
+
+@pytest.mark.parametrize("region", ["af-south-1", "ap-east-1", "ap-northeast-2", "ca-west-1", "us-west-1"])
+def test_a_region_without_every_resource_type_is_refused_before_any_call(region):
+    from tooling.cfn import schemas
+
+    template = (ROOT / "output" / "timestream-influxdb.yaml").read_text()
+    assert "AWS::Timestream::InfluxDBInstance" in schemas.missing_types(
+        ["AWS::Timestream::InfluxDBInstance"], region
+    ), "cfn-lint's data now has the type there: pick a Region that lacks it"
+    world = World(regions=(REGION, region))
+    with pytest.raises(PublishError) as err:
+        world.publish(text=template)
+    message = str(err.value)
+    assert f"cannot be launched in {region}: no AWS::Timestream::InfluxDBInstance there" in message
+    assert "accepted Regions: " in message and REGION in message.split("accepted Regions: ")[1]
+    assert "\n" not in message
+    assert all(c.calls == [] for c in world.catalogs.values())
+    assert world.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
 def test_a_product_with_100_versions_gets_no_more(world):

@@ -167,11 +167,11 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
             problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]}
         )
 
-    def no_aws(session):
+    def no_aws(target):
         raise AssertionError("no AWS client may be made for a template with findings")
 
     monkeypatch.setattr(tooling.build.pipeline, "build", dirty_build)
-    monkeypatch.setattr(tooling.publish, "client_factory", no_aws)
+    monkeypatch.setattr(tooling.publish, "clients_for", no_aws)
     status, out, err = run_cli(
         capsys, "--version", "1.0.0", "--config", str(config_file), "--output-dir", str(tmp_path)
     )
@@ -197,7 +197,7 @@ def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     )
     with mock_aws():
         world = World()
-        monkeypatch.setattr(tooling.publish, "client_factory", lambda session: world.client_for)
+        monkeypatch.setattr(tooling.publish, "clients_for", lambda target: world.client_for)
         status, out, err = run_cli(
             capsys,
             "--version",

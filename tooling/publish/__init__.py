@@ -13,17 +13,19 @@ mutating calls; ``dry_run`` prints them instead of making them. Each step prints
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tooling import aws
+
 from .config import CatalogConfig, ConfigError, check_version, load
 from .execute import CallFailed, ClientFor, Executor
 from .plan import STEP_NAMES, Call, Plan, PlanError, Ref, Release, make_plan
+from .regions import RegionError, check_regions
 from .state import read_state
 
 STEPS = 5
@@ -53,24 +55,14 @@ def console_url(region: str, product_id: str) -> str:
     return f"https://{region}.console.aws.amazon.com/servicecatalog/home?region={region}#/admin-products/{product_id}"
 
 
-def client_factory(session: Any) -> ClientFor:
-    """boto3 clients per (service, Region), with the standard retry mode, made once each."""
-    from botocore.config import Config
-
-    config = Config(retries={"mode": "standard", "max_attempts": 5})
-
-    @functools.cache
-    def client_for(service: str, region: str) -> Any:
-        return session.client(service, region_name=region, config=config)
-
-    return client_for
+def clients_for(target: aws.Target) -> ClientFor:
+    """``client_for(service, Region)``: the project's AWS clients (timeouts, bounded retries)."""
+    make = aws.clients(target)
+    return lambda service, region: make(service, region)
 
 
 def _why(err: Exception) -> str:
-    if isinstance(err, ClientError):
-        e = err.response.get("Error", {})
-        return f"{e.get('Code')}: {e.get('Message') or 'no message'}"
-    return str(err)
+    return aws.explain(err)
 
 
 def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
@@ -87,8 +79,8 @@ def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
         if code in ("403", "AccessDenied", "Forbidden"):
             raise PublishError(f"bucket {config.bucket!r}: access denied to these credentials") from None
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
-    except BotoCoreError as err:
-        raise PublishError(f"bucket {config.bucket!r}: {err}") from None
+    except (BotoCoreError, aws.AwsProblem) as err:
+        raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return head.get("BucketRegion") or headers.get("x-amz-bucket-region") or config.regions[0]
 
@@ -103,11 +95,16 @@ def publish(
     deprecate_older: bool = False,
     dry_run: bool = False,
     log: Callable[[str], None] = print,
+    offered_regions: Iterable[str] | None = None,
 ) -> PublishResult:
-    """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed."""
+    """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed.
+
+    ``offered_regions``: the Regions with Service Catalog, to list the accepted ones in a refusal.
+    """
     try:
         check_version(version)
-    except ConfigError as err:
+        check_regions(config.regions, template_text, offered_regions, what=config.template)
+    except (ConfigError, RegionError) as err:
         raise PublishError(str(err)) from None
     body = template_text.encode()
     sha256 = hashlib.sha256(body).hexdigest()
@@ -116,7 +113,7 @@ def publish(
     release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
     try:
         state = read_state(client_for, config, region, key)
-    except (ClientError, BotoCoreError) as err:
+    except (ClientError, BotoCoreError, aws.AwsProblem) as err:
         raise PublishError(f"reading the catalog: {_why(err)}") from None
     try:
         plan = make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
@@ -186,7 +183,7 @@ __all__ = [
     "ConfigError",
     "PublishError",
     "PublishResult",
-    "client_factory",
+    "clients_for",
     "load",
     "publish",
 ]

@@ -22,9 +22,10 @@ class CallFailed(Exception):
 
 
 def _reason(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        e = error.response.get("Error", {})
-        return f"{e.get('Code', 'Error')}: {e.get('Message', '')}".rstrip(": ")
+    from tooling import aws
+
+    if aws.is_aws_error(error) or isinstance(error, aws.AwsProblem):
+        return aws.explain(error) if aws.is_aws_error(error) else str(error)
     return str(error) or type(error).__name__
 
 
