@@ -61,6 +61,7 @@ class World:
         with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou):
             self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         self.lines: list[str] = []
+        self.slept: list[float] = []
 
     @property
     def catalog(self) -> FakeCatalog:
@@ -79,6 +80,7 @@ class World:
             text,
             self.client_for,
             log=self.lines.append,
+            sleep=self.slept.append,
             **flags,
         )
 
@@ -175,14 +177,20 @@ def test_a_changed_template_under_an_existing_version_is_refused(world):
     assert world.mutating_calls() == []
 
 
-def test_replace_creates_the_new_artifact_then_deletes_the_old(world):
+def test_replace_creates_the_new_artifact_aside_deletes_the_old_then_renames(world):
     world.publish("1.0.0")
     (old,) = next(iter(world.catalog.artifacts.values()))
     world.publish("1.0.0", CHANGED, replace=True)
-    assert [op for op, _ in world.mutating_calls()] == [
+    calls = world.mutating_calls()
+    assert [op for op, _ in calls] == [
         "create_provisioning_artifact",
         "delete_provisioning_artifact",
+        "update_provisioning_artifact",
     ]
+    pending = f"1.0.0+replacing.{sha(CHANGED)[:12]}"
+    assert calls[0][1]["Parameters"]["Name"] == pending
+    assert calls[1][1]["ProvisioningArtifactId"] == old["Id"]
+    assert calls[2][1]["Name"] == "1.0.0"
     (new,) = next(iter(world.catalog.artifacts.values()))
     assert new["Id"] != old["Id"] and sha(CHANGED) in new["Description"]
     world.publish("1.0.0", CHANGED, replace=True)
@@ -371,7 +379,9 @@ def test_a_bad_version_stops_before_any_call(world):
 
 def test_a_read_failure_is_one_line_and_changes_nothing(world):
     world.catalog.failures.append(Failure("list_portfolios", "AccessDeniedException"))
-    with pytest.raises(PublishError, match=r"reading the catalog: AWS denied ListPortfolios \(AccessDeniedException"):
+    with pytest.raises(
+        PublishError, match=r"reading the catalog: AWS denied ListPortfolios \(AccessDeniedException"
+    ):
         world.publish()
     assert world.mutating_calls() == []
 

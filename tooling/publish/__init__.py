@@ -14,6 +14,7 @@ mutating calls; ``dry_run`` prints them instead of making them. Each step prints
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,7 @@ def publish(
     dry_run: bool = False,
     log: Callable[[str], None] = print,
     offered_regions: Iterable[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> PublishResult:
     """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed.
 
@@ -111,14 +113,24 @@ def publish(
     key = template_key(config, version, sha256)
     region = bucket_region(client_for, config)
     release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
-    try:
-        state = read_state(client_for, config, region, key)
-    except (ClientError, BotoCoreError, aws.AwsProblem) as err:
-        raise PublishError(f"reading the catalog: {_why(err)}") from None
-    try:
-        plan = make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
-    except PlanError as err:
-        raise PublishError(str(err)) from None
+    executor = Executor(client_for, {"template": body}, sleep=sleep)
+    made = 0
+    for _ in range(2):
+        plan = _plan(client_for, config, release, region, key, replace, deprecate_older)
+        replays = {c.region for c in plan.calls if c.replay}
+        if not replays or dry_run:
+            break
+        # An interrupted run's CreateProduct is made again first (same token: same product), and
+        # the plan is made afresh once that product and its version are known.
+        for call in plan.calls:
+            if call.step == 3 and call.region in replays:
+                executor.run(call)
+                made += 1
+        for r in sorted(replays):
+            product = executor.refs[f"product@{r}"]
+            log(f"publish 3/5 {STEP_NAMES[3]:<8} {r}: product {product} of an interrupted run recorded")
+    else:
+        raise PublishError("the catalog changed while publishing; rerun")
 
     if dry_run:
         for call in plan.calls:
@@ -131,9 +143,6 @@ def publish(
             )
         log(f"plan    {len(plan.calls)} mutating call(s); --dry-run: none made")
         return PublishResult(plan, _known(plan.product), _known(plan.artifact), 0)
-
-    executor = Executor(client_for, {"template": body})
-    made = 0
 
     def run_step(step: int, where: str | None, describe: Callable[[list[Call]], str]) -> None:
         nonlocal made
@@ -163,6 +172,17 @@ def publish(
             f"artifact {artifact[r]}, {console_url(r, product[r])}"
         )
     return PublishResult(plan, product, artifact, made)
+
+
+def _plan(client_for, config, release, region, key, replace, deprecate_older) -> Plan:  # noqa: ANN001
+    try:
+        state = read_state(client_for, config, region, key)
+    except (ClientError, BotoCoreError, aws.AwsProblem) as err:
+        raise PublishError(f"reading the catalog: {_why(err)}") from None
+    try:
+        return make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
+    except PlanError as err:
+        raise PublishError(str(err)) from None
 
 
 def _describe(calls: list[Call], notes: list[str]) -> str:
