@@ -85,6 +85,7 @@ class Failure:
     code: str = "ThrottlingException"
     after: bool = False
     message: str = "Rate exceeded"
+    skip: int = 0  # let this many matching calls through first
 
 
 @dataclass
@@ -139,6 +140,9 @@ class FakeCatalog:
     def handle(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((method, params))
         failure = next((f for f in self.failures if f.operation == method), None)
+        if failure and failure.skip:
+            failure.skip -= 1
+            failure = None
         if failure and not failure.after:
             self.failures.remove(failure)
             raise FakeError(failure.code, failure.message)

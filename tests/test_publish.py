@@ -8,6 +8,7 @@ rerun to convergence, and the bad input that must stop a run before any change.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 
@@ -53,13 +54,14 @@ def make_config(**changes) -> CatalogConfig:
 class World:
     """A fake Service Catalog per Region and moto's S3, behind the publish code's client factory."""
 
-    def __init__(self, regions=(REGION,)):
+    def __init__(self, regions=(REGION,), bucket=BUCKET):
         self.catalogs = {r: FakeCatalog(region=r) for r in regions}
         self._clients = {r: c.client() for r, c in self.catalogs.items()}
         self.s3 = SESSION.client("s3", region_name=REGION)
         # A second World in the same test (a reference run) shares moto's S3.
         with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou):
-            self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+            self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.bucket = bucket
         self.lines: list[str] = []
         self.slept: list[float] = []
 
@@ -74,8 +76,9 @@ class World:
         self.lines.clear()
         for catalog in self.catalogs.values():
             catalog.calls.clear()
+        config = config or make_config(regions=tuple(self.catalogs))
         return publish(
-            config or make_config(regions=tuple(self.catalogs)),
+            dataclasses.replace(config, bucket=self.bucket) if config.bucket == BUCKET else config,
             version,
             text,
             self.client_for,
