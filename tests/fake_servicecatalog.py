@@ -6,6 +6,26 @@ which also asserts the call is the one queued. The fake keeps the catalog's stat
 as "publish, fail here, publish again, look at the catalog".
 
 Lists are served ``PAGE_SIZE`` items at a time, so the code under test must paginate.
+
+What it models beyond plain state:
+
+- search lag: ``search_lag`` SearchProductsAsAdmin calls after CreateProduct do not return the new
+  product (the search is an index, updated after the product exists); reads by id
+  (DescribeProductAsAdmin, ListProvisioningArtifacts) see it at once;
+- throttling: a :class:`Failure` answers one chosen call with an error of the real shape
+  (``ThrottlingException``, HTTP 400, "Rate exceeded"), before or after the change is made;
+- asynchronous OU shares: CreatePortfolioShare with an organization node returns a
+  PortfolioShareToken; DescribePortfolioShareStatus says IN_PROGRESS ``share_delay`` times, then
+  COMPLETED (or ERROR for an OU in ``failing_ous``); the share is listed by DescribePortfolioShares
+  only once COMPLETED; a repeated CreatePortfolioShare has no effect and no error (as the API
+  reference says) and returns the token of the share under way;
+- IdempotencyToken: a repeated create with a token returns the first response.
+
+What it does not model: client-side retries (the Stubber answers before botocore's retry loop, so
+an injected throttle is what a caller sees after its attempts are spent); the expiry of idempotency
+tokens; eventual consistency of anything but the search; ListPortfolios lag; TagOption and share
+acceptance by the receiving accounts; per-account quotas other than the 100 artifacts checked by
+the code itself; template validation of LoadTemplateFromURL; launch (ProvisionProduct).
 """
 
 from __future__ import annotations
@@ -64,6 +84,8 @@ class Failure:
     operation: str
     code: str = "ThrottlingException"
     after: bool = False
+    message: str = "Rate exceeded"
+    skip: int = 0  # let this many matching calls through first
 
 
 @dataclass
@@ -81,6 +103,11 @@ class FakeCatalog:
     tokens: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    search_lag: int = 0
+    hidden: dict[str, int] = field(default_factory=dict)  # product -> searches it is still missing from
+    share_delay: int = 0
+    failing_ous: set[str] = field(default_factory=set)
+    share_ops: dict[str, dict[str, Any]] = field(default_factory=dict)  # token -> share under way
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     # --- plumbing -------------------------------------------------------------------------
@@ -113,9 +140,12 @@ class FakeCatalog:
     def handle(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         self.calls.append((method, params))
         failure = next((f for f in self.failures if f.operation == method), None)
+        if failure and failure.skip:
+            failure.skip -= 1
+            failure = None
         if failure and not failure.after:
             self.failures.remove(failure)
-            raise FakeError(failure.code, "injected failure")
+            raise FakeError(failure.code, failure.message)
         token = params.get("IdempotencyToken")
         if token and (method, token) in self.tokens:
             response = self.tokens[(method, token)]
@@ -125,7 +155,7 @@ class FakeCatalog:
                 self.tokens[(method, token)] = response
         if failure:
             self.failures.remove(failure)
-            raise FakeError(failure.code, "injected failure after the change was made")
+            raise FakeError(failure.code, failure.message)
         return response
 
     def mutating_calls(self) -> list[tuple[str, dict[str, Any]]]:
@@ -158,9 +188,48 @@ class FakeCatalog:
                 }
             }
             for pid, p in self.products.items()
-            if not words or any(w in p["Name"].lower() for w in words)  # fuzzy, like the service
+            if (not words or any(w in p["Name"].lower() for w in words))  # fuzzy, like the service
+            and not self.hidden.get(pid)
         ]
+        if "PageToken" not in params:  # one search: each product still indexing is one search nearer
+            self.hidden = {pid: n - 1 for pid, n in self.hidden.items() if n > 1}
         return self.page(found, "ProductViewDetails", **params)
+
+    def describe_product_as_admin(self, Id: str) -> dict[str, Any]:
+        p = self._product(Id)
+        return {
+            "ProductViewDetail": {
+                "ProductViewSummary": {
+                    "ProductId": Id,
+                    "Id": f"prodview-{Id}",
+                    "Name": p["Name"],
+                    "Owner": p["Owner"],
+                },
+                "Status": "CREATED",
+            },
+            "ProvisioningArtifactSummaries": [
+                {"Id": a["Id"], "Name": a["Name"], "Description": a["Description"]}
+                for a in self.artifacts.get(Id, [])
+            ],
+        }
+
+    def describe_portfolio_share_status(self, PortfolioShareToken: str) -> dict[str, Any]:
+        op = self.share_ops.get(PortfolioShareToken)
+        if op is None:
+            raise FakeError("ResourceNotFoundException", "no such share token")
+        response = {
+            "PortfolioShareToken": PortfolioShareToken,
+            "PortfolioId": op["portfolio"],
+            "OrganizationNodeValue": op["node"][1],
+        }
+        if op["left"] > 0:
+            op["left"] -= 1
+            return {**response, "Status": "IN_PROGRESS"}
+        if op["node"][1] in self.failing_ous:
+            errors = [{"Message": "the OU is not in the organization", "Error": "InvalidParametersException"}]
+            return {**response, "Status": "ERROR", "ShareDetails": {"ShareErrors": errors}}
+        self.shares.setdefault(op["portfolio"], set()).add(op["node"])
+        return {**response, "Status": "COMPLETED"}
 
     def list_tag_options(self, Filters=None, **params: Any) -> dict[str, Any]:
         f = Filters or {}
@@ -240,6 +309,8 @@ class FakeCatalog:
     ):
         pid = self.new_id("prod")
         self.products[pid] = {"Name": Name, "Owner": Owner, **extra}
+        if self.search_lag:
+            self.hidden[pid] = self.search_lag
         artifact = self._add_artifact(pid, ProvisioningArtifactParameters)
         return {
             "ProductViewDetail": {
@@ -318,9 +389,18 @@ class FakeCatalog:
 
     def create_portfolio_share(self, PortfolioId, AccountId=None, OrganizationNode=None, **_):
         self._portfolio(PortfolioId)
-        share = ("ACCOUNT", AccountId) if AccountId else (OrganizationNode["Type"], OrganizationNode["Value"])
-        self.shares.setdefault(PortfolioId, set()).add(share)
-        return {} if AccountId else {"PortfolioShareToken": "share-token"}
+        if AccountId:
+            self.shares.setdefault(PortfolioId, set()).add(("ACCOUNT", AccountId))
+            return {}
+        node = (OrganizationNode["Type"], OrganizationNode["Value"])
+        for token, op in self.share_ops.items():
+            same = (op["portfolio"], op["node"]) == (PortfolioId, node)
+            done = node in self.shares.get(PortfolioId, ())
+            if same and not done and (op["left"] > 0 or node[1] not in self.failing_ous):
+                return {"PortfolioShareToken": token}  # the share under way
+        token = self.new_id("share")
+        self.share_ops[token] = {"portfolio": PortfolioId, "node": node, "left": self.share_delay}
+        return {"PortfolioShareToken": token}
 
     # --- helpers --------------------------------------------------------------------------
     def _add_artifact(self, product: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -351,6 +431,16 @@ class FakeCatalog:
             if artifact["Id"] == aid:
                 return artifact
         raise FakeError("ResourceNotFoundException", f"no artifact {aid}")
+
+    def duplicates(self) -> list[str]:
+        """Products with one name, or artifacts of a product with one name: never allowed."""
+        found = []
+        names = [p["Name"] for p in self.products.values()]
+        found += [f"product {n}" for n in set(names) if names.count(n) > 1]
+        for pid, items in self.artifacts.items():
+            versions = [a["Name"] for a in items]
+            found += [f"{pid} artifact {n}" for n in set(versions) if versions.count(n) > 1]
+        return sorted(found)
 
     def summary(self) -> dict[str, Any]:
         """The catalog as a comparable value (ids aside)."""

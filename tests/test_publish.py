@@ -8,12 +8,14 @@ rerun to convergence, and the bad input that must stop a run before any change.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 
 import pytest
 from moto import mock_aws
 
+from conftest import ROOT
 from fake_servicecatalog import SESSION, Failure, FakeCatalog
 from tooling.publish import CallFailed, PublishError, publish
 from tooling.publish.config import CatalogConfig, Portfolio, Product
@@ -52,14 +54,16 @@ def make_config(**changes) -> CatalogConfig:
 class World:
     """A fake Service Catalog per Region and moto's S3, behind the publish code's client factory."""
 
-    def __init__(self, regions=(REGION,)):
+    def __init__(self, regions=(REGION,), bucket=BUCKET):
         self.catalogs = {r: FakeCatalog(region=r) for r in regions}
         self._clients = {r: c.client() for r, c in self.catalogs.items()}
         self.s3 = SESSION.client("s3", region_name=REGION)
         # A second World in the same test (a reference run) shares moto's S3.
         with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou):
-            self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+            self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.bucket = bucket
         self.lines: list[str] = []
+        self.slept: list[float] = []
 
     @property
     def catalog(self) -> FakeCatalog:
@@ -72,12 +76,14 @@ class World:
         self.lines.clear()
         for catalog in self.catalogs.values():
             catalog.calls.clear()
+        config = config or make_config(regions=tuple(self.catalogs))
         return publish(
-            config or make_config(regions=tuple(self.catalogs)),
+            dataclasses.replace(config, bucket=self.bucket) if config.bucket == BUCKET else config,
             version,
             text,
             self.client_for,
             log=self.lines.append,
+            sleep=self.slept.append,
             **flags,
         )
 
@@ -174,14 +180,20 @@ def test_a_changed_template_under_an_existing_version_is_refused(world):
     assert world.mutating_calls() == []
 
 
-def test_replace_creates_the_new_artifact_then_deletes_the_old(world):
+def test_replace_creates_the_new_artifact_aside_deletes_the_old_then_renames(world):
     world.publish("1.0.0")
     (old,) = next(iter(world.catalog.artifacts.values()))
     world.publish("1.0.0", CHANGED, replace=True)
-    assert [op for op, _ in world.mutating_calls()] == [
+    calls = world.mutating_calls()
+    assert [op for op, _ in calls] == [
         "create_provisioning_artifact",
         "delete_provisioning_artifact",
+        "update_provisioning_artifact",
     ]
+    pending = f"1.0.0+replacing.{sha(CHANGED)[:12]}"
+    assert calls[0][1]["Parameters"]["Name"] == pending
+    assert calls[1][1]["ProvisioningArtifactId"] == old["Id"]
+    assert calls[2][1]["Name"] == "1.0.0"
     (new,) = next(iter(world.catalog.artifacts.values()))
     assert new["Id"] != old["Id"] and sha(CHANGED) in new["Description"]
     world.publish("1.0.0", CHANGED, replace=True)
@@ -370,7 +382,9 @@ def test_a_bad_version_stops_before_any_call(world):
 
 def test_a_read_failure_is_one_line_and_changes_nothing(world):
     world.catalog.failures.append(Failure("list_portfolios", "AccessDeniedException"))
-    with pytest.raises(PublishError, match="reading the catalog: AccessDeniedException"):
+    with pytest.raises(
+        PublishError, match=r"reading the catalog: AWS denied ListPortfolios \(AccessDeniedException"
+    ):
         world.publish()
     assert world.mutating_calls() == []
 
@@ -379,12 +393,38 @@ def test_step_names_cover_every_step():
     assert sorted(STEP_NAMES) == [1, 2, 3, 4, 5]
 
 
-def test_clients_use_the_standard_retry_mode():
-    from tooling.publish import client_factory
+def test_clients_are_the_projects_with_timeouts_and_bounded_retries():
+    from tooling import aws
+    from tooling.publish import clients_for
 
-    client = client_factory(SESSION)("servicecatalog", REGION)
-    assert client.meta.config.retries["mode"] == "standard"
-    assert client_factory(SESSION)("s3", REGION).meta.region_name == REGION
+    client_for = clients_for(aws.Target(endpoint_url="http://127.0.0.1:9"))
+    client = client_for("servicecatalog", REGION)
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": aws.TOTAL_ATTEMPTS}
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (
+        aws.CONNECT_TIMEOUT,
+        aws.READ_TIMEOUT,
+    )
+    assert client.meta.endpoint_url == "http://127.0.0.1:9"
+    assert client_for("s3", "us-east-1").meta.region_name == "us-east-1"
+
+
+@pytest.mark.parametrize("region", ["af-south-1", "ap-east-1", "ap-northeast-2", "ca-west-1", "us-west-1"])
+def test_a_region_without_every_resource_type_is_refused_before_any_call(region):
+    from tooling.cfn import schemas
+
+    template = (ROOT / "output" / "timestream-influxdb.yaml").read_text()
+    assert "AWS::Timestream::InfluxDBInstance" in schemas.missing_types(
+        ["AWS::Timestream::InfluxDBInstance"], region
+    ), "cfn-lint's data now has the type there: pick a Region that lacks it"
+    world = World(regions=(REGION, region))
+    with pytest.raises(PublishError) as err:
+        world.publish(text=template)
+    message = str(err.value)
+    assert f"cannot be launched in {region}: no AWS::Timestream::InfluxDBInstance there" in message
+    assert "accepted Regions: " in message and REGION in message.split("accepted Regions: ")[1]
+    assert "\n" not in message
+    assert all(c.calls == [] for c in world.catalogs.values())
+    assert world.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
 def test_a_product_with_100_versions_gets_no_more(world):

@@ -167,11 +167,11 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
             problems={specs[0].filename: ["cfn-lint x.yaml:1: W1234 bad"]}
         )
 
-    def no_aws(session):
+    def no_aws(target):
         raise AssertionError("no AWS client may be made for a template with findings")
 
     monkeypatch.setattr(tooling.build.pipeline, "build", dirty_build)
-    monkeypatch.setattr(tooling.publish, "client_factory", no_aws)
+    monkeypatch.setattr(tooling.publish, "clients_for", no_aws)
     status, out, err = run_cli(
         capsys, "--version", "1.0.0", "--config", str(config_file), "--output-dir", str(tmp_path)
     )
@@ -197,7 +197,7 @@ def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     )
     with mock_aws():
         world = World()
-        monkeypatch.setattr(tooling.publish, "client_factory", lambda session: world.client_for)
+        monkeypatch.setattr(tooling.publish, "clients_for", lambda target: world.client_for)
         status, out, err = run_cli(
             capsys,
             "--version",
@@ -244,3 +244,133 @@ def test_readme_publish_section_stays_true():
             "--parameter-overrides",
             "--help",
         ), flag
+
+
+# --- the loader: every malformed file is one line, before AWS -----------------------------------
+
+
+def one_line(path, *overrides) -> str:
+    with pytest.raises(ConfigError) as err:
+        load(path, list(overrides), known_regions=REGIONS)
+    message = str(err.value)
+    assert "\n" not in message and len(message) < 400, message[:500]
+    return message
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a binary file, not YAML text"),
+        ("template: timestream-influxdb\nproduct:\n  name: Café\n".encode("latin-1"), "not UTF-8 text"),
+        (b"\xff\xfe\x00t\x00e", "a binary file"),
+    ],
+    ids=["binary", "latin-1", "utf-16"],
+)
+def test_a_file_that_is_not_utf8_yaml_is_one_line(tmp_path, content, message):
+    path = tmp_path / "catalog.yaml"
+    path.write_bytes(content)
+    assert message in one_line(path)
+
+
+def test_a_directory_is_one_line(tmp_path):
+    assert "is a directory" in one_line(tmp_path)
+
+
+def test_a_duplicate_key_is_refused_not_overwritten(config_file):
+    config_file.write_text(config_file.read_text() + "bucket: someone-elses-bucket\n")
+    assert "key 'bucket' is given twice" in one_line(config_file)
+
+
+def test_a_duplicate_nested_key_is_refused(config_file):
+    text = config_file.read_text().replace("  name: ONS Data Platform\n", "  name: A\n  name: B\n")
+    config_file.write_text(text)
+    assert "key 'name' is given twice" in one_line(config_file)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("tag_options:\n  CostCenter: [null]\n", "tag_options.CostCenter: None is a YAML null"),
+        (
+            "tag_options:\n  CostCenter: [{a: b}]\n",
+            "tag_options.CostCenter: {'a': 'b'} is not a single value",
+        ),
+        ("tag_options:\n  CostCenter:\n", "tag_options.CostCenter: None is a YAML null"),
+        ("tag_options:\n  CostCenter: [yes]\n", "True is a YAML bool, not text"),
+        ("tag_options:\n  Version: [1.10]\n", "1.1 is a YAML float"),
+        ("shares:\n  accounts: [123456789012]\n", "shares.accounts: 123456789012 is a YAML int"),
+        ("tag_options:\n  CostCenter: ['a{b}']\n", "does not accept"),
+    ],
+)
+def test_values_that_are_not_text_are_refused(config_file, line, message):
+    text = config_file.read_text()
+    for section in ("tag_options:", "shares:"):
+        text = text[: text.index(section)] if section in line and section in text else text
+    config_file.write_text(text + line)
+    assert message in one_line(config_file)
+
+
+def test_an_alias_bomb_is_refused_without_expanding(tmp_path):
+    rows = ['a0: &a0 ["' + "x" * 1000 + '"]']
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    path = tmp_path / "catalog.yaml"
+    path.write_text("\n".join(rows) + "\nproduct:\n  name: *a8\n")
+    assert "YAML aliases (*a0) are not accepted" in one_line(path)
+
+
+def test_a_huge_file_is_not_read(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("template: " + "x" * 5_000_000 + "\n")
+    assert "larger than 256 KiB" in one_line(path)
+
+
+def test_a_huge_value_is_clipped_in_the_message(config_file):
+    message = one_line(config_file, "bucket=" + "a" * 5_000_000)
+    assert "not a valid S3 bucket name" in message and "…" in message
+
+
+@pytest.mark.parametrize("bucket", ["192.168.5.4", "xn--bucket", "bucket-s3alias", "my..bucket", "ab"])
+def test_invalid_bucket_names_are_refused(config_file, bucket):
+    assert "not a valid S3 bucket name" in one_line(config_file, f"bucket={bucket}")
+
+
+def model_limit(shape_name):
+    """A shape's maximum length, read straight from botocore's Service Catalog model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("servicecatalog")
+    return model.shape_for(shape_name).metadata["max"]
+
+
+@pytest.mark.parametrize(
+    "key, shape",
+    [
+        ("product.name", "ProductViewName"),
+        ("product.owner", "ProductViewOwner"),
+        ("portfolio.name", "PortfolioDisplayName"),
+        ("portfolio.provider", "ProviderName"),
+        ("product.support_description", "SupportDescription"),
+    ],
+)
+def test_names_over_the_service_model_limits_are_refused(config_file, key, shape):
+    longest = model_limit(shape)
+    load(config_file, [f"{key}={'n' * longest}"], known_regions=REGIONS)  # the limit itself is accepted
+    message = one_line(config_file, f"{key}={'n' * (longest + 1)}")
+    assert f"longer than {longest} characters (Service Catalog's {shape})" in message
+
+
+def test_tag_option_values_over_the_model_limit_are_refused(config_file):
+    longest = model_limit("TagOptionValue")
+    message = one_line(config_file, f"tag_options.CostCenter={'v' * (longest + 1)}")
+    assert f"longer than {longest} characters" in message
+
+
+@pytest.mark.parametrize("bad", ["1.2.0\n", "1.2.0\r\n", " 1.2.0", "1.2.0\x00"])
+def test_versions_with_trailing_or_control_characters_are_refused(bad):
+    with pytest.raises(ConfigError, match="is not a version"):
+        check_version(bad)
+
+
+def test_cli_refuses_a_version_with_a_newline(capsys, config_file):
+    status, _, err = run_cli(capsys, "--version", "1.2.0\n", "--config", str(config_file))
+    assert status == 2 and "'1.2.0\\n' is not a version" in err and len(err.strip().splitlines()) == 1

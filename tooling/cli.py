@@ -77,38 +77,34 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    import boto3
-
+    from tooling import aws
     from tooling.build.pipeline import Stopwatch, build
-    from tooling.publish import CallFailed, ConfigError, PublishError, client_factory, load, publish
+    from tooling.publish import CallFailed, ConfigError, PublishError, clients_for, load, publish
     from tooling.publish.config import check_version
 
     watch = Stopwatch()
-    from botocore.exceptions import ProfileNotFound
-
+    target = aws.Target(profile=args.profile, endpoint_url=args.endpoint_url)
     try:
-        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
-    except ProfileNotFound as err:
+        session = aws.session(target)
+        offered = {
+            region
+            for partition in session.get_available_partitions()
+            for region in session.get_available_regions("servicecatalog", partition_name=partition)
+        }
+    except aws.AwsProblem as err:
         raise CommandError(str(err)) from None
-    known = {
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("servicecatalog", partition_name=partition)
-    }
     overrides = list(args.set)
     if args.region:
         overrides.append(f"regions={','.join(args.region)}")
     try:
         check_version(args.version)
-        config = load(Path(args.config), overrides, known_regions=known, default_region=session.region_name)
+        config = load(Path(args.config), overrides, known_regions=offered, default_region=session.region_name)
     except ConfigError as err:
         raise CommandError(str(err)) from None
-    from botocore.exceptions import BotoCoreError
-
     try:
         credentials = session.get_credentials()
-    except BotoCoreError as err:
-        raise CommandError(f"no usable AWS credentials ({err}); nothing was changed") from None
+    except Exception as err:  # botocore's credential providers raise several kinds (SSO, processes)
+        raise CommandError(f"{aws.explain(err)}; nothing was changed") from None
     if credentials is None:
         raise CommandError(
             "no AWS credentials found (environment, profile, SSO or instance role); nothing was changed"
@@ -131,12 +127,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
             config,
             args.version,
             text,
-            client_factory(session),
+            clients_for(target),
             replace=args.replace,
             deprecate_older=args.deprecate_older,
             dry_run=args.dry_run,
+            offered_regions=offered,
         )
-    except PublishError as err:
+    except (PublishError, aws.AwsProblem) as err:
         raise CommandError(str(err)) from None
     except CallFailed as err:
         print(
@@ -446,6 +443,10 @@ def parser() -> argparse.ArgumentParser:
         "--region", action="append", help="publish in this Region (repeatable; overrides regions)"
     )
     pub.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    pub.add_argument(
+        "--endpoint-url",
+        help="Service Catalog and S3 endpoint (for a local test server); unreachable: one line within 30 s",
+    )
     pub.add_argument(
         "--replace", action="store_true", help="replace VERSION when it exists with another template"
     )

@@ -139,3 +139,9 @@ def schema_digest(types: Iterable[str], region: str) -> str:
 def additional_spec(name: str) -> Any:
     """One of cfn-lint's other data files (``data/AdditionalSpecs/<name>.json``), e.g. Policies."""
     return json.loads((DATA_DIR / "AdditionalSpecs" / f"{name}.json").read_text())
+
+
+def missing_types(resource_types: Iterable[str], region: str) -> list[str]:
+    """The ``resource_types`` that do not exist in ``region`` (custom types exist everywhere), sorted."""
+    index = provider_index(region) if (PROVIDERS_DIR / f"{region}.json").exists() else {}
+    return sorted(t for t in set(resource_types) if not is_custom(t) and t not in index)

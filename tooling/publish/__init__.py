@@ -13,17 +13,20 @@ mutating calls; ``dry_run`` prints them instead of making them. Each step prints
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tooling import aws
+
 from .config import CatalogConfig, ConfigError, check_version, load
 from .execute import CallFailed, ClientFor, Executor
 from .plan import STEP_NAMES, Call, Plan, PlanError, Ref, Release, make_plan
+from .regions import RegionError, check_regions
 from .state import read_state
 
 STEPS = 5
@@ -53,24 +56,14 @@ def console_url(region: str, product_id: str) -> str:
     return f"https://{region}.console.aws.amazon.com/servicecatalog/home?region={region}#/admin-products/{product_id}"
 
 
-def client_factory(session: Any) -> ClientFor:
-    """boto3 clients per (service, Region), with the standard retry mode, made once each."""
-    from botocore.config import Config
-
-    config = Config(retries={"mode": "standard", "max_attempts": 5})
-
-    @functools.cache
-    def client_for(service: str, region: str) -> Any:
-        return session.client(service, region_name=region, config=config)
-
-    return client_for
+def clients_for(target: aws.Target) -> ClientFor:
+    """``client_for(service, Region)``: the project's AWS clients (timeouts, bounded retries)."""
+    make = aws.clients(target)
+    return lambda service, region: make(service, region)
 
 
 def _why(err: Exception) -> str:
-    if isinstance(err, ClientError):
-        e = err.response.get("Error", {})
-        return f"{e.get('Code')}: {e.get('Message') or 'no message'}"
-    return str(err)
+    return aws.explain(err)
 
 
 def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
@@ -87,8 +80,8 @@ def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
         if code in ("403", "AccessDenied", "Forbidden"):
             raise PublishError(f"bucket {config.bucket!r}: access denied to these credentials") from None
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
-    except BotoCoreError as err:
-        raise PublishError(f"bucket {config.bucket!r}: {err}") from None
+    except (BotoCoreError, aws.AwsProblem) as err:
+        raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return head.get("BucketRegion") or headers.get("x-amz-bucket-region") or config.regions[0]
 
@@ -103,25 +96,41 @@ def publish(
     deprecate_older: bool = False,
     dry_run: bool = False,
     log: Callable[[str], None] = print,
+    offered_regions: Iterable[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> PublishResult:
-    """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed."""
+    """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed.
+
+    ``offered_regions``: the Regions with Service Catalog, to list the accepted ones in a refusal.
+    """
     try:
         check_version(version)
-    except ConfigError as err:
+        check_regions(config.regions, template_text, offered_regions, what=config.template)
+    except (ConfigError, RegionError) as err:
         raise PublishError(str(err)) from None
     body = template_text.encode()
     sha256 = hashlib.sha256(body).hexdigest()
     key = template_key(config, version, sha256)
     region = bucket_region(client_for, config)
     release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
-    try:
-        state = read_state(client_for, config, region, key)
-    except (ClientError, BotoCoreError) as err:
-        raise PublishError(f"reading the catalog: {_why(err)}") from None
-    try:
-        plan = make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
-    except PlanError as err:
-        raise PublishError(str(err)) from None
+    executor = Executor(client_for, {"template": body}, sleep=sleep)
+    made = 0
+    for _ in range(2):
+        plan = _plan(client_for, config, release, region, key, replace, deprecate_older)
+        replays = {c.region for c in plan.calls if c.replay}
+        if not replays or dry_run:
+            break
+        # An interrupted run's CreateProduct is made again first (same token: same product), and
+        # the plan is made afresh once that product and its version are known.
+        for call in plan.calls:
+            if call.step == 3 and call.region in replays:
+                executor.run(call)
+                made += 1
+        for r in sorted(replays):
+            product = executor.refs[f"product@{r}"]
+            log(f"publish 3/5 {STEP_NAMES[3]:<8} {r}: product {product} of an interrupted run recorded")
+    else:
+        raise PublishError("the catalog changed while publishing; rerun")
 
     if dry_run:
         for call in plan.calls:
@@ -134,9 +143,6 @@ def publish(
             )
         log(f"plan    {len(plan.calls)} mutating call(s); --dry-run: none made")
         return PublishResult(plan, _known(plan.product), _known(plan.artifact), 0)
-
-    executor = Executor(client_for, {"template": body})
-    made = 0
 
     def run_step(step: int, where: str | None, describe: Callable[[list[Call]], str]) -> None:
         nonlocal made
@@ -168,6 +174,17 @@ def publish(
     return PublishResult(plan, product, artifact, made)
 
 
+def _plan(client_for, config, release, region, key, replace, deprecate_older) -> Plan:  # noqa: ANN001
+    try:
+        state = read_state(client_for, config, region, key)
+    except (ClientError, BotoCoreError, aws.AwsProblem) as err:
+        raise PublishError(f"reading the catalog: {_why(err)}") from None
+    try:
+        return make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
+    except PlanError as err:
+        raise PublishError(str(err)) from None
+
+
 def _describe(calls: list[Call], notes: list[str]) -> str:
     return "; ".join([c.summary for c in calls] + notes) or "nothing needed"
 
@@ -186,7 +203,7 @@ __all__ = [
     "ConfigError",
     "PublishError",
     "PublishResult",
-    "client_factory",
+    "clients_for",
     "load",
     "publish",
 ]

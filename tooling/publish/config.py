@@ -13,10 +13,21 @@ from typing import Any
 
 import yaml
 
+from . import limits
+
 VERSION_PATTERN = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
 )
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# S3 bucket naming rules besides the characters: not formatted as an IP address, and prefixes and
+# suffixes S3 reserves (for access point aliases and Object Lambda).
+BUCKET_IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+# catalog.yaml is a short hand-written file: anything bigger is not one (and is not read whole).
+MAX_FILE_BYTES = 256 * 1024
+# How much of a value a message quotes.
+SHOWN = 60
 PRINCIPAL_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12})?:(role|user|group)/[\w+=,.@*/-]+$")
 ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
@@ -101,17 +112,27 @@ class CatalogConfig:
     sse: str = "AES256"
 
 
+def show(value: Any) -> str:
+    """``repr`` of a value for a message, clipped: a message never echoes a huge value."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
 def check_version(version: str) -> str:
-    if not VERSION_PATTERN.match(version or ""):
+    # fullmatch: "$" would accept a trailing newline ("1.2.0\n").
+    if not isinstance(version, str) or not VERSION_PATTERN.fullmatch(version):
         raise ConfigError(
-            f"VERSION {version!r} is not a version; use MAJOR.MINOR.PATCH, e.g. 1.2.0 (or 1.2.0-rc.1)"
+            f"VERSION {show(version)} is not a version; use MAJOR.MINOR.PATCH, e.g. 1.2.0 (or 1.2.0-rc.1)"
         )
+    problem = limits.check("version", version)
+    if problem:
+        raise ConfigError(f"VERSION {show(version)} is {problem}")
     return version
 
 
 def version_key(version: str) -> tuple | None:
     """Sort key of a semantic version (a pre-release sorts before its release); None if not one."""
-    m = VERSION_PATTERN.match(version)
+    m = VERSION_PATTERN.fullmatch(version)
     if not m:
         return None
     major, minor, patch, pre = m.groups()
@@ -147,29 +168,110 @@ def read_bucket(path: Path) -> str | None:
 
 
 def check_bucket(bucket: str) -> str:
-    if not BUCKET_PATTERN.match(bucket) or ".." in bucket:
-        raise ConfigError(f"bucket {bucket!r} is not a valid S3 bucket name")
+    if (
+        not BUCKET_PATTERN.fullmatch(bucket)
+        or ".." in bucket
+        or BUCKET_IP.fullmatch(bucket)
+        or bucket.startswith(BUCKET_RESERVED_PREFIXES)
+        or bucket.endswith(BUCKET_RESERVED_SUFFIXES)
+    ):
+        raise ConfigError(
+            f"bucket {show(bucket)} is not a valid S3 bucket name (3-63 of a-z 0-9 . -, not an IP "
+            "address, no reserved prefix or suffix)"
+        )
     return bucket
 
 
+class StrictLoader(yaml.SafeLoader):
+    """YAML for a configuration file: no aliases (an alias bomb expands a few lines into gigabytes),
+    no duplicate keys (the last would silently win), every scalar a string or null."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - yaml's signature
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConfigError(
+                f"line {event.start_mark.line + 1}: YAML aliases (*{show(event.anchor)[1:-1]}) are not "
+                "accepted in this file; write the value out"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - yaml's signature
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise ConfigError(f"line {key_node.start_mark.line + 1}: key {show(key)} is not a string")
+            if key in seen:
+                raise ConfigError(
+                    f"line {key_node.start_mark.line + 1}: key {show(key)} is given twice; keep one"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read(path: Path) -> dict:
-    """The file as a mapping whose keys are all known."""
+    """The file as a mapping whose keys are all known and whose values are strings or lists of them."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"no configuration file {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a directory, not a configuration file") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror or type(err).__name__}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; not a configuration file")
+    if b"\0" in data:
+        raise ConfigError(f"{path}: a binary file, not YAML text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); save it as UTF-8"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+        where = getattr(err, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        what = getattr(err, "problem", None) or type(err).__name__
+        raise ConfigError(f"{path}: not valid YAML ({show(str(what))[1:-1]}{line})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a configuration file") from None
+    raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys ({', '.join(SCHEMA)})")
     _check_keys(raw, str(path))
+    _check_scalars(raw, "")
     return raw
+
+
+def _check_scalars(node: Any, where: str) -> None:
+    """Every value a string (or a list or mapping of them): YAML turns unquoted null, yes, 1.10 or
+    012 into other types, which would be published as "None", "True", "1.1" or "10"."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{where}.{key}" if where else key
+            if value is None and not where.startswith("tag_options"):
+                continue  # an optional key left empty: not set
+            _check_scalars(value, path)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                raise ConfigError(f"{where}: {show(item)} is not a single value")
+            _check_scalars(item, where)
+    elif not isinstance(node, str):
+        kind = "null" if node is None else type(node).__name__
+        raise ConfigError(f"{where}: {show(node)} is a YAML {kind}, not text; write it in quotes")
 
 
 def _check_keys(raw: dict, where: str) -> None:
     for key, value in raw.items():
         if key not in SCHEMA:
-            raise ConfigError(f"{where}: unknown key {key!r}; accepted: {', '.join(SCHEMA)}")
+            raise ConfigError(f"{where}: unknown key {show(key)}; accepted: {', '.join(SCHEMA)}")
         sub = SCHEMA[key]
         if sub is None:
             continue
@@ -179,7 +281,7 @@ def _check_keys(raw: dict, where: str) -> None:
             for inner in value:
                 if inner not in sub:
                     raise ConfigError(
-                        f"{where}: unknown key {key}.{inner}; accepted: {', '.join(f'{key}.{k}' for k in sub)}"
+                        f"{where}: unknown key {key}.{show(inner)[1:-1]}; accepted: {', '.join(f'{key}.{k}' for k in sub)}"
                     )
 
 
@@ -187,10 +289,10 @@ def _override(raw: dict, pair: str) -> None:
     key, sep, value = pair.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ConfigError(f"--set {pair!r} is not KEY=VALUE (e.g. product.name=Timestream)")
+        raise ConfigError(f"--set {show(pair)} is not KEY=VALUE (e.g. product.name=Timestream)")
     top, _, inner = key.partition(".")
     if top not in SCHEMA:
-        raise ConfigError(f"--set {key}: unknown key; accepted: {', '.join(SCHEMA)}")
+        raise ConfigError(f"--set {show(key)[1:-1]}: unknown key; accepted: {', '.join(SCHEMA)}")
     sub = SCHEMA[top]
     if sub is None:
         if inner:
@@ -248,12 +350,12 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
     template = _str(raw, "template")
     if template not in TEMPLATES:
         raise ConfigError(
-            f"template {template!r} is not a registered template; accepted: {', '.join(TEMPLATES)}"
+            f"template {show(template)} is not a registered template; accepted: {', '.join(TEMPLATES)}"
         )
     bucket = check_bucket(_str(raw, "bucket"))
     sse = _str(raw, "sse") or "AES256"
     if sse not in SSE_VALUES:
-        raise ConfigError(f"sse {sse!r} is not accepted; use one of {', '.join(SSE_VALUES)}")
+        raise ConfigError(f"sse {show(sse)} is not accepted; use one of {', '.join(SSE_VALUES)}")
     regions = _list(raw, "regions")
     if not regions:
         raise ConfigError(
@@ -261,35 +363,37 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
         )
     for region in regions:
         if known_regions is not None and region not in known_regions:
-            raise ConfigError(f"regions: {region!r} is not a Region with Service Catalog")
+            raise ConfigError(f"regions: {show(region)} is not a Region with Service Catalog")
     if len(set(regions)) != len(regions):
         raise ConfigError("regions: a Region is listed twice")
     role = _str(raw, "launch_role_name")
     if not ROLE_NAME_PATTERN.match(role):
         raise ConfigError(
-            f"launch_role_name {role!r} is not an IAM role name (1-64 of letters, digits, +=,.@_-)"
+            f"launch_role_name {show(role)} is not an IAM role name (1-64 of letters, digits, +=,.@_-)"
         )
     principals = _list(raw, "principals")
     for arn in principals:
         if not PRINCIPAL_PATTERN.match(arn):
-            raise ConfigError(f"principals: {arn!r} is not an IAM role, user or group ARN")
+            raise ConfigError(f"principals: {show(arn)} is not an IAM role, user or group ARN")
     tag_options = _tag_options(_get(raw, "tag_options") or {})
     accounts = _list(raw, "shares.accounts")
     for account in accounts:
         if not ACCOUNT_PATTERN.match(account):
-            raise ConfigError(f"shares.accounts: {account!r} is not a 12-digit account id")
+            raise ConfigError(f"shares.accounts: {show(account)} is not a 12-digit account id")
     ous = _list(raw, "shares.organizational_units")
     for ou in ous:
         if not OU_PATTERN.match(ou):
-            raise ConfigError(f"shares.organizational_units: {ou!r} is not an OU id (ou-xxxx-xxxxxxxx)")
+            raise ConfigError(f"shares.organizational_units: {show(ou)} is not an OU id (ou-xxxx-xxxxxxxx)")
     product = Product(**{k: _str(raw, f"product.{k}") for k in SCHEMA["product"]})
+    portfolio = Portfolio(**{k: _str(raw, f"portfolio.{k}") for k in SCHEMA["portfolio"]})
+    _check_limits(portfolio, product)
     if product.support_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", product.support_email):
-        raise ConfigError(f"product.support_email {product.support_email!r} is not an e-mail address")
+        raise ConfigError(f"product.support_email {show(product.support_email)} is not an e-mail address")
     if product.support_url and not re.match(r"^https?://\S+$", product.support_url):
-        raise ConfigError(f"product.support_url {product.support_url!r} is not an http(s) URL")
+        raise ConfigError(f"product.support_url {show(product.support_url)} is not an http(s) URL")
     return CatalogConfig(
         template=template,
-        portfolio=Portfolio(**{k: _str(raw, f"portfolio.{k}") for k in SCHEMA["portfolio"]}),
+        portfolio=portfolio,
         product=product,
         bucket=bucket,
         regions=regions,
@@ -310,13 +414,17 @@ def _tag_options(raw: Any) -> tuple[tuple[str, str], ...]:
         if isinstance(values, str):
             values = _split(values)
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"tag_options.{key} must be a list of values")
-        if not 1 <= len(str(key)) <= 128:
-            raise ConfigError(f"tag_options: key {key!r} must be 1 to 128 characters")
+            raise ConfigError(f"tag_options.{show(key)[1:-1]} must be a list of values")
+        problem = limits.check("tag_options key", key)
+        if problem:
+            raise ConfigError(f"tag_options: key {show(key)} is {problem}")
         for value in values:
-            if not 1 <= len(str(value)) <= 256:
-                raise ConfigError(f"tag_options.{key}: value {value!r} must be 1 to 256 characters")
-            pair = (str(key), str(value))
+            if not isinstance(value, str):
+                raise ConfigError(f"tag_options.{key}: {show(value)} is not text; write it in quotes")
+            problem = limits.check("tag_options value", value)
+            if problem:
+                raise ConfigError(f"tag_options.{key}: value {show(value)} is {problem}")
+            pair = (key, value)
             if pair not in pairs:
                 pairs.append(pair)
     if len(pairs) > TAG_OPTIONS_MAX:
@@ -324,3 +432,12 @@ def _tag_options(raw: Any) -> tuple[tuple[str, str], ...]:
             f"tag_options: {len(pairs)} given; Service Catalog allows {TAG_OPTIONS_MAX} on a portfolio"
         )
     return tuple(pairs)
+
+
+def _check_limits(portfolio: Portfolio, product: Product) -> None:
+    """Service Catalog's own length limits and patterns (from its service model) on every name."""
+    for section, values in (("portfolio", portfolio), ("product", product)):
+        for key, value in vars(values).items():
+            problem = limits.check(f"{section}.{key}", value) if value else None
+            if problem:
+                raise ConfigError(f"{section}.{key} {show(value)} is {problem}")

@@ -52,10 +52,24 @@ class Call:
     tolerate: tuple[str, ...] = ()
     #: how the executor finds the bound id when a tolerated error hid the response
     recover: str | None = None
+    #: the Region of the client, when not ``region`` (the records in the template bucket)
+    client_region: str | None = None
+    #: a recorded CreateProduct of an interrupted run, made again with its IdempotencyToken
+    replay: bool = False
 
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.service}.{self.operation}({args})  [{self.region}]"
+
+
+@dataclass(frozen=True)
+class JsonBody:
+    """An S3 object body: ``value`` as JSON once its Refs are known."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return f"<json {self.value!r}>"
 
 
 @dataclass
@@ -88,6 +102,8 @@ class RegionState:
     portfolio_tag_option_ids: set[str] = field(default_factory=set)
     shared_accounts: set[str] = field(default_factory=set)
     shared_ous: set[str] = field(default_factory=set)
+    #: the record of our product in the template bucket (see :func:`record_key`), or None
+    record: dict[str, Any] | None = None
 
 
 @dataclass
@@ -118,6 +134,26 @@ class Plan:
 
     def for_step(self, step: int, region: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.step == step and (region is None or c.region == region)]
+
+
+def record_key(config: CatalogConfig, region: str) -> str:
+    """Where the bucket records which product is ours in ``region``.
+
+    SearchProductsAsAdmin is a search index: a product just created may not be found for a while,
+    and a rerun that relied on it would create a second product with the same name. The record is
+    written before CreateProduct (the exact request, with its IdempotencyToken) and after it (the
+    product id); S3 reads are strongly consistent, so a rerun always sees it.
+    """
+    return f"{config.product.slug}/publish-records/{region}.json"
+
+
+def pending_name(version: str, sha256: str) -> str:
+    """The name a replacing artifact has until the replaced one is deleted (not a version name)."""
+    return f"{version}+replacing.{sha256[:12]}"
+
+
+def is_pending(name: str, version: str) -> bool:
+    return name.startswith(f"{version}+replacing.")
 
 
 def token(*parts: str) -> str:
@@ -216,9 +252,53 @@ def _plan_region(
         )
     product: str | Ref
     artifact: str | Ref | None = None
+    key = record_key(config, region)
+    record = rs.record if rs.record and rs.record.get("name") == config.product.name else None
+
+    def write_record(value: dict[str, Any], summary: str) -> Call:
+        return Call(
+            3,
+            region,
+            "s3",
+            "put_object",
+            {
+                "Bucket": release.bucket,
+                "Key": key,
+                "Body": JsonBody(value),
+                "ContentType": "application/json",
+                "ServerSideEncryption": config.sse,
+            },
+            summary,
+            client_region=release.region,
+        )
+
     if rs.product_ids:
         product = rs.product_ids[0]
         note((3, region), []).append(f"product {product} found")
+        if not record or record.get("product_id") != product:
+            calls.append(write_record({"name": config.product.name, "product_id": product}, "record product"))
+    elif record and record.get("create"):
+        # An earlier run recorded a CreateProduct and stopped before recording the product id: the
+        # product may exist without being searchable yet. The same request with the same
+        # IdempotencyToken returns that product if it was made (and makes it if it was not).
+        product = Ref(f"product@{region}")
+        calls.append(
+            Call(
+                3,
+                region,
+                "servicecatalog",
+                "create_product",
+                record["create"],
+                f"create product {config.product.name!r} as the interrupted run asked (same token)",
+                binds=((product.name, "ProductViewDetail.ProductViewSummary.ProductId"),),
+                replay=True,
+            )
+        )
+        calls.append(write_record({"name": config.product.name, "product_id": product}, "record product id"))
+        plan.product[region] = product
+        plan.artifact[region] = Ref(f"artifact@{region}")
+        note((3, region), []).append("the rest is planned once the product is known")
+        return
     else:
         product = Ref(f"product@{region}")
         artifact = Ref(f"artifact@{region}")
@@ -230,20 +310,22 @@ def _plan_region(
             "SupportEmail": p.support_email,
             "SupportUrl": p.support_url,
         }
+        request = {
+            "Name": p.name,
+            "Owner": p.owner,
+            **{k: v for k, v in optional.items() if v},
+            "ProductType": "CLOUD_FORMATION_TEMPLATE",
+            "ProvisioningArtifactParameters": artifact_parameters(config, release),
+            "IdempotencyToken": token("product", region, p.name, release.version, release.sha256),
+        }
+        calls.append(write_record({"name": p.name, "create": request}, "record the product request"))
         calls.append(
             Call(
                 3,
                 region,
                 "servicecatalog",
                 "create_product",
-                {
-                    "Name": p.name,
-                    "Owner": p.owner,
-                    **{k: v for k, v in optional.items() if v},
-                    "ProductType": "CLOUD_FORMATION_TEMPLATE",
-                    "ProvisioningArtifactParameters": artifact_parameters(config, release),
-                    "IdempotencyToken": token("product", region, p.name, release.version, release.sha256),
-                },
+                request,
                 f"create product {p.name!r} with version {release.version}",
                 binds=(
                     (product.name, "ProductViewDetail.ProductViewSummary.ProductId"),
@@ -251,6 +333,7 @@ def _plan_region(
                 ),
             )
         )
+        calls.append(write_record({"name": p.name, "product_id": product}, "record product id"))
         note((4, region), []).append(f"version {release.version} created with the product")
     plan.product[region] = product
 
@@ -401,30 +484,82 @@ def _plan_version(
     replace: bool,
     deprecate_older: bool,
 ) -> str | Ref:
+    """Step 4. A replaced version never has two artifacts with its name: the new one is created under
+    :func:`pending_name`, the old one deleted, then the new one renamed. What a launch by name sees:
+    the old artifact, then (between the delete and the rename) none, then the new one. A rerun after
+    an interruption anywhere finds the pending artifact by its name and carries on."""
     calls = plan.calls
-    same_name = [a for a in rs.artifacts if a.name == release.version]
-    matching = [a for a in same_name if a.sha256 == release.sha256]
-    others = [a for a in same_name if a.sha256 != release.sha256]
+    version, sha = release.version, release.sha256
+    same_name = [a for a in rs.artifacts if a.name == version]
+    matching = [a for a in same_name if a.sha256 == sha]
+    others = [a for a in same_name if a.sha256 != sha]
+    pending = [a for a in rs.artifacts if is_pending(a.name, version)]
+    ours = [a for a in pending if a.sha256 == sha]
+
+    def delete(a: Artifact, why: str) -> None:
+        calls.append(
+            Call(
+                4,
+                region,
+                "servicecatalog",
+                "delete_provisioning_artifact",
+                {"ProductId": product, "ProvisioningArtifactId": a.id},
+                f"delete {why} {a.name} ({a.id})",
+                tolerate=("ResourceNotFoundException",),
+            )
+        )
+
+    def immutable(old: Artifact) -> PlanError:
+        old_sha = old.sha256 or "unknown"
+        return PlanError(
+            f"{region}: version {version} of {config.product.name!r} exists ({old.id}) with another "
+            f"template (sha256 {old_sha[:12]}, now {sha[:12]}); versions are immutable: publish a new "
+            "VERSION, or rerun with --replace"
+        )
+
+    # Another template's pending artifact: an abandoned replacement, never launched by its name.
+    for a in pending:
+        if a.sha256 != sha:
+            delete(a, "abandoned replacement")
     artifact: str | Ref
     if matching:
         artifact = matching[0].id
+        extra = matching[1:] + others
+        if extra and not replace:
+            raise PlanError(
+                f"{region}: {len(same_name)} versions of {config.product.name!r} are named {version} "
+                f"({', '.join(a.id for a in same_name)}); rerun with --replace to keep only {artifact}, "
+                "which has this template"
+            )
+        for a in extra + ours:
+            delete(a, "duplicate")
         plan.notes.setdefault((4, region), []).append(
-            f"version {release.version} ({artifact}) has this template already"
+            f"version {version} ({artifact}) has this template already"
         )
+    elif ours:
+        # A replacement was interrupted: its new artifact exists under the pending name.
+        artifact = ours[0].id
+        if others and not replace:
+            raise PlanError(
+                f"{region}: an interrupted --replace left version {version} ({others[0].id}) and its "
+                f"replacement {ours[0].name} ({artifact}); rerun with --replace to finish it"
+            )
+        for a in others:
+            delete(a, "replaced version")
+        for a in ours[1:]:
+            delete(a, "duplicate")
+        calls.append(_rename(region, product, artifact, version))
     else:
         if others and not replace:
-            old = others[0].sha256 or "unknown"
+            raise immutable(others[0])
+        kept = len(rs.artifacts) - sum(1 for a in pending if a.sha256 != sha)
+        if kept >= ARTIFACTS_MAX:
             raise PlanError(
-                f"{region}: version {release.version} of {config.product.name!r} exists ({others[0].id}) "
-                f"with another template (sha256 {old[:12]}, now {release.sha256[:12]}); versions are "
-                "immutable: publish a new VERSION, or rerun with --replace"
-            )
-        if len(rs.artifacts) - len(others) >= ARTIFACTS_MAX:
-            raise PlanError(
-                f"{region}: {config.product.name!r} has {len(rs.artifacts)} versions, the most Service "
+                f"{region}: {config.product.name!r} has {kept} versions, the most Service "
                 f"Catalog allows ({ARTIFACTS_MAX}); delete old versions first"
             )
         artifact = Ref(f"artifact@{region}")
+        name = pending_name(version, sha) if others else version
         calls.append(
             Call(
                 4,
@@ -433,29 +568,19 @@ def _plan_version(
                 "create_provisioning_artifact",
                 {
                     "ProductId": product,
-                    "Parameters": artifact_parameters(config, release),
-                    "IdempotencyToken": token("artifact", region, product, release.version, release.sha256),
+                    "Parameters": {**artifact_parameters(config, release), "Name": name},
+                    "IdempotencyToken": token("artifact", region, product, name, sha),
                 },
-                f"create version {release.version}",
+                f"create version {version}" + (f" as {name}" if others else ""),
                 binds=((artifact.name, "ProvisioningArtifactDetail.Id"),),
             )
         )
-    if replace:
-        # The new artifact is created first, so the product never lacks the version.
-        for old in others:
-            calls.append(
-                Call(
-                    4,
-                    region,
-                    "servicecatalog",
-                    "delete_provisioning_artifact",
-                    {"ProductId": product, "ProvisioningArtifactId": old.id},
-                    f"delete replaced version {release.version} ({old.id})",
-                    tolerate=("ResourceNotFoundException",),
-                )
-            )
+        if others:
+            for a in others:
+                delete(a, "replaced version")
+            calls.append(_rename(region, product, artifact, version))
     if deprecate_older:
-        current = version_key(release.version)
+        current = version_key(version)
         for a in rs.artifacts:
             key = version_key(a.name)
             if key is not None and key < current and a.guidance != "DEPRECATED":
@@ -470,3 +595,14 @@ def _plan_version(
                     )
                 )
     return artifact
+
+
+def _rename(region: str, product: str, artifact: str | Ref, version: str) -> Call:
+    return Call(
+        4,
+        region,
+        "servicecatalog",
+        "update_provisioning_artifact",
+        {"ProductId": product, "ProvisioningArtifactId": artifact, "Name": version},
+        f"name the replacement {version}",
+    )

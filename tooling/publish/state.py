@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .config import CatalogConfig
-from .plan import Artifact, CatalogState, RegionState
+from .plan import Artifact, CatalogState, RegionState, record_key
 
 ClientFor = Callable[[str, str], Any]  # (service, region) -> boto3 client
 
@@ -42,8 +42,37 @@ def object_exists(s3: Any, bucket: str, key: str) -> bool:
     return True
 
 
-def read_region(sc: Any, config: CatalogConfig) -> RegionState:
-    rs = RegionState()
+def read_record(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    """The product record of a Region (None when there is none or it is not ours to read)."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    try:
+        record = json.loads(body)
+    except ValueError:
+        return None  # not written by publish: ignored, and overwritten by the next record
+    return record if isinstance(record, dict) else None
+
+
+def recorded_product(sc: Any, record: dict[str, Any] | None, name: str) -> str | None:
+    """The recorded product id, if that product still exists with our name (read by id, not search)."""
+    product = (record or {}).get("product_id")
+    if not isinstance(product, str) or record.get("name") != name:
+        return None
+    try:
+        found = sc.describe_product_as_admin(Id=product)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None  # deleted since: the record is stale
+        raise
+    return product if found["ProductViewDetail"]["ProductViewSummary"].get("Name") == name else None
+
+
+def read_region(sc: Any, config: CatalogConfig, record: dict[str, Any] | None = None) -> RegionState:
+    rs = RegionState(record=record)
     rs.portfolio_ids = [
         p["Id"]
         for p in _pages(sc, "list_portfolios", "PortfolioDetails")
@@ -60,6 +89,10 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
         )
         if v["ProductViewSummary"]["Name"] == config.product.name
     ]
+    # A product just created may not be searchable yet; its record in the bucket says it exists.
+    known = recorded_product(sc, record, config.product.name)
+    if known and known not in rs.product_ids:
+        rs.product_ids.append(known)
     for key, value in config.tag_options:
         for option in _pages(
             sc, "list_tag_options", "TagOptionDetails", Filters={"Key": key, "Value": value}
@@ -131,10 +164,19 @@ def read_region(sc: Any, config: CatalogConfig) -> RegionState:
     return rs
 
 
-def read_state(client_for: ClientFor, config: CatalogConfig, bucket_region: str, key: str) -> CatalogState:
+def read_state(
+    client_for: ClientFor, config: CatalogConfig, bucket_region: str, key: str, regions: tuple[str, ...] = ()
+) -> CatalogState:
+    """The catalog of ``regions`` (default: every configured Region)."""
+    s3 = client_for("s3", bucket_region)
     return CatalogState(
-        object_exists=object_exists(client_for("s3", bucket_region), config.bucket, key),
+        object_exists=object_exists(s3, config.bucket, key),
         regions={
-            region: read_region(client_for("servicecatalog", region), config) for region in config.regions
+            region: read_region(
+                client_for("servicecatalog", region),
+                config,
+                read_record(s3, config.bucket, record_key(config, region)),
+            )
+            for region in regions or config.regions
         },
     )
