@@ -11,6 +11,8 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import re
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
@@ -448,3 +450,36 @@ def test_the_fake_checks_requests_and_responses_against_the_service_model(world)
         client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Active="yes")
     with pytest.raises(ValueError, match="Guidance: 'OLD' is not one of"):
         client.update_provisioning_artifact(ProductId="p", ProvisioningArtifactId="a", Guidance="OLD")
+
+
+def readme_publish_permissions() -> set[str]:
+    """The IAM actions the README's "Who may publish" section lists (its code block)."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("### Who may publish", 1)[1].split("\n#", 1)[0]
+    block = section.split("```", 2)[1]
+    return set(re.findall(r"\b(?:servicecatalog|s3):[A-Za-z]+\b", block))
+
+
+def test_the_readme_lists_every_permission_publish_uses(world):
+    """Every call of a first publish with principals, TagOptions and shares, a replacement, a new
+    version deprecating the older ones and a rerun, as IAM actions: each one is in the README."""
+    used: set[str] = set()
+    for client in (world.s3, *world._clients.values()):
+        prefix = client.meta.service_model.signing_name
+        # Before the fake's Stubber answers: every call the code makes, answered or failed.
+        client.meta.events.register_first(
+            "before-parameter-build.*.*", lambda model, p=prefix, **_: used.add(f"{p}:{model.name}")
+        )
+    config = make_config(share_accounts=("210987654321",), share_ous=("ou-abcd-12345678",))
+    world.publish(config=config)
+    world.publish("1.0.0", CHANGED, config=config, replace=True)
+    world.publish("1.1.0", TEMPLATE + "# 1.1\n", config=config, deprecate_older=True)
+    world.publish("1.1.0", TEMPLATE + "# 1.1\n", config=config)
+    assert {"s3:PutObject", "servicecatalog:CreateProduct", "servicecatalog:CreatePortfolioShare"} <= used
+    # S3 authorizes HeadBucket with s3:ListBucket and HeadObject with s3:GetObject (the Amazon S3
+    # API Reference for each operation); every other call here is its own IAM action.
+    actions = {S3_ACTION_OF.get(name, name) for name in used}
+    assert actions <= readme_publish_permissions(), sorted(actions - readme_publish_permissions())
+
+
+S3_ACTION_OF = {"s3:HeadBucket": "s3:ListBucket", "s3:HeadObject": "s3:GetObject"}
