@@ -51,6 +51,8 @@ class Prerequisites:
     max_subnets: int | None = None
     #: why the storage values disagree (None: they agree)
     storage_problem: Callable[[Mapping[str, str]], str | None] | None = None
+    #: the parameters the storage rule reads (shown in its line)
+    storage_parameters: tuple[str, ...] = ()
     #: (resource type, documented default limit) of the account quota a create counts against
     quota: tuple[str, int] | None = None
     #: service APIs that must answer in the Region
@@ -113,6 +115,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
             zones_needed=prerequisites.zones_needed,
             max_subnets=prerequisites.MAX_SUBNETS,
             storage_problem=prerequisites.storage_problem,
+            storage_parameters=prerequisites.STORAGE_PARAMETERS,
             quota=(prerequisites.QUOTA_TYPE, prerequisites.QUOTA_DEFAULT),
             probes=(
                 Probe(

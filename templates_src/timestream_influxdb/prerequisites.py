@@ -57,3 +57,4 @@ def storage_problem(values: Mapping[str, str]) -> str | None:
 
 
 MAX_SUBNETS = service.SUBNETS_MAX
+STORAGE_PARAMETERS = ("DbStorageType", "AllocatedStorage")

@@ -82,7 +82,7 @@ CATALOGUE: tuple[Described, ...] = (
         "AliasName properties for these values) is free: no instance, secret (also one pending "
         "deletion), log group or KMS alias has it; names the stack itself holds are fine",
         "timestream-influxdb:ListDbInstances, secretsmanager:ListSecrets, logs:DescribeLogGroups, "
-        "kms:ListAliases, cloudformation:DescribeStacks and ListStackResources (with --stack-name)",
+        "kms:ListAliases, cloudformation:ListStackResources (with --stack-name)",
         "delete or rename the old resource (restore-secret, or delete-secret --force-delete-without-"
         "recovery), or change ProjectName/Environment",
     ),
