@@ -248,9 +248,9 @@ def cmd_preflight(args: argparse.Namespace) -> int:
 
 def preflight_help() -> str:
     """The checks, one per line, from the catalogue the command runs (so help cannot drift)."""
-    from tooling.preflight.checks import CATALOGUE
-
     import textwrap
+
+    from tooling.preflight.checks import CATALOGUE
 
     def wrap(text: str, first: str) -> str:
         return textwrap.fill(text, 100, initial_indent=first, subsequent_indent=" " * 21)

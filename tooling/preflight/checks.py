@@ -58,7 +58,7 @@ CATALOGUE: tuple[Described, ...] = (
     ),
     Described(
         "region",
-        "a Region is set and botocore's endpoint data knows it and the template's service",
+        "a Region is set and botocore's endpoint data knows it",
         "none (botocore's bundled endpoint data)",
         "pass --region or set AWS_DEFAULT_REGION",
     ),

@@ -309,18 +309,20 @@ def network(
         name = endpoint.get("ServiceName", "")
         return name[len(prefix) :] if name.startswith(prefix) else name.rsplit(".", 1)[-1]
 
+    # Keyed on what each kind carries (a gateway endpoint its route tables, an interface endpoint
+    # private DNS), so an answer that leaves VpcEndpointType out (moto's) is read the same way.
     live = [e for e in endpoints if e.get("State", "available").lower() == "available"]
     interface = frozenset(
-        service_of(e) for e in live if e.get("VpcEndpointType") == "Interface" and e.get("PrivateDnsEnabled")
+        service_of(e)
+        for e in live
+        if e.get("VpcEndpointType") != "Gateway" and not e.get("RouteTableIds") and e.get("PrivateDnsEnabled")
     )
     facts = []
     for subnet in subnet_ids:
         table = by_subnet.get(subnet, main) or {}
         table_id = table.get("RouteTableId")
         gateway = frozenset(
-            service_of(e)
-            for e in live
-            if e.get("VpcEndpointType") == "Gateway" and table_id in e.get("RouteTableIds", [])
+            service_of(e) for e in live if table_id and table_id in e.get("RouteTableIds", [])
         )
         facts.append(RouteFacts(subnet, table_id, _default_route(table.get("Routes", [])), gateway))
     return NetworkFacts(parameter, tuple(facts), interface, needs)

@@ -70,7 +70,7 @@ def preflight(
     prereq = spec.prerequisites if spec and spec.prerequisites else Prerequisites()
     values = params_.effective_values(template, found.values)
     results: list[c.Check] = parameter_checks(options.params_path, found, values, prereq)
-    results.extend(region_checks(options.target, region, prereq))
+    results.extend(region_checks(options.target, region))
     if found.problems and not found.values:  # the file itself is unreadable: nothing else to check
         return _finish(results, out, only_failures=True)
     if make is None:
@@ -129,34 +129,23 @@ def parameter_checks(
     return lines
 
 
-def region_checks(target: aws.Target, region: str, prereq: Prerequisites) -> list[c.Check]:
-    """Whether botocore's endpoint data knows the Region, and offers each probed service there."""
+def region_checks(target: aws.Target, region: str) -> list[c.Check]:
+    """Whether botocore's endpoint data knows the Region. (Whether a service is offered there is
+    left to the service-api line: botocore's endpoints data does not list every newer service.)"""
     try:
         session = aws.session(target)
     except aws.AwsProblem as err:
         raise PreflightError(str(err)) from None
     partitions = session.get_available_partitions()
 
-    def regions(service: str) -> set[str]:
-        return {r for p in partitions for r in session.get_available_regions(service, partition_name=p)}
-
-    if region not in regions("ec2"):
+    known = {r for p in partitions for r in session.get_available_regions("ec2", partition_name=p)}
+    if region not in known:
         return [
             c.Check(
                 "region",
                 c.Status.WARN,
                 f"{region} is not a Region botocore knows",
                 "check --region / AWS_DEFAULT_REGION (or update botocore if the Region is new)",
-            )
-        ]
-    missing = [p.service for p in prereq.probes if region not in regions(p.service)]
-    if missing:
-        return [
-            c.Check(
-                "region",
-                c.Status.WARN,
-                f"botocore's endpoint data lists no {', '.join(missing)} in {region}",
-                "choose a Region that offers it (the service-api line tells)",
             )
         ]
     return [c.Check("region", c.Status.OK, region)]
