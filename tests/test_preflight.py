@@ -122,8 +122,8 @@ def test_the_names_follow_the_template_and_its_conditions():
 def test_help_and_readme_name_every_check():
     help_text = build("--help").stdout
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Preflight") :]
-    section = section[: section.index("\n## ", 1)]
+    section = readme[readme.index("### Preflight") :]
+    section = section[: section.index("\n### ", 1)]
     for described in c.CATALOGUE:
         assert f"  {described.name} " in help_text, described.name
         assert f"| `{described.name}` |" in section, described.name
