@@ -224,6 +224,39 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         raise CommandError(str(err)) from None
 
 
+def cmd_preflight(args: argparse.Namespace) -> int:
+    import os
+
+    from tooling.aws import Target
+    from tooling.preflight.run import PreflightError, PreflightOptions, preflight
+
+    options = PreflightOptions(
+        params_path=Path(args.params),
+        template_path=Path(args.template),
+        target=Target(args.profile, args.region, args.endpoint_url),
+        stack_name=args.stack_name,
+        environ=dict(os.environ),
+    )
+    try:
+        return preflight(options)
+    except PreflightError as err:
+        raise CommandError(str(err)) from None
+
+
+def preflight_help() -> str:
+    """The checks, one per line, from the catalogue the command runs (so help cannot drift)."""
+    import textwrap
+
+    from tooling.preflight.checks import CATALOGUE
+
+    def wrap(text: str, first: str) -> str:
+        return textwrap.fill(text, 100, initial_indent=first, subsequent_indent=" " * 21)
+
+    return "checks, in order:\n" + "\n".join(
+        wrap(f"{d.verifies}. Calls: {d.calls}. Fix: {d.fix}.", f"  {d.name:<18} ") for d in CATALOGUE
+    )
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     import boto3
 
@@ -365,6 +398,39 @@ def parser() -> argparse.ArgumentParser:
         "--poll-seconds", type=float, default=5.0, help="seconds between status checks (default: 5)"
     )
     d.set_defaults(func=cmd_deploy)
+
+    pf = sub.add_parser(
+        "preflight",
+        help="check a parameter file against the account with read-only AWS calls, before a create",
+        description=(
+            "Validate a parameter file offline as deploy does, then check it against the AWS account with "
+            "read-only calls (Describe, List, Get, Head; nothing is created), one line per check: ✓ passes, "
+            "✗ the create would fail (with the fix), ! worth knowing or not checkable. Secrets "
+            "(INFLUXDB_ADMIN_PASSWORD, INFLUXDB_TOKEN) are read from the environment when set and need not "
+            "be. Exit status: 0 no ✗ (warnings allowed), 1 any ✗, 2 invalid input, 130 interrupted."
+        ),
+        epilog=preflight_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pf.add_argument(
+        "--params",
+        required=True,
+        metavar="FILE",
+        help='parameter file: a JSON array of "Key=Value" strings (params/*.json)',
+    )
+    pf.add_argument(
+        "--template",
+        default=str(OUTPUT_DIR / "timestream-influxdb.yaml"),
+        help="template file (default: output/timestream-influxdb.yaml)",
+    )
+    pf.add_argument(
+        "--stack-name",
+        help="the stack to create or update: names it holds count as free; needed when a name uses it",
+    )
+    pf.add_argument("--region", help="AWS Region (default: from the environment or the AWS config)")
+    pf.add_argument("--profile", help="AWS named profile (default: from the environment)")
+    pf.add_argument("--endpoint-url", help="endpoint for every call (for a local test server such as moto)")
+    pf.set_defaults(func=cmd_preflight)
 
     docs = sub.add_parser(
         "docs",
