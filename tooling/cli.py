@@ -187,27 +187,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _session_region(region: str | None, profile: str | None) -> str | None:
-    """The Region a deploy goes to, from --region, the environment or the profile (read locally, no
-    AWS call); None when none is configured or the profile does not exist (the deploy reports that)."""
-    import boto3
-    from botocore.exceptions import ProfileNotFound
-
-    try:
-        return boto3.session.Session(profile_name=profile, region_name=region).region_name
-    except ProfileNotFound:
-        return region
-
-
 def cmd_deploy(args: argparse.Namespace) -> int:
     import os
 
-    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy, resolve_bucket
+    from tooling import aws
+    from tooling.deploy.runner import DeployError, DeployOptions, deploy, resolve_bucket
 
     try:
         bucket = resolve_bucket(args.s3_bucket, Path(args.config))
     except DeployError as err:
         raise CommandError(str(err)) from None
+    target = aws.Target(args.profile, args.region, args.endpoint_url)
     options = DeployOptions(
         stack_name=args.stack_name,
         template_path=Path(args.template),
@@ -219,12 +209,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         environ=dict(os.environ),
         bucket=bucket,
         endpoint_url=args.endpoint_url,
-        region=_session_region(args.region, args.profile),
+        region=aws.region_of(target),
     )
     try:
-        return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))
+        return deploy(options, aws.clients(target))
     except DeployError as err:
         raise CommandError(str(err)) from None
+    except aws.AwsProblem as err:
+        print(f"build.py deploy: {err}", file=sys.stderr)
+        return 1
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
