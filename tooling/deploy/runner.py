@@ -168,7 +168,15 @@ def validate_offline(
         out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
         for problem in found.problems:
             out(f"  - {problem}")
-        out(f'Fix {options.params_path} (format: a JSON array of "Key=Value" strings) and run again.')
+        variables = sorted(
+            {
+                v
+                for n, v in (options.spec.secret_env if options.spec else {}).items()
+                if any(p.parameter.startswith(f"{n} (environment variable") for p in found.problems)
+            }
+        )
+        where = f" and the environment variable(s) {', '.join(variables)}" if variables else ""
+        out(f'Fix {options.params_path} (format: a JSON array of "Key=Value" strings){where} and run again.')
         return None
     secrets = ", ".join(sorted(found.from_env)) or "none"
     out(
