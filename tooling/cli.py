@@ -318,10 +318,12 @@ def parser() -> argparse.ArgumentParser:
             "template to S3 (--s3-bucket, or bucket: of catalog.yaml; content-addressed, so once), create a "
             "change set (CREATE or UPDATE) from its URL, print it, refuse it when it would replace or delete the "
             "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
-            "execute it and stream the stack events. A new stack gets a stack policy denying "
-            "Update:Replace and Update:Delete on those resources. Secrets come from the environment: "
-            "INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit status: 0 "
-            "success or no changes, 1 failed or refused, 2 invalid input, 130 interrupted."
+            "execute it and stream the stack events. The stack gets a stack policy denying "
+            "Update:Replace and Update:Delete on those resources, set again on every deploy where it "
+            "differs and after an --allow-data-loss update on every path. Secrets come from the "
+            "environment: INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit "
+            "status: 0 success or no changes, 1 failed or refused (including any AWS error, said in one "
+            "line), 2 invalid input, 130 interrupted."
         ),
     )
     d.add_argument("--stack-name", required=True, help="CloudFormation stack to create or update")

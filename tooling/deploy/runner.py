@@ -8,7 +8,9 @@
 5. execute it, stream the stack events until the stack is stable, print the outputs.
 
 Exit status: 0 success (also "no changes", a dry run and a change set left for review), 1 the
-deploy failed or was refused, 2 invalid input, 130 interrupted (the stack operation goes on).
+deploy failed or was refused (any AWS error included), 2 invalid input, 130 interrupted (the stack
+operation goes on). The protective stack policy is set again after a lifted one on every path, and
+set on every deploy where it differs from the template's.
 """
 
 from __future__ import annotations
