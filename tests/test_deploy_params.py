@@ -155,7 +155,8 @@ def test_secrets_come_from_the_environment_and_are_checked_without_being_shown(t
     assert good.values["Password"] == "Abcdefgh12345678"
     bad = read_and_check(path, product, {"INFLUXDB_ADMIN_PASSWORD": "short!pw"})
     assert [str(p) for p in bad.problems] == [
-        "Password: (hidden) is not allowed: empty, or 8 to 64 letters and digits (the service accepts no punctuation)"
+        "Password (environment variable INFLUXDB_ADMIN_PASSWORD): (hidden) is not allowed: empty, or 8 to 64 "
+        "letters and digits (the service accepts no punctuation)"
     ]
 
 
@@ -248,3 +249,50 @@ def test_alarm_topics_must_be_in_the_stacks_region_when_it_is_known(product) -> 
     ]
     assert alarm_problems(product, other, "us-east-1") == []
     assert alarm_problems(product, other, None) == []  # the Region is not known: not checked
+
+
+# --- files and variables that are not text: one line each through `build.py deploy`, never a traceback
+
+
+def deploy_cli(path: Path, capsys) -> tuple[int, str]:
+    from tooling import cli
+
+    code = cli.main(["deploy", "--stack-name", "s", "--params", str(path), "--s3-bucket", "ons-bucket"])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b'\xff\xfe["ProjectName=ons"]', "is not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"),
+        (b"[" * 100_000, "is nested too deeply to be a parameter file"),
+        (b'["ProjectName=ons\\ud800"]', "holds \\ud800 at character 16, which is not valid text"),
+    ],
+    ids=["not-utf-8", "deeply-nested", "lone-surrogate"],
+)
+def test_a_file_that_is_not_text_is_one_problem_line_and_exit_2(tmp_path, capsys, monkeypatch, content, said):
+    monkeypatch.delenv("INFLUXDB_ADMIN_PASSWORD", raising=False)
+    path = tmp_path / "params.json"
+    path.write_bytes(content)
+    code, out = deploy_cli(path, capsys)
+    assert code == 2 and "Traceback" not in out
+    assert f"  - {path}" in out and said in out
+    assert out.count("\n") == 3  # the count, the problem, the way out
+
+
+def test_a_bad_password_from_the_environment_names_the_variable(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("INFLUXDB_ADMIN_PASSWORD", "short")
+    code, out = deploy_cli(ROOT / "params" / "development.json", capsys)
+    assert code == 2 and "short" not in out
+    assert "  - Password (environment variable INFLUXDB_ADMIN_PASSWORD): (hidden) is not allowed" in out
+    assert "and the environment variable(s) INFLUXDB_ADMIN_PASSWORD and run again" in out
+
+
+def test_a_password_variable_that_is_not_text_is_named_and_never_shown(tmp_path, product) -> None:
+    environ = {SECRET_ENV["Password"]: "Abcdefgh\udcff1234"}  # a non-UTF-8 byte, as os.environ holds it
+    found = read_and_check(write(tmp_path, entries("development")), product, environ)
+    assert [str(p) for p in found.problems] == [
+        f"Password (environment variable {SECRET_ENV['Password']}): is not valid text "
+        "(a byte that is not UTF-8, or a lone surrogate); set it again"
+    ]

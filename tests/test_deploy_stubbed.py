@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import ANY, Stubber
 
 from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
+from tooling.aws import AwsProblem
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import (
@@ -211,6 +212,17 @@ def expect(stub, operation, response=None, **params):
     stub.add_response(operation, response or {}, params)
 
 
+def protective(template) -> str:
+    return plan.policy_json(plan.stack_policy(template, PROTECTED))
+
+
+def expect_protective_policy(stub, template):
+    """GetStackPolicy answers the template's own policy (compact, as another tool may have set it):
+    equal, so nothing is set."""
+    body = json.dumps(plan.stack_policy(template, PROTECTED), separators=(",", ":"))
+    expect(stub, "get_stack_policy", {"StackPolicyBody": body}, StackName=STACK)
+
+
 def expect_no_stack(stub):
     stub.add_client_error(
         "describe_stacks", "ValidationError", NOT_FOUND, 400, expected_params={"StackName": STACK}
@@ -358,7 +370,7 @@ def test_lowering_a_backup_retention_is_executed_with_allow_data_loss_without_li
     client, stub = cf
     expect_update_change_set(stub, template, BACKUP_CHANGE, BackupRetentionPeriod="30")
     # No SetStackPolicy: nothing is replaced, so the protective policy stays in force.
-    expect(stub, "get_stack_policy", {"StackPolicyBody": "{}"}, StackName=STACK)
+    expect_protective_policy(stub, template)
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
@@ -375,7 +387,7 @@ def test_lowering_a_backup_retention_is_executed_with_allow_data_loss_without_li
 def test_raising_a_backup_retention_is_an_ordinary_update(cf, template) -> None:
     client, stub = cf
     expect_update_change_set(stub, template, BACKUP_CHANGE, BackupRetentionPeriod="3")
-    expect(stub, "get_stack_policy", {"StackPolicyBody": "{}"}, StackName=STACK)
+    expect_protective_policy(stub, template)
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
@@ -505,6 +517,7 @@ def test_no_changes_is_success(cf, template) -> None:
         ),
     )
     expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect_protective_policy(stub, template)
     code, out = run(client, template)
     assert code == 0 and f"no changes: stack {STACK} is up to date" in out
 
@@ -550,7 +563,7 @@ def test_ctrl_c_stops_waiting_without_cancelling_and_says_how_to_resume(cf, temp
     client, stub = cf
     in_place = [resource_change("Dashboard", "AWS::CloudWatch::Dashboard", "Modify", "False")]
     expect_update_change_set(stub, template, in_place)
-    expect(stub, "get_stack_policy", {"StackPolicyBody": "{}"}, StackName=STACK)
+    expect_protective_policy(stub, template)
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_IN_PROGRESS")]}, StackName=STACK)
@@ -581,7 +594,7 @@ def test_ctrl_c_before_executing_changes_nothing(cf, template) -> None:
 
     code, out = run(client, template, sleep=interrupt)
     assert code == 130
-    assert "stopped before executing: the stack is unchanged" in out
+    assert "interrupted before executing: the stack's resources are unchanged" in out
     assert f"aws cloudformation delete-change-set --stack-name {STACK} --change-set-name {CS_NAME}" in out
 
 
@@ -627,7 +640,7 @@ def test_missing_credentials_give_the_next_step() -> None:
     def no_credentials(service):
         raise NoCredentialsError()
 
-    with pytest.raises(DeployError, match="no usable AWS credentials .* AWS_PROFILE"):
+    with pytest.raises(AwsProblem, match="no usable AWS credentials .* AWS_PROFILE"):
         deploy(options(), no_credentials, out=lambda line: None)
 
 
@@ -645,7 +658,7 @@ def test_build_py_deploy_exits_2_on_an_invalid_file_and_names_rules_left_to_clou
     opts = DeployOptions(
         stack_name=STACK, template_path=TEMPLATE_PATH, params_path=PARAMS_PATH, bucket=BUCKET
     )
-    with pytest.raises(DeployError):
+    with pytest.raises(AwsProblem):
         deploy(opts, lambda service: (_ for _ in ()).throw(NoCredentialsError()), out=lines.append)
     assert "not checked offline (CloudFormation checks them): rule(s) SubnetsInVpc" in lines[1]
 
@@ -668,7 +681,7 @@ def test_a_template_over_the_template_body_limit_is_deployed_by_url(tmp_path) ->
         made.append(service)
         raise NoCredentialsError()
 
-    with pytest.raises(DeployError, match="no usable AWS credentials"):
+    with pytest.raises(AwsProblem, match="no usable AWS credentials"):
         deploy(options(template_path=big), no_credentials, out=lambda s: None)
     assert made == ["s3"]
 
@@ -737,7 +750,7 @@ def test_an_object_already_under_the_hash_is_not_uploaded_again(s3) -> None:
 def test_a_missing_bucket_is_one_line(s3) -> None:
     client, stub = s3
     stub.add_client_error("head_bucket", "404", "Not Found", 404, expected_params={"Bucket": BUCKET})
-    with pytest.raises(DeployError) as err:
+    with pytest.raises(AwsProblem) as err:
         upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
     assert str(err.value) == f"bucket {BUCKET!r} does not exist; create it, or pass another with --s3-bucket"
 
@@ -749,7 +762,7 @@ def test_access_denied_on_put_object_is_one_line(s3) -> None:
         "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
     )
     stub.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
-    with pytest.raises(DeployError) as err:
+    with pytest.raises(AwsProblem) as err:
         upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
     assert "\n" not in str(err.value)
     assert str(err.value).startswith(
@@ -796,3 +809,178 @@ def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, templat
 )
 def test_template_url_by_partition_bucket_name_and_endpoint(bucket, region, endpoint, expected) -> None:
     assert plan.template_url(bucket, "k.yaml", region, plan.s3_dns_suffix(region), endpoint) == expected
+
+
+# --- the stack policy on every path ----------------------------------------------------------------
+
+ALLOW_ALL = plan.policy_json(plan.ALLOW_ALL_POLICY)
+
+
+def expect_lossy_update_up_to_execute(stub, template):
+    """An --allow-data-loss replacement: the policy is lifted, then the change set executed."""
+    expect_update_change_set(stub, template, REPLACING, ProjectName="ons-old")
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=ALLOW_ALL)
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+
+
+def test_ctrl_c_while_a_lossy_update_runs_sets_the_protective_policy_back(cf, template) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_IN_PROGRESS")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_IN_PROGRESS"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    sleeps = []
+
+    def interrupt(seconds):  # the first sleep waits for the change set, the second for the stack
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt
+
+    code, out = run(client, template, sleep=interrupt, allow_data_loss=True)
+
+    assert code == 130
+    assert "interrupted: stopped waiting; the stack operation goes on in CloudFormation" in out
+    assert "stack policy set back" in out and "unchanged" not in out
+
+
+def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_sets_the_policy_back(
+    cf, template
+) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+
+    def interrupt(**kwargs):  # after the call was answered, before the deploy saw the answer
+        raise KeyboardInterrupt
+
+    client.meta.events.register("after-call.cloudformation.ExecuteChangeSet", interrupt)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 130
+    assert "may or may not have started executing" in out
+    assert "stack policy set back" in out and "unchanged" not in out
+
+
+def test_a_failed_execute_sets_the_protective_policy_back_and_raises(cf, template) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    stub.add_client_error("execute_change_set", "InvalidChangeSetStatus", "ChangeSet is not executable", 400)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    lines: list[str] = []
+    values = read_and_check(PARAMS_PATH, template, {}, TEMPLATES["timestream-influxdb"])
+    deployer = Deployer(client, out=lines.append, sleep=lambda s: None, change_set_name=CS_NAME)
+
+    with pytest.raises(ClientError, match="InvalidChangeSetStatus"):
+        deployer.run(options(allow_data_loss=True), URL, template, values)
+
+    stub.assert_no_pending_responses()  # the SetStackPolicy after the failure was made
+    assert "stack policy set back" in "\n".join(lines)
+
+
+def test_a_policy_that_cannot_be_set_back_is_said_with_the_command_to_fix_it(cf, template) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    stub.add_client_error("execute_change_set", "InvalidChangeSetStatus", "not executable", 400)
+    stub.add_client_error("set_stack_policy", "Throttling", "Rate exceeded", 400)
+    lines: list[str] = []
+    values = read_and_check(PARAMS_PATH, template, {}, TEMPLATES["timestream-influxdb"])
+    deployer = Deployer(client, out=lines.append, sleep=lambda s: None, change_set_name=CS_NAME)
+    with pytest.raises(ClientError, match="InvalidChangeSetStatus"):  # the first failure, not the second
+        deployer.run(options(allow_data_loss=True), URL, template, values)
+    out = "\n".join(lines)
+    assert "could NOT be set back" in out and "it allows every update" in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK}" in out
+
+
+@pytest.mark.parametrize(
+    ("current", "said"),
+    [
+        (ALLOW_ALL, "allows every update (left from an --allow-data-loss deploy that did not finish)"),
+        (
+            '{"Statement": [{"Effect": "Deny", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}',
+            "differs from the one the template calls for",
+        ),
+        ("", "the stack has no stack policy"),
+    ],
+    ids=["allow-all", "stale", "empty"],
+)
+def test_an_update_sets_the_policy_when_it_differs_from_the_templates(cf, template, current, said) -> None:
+    client, stub = cf
+    in_place = [resource_change("Dashboard", "AWS::CloudWatch::Dashboard", "Modify", "False")]
+    expect_update_change_set(stub, template, in_place)
+    expect(stub, "get_stack_policy", {"StackPolicyBody": current} if current else {}, StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template)
+
+    assert code == 0
+    assert f"{said}: setting the one that protects the data" in out
+
+
+def test_an_update_leaves_an_equal_policy_alone(cf, template) -> None:
+    client, stub = cf
+    in_place = [resource_change("Dashboard", "AWS::CloudWatch::Dashboard", "Modify", "False")]
+    expect_update_change_set(stub, template, in_place)
+    expect_protective_policy(stub, template)  # no SetStackPolicy follows: the Stubber fails on one
+    expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    code, out = run(client, template)
+    assert code == 0 and "stack policy" not in out
+
+
+def test_a_deploy_without_changes_sets_a_policy_left_allow_all(cf, template) -> None:
+    client, stub = cf
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE", previous_parameters(template)), StackName=STACK)
+    expect_create_change_set(stub, template, "UPDATE", update_parameters(template))
+    expect_describe_change_set(stub, change_set("FAILED", reason="No updates are to be performed."))
+    expect(stub, "delete_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    expect(stub, "get_stack_policy", {"StackPolicyBody": ALLOW_ALL}, StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    code, out = run(client, template)
+    assert code == 0 and "allows every update" in out and "no changes" in out
+
+
+# --- progress while waiting ------------------------------------------------------------------------
+
+
+def test_waits_say_they_are_still_waiting_every_twenty_seconds(cf, template) -> None:
+    client, stub = cf
+    expect_no_stack(stub)
+    expect_create_change_set(stub, template, "CREATE", create_parameters(template))
+    for _ in range(7):  # 7 polls 7 s apart: 0 to 42 s
+        expect_describe_change_set(stub, change_set("CREATE_IN_PROGRESS"))
+    expect_describe_change_set(stub, change_set(changes=[resource_change("KmsKey", "AWS::KMS::Key")]))
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    for _ in range(4):  # no new event for 4 polls: 28 s
+        expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
+        expect(stub, "describe_stacks", stack("CREATE_IN_PROGRESS"), StackName=STACK)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(1, "CREATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("CREATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    expect(stub, "describe_stacks", stack("CREATE_COMPLETE"), StackName=STACK)
+    now = [0.0]
+    lines: list[str] = []
+    values = read_and_check(PARAMS_PATH, template, {}, TEMPLATES["timestream-influxdb"])
+
+    def sleep(seconds):
+        now[0] += 7
+
+    deployer = Deployer(client, out=lines.append, sleep=sleep, change_set_name=CS_NAME, clock=lambda: now[0])
+    assert deployer.run(options(), URL, template, values) == 0
+    waiting = [line for line in lines if line.startswith("deploy  waiting")]
+    assert waiting == [
+        "deploy  waiting: change set CREATE_IN_PROGRESS (21 s so far)",
+        "deploy  waiting: change set CREATE_IN_PROGRESS (42 s so far)",
+        "deploy  waiting: stack CREATE_IN_PROGRESS (21 s so far)",
+    ]

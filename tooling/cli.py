@@ -184,27 +184,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _session_region(region: str | None, profile: str | None) -> str | None:
-    """The Region a deploy goes to, from --region, the environment or the profile (read locally, no
-    AWS call); None when none is configured or the profile does not exist (the deploy reports that)."""
-    import boto3
-    from botocore.exceptions import ProfileNotFound
-
-    try:
-        return boto3.session.Session(profile_name=profile, region_name=region).region_name
-    except ProfileNotFound:
-        return region
-
-
 def cmd_deploy(args: argparse.Namespace) -> int:
     import os
 
-    from tooling.deploy.runner import DeployError, DeployOptions, client_factory, deploy, resolve_bucket
+    from tooling import aws
+    from tooling.deploy.runner import DeployError, DeployOptions, deploy, resolve_bucket
 
     try:
         bucket = resolve_bucket(args.s3_bucket, Path(args.config))
     except DeployError as err:
         raise CommandError(str(err)) from None
+    target = aws.Target(args.profile, args.region, args.endpoint_url)
     options = DeployOptions(
         stack_name=args.stack_name,
         template_path=Path(args.template),
@@ -216,12 +206,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         environ=dict(os.environ),
         bucket=bucket,
         endpoint_url=args.endpoint_url,
-        region=_session_region(args.region, args.profile),
+        region=aws.region_of(target),
     )
     try:
-        return deploy(options, client_factory(args.region, args.profile, args.endpoint_url))
+        return deploy(options, aws.clients(target))
     except DeployError as err:
         raise CommandError(str(err)) from None
+    except aws.AwsProblem as err:
+        print(f"build.py deploy: {err}", file=sys.stderr)
+        return 1
 
 
 def cmd_preflight(args: argparse.Namespace) -> int:
@@ -258,25 +251,34 @@ def preflight_help() -> str:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    import boto3
+    from tooling import aws, restore
 
-    from tooling import restore
-
-    session = boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
-    try:
+    make = aws.clients(aws.Target(args.profile, args.region, args.endpoint_url))
+    groups = tuple(g.strip() for g in (args.security_group_ids or "").split(",") if g.strip())
+    try:  # making a client can fail too (no Region, a missing profile, a bad endpoint URL)
         return restore.command(
-            session.client("cloudformation"),
-            session.client("timestream-influxdb"),
+            make("cloudformation"),
+            make("timestream-influxdb"),
+            make("ec2"),
             stack=args.stack,
             new_name=args.name,
             backup_id=args.backup,
             to_time=args.to_time,
             list_only=args.list,
             dry_run=args.dry_run,
+            security_group_ids=groups,
             confirm=(lambda: True) if args.yes else _confirm,
         )
     except restore.RestoreError as err:
         raise CommandError(str(err)) from None
+    except aws.AwsProblem as err:
+        print(f"build.py restore: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        if not aws.is_aws_error(err):
+            raise
+        print(f"build.py restore: {aws.explain(err)}", file=sys.stderr)
+        return 1
 
 
 def _confirm() -> bool:
@@ -346,10 +348,12 @@ def parser() -> argparse.ArgumentParser:
             "template to S3 (--s3-bucket, or bucket: of catalog.yaml; content-addressed, so once), create a "
             "change set (CREATE or UPDATE) from its URL, print it, refuse it when it would replace or delete the "
             "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
-            "execute it and stream the stack events. A new stack gets a stack policy denying "
-            "Update:Replace and Update:Delete on those resources. Secrets come from the environment: "
-            "INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit status: 0 "
-            "success or no changes, 1 failed or refused, 2 invalid input, 130 interrupted."
+            "execute it and stream the stack events. The stack gets a stack policy denying "
+            "Update:Replace and Update:Delete on those resources, set again on every deploy where it "
+            "differs and after an --allow-data-loss update on every path. Secrets come from the "
+            "environment: INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit "
+            "status: 0 success or no changes, 1 failed or refused (including any AWS error, said in one "
+            "line), 2 invalid input, 130 interrupted."
         ),
     )
     d.add_argument("--stack-name", required=True, help="CloudFormation stack to create or update")
@@ -455,9 +459,12 @@ def parser() -> argparse.ArgumentParser:
         help="list a stack's InfluxDB backups, or restore one to a new instance",
         description=(
             "List the backups of the InfluxDB instance of STACK, or restore one to a NEW instance "
-            "(same subnets and security groups; the stack's instance is not changed). Without "
-            "--backup, the newest completed backup; with --to-time, the CONTINUOUS backup at that "
-            "time (point-in-time recovery). Prints what it will do and asks before doing it."
+            "(same subnets; a new security group copying the rules of the instance's groups, or "
+            "--security-group-ids; the stack's instance is not changed). Without --backup, the newest "
+            "completed backup; with --to-time, the usable CONTINUOUS backup at that time (point-in-time "
+            "recovery). Prints what it will do and asks before doing it. Exit status: 0 done (or "
+            "listed, planned), 1 cancelled or failed (including AWS errors), 2 invalid input (a "
+            "stack or backup that does not exist, a bad name or time), 130 interrupted."
         ),
     )
     r.add_argument("stack", metavar="STACK", help="name of the product's CloudFormation stack")
@@ -467,7 +474,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--to-time", metavar="TIME", help="ISO 8601 time for a point-in-time restore (UTC if no offset)"
     )
+    r.add_argument(
+        "--security-group-ids",
+        metavar="SG[,SG]",
+        help="security groups for the new instance (default: a new group with the rules of the stack "
+        "instance's groups; never the stack's own)",
+    )
     r.add_argument("--region", help="AWS Region (default: the configured one)")
+    r.add_argument("--profile", help="AWS named profile (default: from the environment)")
+    r.add_argument("--endpoint-url", help="one endpoint for every AWS call (for a local test server)")
     r.add_argument("--dry-run", action="store_true", help="print the plan and stop")
     r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     r.set_defaults(func=cmd_restore)

@@ -5,9 +5,16 @@ it takes what AWS returned and decides what to ask for, so it is tested without 
 boto3 calls (:func:`stack_instance_id`, :func:`get_instance`, :func:`list_backups`,
 :func:`restore`) only fetch and send.
 
-A backup is restored to a *new* instance (restoreMode NEW_RESOURCE) in the same subnets and
-security groups as the stack's instance; a CONTINUOUS backup can be restored to a point in
-time. The new instance is not part of the stack.
+A backup is restored to a *new* instance (restoreMode NEW_RESOURCE) in the same subnets as the
+stack's instance; a CONTINUOUS backup can be restored to a point in time. The new instance is not
+part of the stack, and neither is its security group: by default a new group that copies the
+rules of the stack instance's groups (:func:`copied_rules`), or the groups given with
+``--security-group-ids``. Using the stack's own group would tie the restored instance to the stack:
+the stack's delete would fail on a group still in use, and a stack update could change the
+restored instance's rules.
+
+Backup statuses and fields are those of botocore's timestream-influxdb model (DbBackupSummary:
+status IN_PROGRESS, COMPLETED, FAILED, DELETING or DELETED).
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ INSTANCE_OUTPUT = restorable().instance_output
 RESTORE_MODE = "NEW_RESOURCE"
 CONTINUOUS = "CONTINUOUS"
 USABLE_STATUS = "COMPLETED"
+#: A continuous backup is restorable while it runs (IN_PROGRESS) or once completed; a FAILED,
+#: DELETING or DELETED one is not (statuses: botocore's DbBackupStatus).
+USABLE_CONTINUOUS = frozenset({"IN_PROGRESS", "COMPLETED"})
 
 
 class RestoreError(ValueError):
@@ -79,20 +89,42 @@ class Backup:
 
 
 @dataclass(frozen=True)
+class NewGroup:
+    """The security group made for the restored instance: rules copied from the stack's groups."""
+
+    name: str
+    vpc_id: str
+    source_ids: tuple[str, ...]
+    ingress: tuple[dict[str, Any], ...]
+    egress: tuple[dict[str, Any], ...]
+
+    @property
+    def description(self) -> str:
+        return f"Restored InfluxDB instance {self.name.removesuffix('-db')}: rules of {', '.join(self.source_ids)}"
+
+
+@dataclass(frozen=True)
 class RestorePlan:
     instance: Instance
     backup: Backup
     new_name: str
     restore_to_time: datetime | None = None
+    #: groups given with --security-group-ids (then no group is made)
+    security_group_ids: tuple[str, ...] = ()
+    #: the group to make when none is given
+    new_group: NewGroup | None = None
 
-    def request(self) -> dict[str, Any]:
-        """The RestoreFromDbBackup parameters."""
+    def request(self, group_id: str | None = None) -> dict[str, Any]:
+        """The RestoreFromDbBackup parameters (``group_id``: the group made for it, if any)."""
+        groups = list(self.security_group_ids) or ([group_id] if group_id else [])
+        if not groups:
+            raise RestoreError("no security group for the restored instance")
         params: dict[str, Any] = {
             "name": self.new_name,
             "dbBackupId": self.backup.id,
             "restoreMode": RESTORE_MODE,
             "vpcSubnetIds": list(self.instance.subnet_ids),
-            "vpcSecurityGroupIds": list(self.instance.security_group_ids),
+            "vpcSecurityGroupIds": groups,
             "publiclyAccessible": False,
         }
         if self.instance.port:
@@ -110,14 +142,26 @@ class RestorePlan:
             if self.restore_to_time
             else f"as it was when the backup was taken ({_when(self.backup.created_at)})"
         )
-        return [
+        lines = [
             f"restore backup {self.backup.id} ({self.backup.type} {self.backup.name}) of instance "
             f"{self.instance.name} ({self.instance.id})",
             f"  {point}",
             f"  to a NEW instance {self.new_name} (the stack's instance is not changed)",
-            f"  in subnets {', '.join(self.instance.subnet_ids)}; security groups "
-            f"{', '.join(self.instance.security_group_ids)}; not publicly accessible",
+            f"  in subnets {', '.join(self.instance.subnet_ids)}; not publicly accessible",
         ]
+        if self.new_group:
+            group = self.new_group
+            lines += [
+                f"  CREATES security group {group.name} in {group.vpc_id} for it, with the "
+                f"{len(group.ingress)} ingress and {len(group.egress)} egress rule(s) of "
+                f"{', '.join(group.source_ids)} (the stack's groups are not used: the new instance is not "
+                "tied to the stack, and the stack's delete and updates do not touch it)",
+                "  clients in the stack's client group may also need an egress rule to the new group "
+                "(aws ec2 authorize-security-group-egress --group-id CLIENT_GROUP ...)",
+            ]
+        else:
+            lines.append(f"  security groups {', '.join(self.security_group_ids)} (--security-group-ids)")
+        return lines
 
 
 def plan_restore(
@@ -127,11 +171,38 @@ def plan_restore(
     backup_id: str | None = None,
     to_time: datetime | None = None,
     now: datetime | None = None,
+    security_group_ids: Iterable[str] = (),
+    source_groups: Iterable[dict[str, Any]] = (),
 ) -> RestorePlan:
     """Choose the backup and check the request; raises RestoreError with what to change.
 
-    Without ``backup_id``: the newest completed backup, or the CONTINUOUS one for ``to_time``.
+    Without ``backup_id``: the newest completed backup, or the usable CONTINUOUS one that covers
+    ``to_time``. ``security_group_ids`` are the groups to use; without them a new group is planned
+    from ``source_groups`` (DescribeSecurityGroups' SecurityGroups for the instance's groups).
     """
+    backup, to_time = choose_backup(instance, backups, new_name, backup_id, to_time, now)
+    given = tuple(security_group_ids)
+    check_groups(given, instance)
+    new_group = None if given else plan_group(new_name, instance, list(source_groups))
+    return RestorePlan(
+        instance=instance,
+        backup=backup,
+        new_name=new_name,
+        restore_to_time=to_time,
+        security_group_ids=given,
+        new_group=new_group,
+    )
+
+
+def choose_backup(
+    instance: Instance,
+    backups: Iterable[Backup],
+    new_name: str,
+    backup_id: str | None = None,
+    to_time: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[Backup, datetime | None]:
+    """The backup to restore and the point in time (UTC); RestoreError says what to change."""
     backups = list(backups)
     now = now or datetime.now(UTC)
     check_instance_name(new_name, instance)
@@ -145,12 +216,16 @@ def plan_restore(
             raise RestoreError(f"no backup {backup_id} of instance {instance.id}; see --list")
         backup = matches[0]
     elif to_time is not None:
-        continuous = [b for b in backups if b.type == CONTINUOUS]
+        continuous = [b for b in backups if b.type == CONTINUOUS and b.status in USABLE_CONTINUOUS]
         if not continuous:
+            others = sorted({b.status for b in backups if b.type == CONTINUOUS})
             raise RestoreError(
-                "no CONTINUOUS backup: point-in-time restore needs ContinuousBackupRetentionDays above 0"
+                "no usable CONTINUOUS backup"
+                + (f" (only {', '.join(others)} ones)" if others else "")
+                + ": point-in-time restore needs ContinuousBackupRetentionDays above 0"
             )
-        backup = continuous[0]
+        covering = [b for b in continuous if not b.created_at or b.created_at <= to_time]
+        backup = max(covering or continuous, key=lambda b: b.created_at or datetime.min.replace(tzinfo=UTC))
     else:
         usable = [b for b in backups if b.status == USABLE_STATUS and b.type != CONTINUOUS]
         if not usable:
@@ -160,12 +235,95 @@ def plan_restore(
         raise RestoreError(f"--to-time needs a CONTINUOUS backup; {backup.id} is {backup.type}")
     if backup.type != CONTINUOUS and backup.status != USABLE_STATUS:
         raise RestoreError(f"backup {backup.id} is {backup.status}, not {USABLE_STATUS}")
+    if backup.type == CONTINUOUS and backup.status not in USABLE_CONTINUOUS:
+        raise RestoreError(f"continuous backup {backup.id} is {backup.status}; it cannot be restored")
     if to_time is not None and backup.created_at and to_time < backup.created_at:
         raise RestoreError(
             f"--to-time {to_time.isoformat()} is before the continuous backup began "
             f"({backup.created_at.isoformat()})"
         )
-    return RestorePlan(instance=instance, backup=backup, new_name=new_name, restore_to_time=to_time)
+    return backup, to_time
+
+
+def check_groups(given: tuple[str, ...], instance: Instance) -> None:
+    """Groups given with --security-group-ids must not be the stack instance's own."""
+    shared = sorted(set(given) & set(instance.security_group_ids))
+    if shared:
+        raise RestoreError(
+            f"--security-group-ids {', '.join(shared)} is the stack's own group: the restored instance "
+            "would be tied to the stack; give another group, or none to have one made"
+        )
+
+
+def plan_group(new_name: str, instance: Instance, source_groups: list[dict[str, Any]]) -> NewGroup:
+    """The group to make: every ingress and egress rule of the instance's groups, in their VPC."""
+    found = {g.get("GroupId") for g in source_groups}
+    missing = [sg for sg in instance.security_group_ids if sg not in found]
+    if missing or not source_groups:
+        raise RestoreError(
+            f"cannot read security group(s) {', '.join(missing) or '-'} of the instance to copy their rules; "
+            "give the groups for the restored instance with --security-group-ids"
+        )
+    vpcs = {g.get("VpcId") for g in source_groups}
+    if len(vpcs) != 1 or None in vpcs:
+        raise RestoreError("the instance's security groups are not in one VPC; use --security-group-ids")
+    sources = tuple(instance.security_group_ids)
+    return NewGroup(
+        name=f"{new_name}-db",
+        vpc_id=str(next(iter(vpcs))),
+        source_ids=sources,
+        ingress=tuple(r for g in source_groups for r in copied_rules(g.get("IpPermissions", []), sources)),
+        egress=tuple(
+            r for g in source_groups for r in copied_rules(g.get("IpPermissionsEgress", []), sources)
+        ),
+    )
+
+
+#: Members of an IpPermission (EC2 API) a copy keeps; the rest are answers, not requests.
+_RULE_KEYS = ("IpProtocol", "FromPort", "ToPort", "IpRanges", "Ipv6Ranges", "PrefixListIds")
+SELF = "<new group>"
+
+
+def copied_rules(permissions: Iterable[dict[str, Any]], sources: Iterable[str]) -> list[dict[str, Any]]:
+    """DescribeSecurityGroups' rules as AuthorizeSecurityGroup* requests. A rule naming one of the
+    ``sources`` (the copied groups themselves) names the new group instead (:data:`SELF`, filled in
+    by :func:`with_group_id` once it exists), so the copy does not reach back into the stack."""
+    sources = set(sources)
+    result = []
+    for permission in permissions:
+        rule = {k: permission[k] for k in _RULE_KEYS if permission.get(k) not in (None, [])}
+        pairs = []
+        for pair in permission.get("UserIdGroupPairs") or []:
+            kept = {"GroupId": SELF if pair.get("GroupId") in sources else pair.get("GroupId")}
+            if pair.get("Description"):
+                kept["Description"] = pair["Description"]
+            if pair.get("VpcPeeringConnectionId"):
+                kept.update(UserId=pair.get("UserId"), VpcPeeringConnectionId=pair["VpcPeeringConnectionId"])
+            pairs.append(kept)
+        if pairs:
+            rule["UserIdGroupPairs"] = pairs
+        result.append(rule)
+    return result
+
+
+def with_group_id(rules: Iterable[dict[str, Any]], group_id: str) -> list[dict[str, Any]]:
+    """``rules`` with :data:`SELF` replaced by the new group's id."""
+    return [
+        {
+            **rule,
+            **(
+                {
+                    "UserIdGroupPairs": [
+                        {**p, "GroupId": group_id if p["GroupId"] == SELF else p["GroupId"]}
+                        for p in rule["UserIdGroupPairs"]
+                    ]
+                }
+                if "UserIdGroupPairs" in rule
+                else {}
+            ),
+        }
+        for rule in rules
+    ]
 
 
 def check_instance_name(name: str, instance: Instance) -> None:
@@ -204,6 +362,7 @@ def parse_time(text: str) -> datetime:
 def command(
     cloudformation,
     influxdb,
+    ec2=None,
     *,
     stack: str,
     new_name: str | None,
@@ -211,6 +370,7 @@ def command(
     to_time: str | None = None,
     list_only: bool = False,
     dry_run: bool = False,
+    security_group_ids: Iterable[str] = (),
     confirm: Callable[[], bool] = lambda: False,
     say: Callable[[str], None] = print,
 ) -> int:
@@ -224,7 +384,14 @@ def command(
         if not list_only:
             say("give --name NEW-INSTANCE-NAME to restore (with --backup ID, or --to-time TIME)")
         return 0
-    plan = plan_restore(instance, backups, new_name, backup_id, parse_time(to_time) if to_time else None)
+    given = tuple(security_group_ids)
+    moment = parse_time(to_time) if to_time else None
+    choose_backup(instance, backups, new_name, backup_id, moment)  # before any EC2 call
+    check_groups(given, instance)
+    sources = [] if given else describe_groups(ec2, instance.security_group_ids)
+    plan = plan_restore(
+        instance, backups, new_name, backup_id, moment, security_group_ids=given, source_groups=sources
+    )
     for line in plan.describe():
         say(line)
     if dry_run:
@@ -233,7 +400,19 @@ def command(
     if not confirm():
         say("restore cancelled")
         return 1
-    answer = restore(influxdb, plan)
+    group_id = None
+    try:
+        if plan.new_group:
+            group_id = create_group(ec2, plan.new_group)
+            say(f"security group {group_id} ({plan.new_group.name}) created with the copied rules")
+        answer = restore(influxdb, plan, group_id)
+    except BaseException:
+        if group_id:
+            say(
+                f"restore not started; security group {group_id} was created for it: reuse it with "
+                f"--security-group-ids {group_id}, or delete it: aws ec2 delete-security-group --group-id {group_id}"
+            )
+        raise
     say(f"restore started: new instance {answer.get('restoredDbResourceId')} ({answer.get('restoreStatus')})")
     return 0
 
@@ -243,7 +422,17 @@ def command(
 
 def stack_instance_id(cloudformation, stack: str) -> str:
     """The instance id the stack exports as its DbInstanceId output."""
-    (found,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    from .aws import error_code
+
+    try:
+        (found,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except Exception as err:
+        if error_code(err) == "ValidationError" and "does not exist" in str(err):
+            region = cloudformation.meta.region_name
+            raise RestoreError(
+                f"stack {stack} does not exist in {region} (check the name and --region)"
+            ) from None
+        raise
     for output in found.get("Outputs", []):
         if output["OutputKey"] == INSTANCE_OUTPUT:
             return output["OutputValue"]
@@ -265,5 +454,37 @@ def list_backups(influxdb, instance_id: str) -> list[Backup]:
         kwargs["nextToken"] = page["nextToken"]
 
 
-def restore(influxdb, plan: RestorePlan) -> dict[str, Any]:
-    return influxdb.restore_from_db_backup(**plan.request())
+def describe_groups(ec2, group_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The instance's security groups, with their rules (to copy)."""
+    ids = list(group_ids)
+    return ec2.describe_security_groups(GroupIds=ids)["SecurityGroups"] if ids else []
+
+
+def create_group(ec2, group: NewGroup) -> str:
+    """Make ``group``: created, its ingress rules added, its default egress replaced by the copied
+    egress (a new VPC group allows all egress until told otherwise). Its id."""
+    group_id = ec2.create_security_group(
+        GroupName=group.name,
+        Description=group.description,
+        VpcId=group.vpc_id,
+        TagSpecifications=[
+            {"ResourceType": "security-group", "Tags": [{"Key": "Name", "Value": group.name}]}
+        ],
+    )["GroupId"]
+    if group.ingress:
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id, IpPermissions=with_group_id(group.ingress, group_id)
+        )
+    (made,) = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    default = copied_rules(made.get("IpPermissionsEgress", []), ())
+    if default:
+        ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=default)
+    if group.egress:
+        ec2.authorize_security_group_egress(
+            GroupId=group_id, IpPermissions=with_group_id(group.egress, group_id)
+        )
+    return group_id
+
+
+def restore(influxdb, plan: RestorePlan, group_id: str | None = None) -> dict[str, Any]:
+    return influxdb.restore_from_db_backup(**plan.request(group_id))

@@ -39,6 +39,8 @@ class ParameterSet:
     #: secret parameters whose value came from the environment (never printed)
     from_env: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    #: secret parameter -> the environment variable its value came from
+    secret_env: dict[str, str] = field(default_factory=dict)
     #: template Rules that need AWS to evaluate (CloudFormation checks them when the change set is made)
     unchecked_rules: list[str] = field(default_factory=list)
 
@@ -53,6 +55,13 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
         data = json.loads(text)
     except json.JSONDecodeError as err:
         return {}, [Problem(source, f"is not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})")]
+    except RecursionError:
+        return {}, [
+            Problem(
+                source,
+                'is nested too deeply to be a parameter file (a flat JSON array of "Key=Value" strings)',
+            )
+        ]
     if not isinstance(data, list):
         return {}, [
             Problem(
@@ -69,6 +78,10 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
                 Problem(f"{source} entry {number}", f'must be a "Key=Value" string, not {json.dumps(entry)}')
             )
             continue
+        bad = invalid_text(entry)
+        if bad:
+            problems.append(Problem(f"{source} entry {number}", bad))
+            continue
         key, sep, value = entry.partition("=")
         key = key.strip()
         if not sep or not key:
@@ -81,6 +94,17 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
     return values, problems
 
 
+def invalid_text(text: str) -> str | None:
+    """Why ``text`` cannot be sent to AWS or printed, if it cannot: a lone UTF-16 surrogate (JSON's
+    ``"\\ud800"``, or a non-UTF-8 byte of an environment variable) is not Unicode text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        where = text[err.start : err.end].encode("ascii", "backslashreplace").decode()
+        return f"holds {where} at character {err.start + 1}, which is not valid text (a lone surrogate)"
+    return None
+
+
 def load(
     path: Path,
     template: Mapping[str, Any],
@@ -91,9 +115,15 @@ def load(
     format problems and secrets in the file."""
     result = ParameterSet()
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as err:
         result.problems.append(Problem(str(path), f"cannot be read: {err.strerror or err}"))
+        return result
+    except UnicodeDecodeError as err:
+        byte = err.object[err.start : err.start + 1].hex()
+        result.problems.append(
+            Problem(str(path), f"is not UTF-8 text (byte 0x{byte} at offset {err.start}); save it as UTF-8")
+        )
         return result
     values, result.problems = parse_file_text(text, str(path))
     secrets = secret_parameters(template)
@@ -110,8 +140,18 @@ def load(
     for name in secrets:
         variable = (secret_env or {}).get(name)
         if variable and environ.get(variable):
+            if invalid_text(environ[variable]):
+                # Never show any of the value: say which variable.
+                result.problems.append(
+                    Problem(
+                        f"{name} (environment variable {variable})",
+                        "is not valid text (a byte that is not UTF-8, or a lone surrogate); set it again",
+                    )
+                )
+                continue
             values[name] = environ[variable]
             result.from_env.add(name)
+    result.secret_env = {n: v for n, v in (secret_env or {}).items() if n in result.from_env}
     result.values = values
     return result
 
@@ -169,7 +209,14 @@ def read_and_check(
     result = load(path, template, environ, spec.secret_env if spec else {})
     if not result.problems or result.values:
         checks = spec.value_checks if spec else None
-        result.problems.extend(check_values(template, result.values, checks, region))
+        found = check_values(template, result.values, checks, region)
+        # A secret's problem is the environment variable's, not the file's: name the variable.
+        result.problems.extend(
+            Problem(f"{p.parameter} (environment variable {result.secret_env[p.parameter]})", p.message)
+            if p.parameter in result.secret_env
+            else p
+            for p in found
+        )
         result.unchecked_rules = unchecked_rules(template, result.values)
     # The same problem can be found twice (a format problem and a missing value).
     result.problems = list(dict.fromkeys(result.problems))

@@ -429,3 +429,22 @@ def create_only_properties(types: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Top-level create-only properties of ``types``: cfn-lint's bundled schemas, the union over
     every Region that has the type (a property create-only anywhere refuses the change)."""
     return {kind: tuple(sorted(props)) for kind, props in schemas.create_only_properties(types).items()}
+
+
+def policy_difference(current_body: str | None, wanted: Mapping[str, Any]) -> str | None:
+    """Why the stack's policy (GetStackPolicy's StackPolicyBody) is not ``wanted``; None when it is.
+
+    Compared as JSON values, so whitespace and key order do not count; statement order does
+    (CloudFormation keeps the body as given).
+    """
+    if not current_body or not current_body.strip():
+        return "the stack has no stack policy"
+    try:
+        current = json.loads(current_body)
+    except ValueError:
+        return "the stack's policy is not valid JSON"
+    if current == json.loads(json.dumps(wanted)):
+        return None
+    if current == ALLOW_ALL_POLICY:
+        return "the stack's policy allows every update (left from an --allow-data-loss deploy that did not finish)"
+    return "the stack's policy differs from the one the template calls for"

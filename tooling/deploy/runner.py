@@ -8,7 +8,9 @@
 5. execute it, stream the stack events until the stack is stable, print the outputs.
 
 Exit status: 0 success (also "no changes", a dry run and a change set left for review), 1 the
-deploy failed or was refused, 2 invalid input, 130 interrupted (the stack operation goes on).
+deploy failed or was refused (any AWS error included), 2 invalid input, 130 interrupted (the stack
+operation goes on). The protective stack policy is set again after a lifted one on every path, and
+set on every deploy where it differs from the template's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from templates_src.registry import TemplateSpec, spec_for_file
 
+from ..aws import AwsProblem, explain
 from . import params as params_
 from . import plan
 
@@ -70,7 +73,11 @@ class DeployOptions:
 
 
 class DeployError(Exception):
-    """A problem the user can fix (credentials, Region, endpoint, bucket); printed as is, exit status 2."""
+    """Invalid input the user can fix (template, bucket name, parameter file); one line, exit status 2.
+
+    Failures talking to AWS (credentials, Region, network, a refused call, a missing bucket) are
+    :class:`tooling.aws.AwsProblem` instead: exit status 1.
+    """
 
 
 def resolve_bucket(given: str | None, catalog: Path) -> str:
@@ -98,7 +105,7 @@ def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[
     try:
         head = s3.head_bucket(Bucket=bucket)
     except ClientError as err:
-        raise DeployError(_bucket_problem(bucket, err, "read")) from None
+        raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     region = head.get("BucketRegion") or headers.get("x-amz-bucket-region") or s3.meta.region_name
     url = plan.template_url(bucket, key, region, plan.s3_dns_suffix(region), options.endpoint_url)
@@ -107,12 +114,12 @@ def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[
         out(f"deploy  template already in s3://{bucket}/{key}")
     except ClientError as err:
         if _code(err) not in ("404", "NoSuchKey", "NotFound"):
-            raise DeployError(_bucket_problem(bucket, err, "read")) from None
+            raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
         out(f"deploy  uploading the template to s3://{bucket}/{key}")
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-yaml")
         except ClientError as put_err:
-            raise DeployError(_bucket_problem(bucket, put_err, "write to")) from None
+            raise AwsProblem(_bucket_problem(bucket, put_err, "write to")) from None
     out(f"        TemplateURL {url}")
     return url
 
@@ -130,16 +137,26 @@ def _bucket_problem(bucket: str, err: Any, verb: str) -> str:
             f"AWS denied these credentials the right to {verb} bucket {bucket!r} ({code}); "
             "use a role allowed s3:GetObject and s3:PutObject on it, or another bucket (--s3-bucket)"
         )
-    message = err.response.get("Error", {}).get("Message") or "no message"
-    return f"bucket {bucket!r}: {code}: {message}"
+    return f"bucket {bucket!r}: {explain(err)}"
 
 
 def load_template(path: Path) -> dict[str, Any]:
     """A YAML or JSON template as a plain dict, intrinsic short forms expanded (!Ref -> Ref)."""
     import cfn_flip
 
-    text = path.read_text()
-    return json.loads(cfn_flip.to_json(text)) if not text.lstrip().startswith("{") else json.loads(text)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(cfn_flip.to_json(text)) if not text.lstrip().startswith("{") else json.loads(text)
+    except Exception as err:  # OSError, UnicodeError, JSON and YAML errors, RecursionError (deep nesting)
+        raise DeployError(f"{path} is not a readable YAML or JSON template: {_first_line(err)}") from None
+    if not isinstance(data, dict):
+        raise DeployError(f"{path} is not a CloudFormation template (not a mapping)")
+    return data
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 def validate_offline(
@@ -153,7 +170,15 @@ def validate_offline(
         out(f"deploy  {options.params_path}: {len(found.problems)} problem(s); nothing was sent to AWS")
         for problem in found.problems:
             out(f"  - {problem}")
-        out(f'Fix {options.params_path} (format: a JSON array of "Key=Value" strings) and run again.')
+        variables = sorted(
+            {
+                v
+                for n, v in (options.spec.secret_env if options.spec else {}).items()
+                if any(p.parameter.startswith(f"{n} (environment variable") for p in found.problems)
+            }
+        )
+        where = f" and the environment variable(s) {', '.join(variables)}" if variables else ""
+        out(f'Fix {options.params_path} (format: a JSON array of "Key=Value" strings){where} and run again.')
         return None
     secrets = ", ".join(sorted(found.from_env)) or "none"
     out(
@@ -175,10 +200,12 @@ class Deployer:
         out: Callable[[str], None] = print,
         sleep: Callable[[float], None] = time.sleep,
         change_set_name: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cf = cf
         self.out = out
         self.sleep = sleep
+        self.clock = clock
         self.change_set_name = change_set_name or (
             "deploy-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         )
@@ -197,7 +224,8 @@ class Deployer:
         except KeyboardInterrupt:
             # Only reached before ExecuteChangeSet (execute() handles its own interruption).
             self.out(
-                "\ndeploy  stopped before executing: the stack is unchanged. A change set may be left; delete it with\n"
+                "\ndeploy  interrupted before executing: the stack's resources are unchanged. A change set may be "
+                "left; delete it with\n"
                 f"        aws cloudformation delete-change-set --stack-name {options.stack_name} "
                 f"--change-set-name {self.change_set_name}"
             )
@@ -233,8 +261,7 @@ class Deployer:
             reason = described.get("StatusReason", "")
             self.delete_change_set(change_set_id, name, action.kind)
             if any(marker in reason for marker in NO_CHANGES):
-                self.out(f"deploy  no changes: stack {name} is up to date")
-                return EXIT_OK
+                return self.up_to_date(options, template, action.kind)
             self.out(f"deploy  the change set failed: {reason}")
             return EXIT_FAILED
 
@@ -244,8 +271,7 @@ class Deployer:
         )
         if analysis.empty:
             self.delete_change_set(change_set_id, name, action.kind)
-            self.out(f"deploy  no changes: stack {name} is up to date")
-            return EXIT_OK
+            return self.up_to_date(options, template, action.kind)
         self.out(plan.table(analysis.rows))
 
         decreases = plan.retention_decreases(
@@ -280,6 +306,14 @@ class Deployer:
                 )
             return EXIT_OK
         return self.execute(options, template, change_set_id, action.kind, bool(analysis.data_loss))
+
+    def up_to_date(self, options: DeployOptions, template: Mapping[str, Any], kind: str) -> int:
+        """No changes: the stack is the template's, so its policy must be the template's too (a
+        policy left allow-all by an interrupted deploy is set back here)."""
+        if kind == "UPDATE" and not (options.dry_run or options.no_execute):
+            self.assert_policy(options.stack_name, plan.stack_policy(template, options.protected_types))
+        self.out(f"deploy  no changes: stack {options.stack_name} is up to date")
+        return EXIT_OK
 
     def refuse(
         self, options: DeployOptions, analysis: plan.Analysis, decreases: list[plan.RetentionDecrease]
@@ -323,38 +357,52 @@ class Deployer:
     def execute(
         self, options: DeployOptions, template: Mapping[str, Any], change_set_id: str, kind: str, lossy: bool
     ) -> int:
+        """Execute the change set and follow it; the protective stack policy is back on every path.
+
+        An ``--allow-data-loss`` update lifts the policy for its own execution; a ``finally`` sets it
+        again whatever happens next (success, a failed call, Ctrl-C), and says so.
+        """
         name = options.stack_name
-        protective = plan.policy_json(plan.stack_policy(template, options.protected_types))
-        if kind == "UPDATE":
-            if lossy:
-                self.out(
-                    "deploy  lifting the stack policy for this update (--allow-data-loss); it is set again after"
-                )
-                self.cf.set_stack_policy(
-                    StackName=name, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY)
-                )
-            elif not self.cf.get_stack_policy(StackName=name).get("StackPolicyBody"):
-                self.out("deploy  the stack has no stack policy: setting the one that protects the data")
-                self.cf.set_stack_policy(StackName=name, StackPolicyBody=protective)
-        seen = {e["EventId"] for e in self.recent_events(name)} if kind == "UPDATE" else set()
-        self.cf.execute_change_set(ChangeSetName=change_set_id, StackName=name)
-        self.out(f"deploy  executing {change_set_id}")
+        wanted = plan.stack_policy(template, options.protected_types)
+        lifted = False
+        state = "before"  # before / executing (the call was sent) / started (CloudFormation accepted it)
         try:
+            if kind == "UPDATE":
+                if lossy:
+                    self.out(
+                        "deploy  lifting the stack policy for this update (--allow-data-loss); "
+                        "it is set again after, whatever happens"
+                    )
+                    lifted = True  # before the call: a lost answer may still have lifted it
+                    self.cf.set_stack_policy(
+                        StackName=name, StackPolicyBody=plan.policy_json(plan.ALLOW_ALL_POLICY)
+                    )
+                else:
+                    self.assert_policy(name, wanted)
+            seen = {e["EventId"] for e in self.recent_events(name)} if kind == "UPDATE" else set()
+            state = "executing"
+            self.cf.execute_change_set(ChangeSetName=change_set_id, StackName=name)
+            state = "started"
+            self.out(f"deploy  executing {change_set_id}")
             status = self.watch(name, seen, options.poll_seconds)
         except KeyboardInterrupt:
-            self.out(
-                f"\ndeploy  stopped waiting; the stack operation goes on in CloudFormation (it was not cancelled).\n"
-                f"        follow it: aws cloudformation describe-stack-events --stack-name {name}\n"
-                f"        or wait:   aws cloudformation wait stack-{kind.lower()}-complete --stack-name {name}"
-            )
-            if kind == "CREATE" or lossy:
+            self.out(f"\ndeploy  interrupted: {self.interrupted_state(name, kind, state)}")
+            if lifted:
+                self.restore_policy(name, wanted)
+            elif kind == "CREATE" and state != "before":
                 self.out(
-                    "        then set the stack policy: aws cloudformation set-stack-policy --stack-name "
-                    f"{name} --stack-policy-body '{json.dumps(plan.stack_policy(template, options.protected_types))}'"
+                    "        then set the stack policy (or deploy again, which sets it): aws cloudformation "
+                    f"set-stack-policy --stack-name {name} --stack-policy-body '{json.dumps(wanted)}'"
                 )
             return EXIT_INTERRUPTED
-        if (kind == "CREATE" and status in plan.SUCCESS_STATES) or lossy:
-            self.cf.set_stack_policy(StackName=name, StackPolicyBody=protective)
+        except BaseException:
+            if lifted:
+                self.restore_policy(name, wanted)
+            raise
+        if lifted:
+            self.restore_policy(name, wanted)
+        elif kind == "CREATE" and status in plan.SUCCESS_STATES:
+            self.cf.set_stack_policy(StackName=name, StackPolicyBody=plan.policy_json(wanted))
             protected = ", ".join(plan.protected_resources(template, options.protected_types))
             self.out(f"deploy  stack policy set: Update:Replace and Update:Delete denied on {protected}")
         if status not in plan.SUCCESS_STATES:
@@ -369,6 +417,52 @@ class Deployer:
         self.print_outputs(name)
         self.out(f"deploy  done: stack {name} is {status}")
         return EXIT_OK
+
+    @staticmethod
+    def interrupted_state(name: str, kind: str, state: str) -> str:
+        """What an interruption at ``state`` left: the stack's operation is never cancelled."""
+        follow = (
+            f"\n        follow it: aws cloudformation describe-stack-events --stack-name {name}"
+            f"\n        or wait:   aws cloudformation wait stack-{kind.lower()}-complete --stack-name {name}"
+        )
+        if state == "before":
+            return "the change set was not executed; the stack's resources are unchanged"
+        if state == "executing":
+            return (
+                "the change set may or may not have started executing (the call was sent, "
+                f"no answer came back); check the stack's events.{follow}"
+            )
+        return (
+            f"stopped waiting; the stack operation goes on in CloudFormation (it was not cancelled).{follow}"
+        )
+
+    def assert_policy(self, name: str, wanted: Mapping[str, Any]) -> None:
+        """Set the protective policy when the stack's is missing or differs (one line says why)."""
+        current = self.cf.get_stack_policy(StackName=name).get("StackPolicyBody")
+        why = plan.policy_difference(current, wanted)
+        if why is None:
+            return
+        self.out(f"deploy  {why}: setting the one that protects the data")
+        self.cf.set_stack_policy(StackName=name, StackPolicyBody=plan.policy_json(wanted))
+
+    def restore_policy(self, name: str, wanted: Mapping[str, Any]) -> None:
+        """Set the protective policy again after a lifted one; never raises (it is called on the way
+        out of a failure or an interruption), but says plainly when it could not."""
+        from .. import aws
+
+        try:
+            self.cf.set_stack_policy(StackName=name, StackPolicyBody=plan.policy_json(wanted))
+        except (Exception, KeyboardInterrupt) as err:
+            reason = "interrupted" if isinstance(err, KeyboardInterrupt) else aws.explain(err)
+            self.out(
+                f"deploy  the stack policy could NOT be set back ({reason}): it allows every update. "
+                f"Deploy again (it sets the policy) or run: aws cloudformation set-stack-policy "
+                f"--stack-name {name} --stack-policy-body '{json.dumps(wanted)}'"
+            )
+            return
+        self.out(
+            "deploy  stack policy set back: replacing or deleting the protected resources is denied again"
+        )
 
     # --- AWS calls -------------------------------------------------------------------------------
 
@@ -401,11 +495,14 @@ class Deployer:
         return result
 
     def wait_for_change_set(self, change_set_id: str, name: str, poll: float) -> dict[str, Any]:
-        """DescribeChangeSet until it is created or failed; all pages of Changes in one dict."""
+        """DescribeChangeSet until it is created or failed, saying how long it has taken every
+        :data:`PROGRESS_SECONDS`; all pages of Changes in one dict."""
+        progress = Progress(self.clock, self.out)
         while True:
             described = self.cf.describe_change_set(ChangeSetName=change_set_id, StackName=name)
             if described["Status"] in ("CREATE_COMPLETE", "FAILED", "DELETE_COMPLETE", "DELETE_FAILED"):
                 break
+            progress.tick(f"change set {described['Status']}")
             self.sleep(poll)
         changes = list(described.get("Changes", []))
         token = described.get("NextToken")
@@ -427,15 +524,20 @@ class Deployer:
         return self.cf.describe_stack_events(StackName=name).get("StackEvents", [])
 
     def watch(self, name: str, seen: set[str], poll: float) -> str:
-        """Print new stack events, oldest first, until the stack is stable; its final status."""
+        """Print new stack events, oldest first, until the stack is stable; its final status. When no
+        event comes for :data:`PROGRESS_SECONDS`, a line says the operation is still running."""
+        progress = Progress(self.clock, self.out)
         while True:
             new = [e for e in self.recent_events(name) if e["EventId"] not in seen]
             for event in reversed(new):
                 seen.add(event["EventId"])
                 self.out(event_line(event))
-            status = self.describe_stack(name)["StackStatus"]
+            if new:
+                progress.reset()
+            status = (self.describe_stack(name) or {}).get("StackStatus", "DELETE_COMPLETE")
             if plan.is_terminal(status):
                 return status
+            progress.tick(f"stack {status}")
             self.sleep(poll)
 
     def print_outputs(self, name: str) -> None:
@@ -447,6 +549,28 @@ class Deployer:
         self.out("outputs")
         for output in outputs:
             self.out(f"  {output['OutputKey']:<{width}}  {output.get('OutputValue', '')}")
+
+
+#: How often a wait with nothing new to show says it is still waiting.
+PROGRESS_SECONDS = 20.0
+
+
+class Progress:
+    """Says "still waiting" at most every :data:`PROGRESS_SECONDS`: the first line after that long
+    without news, then one per period, with the time waited."""
+
+    def __init__(self, clock: Callable[[], float], out: Callable[[str], None]) -> None:
+        self.clock, self.out = clock, out
+        self.start = self.last = clock()
+
+    def reset(self) -> None:
+        self.last = self.clock()
+
+    def tick(self, what: str) -> None:
+        now = self.clock()
+        if now - self.last >= PROGRESS_SECONDS:
+            self.last = now
+            self.out(f"deploy  waiting: {what} ({int(now - self.start)} s so far)")
 
 
 def event_line(event: Mapping[str, Any]) -> str:
@@ -468,17 +592,11 @@ def deploy(
 ) -> int:
     """Validate offline, then (only if valid) upload the template and run the deploy.
 
-    ``make_client(service)`` makes the "s3" and "cloudformation" clients, only after the offline checks.
+    ``make_client(service)`` makes the "s3" and "cloudformation" clients, only after the offline
+    checks (:func:`tooling.aws.clients`). Input problems raise DeployError (exit status 2); any
+    failure talking to AWS raises :class:`tooling.aws.AwsProblem`, already one line (exit status 1).
     """
-    from botocore.exceptions import (
-        ClientError,
-        EndpointConnectionError,
-        NoCredentialsError,
-        NoRegionError,
-        PartialCredentialsError,
-        ProfileNotFound,
-        TokenRetrievalError,
-    )
+    from .. import aws
 
     if not options.template_path.is_file():
         raise DeployError(f"no template {options.template_path}; run `make build` first")
@@ -500,48 +618,7 @@ def deploy(
             make_client("cloudformation"), out=out, sleep=sleep, change_set_name=change_set_name
         )
         return deployer.run(options, url, template, values)
-    except (NoCredentialsError, PartialCredentialsError, TokenRetrievalError) as err:
-        raise DeployError(
-            f"no usable AWS credentials ({err}). Set AWS_PROFILE (then `aws sso login` if it uses SSO) "
-            "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, check with `aws sts get-caller-identity`, and run again."
-        ) from None
-    except NoRegionError:
-        raise DeployError(
-            "no AWS Region: pass --region or set AWS_DEFAULT_REGION (or a region in your AWS profile)"
-        ) from None
-    except ProfileNotFound as err:
-        raise DeployError(
-            f"{err}; check AWS_PROFILE / --profile against `aws configure list-profiles`"
-        ) from None
-    except EndpointConnectionError as err:
-        raise DeployError(f"cannot reach AWS: {err}") from None
-    except ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "")
-        if code in (
-            "ExpiredToken",
-            "ExpiredTokenException",
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "SignatureDoesNotMatch",
-        ):
-            raise DeployError(
-                f"AWS refused the credentials ({code}): refresh them (`aws sso login`, or new access keys) and run again."
-            ) from None
-        if code in ("AccessDenied", "AccessDeniedException"):
-            raise DeployError(f"AWS denied a call: {err}. Use a role allowed to deploy this stack.") from None
-        raise DeployError(f"AWS: {err}") from None
-
-
-def client_factory(region: str | None, profile: str | None, endpoint_url: str | None) -> Callable[[str], Any]:
-    """A function that makes a client of one service, "s3" or "cloudformation", from one session
-    (called only after the offline validation)."""
-    sessions: list[Any] = []
-
-    def make(service: str) -> Any:
-        import boto3
-
-        if not sessions:
-            sessions.append(boto3.session.Session(profile_name=profile, region_name=region))
-        return sessions[0].client(service, endpoint_url=endpoint_url)
-
-    return make
+    except Exception as err:
+        if aws.is_aws_error(err):
+            raise aws.AwsProblem(aws.explain(err)) from None
+        raise

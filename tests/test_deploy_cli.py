@@ -1,0 +1,205 @@
+"""``build.py deploy`` and ``build.py restore`` on the command line: the documented exit codes, one
+line (never a traceback) for any failure talking to AWS, and no hang on an endpoint that does not
+answer. AWS is a botocore Stubber, or a local TCP server on 127.0.0.1 that never answers, or a
+closed port; each test stops the server it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from tests.conftest import ROOT
+from tooling import aws
+from tooling import cli as build
+from tooling.deploy import plan
+from tooling.deploy.runner import load_template
+
+STACK = "ons-influxdb-development"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
+CS_ID = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/deploy-x/5e6f7a8b"
+PARAMS = str(ROOT / "params" / "development.json")
+TEMPLATE = ROOT / "output" / "timestream-influxdb.yaml"
+BUCKET = "ons-templates"
+DEPLOY = ["deploy", "--stack-name", STACK, "--params", PARAMS, "--s3-bucket", BUCKET, "--poll-seconds", "0"]
+PROTECTED = ("AWS::Timestream::InfluxDBInstance",)
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    """``aws.clients`` answers Stubber-wrapped S3 and CloudFormation clients; the bucket holds the template."""
+    kw = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+    s3, cf = boto3.client("s3", **kw), boto3.client("cloudformation", **kw)
+    monkeypatch.setattr(aws, "clients", lambda target: {"s3": s3, "cloudformation": cf}.__getitem__)
+    monkeypatch.delenv("INFLUXDB_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("INFLUXDB_TOKEN", raising=False)
+    with Stubber(s3) as s3_stub, Stubber(cf) as cf_stub:
+        s3_stub.add_response("head_bucket", {"BucketRegion": "us-east-1"}, {"Bucket": BUCKET})
+        s3_stub.add_response("head_object", {}, {"Bucket": BUCKET, "Key": ANY})
+        stack = {"StackName": STACK, "StackId": STACK_ID, "CreationTime": "2026-11-24T12:00:00Z"}
+        cf_stub.add_response(
+            "describe_stacks", {"Stacks": [{**stack, "StackStatus": "UPDATE_COMPLETE"}]}, {"StackName": STACK}
+        )
+        yield cf, cf_stub
+        cf_stub.assert_no_pending_responses()
+
+
+def no_changes(cf_stub) -> None:
+    cf_stub.add_response("create_change_set", {"Id": CS_ID, "StackId": STACK_ID})
+    cf_stub.add_response(
+        "describe_change_set",
+        {"Status": "FAILED", "StatusReason": "The submitted information didn't contain changes."},
+    )
+    cf_stub.add_response("delete_change_set", {})
+    from templates_src.registry import TEMPLATES
+
+    wanted = plan.stack_policy(load_template(TEMPLATE), TEMPLATES["timestream-influxdb"].protected_types)
+    cf_stub.add_response("get_stack_policy", {"StackPolicyBody": plan.policy_json(wanted)})
+
+
+def test_exit_0_when_the_stack_is_up_to_date(stubbed, capsys) -> None:
+    _, cf_stub = stubbed
+    no_changes(cf_stub)
+    assert build.main(DEPLOY) == 0
+    assert f"no changes: stack {STACK} is up to date" in capsys.readouterr().out
+
+
+def test_exit_1_and_one_line_on_a_cloudformation_error(stubbed, capsys) -> None:
+    _, cf_stub = stubbed
+    cf_stub.add_client_error("create_change_set", "ValidationError", "Template format error: bad", 400)
+    assert build.main(DEPLOY) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == "build.py deploy: AWS refused CreateChangeSet (ValidationError: Template format error: bad)\n"
+    )
+
+
+def test_exit_2_on_an_invalid_parameter_file(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('["Environment=nope"]')
+    argv = ["deploy", "--stack-name", STACK, "--params", str(bad), "--s3-bucket", BUCKET]
+    assert build.main(argv) == 2
+    assert "nothing was sent to AWS" in capsys.readouterr().out
+
+
+def test_exit_130_when_interrupted_while_waiting(stubbed, capsys) -> None:
+    cf, cf_stub = stubbed
+    cf_stub.add_response("create_change_set", {"Id": CS_ID, "StackId": STACK_ID})
+    cf_stub.add_response("describe_change_set", {"Status": "CREATE_PENDING"})
+
+    def interrupt(**kwargs):
+        raise KeyboardInterrupt
+
+    cf.meta.events.register("after-call.cloudformation.DescribeChangeSet", interrupt)
+    assert build.main(DEPLOY) == 130
+    assert "interrupted before executing: the stack's resources are unchanged" in capsys.readouterr().out
+
+
+def test_a_missing_profile_is_one_line_and_exit_1(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    assert build.main([*DEPLOY, "--profile", "no-such-profile"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no-such-profile" in err and "--profile" in err
+
+
+# --- the network: a black hole and a closed port, through the real command line ----------------------
+
+
+@contextlib.contextmanager
+def black_hole() -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers; stopped on exit."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def offline_env() -> dict[str, str]:
+    """Fake credentials and nothing else: no profile, no instance metadata, no real endpoint."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INFLUXDB_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_CONFIG_FILE="/nonexistent/config",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def run_cli(*argv: str) -> tuple[subprocess.CompletedProcess, float]:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *argv],
+        capture_output=True,
+        text=True,
+        env=offline_env(),
+        timeout=90,
+        cwd=ROOT,
+    )
+    return done, time.monotonic() - started
+
+
+def deploy_argv(endpoint: str) -> list[str]:
+    return [*DEPLOY, "--region", "us-east-1", "--endpoint-url", endpoint]
+
+
+def restore_argv(endpoint: str) -> list[str]:
+    return ["restore", STACK, "--list", "--region", "us-east-1", "--endpoint-url", endpoint]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [deploy_argv, restore_argv], ids=["deploy", "restore"])
+def test_an_endpoint_that_never_answers_is_one_line_within_30_seconds(argv) -> None:
+    with black_hole() as endpoint:
+        done, seconds = run_cli(*argv(endpoint))
+    assert seconds < 30, f"took {seconds:.0f} s"
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    line = done.stderr.strip()
+    assert "\n" not in line and "AWS did not answer in time" in line and "--endpoint-url" in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [deploy_argv, restore_argv], ids=["deploy", "restore"])
+def test_a_closed_port_is_one_line(argv) -> None:
+    done, seconds = run_cli(*argv(closed_port()))
+    assert seconds < 30, f"took {seconds:.0f} s"
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    line = done.stderr.strip()
+    assert "\n" not in line and "cannot reach AWS" in line
