@@ -239,7 +239,10 @@ def test_a_silent_install_step_still_reports_progress(monkeypatch):
     from tooling import bootstrap
 
     monkeypatch.setattr(bootstrap, "HEARTBEAT", 0.3)
-    script = "import time; print('Collecting a', flush=True); time.sleep(1.5); print('Installing collected packages: a')"
+    script = (
+        "import time; print('Collecting a', flush=True); time.sleep(1.5); "
+        "print('Installing collected packages: a')"
+    )
     logged: list[str] = []
     status, lines = bootstrap.run_with_progress(
         [sys.executable, "-c", script], "venv   ", logged.append, total=2

@@ -87,9 +87,7 @@ def build(
             result.problems[filename] += [
                 str(dataclasses.replace(f, file=str(rejected))) for f in findings[filename]
             ]
-            log(
-                f"reject  {filename:<36} not written; its text, which the findings' lines refer to: {rejected}"
-            )
+            log(f"reject  {filename:<36} not written; the findings' lines are those of {rejected}")
             continue
         rejected.unlink(missing_ok=True)  # an older rejected text would only mislead
         path = output_dir / filename
