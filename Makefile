@@ -1,10 +1,25 @@
 # Set-up is two commands on a fresh clone: `make build` and `make test`. The first target run
-# creates the virtual environment from requirements.lock (hash-checked); later runs reuse it.
+# creates the virtual environment from requirements.lock (hash-checked, by tooling/bootstrap.py);
+# later runs reuse it. `make help` lists the targets.
 SHELL := /bin/bash
-PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-READY := $(VENV)/.ready-$(shell sha256sum requirements.lock | cut -c1-12)
+SUPPORTED := 3.11, 3.12 or 3.13
+# The ready stamp names the lock's checksum (POSIX cksum) and the interpreter's X.Y version, and is
+# written only once the environment is complete: a changed lock, a half-made environment, or a
+# PYTHON=... of another version (given on the command line or in the environment) makes it again.
+# Without PYTHON, a complete environment for this lock is used whatever made it.
+LOCK_SUM := $(firstword $(shell cksum requirements.lock))
+version_of = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+READY := $(VENV)/.ready-$(LOCK_SUM)-python$(or $(call version_of,$(PYTHON)),-unknown)
+else
+PYTHON := python3
+READY := $(or $(firstword $(wildcard $(VENV)/.ready-$(LOCK_SUM)-python*)),$(VENV)/.ready-$(LOCK_SUM)-python$(call version_of,$(PYTHON)))
+endif
+# Why $(PYTHON) cannot make the environment, in one line (empty when it can); only worked out when
+# the environment has to be made.
+PYTHON_PROBLEM = $(shell $(PYTHON) tooling/bootstrap.py --check $(PYTHON) 2>/dev/null || echo "$(PYTHON) does not run here; this project needs Python $(SUPPORTED): make build PYTHON=python3.12")
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*') \
 	$(wildcard tooling/gates/rules/*.guard) $(wildcard tooling/gates/locks/*.lock)
 BUILT := .build/built
@@ -13,21 +28,23 @@ BUILT := .build/built
 DOCS := README.md docs/OPERATIONS.md
 DOCUMENTED := .build/documented
 
-.PHONY: build test test-fast lint lint-py format bench docs clean venv deploy publish
+.PHONY: build test test-fast lint lint-py format bench docs clean distclean venv deploy publish help
 
 build: $(BUILT) $(DOCUMENTED)
 
 venv: $(READY)
 
 $(READY): requirements.lock
-	@echo "venv    installing requirements.lock into $(VENV) (first run only)"
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-	@rm -f $(VENV)/.ready-* && touch $@
+	$(if $(PYTHON_PROBLEM),$(error $(PYTHON_PROBLEM)))
+	@$(PYTHON) tooling/bootstrap.py --venv $(VENV) --lock requirements.lock --stamp $@
 
-$(BUILT): $(READY) $(SOURCES)
+# output/ is a prerequisite so that deleting a generated file (which changes the directory) builds
+# again; the files themselves, so that an edited one is rebuilt.
+$(BUILT): $(READY) $(SOURCES) output $(wildcard output/*.yaml)
 	@$(PY) build.py build
-	@touch $@
+	@mkdir -p $(@D) && touch $@
+
+output: ;
 
 $(DOCUMENTED): $(READY) $(SOURCES) $(DOCS)
 	@$(PY) build.py docs
@@ -63,19 +80,48 @@ bench: $(READY)
 lint: $(READY)
 	@$(PY) build.py lint $(FILES)
 
-# make deploy ENV=development [STACK=name] [DEPLOY_ARGS="--dry-run"]: build, then deploy
+# make deploy ENV=development [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1] [DEPLOY_ARGS="..."]: build,
+# check the account against the parameters (build.py preflight), then deploy
 # output/timestream-influxdb.yaml with params/$(ENV).json (see README, "Deploy with CloudFormation").
+# DRY_RUN=1 passes --dry-run to build.py (make's own `make --dry-run` only prints these commands).
 STACK ?= ons-influxdb-$(ENV)
+dry_run_flag = $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
+# `+` runs this line even under make's own -n/--dry-run, to refuse it (it would look like success).
 deploy: $(BUILT)
+	+@if [ -n "$(findstring n,$(firstword -$(MAKEFLAGS)))" ]; then echo "make $@: make's own -n/--dry-run only prints the commands and changes nothing; for a dry run use DRY_RUN=1" >&2; exit 2; fi
 	@test -n "$(ENV)" || { echo "make deploy: set ENV, one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
 	@test -f params/$(ENV).json || { echo "make deploy: no params/$(ENV).json; ENV is one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
-	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(DEPLOY_ARGS)
+	@$(if $(filter-out 0 no false,$(SKIP_PREFLIGHT)),echo "deploy  preflight skipped (SKIP_PREFLIGHT=$(SKIP_PREFLIGHT))",$(PY) build.py preflight --params params/$(ENV).json --stack-name $(STACK))
+	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(dry_run_flag) $(DEPLOY_ARGS)
 
-# publish: `make publish VERSION=1.2.0 [PUBLISH_ARGS="--dry-run --set regions=sa-east-1"]` builds, lints
+# publish: `make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS="--set regions=sa-east-1"]` builds, lints
 # and publishes the product to Service Catalog as configured in catalog.yaml (see README).
 publish: $(READY)
+	+@if [ -n "$(findstring n,$(firstword -$(MAKEFLAGS)))" ]; then echo "make $@: make's own -n/--dry-run only prints the commands and changes nothing; for a dry run use DRY_RUN=1" >&2; exit 2; fi
 	@test -n "$(VERSION)" || { echo "make publish: give VERSION, e.g. make publish VERSION=1.2.0" >&2; exit 2; }
-	@$(PY) build.py publish --version "$(VERSION)" $(PUBLISH_ARGS)
+	@$(PY) build.py publish --version "$(VERSION)" $(dry_run_flag) $(PUBLISH_ARGS)
 
+# clean: what builds and tests leave (the gates' verdict cache, rejected templates, pytest's cache).
+# distclean: also the environments (.venv, and .tools: the gates' own), made again on the next run.
 clean:
-	rm -rf .build .pytest_cache .tools
+	rm -rf .build .pytest_cache
+	@echo "clean   kept $(VENV) and .tools (make distclean removes them too)"
+
+distclean: clean
+	rm -rf $(VENV) $(VENV).lock .tools
+
+help:
+	@echo "make build            render, gate and write output/*.yaml, regenerate the README's reference"
+	@echo "make test             every test; make test-fast skips the slow ones"
+	@echo "make lint [FILES=..]  every gate over output/*.yaml (or FILES)"
+	@echo "make docs             regenerate the generated sections of README.md and docs/OPERATIONS.md"
+	@echo "make deploy ENV=development [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1] [DEPLOY_ARGS=...]"
+	@echo "                      preflight checks, then a checked change set (DRY_RUN=1: change nothing)"
+	@echo "make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS=...]"
+	@echo "                      publish the product to Service Catalog (DRY_RUN=1: make no change)"
+	@echo "make format, lint-py  format / check the Python code (ruff)"
+	@echo "make bench [RUNS=5]   time cold, warm and no-op builds"
+	@echo "make clean            remove .build and .pytest_cache (keeps .venv and .tools)"
+	@echo "make distclean        also remove .venv and .tools (the next run makes them again)"
+	@echo "PYTHON=python3.12     the interpreter that makes .venv (Python $(SUPPORTED); default python3)"
+	@echo "Never 'make -n deploy' or 'make --dry-run deploy': that is make's own flag, it only prints commands."

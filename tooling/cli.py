@@ -41,7 +41,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             options[specs[0].name] = parse_options(specs[0].options, args.option)
         except OptionParseError as err:
             raise CommandError(f"{specs[0].name}: {err}") from None
-    result = build(specs, Path(args.output_dir), options, lint=not args.no_lint)
+    try:
+        result = build(specs, Path(args.output_dir), options, lint=not args.no_lint)
+    except OSError as err:  # a read-only or full output directory: the user's to fix, in one line
+        raise CommandError(_os_problem(err)) from None
     for problem in result.all_problems():
         print(problem, file=sys.stderr)
     status = "done" if result.ok else "failed"
@@ -167,7 +170,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
             print(f"docs    {len(rendered)} document(s) up to date  {watch.seconds()}")
         return 1 if stale else 0
     for path, (_, fresh) in rendered.items():
-        changed = write_atomic(path, fresh)
+        try:
+            changed = write_atomic(path, fresh)
+        except OSError as err:
+            raise CommandError(_os_problem(err)) from None
         print(f"docs    {str(path):<36} {'updated' if changed else 'unchanged'}")
     print(f"docs    done: {len(rendered)} document(s)  {watch.seconds()}")
     return 0
@@ -285,6 +291,12 @@ def _confirm() -> bool:
     return input("restore? type yes to go on: ").strip().lower() == "yes"
 
 
+def _os_problem(err: OSError) -> str:
+    """``cannot write output/x.yaml: Permission denied``: an OSError as one line."""
+    where = f" {err.filename}" if err.filename else ""
+    return f"cannot write{where}: {err.strerror or err}"
+
+
 def _specs(specs_for, names):
     try:
         return specs_for(names)
@@ -307,8 +319,11 @@ def parser() -> argparse.ArgumentParser:
         description=(
             "Render templates from templates_src, check their size and run every gate on them "
             f"({gates.described()}); write the clean ones to the output directory atomically. A "
-            "template with any finding is not written. Clean verdicts are cached by content hash "
-            "in .build/gates."
+            "template with any finding is not written: its text goes to .build/rejected/, which "
+            "the findings' lines refer to. Clean verdicts are cached by content hash in "
+            ".build/gates. Exit status: 0 every template written, 1 a finding or a template over "
+            "the size limit, 2 invalid input or an output directory that cannot be written, 130 "
+            "interrupted."
         ),
     )
     b.add_argument(
@@ -333,7 +348,8 @@ def parser() -> argparse.ArgumentParser:
         description=(
             f"Check YAML or JSON templates (default: every output/*.yaml) with {gates.described()}, "
             "concurrently; print one line per finding and a summary table; exit 1 on any finding. "
-            "Every template is checked afresh (the build reuses clean verdicts instead)."
+            "Every template is checked afresh (the build reuses clean verdicts instead). Exit "
+            "status: 0 no finding, 1 a finding, 2 invalid input, 130 interrupted."
         ),
     )
     lint.add_argument("files", nargs="*", metavar="FILE", help="template files (default: output/*.yaml)")
@@ -443,7 +459,8 @@ def parser() -> argparse.ArgumentParser:
             "Rewrite the parts of README.md (templates, diagram, parameters, outputs, resources) and "
             "docs/OPERATIONS.md (alarms, changes, retained) between <!-- BEGIN GENERATED: NAME --> "
             "and <!-- END GENERATED: NAME --> markers from every registered template; the rest of "
-            "each file is left as it is."
+            "each file is left as it is. Exit status: 0 written (or up to date with --check), "
+            "1 stale (--check), 2 invalid input or a file that cannot be written, 130 interrupted."
         ),
     )
     docs.add_argument(
@@ -541,7 +558,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tooling import interrupt
+
     args = parser().parse_args(argv)
+    interrupt.install()  # a Ctrl-C is "interrupted" (130) even where a library swallowed it
     try:
         return args.func(args)
     except CommandError as err:

@@ -1,22 +1,28 @@
 """The build: render every registered template, lint it, check its size, write it to ``output/``.
 
-A template with any finding from any gate (``tooling.gates.GATES``) is not written to ``output/``
-(it goes to ``.build/rejected/`` so its line numbers can be read).
+A template with any finding from any gate (``tooling.gates.GATES``) is not written to ``output/``:
+its text goes to ``.build/rejected/<file>`` and its findings name that file and its lines (the
+committed ``output/`` file, an older text, would have other lines).
 Each gate's verdict on a clean template is cached by the hash of its text and of what the gate
 depends on, so an unchanged template is not checked again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from templates_src.registry import TEMPLATES, TemplateSpec
 
 from ..paths import project_path
 from .render import render, write_atomic
+
+if TYPE_CHECKING:
+    from ..gates.base import Finding
 
 # Templates reach CloudFormation by URL from S3, for which CloudFormation's limit is 1 MB.
 DEPLOY_TEMPLATE_LIMIT = 1_048_576
@@ -71,15 +77,19 @@ def build(
             f"({DEPLOY_TEMPLATE_LIMIT - size:,} bytes left of the {DEPLOY_TEMPLATE_LIMIT:,}-byte limit "
             f"for a template from S3)  {watch.seconds()}"
         )
+    findings: dict[str, list[Finding]] = {name: [] for name in rendered}
     if lint:
-        for filename, problems in lint_stage(rendered, output_dir, build_dir, log).items():
-            result.problems[filename] += problems
+        findings = lint_stage(rendered, output_dir, build_dir, log)
     for filename, text in rendered.items():
-        if result.problems[filename]:
-            rejected = build_dir / "rejected" / filename
+        rejected = build_dir / "rejected" / filename
+        if result.problems[filename] or findings[filename]:
             write_atomic(rejected, text)
-            log(f"reject  {filename:<36} not written; see {rejected}")
+            result.problems[filename] += [
+                str(dataclasses.replace(f, file=str(rejected))) for f in findings[filename]
+            ]
+            log(f"reject  {filename:<36} not written; the findings' lines are those of {rejected}")
             continue
+        rejected.unlink(missing_ok=True)  # an older rejected text would only mislead
         path = output_dir / filename
         changed = write_atomic(path, text)
         result.written.append(path)
@@ -99,8 +109,8 @@ def size_problems(filename: str, text: str) -> list[str]:
 
 def lint_stage(
     rendered: dict[str, str], output_dir: Path, build_dir: Path, log: Callable[[str], None]
-) -> dict[str, list[str]]:
-    """Every gate over the rendered templates, concurrently.
+) -> dict[str, list[Finding]]:
+    """Every gate's findings for each rendered template (by file name), the gates run concurrently.
 
     A verdict is reused for a text a checker already found clean (``.build/gates``); templates
     are staged in ``.build/staged`` for checkov, since a template reaches ``output_dir`` only
@@ -116,11 +126,14 @@ def lint_stage(
         cache_dir=build_dir / "gates",
         stage_dir=build_dir / "staged",
         log=log,
+        progress=True,
     )
-    problems: dict[str, list[str]] = {name: [] for name in rendered}
+    problems: dict[str, list[Finding]] = {name: [] for name in rendered}
     for result in results:
         for finding in result.findings:
-            problems[shown.get(finding.file, finding.file)].append(str(finding))
+            # A finding about a file the build did not name (a tool's own failure) rejects them all.
+            for name in [shown[finding.file]] if finding.file in shown else list(problems):
+                problems[name].append(finding)
     for line in summary_table(results, watch.elapsed()).splitlines():
         log(f"gates   {line}")
     return problems
@@ -132,7 +145,5 @@ def specs_for(names: list[str]) -> list[TemplateSpec]:
         return list(TEMPLATES.values())
     unknown = [n for n in names if n not in TEMPLATES]
     if unknown:
-        raise KeyError(
-            f"unknown template {unknown[0]!r}; accepted: {', '.join(TEMPLATES)}"
-        )
+        raise KeyError(f"unknown template {unknown[0]!r}; accepted: {', '.join(TEMPLATES)}")
     return [TEMPLATES[n] for n in names]

@@ -124,17 +124,28 @@ def write_atomic(path: Path, text: str) -> bool:
     """Write ``text`` to ``path`` through a temporary file and a rename; False when unchanged.
 
     A reader (or an interrupted build) never sees a half-written template, and an unchanged
-    file keeps its modification time so ``make`` stays a no-op.
+    file keeps its modification time so ``make`` stays a no-op. The file gets the mode an
+    ordinary write would give it: an existing file's own, else what the umask allows
+    (``mkstemp`` alone would leave it readable by its owner only).
     """
     if path.exists() and path.read_text() == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -66,9 +66,15 @@ class CheckovProcess:
         args = list(ARGS)
         for path in files:
             args += ["--file", str(path.resolve())]
-        self.proc.stdin.write(json.dumps(args) + "\n")
-        self.proc.stdin.close()
-        self.proc.stdin = None  # sent; communicate() must not flush it again
+        stdin, self.proc.stdin = self.proc.stdin, None  # sent; communicate() must not flush it again
+        try:
+            stdin.write(json.dumps(args) + "\n")
+            stdin.close()
+        except BrokenPipeError:
+            # checkov's interpreter ended before reading them (its import failed, or it was
+            # interrupted): ``wait`` reports what it printed, as a finding or an interruption.
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     def cancel(self) -> None:
         self.proc.kill()

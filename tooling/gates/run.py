@@ -12,9 +12,13 @@ template with findings is checked on every run.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import interrupt
 from . import GATES
 from .base import Finding, GateResult, Pending, RunContext
 
@@ -29,12 +33,16 @@ def run_gates(
     cache_dir: Path | None = None,
     stage_dir: Path | None = None,
     log: Callable[[str], None] = print,
+    progress: bool = False,
 ) -> list[GateResult]:
     """One result per gate (in ``GATES`` order) for ``texts`` (display file name -> text).
 
     A display name that is a file holding exactly the text is handed to a gate that needs files
-    as is; any other text is first written to ``stage_dir`` (the build checks templates before
-    writing them). With ``cache_dir`` None every template is checked.
+    as is; any other text is first written to a directory of this run's own under ``stage_dir``
+    (the build checks templates before writing them; two builds at once must not overwrite each
+    other's staged file while a tool reads it). With ``cache_dir`` None every template is checked.
+    ``progress`` logs a line as each gate finishes (the gates take seconds). A Ctrl-C during the
+    run raises KeyboardInterrupt, even if a gate's library swallowed it, and caches no verdict.
     """
     stamps: dict[str, dict[str, Path]] = {}
     todo: dict[str, dict[str, str]] = {}
@@ -48,16 +56,35 @@ def run_gates(
         }
         todo[gate.name] = {n: t for n, t in texts.items() if not stamps[gate.name][n].exists()}
 
-    context = RunContext(stage_dir=stage_dir, log=log)
+    run_stage = None
+    if stage_dir is not None:
+        stage_dir.mkdir(parents=True, exist_ok=True)
+        run_stage = Path(tempfile.mkdtemp(dir=stage_dir, prefix="run-"))
+    context = RunContext(stage_dir=run_stage, log=log)
     pending: dict[str, Pending] = {}
+    results: dict[str, GateResult] = {}
+    begin = time.perf_counter()
     try:
-        for gate in sorted(GATES, key=lambda g: not g.background):  # background gates first
+        if progress and any(todo.values()):
+            names = ", ".join(g.name for g in GATES if todo[g.name])
+            log(f"check   {max(len(t) for t in todo.values())} template(s) with {names}")
+        background = [g for g in GATES if g.background]
+        for gate in background + [g for g in GATES if not g.background]:  # background gates first
             pending[gate.name] = gate.start(todo[gate.name], context)
-        results = {gate.name: pending[gate.name].wait() for gate in GATES}
+            if not gate.background:
+                results[gate.name] = _finished(gate.name, pending[gate.name], todo, begin, progress, log)
+        for gate in background:
+            if progress and todo[gate.name]:
+                log(f"check   waiting for {gate.name} ({time.perf_counter() - begin:.1f} s so far)")
+            results[gate.name] = _finished(gate.name, pending[gate.name], todo, begin, progress, log)
+        interrupt.check()  # a Ctrl-C a gate's library caught: its results are not to be trusted
     except BaseException:
         for run in pending.values():
             run.cancel()
         raise
+    finally:
+        if run_stage is not None:
+            shutil.rmtree(run_stage, ignore_errors=True)
 
     ordered = []
     for gate in GATES:
@@ -74,6 +101,20 @@ def run_gates(
                 stamp.write_text(f"{name}\n")
         ordered.append(result)
     return ordered
+
+
+def _finished(
+    name: str,
+    run: Pending,
+    todo: dict[str, dict[str, str]],
+    begin: float,
+    progress: bool,
+    log: Callable[[str], None],
+) -> GateResult:
+    result = run.wait()
+    if progress and todo[name]:
+        log(f"check   {name:<12} {len(result.findings)} finding(s)  {time.perf_counter() - begin:.2f} s")
+    return result
 
 
 def findings_of(results: list[GateResult]) -> list[Finding]:
