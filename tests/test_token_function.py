@@ -17,7 +17,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from conftest import FUNCTIONS, function_module, inlined_module
-from servers import FakeContext, FakeInflux, closed_port_url, serve, url
+from servers import FakeContext, FakeInflux, closed_port_url, quick_alarm, serve, url
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
 MARKER = STACK_ID + " InfluxDBApiToken"
@@ -586,13 +586,16 @@ def test_a_refused_request_is_answered_failed(handler_env, influx, responses):
 
 
 def test_a_hanging_worker_still_gets_cloudformation_an_answer_in_time(
-    handler_env, influx, secrets, responses
+    handler_env, influx, secrets, responses, monkeypatch
 ):
     from templates_src.timestream_influxdb.functions import cfn_response
 
     token, lam = handler_env
     margin = getattr(token, "MARGIN", cfn_response.MARGIN)
     lam.invoke = lambda **_: time.sleep(30)
+    # An alarm second passes in 50 ms; the alarm is armed for the time left but the margin, then
+    # disarmed.
+    alarm = quick_alarm(monkeypatch, token.run)
     secrets.password()
     secrets.token(None)
     context = FakeContext(remaining_ms=(margin + 1) * 1000)
@@ -602,6 +605,7 @@ def test_a_hanging_worker_still_gets_cloudformation_an_answer_in_time(
     assert body["Status"] == "FAILED" and "Lambda timeout" in body["Reason"]
     # Answered with the whole margin left for the PUT.
     assert time.monotonic() - started < 2 and context.get_remaining_time_in_millis() >= (margin - 1) * 1000
+    assert alarm.armed == [1, 0]
 
 
 def test_a_worker_error_fails_the_request_with_its_message(modules, influx, secrets):
