@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import HANDLERS, inlined_module
+from conftest import HANDLERS, loaded_inlined_module
 from servers import FakeContext, ResponseReceiver, cfn_event, closed_port_url, quick_alarm, serve, url
 
 
@@ -17,7 +17,7 @@ def cfn_response(request, rendered_product):
         from templates_src.timestream_influxdb.functions import cfn_response as source
 
         return source
-    return inlined_module(rendered_product, HANDLERS[request.param])
+    return loaded_inlined_module(rendered_product, HANDLERS[request.param])
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import botocore.exceptions
 import pytest
 from botocore.stub import ANY, Stubber
 
-from conftest import FUNCTIONS, function_module, inlined_module
+from conftest import FUNCTIONS, function_module, loaded_inlined_module
 from servers import FakeContext, FakeInflux, closed_port_url, quick_alarm, serve, url
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
@@ -38,7 +38,7 @@ def shipped(request, rendered_product):
     token = function_module(request, "api_token", rendered_product)
     if request.param == "source":
         return token, function_module(request, "token_worker", rendered_product)
-    return token, inlined_module(rendered_product, FUNCTIONS["token_worker"])
+    return token, loaded_inlined_module(rendered_product, FUNCTIONS["token_worker"])
 
 
 @pytest.fixture
