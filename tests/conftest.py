@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import types
 from pathlib import Path
@@ -33,29 +34,60 @@ def product() -> dict[str, Any]:
     return json.loads(json.dumps(TEMPLATES[PRODUCT].build(TEMPLATES[PRODUCT].options()).to_dict()))
 
 
+@functools.cache
+def _flipped(text: str) -> str:
+    return cfn_flip.to_json(text)
+
+
+def yaml_data(text: str) -> dict[str, Any]:
+    """A CloudFormation YAML text (short-form intrinsics too) as data, as cfn-flip reads it; new
+    data each call, the text read once (PyYAML takes ~0.15 s for the product template)."""
+    return json.loads(_flipped(text))
+
+
 @pytest.fixture(scope="session")
 def rendered_product(product_yaml) -> dict[str, Any]:
     """The product template as rendered to YAML (what CloudFormation is given), loaded back."""
-    return json.loads(cfn_flip.to_json(product_yaml))
+    return yaml_data(product_yaml)
+
+
+@functools.cache
+def _compiled(code: str) -> types.CodeType:
+    return compile(code, "index.py", "exec")
 
 
 def inlined_module(template: dict[str, Any], title: str) -> types.ModuleType:
-    """Function ``title``'s ``Code.ZipFile`` in ``template``, exec'd as Lambda imports it: module ``index``."""
+    """Function ``title``'s ``Code.ZipFile`` in ``template``, exec'd as Lambda imports it: module
+    ``index``, new for each call (a cold start: what it reads of its environment when it loads is
+    read now)."""
     code = template["Resources"][title]["Properties"]["Code"]["ZipFile"]
     module = types.ModuleType("index")
     module.__file__ = "index.py"
-    exec(compile(code, "index.py", "exec"), module.__dict__)
+    exec(_compiled(code), module.__dict__)
     return module
+
+
+_LOADED: dict[str, types.ModuleType] = {}
+
+
+def loaded_inlined_module(template: dict[str, Any], title: str) -> types.ModuleType:
+    """Function ``title``'s inlined code as one module for the whole session, as Python imports the
+    source module once: tests change either only with ``monkeypatch``, which undoes the change.
+    Loading is not free (the token worker makes an SSL context, ~20 ms)."""
+    code = template["Resources"][title]["Properties"]["Code"]["ZipFile"]
+    if code not in _LOADED:
+        _LOADED[code] = inlined_module(template, title)
+    return _LOADED[code]
 
 
 def function_module(request, name: str, rendered: dict[str, Any]) -> types.ModuleType:
     """For a fixture parametrized over ``source`` and ``inlined``: the function module ``name``
-    as written in ``functions/``, or as the rendered template runs it."""
+    as written in ``functions/``, or as the rendered template runs it (each loaded once)."""
     from importlib import import_module
 
     if request.param == "source":
         return import_module(f"templates_src.timestream_influxdb.functions.{name}")
-    return inlined_module(rendered, FUNCTIONS[name])
+    return loaded_inlined_module(rendered, FUNCTIONS[name])
 
 
 def resources_of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:

@@ -33,9 +33,24 @@ def serve(handler: type[BaseHTTPRequestHandler], **state) -> Iterator[ThreadingH
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        stop(server, thread)
+
+
+def stop(server: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    """Shut ``server`` down, close it and join its ``thread`` at once.
+
+    ``serve_forever`` sees a shutdown request only when its wait for a connection ends, which is
+    up to its poll interval later: a connection of our own ends the wait now (an empty connection,
+    which no handler sees as a request).
+    """
+    stopping = threading.Thread(target=server.shutdown, daemon=True)
+    stopping.start()
+    while stopping.is_alive():
+        with contextlib.suppress(OSError), socket.create_connection(server.server_address[:2], timeout=1):
+            pass
+        stopping.join(0.01)
+    server.server_close()
+    thread.join(5)
 
 
 def url(server: ThreadingHTTPServer) -> str:
@@ -101,6 +116,34 @@ class FakeContext:
         import time
 
         return max(int((self.deadline - time.monotonic()) * 1000), 0)
+
+
+class QuickAlarm:
+    """The ``signal`` module as a function sees it, with ``alarm(seconds)`` firing after ``seconds
+    * scale``: the Lambda-timeout path runs in a fraction of the whole seconds ``alarm`` counts in.
+    ``armed`` records each ``alarm`` call's seconds (0 disarms)."""
+
+    def __init__(self, scale: float = 0.05):
+        self.scale, self.armed = scale, []
+
+    def __getattr__(self, name: str):
+        import signal
+
+        return getattr(signal, name)
+
+    def alarm(self, seconds: int) -> int:
+        import signal
+
+        self.armed.append(seconds)
+        signal.setitimer(signal.ITIMER_REAL, seconds * self.scale)
+        return 0
+
+
+def quick_alarm(monkeypatch, run, scale: float = 0.05) -> QuickAlarm:
+    """Give the module of the response protocol's ``run`` (as written, or inlined) a :class:`QuickAlarm`."""
+    alarm = QuickAlarm(scale)
+    monkeypatch.setitem(run.__globals__, "signal", alarm)
+    return alarm
 
 
 def cfn_event(request_type: str, response_url: str, properties: dict, **extra) -> dict:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from conftest import HANDLERS, inlined_module
-from servers import FakeContext, ResponseReceiver, cfn_event, closed_port_url, serve, url
+from conftest import HANDLERS, loaded_inlined_module
+from servers import FakeContext, ResponseReceiver, cfn_event, closed_port_url, quick_alarm, serve, url
 
 
 @pytest.fixture(params=["source", *HANDLERS])
@@ -17,7 +17,7 @@ def cfn_response(request, rendered_product):
         from templates_src.timestream_influxdb.functions import cfn_response as source
 
         return source
-    return inlined_module(rendered_product, HANDLERS[request.param])
+    return loaded_inlined_module(rendered_product, HANDLERS[request.param])
 
 
 @pytest.fixture
@@ -70,10 +70,14 @@ def test_a_failed_create_gets_the_log_stream_as_physical_id(cfn_response, receiv
 
 def test_timeout_answers_failed_before_lambda_stops_the_function(cfn_response, receiver, monkeypatch):
     monkeypatch.setattr(cfn_response, "MARGIN", 1)
+    # An alarm second passes in 50 ms; the alarm is armed (for the one second left but the margin,
+    # its floor) and disarmed after the answer.
+    alarm = quick_alarm(monkeypatch, cfn_response.run)
     event = cfn_event("Create", url(receiver), {})
     started = time.monotonic()
     cfn_response.run(event, FakeContext(remaining_ms=2_000), lambda e, c: time.sleep(30))
     assert time.monotonic() - started < 5
+    assert alarm.armed == [1, 0]
     (req,) = receiver.state["requests"]
     assert req["body"]["Status"] == "FAILED"
     assert "no answer before the Lambda timeout" in req["body"]["Reason"]

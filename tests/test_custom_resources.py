@@ -7,12 +7,11 @@ from __future__ import annotations
 import ast
 import json
 
-import cfn_flip
 import pytest
 from troposphere import GetAtt, Template
 from troposphere.awslambda import Function
 
-from conftest import FUNCTIONS, HANDLERS, ROOT, inlined_module, resources_of_type, substitute
+from conftest import FUNCTIONS, HANDLERS, ROOT, inlined_module, resources_of_type, substitute, yaml_data
 from templates_src.common import BuildError, Context
 from templates_src.timestream_influxdb import build
 from templates_src.timestream_influxdb.custom_resources import (
@@ -481,7 +480,7 @@ def test_the_product_makes_no_vpc_endpoint(product):
 def test_every_function_log_group_declaration_is_true(path):
     """The Guard rule STATEFUL_RETAINED lets a log group be deleted when its Metadata.FunctionLogs
     names a function: that function must log there, and every function's log group says so."""
-    template = json.loads(cfn_flip.to_json(path.read_text()))
+    template = yaml_data(path.read_text())
     resources = template["Resources"]
     declared = {
         name: r["Metadata"]["FunctionLogs"]

@@ -203,6 +203,7 @@ def test_an_environment_without_the_bundle_is_not_ready(tmp_path):
     assert not (tmp_path / "bin" / "cfn-guard").exists()
 
 
+@pytest.mark.slow  # runs pip (in a new virtual environment) to try to make the tool environment
 def test_a_tool_environment_that_cannot_be_made_fails_the_gate(tmp_path, monkeypatch):
     """A missing environment is created on first use; one that cannot be is never a pass."""
     (tmp_path / "locks").mkdir()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cfn_flip import to_json
 
-from conftest import ROOT
+from conftest import ROOT, yaml_data
 from tooling.gates import parliament
 
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
@@ -15,7 +14,7 @@ BROKEN = ROOT / "tests" / "fixtures" / "parliament" / "broken.yaml"
 
 
 def template(path):
-    return json.loads(to_json(path.read_text()))
+    return yaml_data(path.read_text())
 
 
 @pytest.mark.parametrize("path", OUTPUTS, ids=lambda p: p.name)

@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import cfn_flip
 
-from templates_src.registry import TEMPLATES
-from tooling.build.render import FLOW_WIDTH, render, to_yaml
+from conftest import yaml_data
+from tooling.build.render import FLOW_WIDTH, to_yaml
+
+
+@functools.cache
+def reference_yaml(body_json: str) -> str:
+    """cfn-flip's own short-form YAML of a template's JSON."""
+    return cfn_flip.to_yaml(body_json, clean_up=False, long_form=False)
 
 
 def same_data(compact: str, body: dict) -> bool:
     """``compact`` loads to exactly the data of cfn-flip's own short-form YAML of ``body``."""
-    reference = cfn_flip.to_yaml(json.dumps(body), clean_up=False, long_form=False)
-    return json.loads(cfn_flip.to_json(compact)) == json.loads(cfn_flip.to_json(reference))
+    return yaml_data(compact) == yaml_data(reference_yaml(json.dumps(body)))
 
 
-def test_compact_yaml_is_the_same_document_as_cfn_flips():
-    spec = TEMPLATES["timestream-influxdb"]
-    compact = render(spec)
-    body = spec.build(spec.options()).to_dict()
-    reference = cfn_flip.to_yaml(json.dumps(body), clean_up=False, long_form=False)
-    assert same_data(compact, body)
-    assert len(compact.encode()) < len(reference.encode())
+def test_compact_yaml_is_the_same_document_as_cfn_flips(product_yaml, product):
+    """``product_yaml`` is the renderer's text, ``product`` the troposphere template's data."""
+    assert same_data(product_yaml, product)
+    assert len(product_yaml.encode()) < len(reference_yaml(json.dumps(product)).encode())
 
 
-def test_tagged_values_are_plain_where_yaml_allows_and_quoted_where_it_does_not():
-    spec = TEMPLATES["timestream-influxdb"]
-    text = render(spec)
-    assert same_data(text, spec.build(spec.options()).to_dict())
+def test_tagged_values_are_plain_where_yaml_allows_and_quoted_where_it_does_not(product_yaml, product):
+    text = product_yaml
+    assert same_data(text, product)
     # Plain, in a block and inside a flow collection.
     assert "    - Endpoint: !GetAtt InfluxDBInstance.Endpoint\n" in text
     assert "- {Key: Environment, Value: !Ref Environment}\n" in text
@@ -80,8 +82,8 @@ def test_short_collections_are_flow_style_long_ones_and_multiline_strings_stay_b
             assert len(value) <= FLOW_WIDTH + 2, line
 
 
-def test_the_product_templates_flow_and_block_choices():
-    text = render(TEMPLATES["timestream-influxdb"])
+def test_the_product_templates_flow_and_block_choices(product_yaml):
+    text = product_yaml
     # Tags and short conditions on one line; long lists and function code as blocks.
     assert "      - {Key: ManagedBy, Value: CloudFormation}\n" in text
     assert "  CreateKmsKey: !Equals [!Ref StorageEncrypted, 'true']\n" in text

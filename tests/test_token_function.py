@@ -16,8 +16,8 @@ import botocore.exceptions
 import pytest
 from botocore.stub import ANY, Stubber
 
-from conftest import FUNCTIONS, function_module, inlined_module
-from servers import FakeContext, FakeInflux, closed_port_url, serve, url
+from conftest import FUNCTIONS, function_module, loaded_inlined_module
+from servers import FakeContext, FakeInflux, closed_port_url, quick_alarm, serve, url
 from stack_status import StackStatus
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
@@ -39,7 +39,7 @@ def shipped(request, rendered_product):
     token = function_module(request, "api_token", rendered_product)
     if request.param == "source":
         return token, function_module(request, "token_worker", rendered_product)
-    return token, inlined_module(rendered_product, FUNCTIONS["token_worker"])
+    return token, loaded_inlined_module(rendered_product, FUNCTIONS["token_worker"])
 
 
 @pytest.fixture
@@ -624,13 +624,16 @@ def test_a_refused_request_is_answered_failed(handler_env, influx, responses):
 
 
 def test_a_hanging_worker_still_gets_cloudformation_an_answer_in_time(
-    handler_env, influx, secrets, responses
+    handler_env, influx, secrets, responses, monkeypatch
 ):
     from templates_src.timestream_influxdb.functions import cfn_response
 
     token, lam = handler_env
     margin = getattr(token, "MARGIN", cfn_response.MARGIN)
     lam.invoke = lambda **_: time.sleep(30)
+    # An alarm second passes in 50 ms; the alarm is armed for the time left but the margin, then
+    # disarmed.
+    alarm = quick_alarm(monkeypatch, token.run)
     secrets.password()
     secrets.token(None)
     context = FakeContext(remaining_ms=(margin + 1) * 1000)
@@ -640,6 +643,7 @@ def test_a_hanging_worker_still_gets_cloudformation_an_answer_in_time(
     assert body["Status"] == "FAILED" and "Lambda timeout" in body["Reason"]
     # Answered with the whole margin left for the PUT.
     assert time.monotonic() - started < 2 and context.get_remaining_time_in_millis() >= (margin - 1) * 1000
+    assert alarm.armed == [1, 0]
 
 
 def test_a_worker_error_fails_the_request_with_its_message(modules, influx, secrets):

@@ -201,7 +201,7 @@ def test_server_errors_are_retried_then_reported(worker, influx):
 
 
 def test_slow_server_times_out(worker, influx, monkeypatch):
-    monkeypatch.setattr(worker, "TIMEOUT", 0.2)
+    monkeypatch.setattr(worker, "TIMEOUT", 0.05)
     monkeypatch.setattr(worker, "TRIES", 2)
     influx.state["delay"] = 1
     started = time.monotonic()

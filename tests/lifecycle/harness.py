@@ -71,9 +71,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-import cfn_flip
-
-from conftest import inlined_module
+from conftest import inlined_module, yaml_data
 from servers import ResponseReceiver, serve, url
 from stack_status import StackStatus
 from tooling.cfn.evaluate import Resolver, evaluate_conditions, parameter_values
@@ -92,7 +90,7 @@ LAST = "*"
 def load(template: str | Mapping[str, Any]) -> dict[str, Any]:
     """A template as a dict: the rendered YAML (short-form intrinsics too) or a dict."""
     if isinstance(template, str):
-        return json.loads(cfn_flip.to_json(template))
+        return yaml_data(template)
     return json.loads(json.dumps(template))
 
 

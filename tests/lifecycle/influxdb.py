@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from servers import Quiet
+from servers import Quiet, stop
 
 SESSION_COOKIE = "influxdb-oss-session"
 KNOWN_RESOURCE_TYPES = frozenset(
@@ -173,9 +173,7 @@ class InfluxDB:
     def down(self) -> None:
         """Stop the server: connections are refused until :meth:`up`."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
+            stop(self._server, self._thread)
             self._server = None
 
     def reset(self) -> None:

@@ -31,7 +31,6 @@ NAME = "cfn-lint"
 # The project's lifecycle rules (tooling/gates/lifecycle_rules: a template that hangs, fails or
 # leaves resources behind on create, retry, update, rollback or delete) run with cfn-lint's own
 # for every template; ``lint_texts(..., lifecycle=False)`` leaves them out (tests compare both).
-LIFECYCLE_RULES = True
 LIFECYCLE_MODULE = "tooling.gates.lifecycle_rules"
 LIFECYCLE_DIR = Path(__file__).parent / "lifecycle_rules"
 # Informational checks are findings too: a template with any of them does not ship.
@@ -76,13 +75,12 @@ def region_groups(types: set[str], regions: list[str]) -> list[tuple[str, ...]]:
 _RUNNERS: dict[bool, Any] = {}
 
 
-def _runner(lifecycle: bool | None = None) -> Any:
+def _runner(lifecycle: bool = True) -> Any:
     """The cfn-lint Runner whose rules every template and Region reuse: cfn-lint's own rules, and
-    the lifecycle rules when ``lifecycle`` (default :data:`LIFECYCLE_RULES`)."""
+    the lifecycle rules when ``lifecycle``."""
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    lifecycle = LIFECYCLE_RULES if lifecycle is None else lifecycle
     if lifecycle not in _RUNNERS:
         append = [LIFECYCLE_MODULE] if lifecycle else []
         _RUNNERS[lifecycle] = Runner(ConfigMixIn(include_checks=INCLUDE_CHECKS, append_rules=append))
@@ -90,7 +88,7 @@ def _runner(lifecycle: bool | None = None) -> Any:
 
 
 def _lint_run(
-    template: dict[str, Any], regions: tuple[str, ...], lifecycle: bool | None = None
+    template: dict[str, Any], regions: tuple[str, ...], lifecycle: bool = True
 ) -> list[tuple[int, str, str, str]]:
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner.template.runner import run_template_by_data
@@ -109,7 +107,7 @@ def _lint_template(
     template: dict[str, Any],
     groups: list[tuple[str, ...]],
     combined: bool = True,
-    lifecycle: bool | None = None,
+    lifecycle: bool = True,
 ) -> dict[tuple[int, str, str, str], set[str]]:
     """Each match of one template and the Regions it applies to.
 
@@ -147,14 +145,13 @@ def lint_texts(
     texts: dict[str, str],
     grouped: bool = True,
     plans: dict[str, list[tuple[str, ...]]] | None = None,
-    lifecycle: bool | None = None,
+    lifecycle: bool = True,
 ) -> dict[str, list[Finding]]:
     """Findings for each template text (by file name), in every Region its resources exist in.
 
     With ``grouped`` (the default) one Region per group of equivalent Regions is linted; without,
     every Region alone (the reference the grouping is tested against). ``plans``, when given, receives
-    the Region groups of each template. ``lifecycle`` runs the lifecycle rules (or not) whatever
-    :data:`LIFECYCLE_RULES` says.
+    the Region groups of each template. ``lifecycle=False`` leaves the lifecycle rules out.
     """
     from cfnlint.decode.decode import decode_str
 
@@ -205,13 +202,11 @@ def lint_text(text: str, filename: str) -> list[Finding]:
 
 
 def fingerprint() -> str:
-    text = f"cfn-lint {version('cfn-lint')}\n{source_of(__file__)}\n{source_of(schemas.__file__)}"
-    if LIFECYCLE_RULES:
-        from ..cfn import intrinsics
+    from ..cfn import intrinsics
 
-        rules = sorted(LIFECYCLE_DIR.glob("*.py"))
-        text += "".join(f"\n{source_of(str(p))}" for p in [*rules, Path(intrinsics.__file__)])
-    return text
+    text = f"cfn-lint {version('cfn-lint')}\n{source_of(__file__)}\n{source_of(schemas.__file__)}"
+    rules = sorted(LIFECYCLE_DIR.glob("*.py"))
+    return text + "".join(f"\n{source_of(str(p))}" for p in [*rules, Path(intrinsics.__file__)])
 
 
 def start(texts: dict[str, str], context: RunContext) -> Done:
