@@ -17,7 +17,12 @@ from tooling.build.render import render
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = "timestream-influxdb"
 #: The Lambda function of the product template that runs each function module.
-FUNCTIONS = {"backup": "BackupFunction", "api_token": "TokenFunction", "token_worker": "TokenWorkerFunction"}
+FUNCTIONS = {
+    "backup": "BackupFunction",
+    "api_token": "TokenFunction",
+    "token_worker": "TokenWorkerFunction",
+    "parameter_group": "ParameterGroupFunction",
+}
 #: The function modules that are custom-resource handlers (they run the shared protocol); the
 #: token worker is a plain handler, which the token function invokes.
 HANDLERS = {module: title for module, title in FUNCTIONS.items() if module != "token_worker"}

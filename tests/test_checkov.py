@@ -45,6 +45,22 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
     ("timestream-influxdb.yaml", "BackupFunction", "CKV_AWS_173"): "its environment holds no secret",
     (
         "timestream-influxdb.yaml",
+        "ParameterGroupFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb.yaml",
+        "ParameterGroupFunction",
+        "CKV_AWS_116",
+    ): "CloudFormation waits for the answer",
+    (
+        "timestream-influxdb.yaml",
+        "ParameterGroupFunction",
+        "CKV_AWS_117",
+    ): "calls AWS APIs only, not the database",
+    ("timestream-influxdb.yaml", "ParameterGroupFunction", "CKV_AWS_173"): "its environment holds no secret",
+    (
+        "timestream-influxdb.yaml",
         "TokenFunction",
         "CKV_AWS_115",
     ): "reserved concurrency can fail new accounts",

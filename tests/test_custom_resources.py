@@ -98,6 +98,8 @@ SAMPLE_PARAMETERS = {
     "SubnetIds": "subnet-0123456789abcdef0",
     "ProcessedDataBucket": "ons-processed",
     "RejectedDataBucket": "ons-rejected",
+    # Makes the (conditional) parameter group resource, so that every handler is exercised.
+    "EngineParameters": '{"queryConcurrency": 16}',
 }
 
 

@@ -108,6 +108,12 @@ MATRIX = {
     "ApiRequestRateAlarmThreshold": (["0", "-1"], ["1", "100000"]),
     "LogRetentionDays": (["2", "0", "10000", "14.0", "014"], ["1", "30", "3653"]),
     "EngineLogBucket": (["Bad_Bucket", "ab"], ["", "engine-logs"]),
+    # The pattern only asks for a JSON object's braces; the names and values are checked against
+    # botocore's model by deploy and by the parameter group function (test_engine_parameters.py).
+    "EngineParameters": (
+        ["[1]", "queryConcurrency=16", "{", " {} x", "{" + " " * 3071 + "}"],
+        ["", "{}", '{"queryConcurrency": 16}', '\n  {\n "logLevel": "info"\n}\n'],
+    ),
     "VpcId": (["vpc-1", "sg-12345678", ""], ["vpc-0123456789abcdef0", "vpc-12345678"]),
     "SubnetIds": (
         ["subnet-1", "", "subnet-12345678,vpc-12345678"],

@@ -118,7 +118,8 @@ def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(produc
     arn_prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
     assert pattern.startswith(arn_prefix)
     groups = resources_of_type(product, "AWS::Logs::LogGroup")
-    assert len(groups) == 4  # the clients', the backup function's, the token function's and worker's
+    # the clients', and the backup, token, token worker and parameter group functions'
+    assert len(groups) == 5
     for logical_id, group in groups.items():
         props = group["Properties"]
         assert fnmatchcase(arn_prefix + props["LogGroupName"]["Fn::Sub"], pattern), logical_id

@@ -1,8 +1,8 @@
 """Amazon Timestream for InfluxDB for a data platform's Lambda functions.
 
 ``build()`` reads top to bottom like the architecture: parameters, network, encryption, database,
-secrets, logs, access, monitoring, backup, API token, outputs. Each step is a function of its own
-module, ``add_<thing>(ctx, <what it depends on>) -> <what it made>``, where ``ctx`` is the
+engine parameter group, secrets, logs, access, monitoring, backup, API token, outputs. Each step is
+a function of its own module, ``add_<thing>(ctx, <what it depends on>) -> <what it made>``, where ``ctx`` is the
 :class:`~templates_src.common.Context` (template, launch form, naming, conditions), so a team can
 reuse a step or add a resource:
 
@@ -26,6 +26,7 @@ from . import (
     monitoring,
     network,
     outputs,
+    parameter_group,
     parameters,
     secrets,
 )
@@ -50,6 +51,7 @@ def build(options: Options | None = None) -> Template:
     key = encryption.add_key(ctx)
     password = secrets.add_admin_password(ctx, key)
     instance = database.add_instance(ctx, sgs, password.value)
+    parameter_group.add_parameter_group(ctx, key, instance)
     conn = secrets.add_connection_secrets(ctx, instance, key, password)
     log_group = monitoring.add_log_group(ctx, key)
     vpc_access = access.add_vpc_access_policy(ctx, sgs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from . import names, service
+from . import engine_parameters, names, service
 
 #: NoEcho parameter -> environment variable its value is read from.
 SECRET_ENV = {"Password": "INFLUXDB_ADMIN_PASSWORD", "InfluxDBToken": "INFLUXDB_TOKEN"}
@@ -46,6 +46,7 @@ def value_problems(values: Mapping[str, str], region: str | None = None) -> list
     problems: list[tuple[str, str]] = []
     problems.extend(_storage_problems(values))
     problems.extend(_alarm_action_problems(values, region))
+    problems.extend(_engine_parameter_problems(values))
     project, environment = values.get("ProjectName"), values.get("Environment")
     if project and environment:
         name = f"{project}-{environment}-{names.INSTANCE}"
@@ -96,6 +97,17 @@ def _storage_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
     if least is None or not re.fullmatch(r"[0-9]+", storage) or int(storage) >= least:
         return []
     return [("AllocatedStorage", f"{storage} GiB is less than the {least} GiB that {kind} needs")]
+
+
+def _engine_parameter_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """EngineParameters against botocore's model of the InfluxDB v2 parameters (the parameter group
+    function checks them again against its own botocore). Giving DbParameterGroupIdentifier too is
+    the OneParameterGroupSource Rule's to refuse, which deploy evaluates offline."""
+    text = values.get("EngineParameters", "")
+    return [
+        ("EngineParameters", problem)
+        for problem in engine_parameters.text_problems(engine_parameters.INFLUXDB_V2, text)
+    ]
 
 
 def _alarm_action_problems(values: Mapping[str, str], region: str | None) -> list[tuple[str, str]]:

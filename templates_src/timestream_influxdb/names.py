@@ -15,7 +15,8 @@ LAMBDA_ROLE = "influxdb-lambda"
 BACKUP_FUNCTION = "influxdb-backup"
 TOKEN_FUNCTION = "influxdb-token"
 TOKEN_WORKER_FUNCTION = "influxdb-token-worker"
+PARAMETER_GROUP_FUNCTION = "influxdb-parameter-group"
 #: Suffix pattern of the log groups the product's key encrypts: the clients' (LOG_GROUP) and each
-#: function's (BACKUP_FUNCTION, TOKEN_FUNCTION, TOKEN_WORKER_FUNCTION); a test checks that it
-#: matches them.
+#: function's (BACKUP_FUNCTION, TOKEN_FUNCTION, TOKEN_WORKER_FUNCTION, PARAMETER_GROUP_FUNCTION); a
+#: test checks that it matches them.
 LOG_GROUPS = "influxdb-*"

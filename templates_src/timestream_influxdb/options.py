@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import names, service
+from . import engine_parameters, names, service
 
 ENVIRONMENT_PATTERN = r"^[a-z][a-z0-9]*$"
 
@@ -35,6 +35,9 @@ class Options:
     default_port: int = service.DEFAULT_PORT
     #: LogRetentionDays preselected on the launch form.
     default_log_retention_days: int = 30
+    #: EngineParameters preselected on the launch form: a JSON object of InfluxDB v2 engine
+    #: parameters (as botocore's model names and types them), checked now; empty for none.
+    default_engine_parameters: str = ""
 
     def __post_init__(self) -> None:
         if not self.environments:
@@ -70,6 +73,11 @@ class Options:
             self.default_log_retention_days,
             service.LOG_RETENTION_DAYS,
         )
+        problems = engine_parameters.text_problems(
+            engine_parameters.INFLUXDB_V2, self.default_engine_parameters
+        )
+        if problems:
+            raise OptionError("default_engine_parameters: " + "; ".join(problems))
 
     @property
     def project_name_max_length(self) -> int:

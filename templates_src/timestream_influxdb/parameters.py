@@ -10,8 +10,11 @@ The Rules CloudFormation checks before it changes anything live here too.
 
 from __future__ import annotations
 
+import json
+
 from ..common import Context, ParameterForm
 from . import alarms, names, service
+from .engine_parameters import canonical
 from .options import Options
 
 # 3 to 63 characters; the length is in the pattern so that an optional bucket ("" allowed) has it too.
@@ -80,6 +83,12 @@ def whole_number_pattern(low: int, high: int) -> str:
     """AllowedPattern of a String parameter that takes a whole number from ``low`` to ``high``."""
     return f"^{integer_range_pattern(low, high)}$"
 
+
+#: True when EngineParameters is not empty: the stack makes a parameter group (:mod:`.parameter_group`).
+HAS_ENGINE_PARAMETERS = "HasEngineParameters"
+#: Longest EngineParameters: its value is also in the parameter group function's environment, and
+#: Lambda allows 4 KB of environment variables in all (Lambda quotas); the rest take under 400 bytes.
+ENGINE_PARAMETERS_MAX = 3072
 
 GROUP_NAMING = "Naming"
 GROUP_NETWORK = "Network"
@@ -247,6 +256,25 @@ def _database(form: ParameterForm, options: Options) -> None:
         AllowedPattern=r"^$|^[a-zA-Z0-9]{3,64}$",
         ConstraintDescription="empty, or 3 to 64 letters and digits",
     )
+    engine_parameters = form.add_optional(
+        "EngineParameters",
+        condition=HAS_ENGINE_PARAMETERS,
+        group=GROUP_DATABASE,
+        label="Engine parameters (optional)",
+        Type="String",
+        Description=(
+            "InfluxDB v2 engine parameters as a JSON object, named and typed as the "
+            'CreateDbParameterGroup API has them, e.g. {"queryConcurrency": 16, "logLevel": "info"}; the '
+            "stack makes a parameter group of them. Empty for none; not with DbParameterGroupIdentifier."
+        ),
+        MaxLength=ENGINE_PARAMETERS_MAX,
+        # Braces around anything but NUL (which JSON text never holds raw); a class, not an
+        # alternation: Java's regex recurses once per repetition of a group.
+        AllowedPattern=r"^$|^[ \t\r\n]*\{[^\x00]*\}[ \t\r\n]*$",
+        ConstraintDescription='empty, or a JSON object of engine parameters such as {"queryConcurrency": 16}',
+    )
+    if options.default_engine_parameters:  # checked by Options
+        engine_parameters.Default = canonical(json.loads(options.default_engine_parameters))
     form.add_optional(
         "MaintenanceWindow",
         group=GROUP_DATABASE,
@@ -520,6 +548,25 @@ def add_rules(ctx: Context) -> None:
                     },
                     "AssertDescription": (
                         "Port must not be one the service reserves: 2375-2376, 7788-7799, 8090, 51678-51680."
+                    ),
+                }
+            ]
+        },
+    )
+    t.add_rule(
+        "OneParameterGroupSource",
+        {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Or": [
+                            {"Fn::Equals": [{"Ref": "EngineParameters"}, ""]},
+                            {"Fn::Equals": [{"Ref": "DbParameterGroupIdentifier"}, ""]},
+                        ]
+                    },
+                    "AssertDescription": (
+                        "Give EngineParameters (the stack makes a parameter group) or "
+                        "DbParameterGroupIdentifier (an existing group), not both."
                     ),
                 }
             ]

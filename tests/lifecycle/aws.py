@@ -213,3 +213,75 @@ def secretsmanager() -> Iterator[Any]:
 
     with mock_aws(), _environment({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}):
         yield _client("secretsmanager")
+
+
+class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
+    """:class:`FakeTimestreamInfluxDB` with DB parameter groups, as botocore's model has them.
+
+    CreateDbParameterGroup (a name already taken: ConflictException; the group gets a generated
+    id, its parameters and tags), ListDbParameterGroups (summaries, ``page_size`` per page with
+    nextToken), GetDbInstance and UpdateDbInstance's dbParameterGroupIdentifier (an unknown id:
+    ResourceNotFoundException). Requests and answers are checked against the model as for the
+    parent. There is no update or delete of a group: the model has none.
+
+    Not modelled: the service's own validation of parameter values (the function checks them
+    first), the instance restart and status change when it switches groups, tag-based access
+    (the role's conditions), quotas on the number of groups, eventual consistency of List after
+    Create.
+    """
+
+    def __init__(self, *instance_ids: str, page_size: int = 2) -> None:
+        super().__init__(*instance_ids)
+        self.groups: dict[str, dict[str, Any]] = {}  # id -> {"name", "parameters", "tags", ...}
+        self.page_size = page_size
+
+    def _group_summary(self, gid: str) -> dict[str, Any]:
+        return {
+            "id": gid,
+            "name": self.groups[gid]["name"],
+            "arn": f"arn:aws:timestream-influxdb:{REGION}:{ACCOUNT}:db-parameter-group/{gid}",
+        }
+
+    def _CreateDbParameterGroup(self, body):
+        if any(g["name"] == body["name"] for g in self.groups.values()):
+            return _Answer.error(409, "ConflictException", f"{body['name']} already exists")
+        gid = f"pgid{len(self.groups) + 1:04d}"
+        self.groups[gid] = {k: body.get(k) for k in ("name", "description", "parameters", "tags")}
+        return _Answer.ok({**self._group_summary(gid), "parameters": body.get("parameters") or {}})
+
+    def _ListDbParameterGroups(self, body):
+        ids = sorted(self.groups)
+        start = int(body.get("nextToken", "0"))
+        page = ids[start : start + self.page_size]
+        answer: dict[str, Any] = {"items": [self._group_summary(g) for g in page]}
+        if start + self.page_size < len(ids):
+            answer["nextToken"] = str(start + self.page_size)
+        return _Answer.ok(answer)
+
+    def _GetDbInstance(self, body):
+        instance, error = self._instance(body["identifier"])
+        if error:
+            return error
+        group = instance.get("parameterGroup")
+        return _Answer.ok(
+            {**self._summary(body["identifier"]), **({"dbParameterGroupIdentifier": group} if group else {})}
+        )
+
+    def _UpdateDbInstance(self, body):
+        group = body.get("dbParameterGroupIdentifier")
+        if group is not None and group not in self.groups:
+            return _Answer.error(404, "ResourceNotFoundException", f"parameter group {group} not found")
+        http, parsed = super()._UpdateDbInstance(body)
+        if http.status_code < 300 and group is not None:
+            self.instances[body["identifier"]]["parameterGroup"] = group
+        return http, parsed
+
+    # --- end states ---------------------------------------------------------------------------
+    def group_of(self, identifier: str) -> dict[str, Any] | None:
+        """The parameter group the instance uses (with its id), None for the service default."""
+        gid = self.instances[identifier].get("parameterGroup")
+        return {"id": gid, **self.groups[gid]} if gid else None
+
+    def parameters_of(self, identifier: str) -> dict[str, Any] | None:
+        group = self.group_of(identifier)
+        return group["parameters"] if group else None

@@ -1,0 +1,152 @@
+"""Parameter group: the instance's engine parameters as code, in a group a custom resource makes.
+
+EngineParameters (a JSON object of InfluxDB v2 engine parameters, as botocore's model names and
+types them) makes the custom resource ``EngineParameterGroup`` (``functions/parameter_group.py``):
+it finds or creates a DB parameter group with exactly those parameters, named from its content,
+and switches the instance to it (UpdateDbInstance dbParameterGroupIdentifier); its physical id is
+the group's id. Empty EngineParameters makes no group, and DbParameterGroupIdentifier (an existing
+group, set on the instance itself) or the service default applies; a Rule refuses both at once.
+
+The Timestream for InfluxDB API can neither update nor delete a parameter group (botocore's model
+has CreateDbParameterGroup, GetDbParameterGroup and ListDbParameterGroups only), so a change of
+EngineParameters makes a new group and the instance switches to it; old groups stay in the account.
+
+Why the custom resource applies the group rather than the instance's own DbParameterGroupIdentifier
+taking its id: the instance is retained, and a retained resource must refer only to retained ones
+(cfn-lint rule E9103 of this project: stack deletion would delete what it still uses). A resource
+the instance referred to would be retained, and with it, through its ServiceToken, the function, its
+role and its log group. So the group resource refers to the instance instead, as the backup resource
+does, and is deleted with the stack - a Delete that leaves the group and the instance as they are.
+
+The function is always present (only the resource depends on the condition), so emptying and
+setting EngineParameters again never re-creates its named log group.
+"""
+
+from __future__ import annotations
+
+from awacs import timestream_influxdb as tsi
+from awacs.aws import Allow, Condition, ForAllValuesStringEquals, Statement, StringEquals
+from troposphere import AWS_STACK_ID, GetAtt, Ref, Sub
+from troposphere.timestream import InfluxDBInstance
+
+from ..common import MANAGED_BY, TAG_KEYS, Context, checkov_skips
+from . import names
+from .custom_resources import (
+    FUNCTION_CHECKOV_SKIPS,
+    OUTSIDE_VPC_SKIP,
+    CustomResource,
+    add_custom_resource,
+    add_function,
+)
+from .encryption import ProductKey
+from .engine_parameters import INFLUXDB_V2
+from .functions.parameter_group import CONFIGURED
+from .parameters import HAS_ENGINE_PARAMETERS
+
+# A few List pages, one Create, and UpdateDbInstance retried every 20 s while the instance is busy
+# with another change (the backup resource configures it at the same time).
+TIMEOUT = 300
+#: Logical id of the parameter group resource; the function refuses requests for any other.
+PARAMETER_GROUP_RESOURCE = "EngineParameterGroup"
+TSI_ARN = "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}"
+ENVIRONMENT_SKIP = {
+    "CKV_AWS_173": (
+        "The parameter group function's environment holds no secret (engine parameters, the "
+        "project and environment names, the stack id, a logical id), and Lambda encrypts "
+        "environment variables at rest with an AWS managed key in any case"
+    ),
+}
+
+
+def add_parameter_group(ctx: Context, key: ProductKey, instance: InfluxDBInstance) -> CustomResource:
+    """The parameter group function, its role and the group resource, when EngineParameters is given."""
+    properties = {
+        "InstanceId": GetAtt(instance, "Id"),
+        "Engine": INFLUXDB_V2,
+        "EngineParameters": ctx.ref("EngineParameters"),
+        "ProjectName": ctx.ref("ProjectName"),
+        "Environment": ctx.ref("Environment"),
+    }
+    fn = add_function(
+        ctx,
+        key,
+        title="ParameterGroupFunction",
+        suffix=names.PARAMETER_GROUP_FUNCTION,
+        module="parameter_group",
+        statements=parameter_group_statements(instance),
+        timeout=TIMEOUT,
+        environment={
+            **{CONFIGURED[name]: value for name, value in properties.items()},
+            "STACK_ID": Ref(AWS_STACK_ID),
+            "LOGICAL_RESOURCE_ID": PARAMETER_GROUP_RESOURCE,
+        },
+    )
+    fn.function.Metadata = checkov_skips({**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ENVIRONMENT_SKIP})
+    return add_custom_resource(
+        ctx,
+        PARAMETER_GROUP_RESOURCE,
+        "InfluxDBParameterGroup",
+        fn,
+        properties=properties,
+        condition=HAS_ENGINE_PARAMETERS,
+    )
+
+
+def tagged_by_this_stack() -> Condition:
+    """The request tags the function sends (functions/parameter_group.py): this project's and
+    environment's, managed by CloudFormation, and no other keys."""
+    return Condition(
+        [
+            StringEquals(
+                {
+                    "aws:RequestTag/Project": Ref("ProjectName"),
+                    "aws:RequestTag/Environment": Ref("Environment"),
+                    "aws:RequestTag/ManagedBy": MANAGED_BY,
+                }
+            ),
+            ForAllValuesStringEquals({"aws:TagKeys": list(TAG_KEYS)}),
+        ]
+    )
+
+
+def parameter_group_statements(instance: InfluxDBInstance) -> list[Statement]:
+    # The Service Authorization Reference (as parliament's bundled copy has it): ListDbParameterGroups
+    # and CreateDbParameterGroup take no resource type, so "*"; CreateDbParameterGroup takes the
+    # aws:RequestTag and aws:TagKeys condition keys, and with tags also authorizes TagResource, whose
+    # resource is the new group's ARN - made from an id the service generates, hence the wildcard.
+    return [
+        Statement(
+            Sid="FindParameterGroups",
+            Effect=Allow,
+            Action=[tsi.ListDbParameterGroups],
+            Resource=["*"],
+        ),
+        Statement(
+            Sid="CreateThisStacksParameterGroups",
+            Effect=Allow,
+            Action=[tsi.CreateDbParameterGroup],
+            Resource=["*"],
+            Condition=tagged_by_this_stack(),
+        ),
+        Statement(
+            Sid="TagThisStacksNewParameterGroups",
+            Effect=Allow,
+            Action=[tsi.TagResource],
+            Resource=[Sub(TSI_ARN + ":db-parameter-group/*")],
+            Condition=tagged_by_this_stack(),
+        ),
+        Statement(
+            Sid="ReadThisInstancesParameterGroup",
+            Effect=Allow,
+            Action=[tsi.GetDbInstance],
+            Resource=[GetAtt(instance, "Arn")],
+        ),
+        # UpdateDbInstance naming a group is authorized on the instance and on the group (the
+        # reference's db-parameter-group resource type for it), whose ARN holds a generated id.
+        Statement(
+            Sid="SwitchThisInstancesParameterGroup",
+            Effect=Allow,
+            Action=[tsi.UpdateDbInstance],
+            Resource=[GetAtt(instance, "Arn"), Sub(TSI_ARN + ":db-parameter-group/*")],
+        ),
+    ]

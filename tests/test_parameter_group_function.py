@@ -1,0 +1,209 @@
+"""functions/parameter_group.py against botocore's Stubber (requests checked against the real model),
+as written and as the rendered template inlines it."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from conftest import function_module
+from servers import FakeContext
+from templates_src.common import MANAGED_BY, TAG_KEYS
+
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
+LOGICAL_ID = "EngineParameterGroup"
+INSTANCE = "inst1a2b3c4d5e"
+PROPS = {
+    "InstanceId": INSTANCE,
+    "Engine": "InfluxDBv2",
+    "EngineParameters": '{"queryConcurrency": 16, "logLevel": "info"}',
+    "ProjectName": "ons-data-platform",
+    "Environment": "development",
+}
+INSTANCE_ARN = f"arn:aws:timestream-influxdb:us-east-1:123456789012:db-instance/{INSTANCE}"
+ARN = "arn:aws:timestream-influxdb:us-east-1:123456789012:db-parameter-group/"
+
+
+@pytest.fixture(params=["source", "inlined"])
+def pg(request, rendered_product):
+    module = function_module(request, "parameter_group", rendered_product)
+    module.RETRY_SECONDS = 0  # a busy instance is retried at once
+    yield module
+    module.RETRY_SECONDS = 20
+
+
+@pytest.fixture
+def client():
+    c = boto3.client(
+        "timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(c) as stub:
+        c.stub = stub
+        yield c
+        stub.assert_no_pending_responses()
+
+
+def event(request_type, props=PROPS, **extra):
+    return {
+        "RequestType": request_type,
+        "StackId": STACK_ID,
+        "LogicalResourceId": LOGICAL_ID,
+        "ResourceProperties": dict(props),
+        **extra,
+    }
+
+
+def configured(props=PROPS):
+    return {
+        "INSTANCE_ID": props["InstanceId"],
+        "ENGINE": props["Engine"],
+        "ENGINE_PARAMETERS": props["EngineParameters"],
+        "PROJECT_NAME": props["ProjectName"],
+        "ENVIRONMENT": props["Environment"],
+        "STACK_ID": STACK_ID,
+        "LOGICAL_RESOURCE_ID": LOGICAL_ID,
+    }
+
+
+def act(pg, e, client, config=None, context=None):
+    return pg.act(e, context or FakeContext(), client, config or configured(e["ResourceProperties"]))
+
+
+def name_of(pg, props=PROPS):
+    import json
+
+    parameters = json.loads(props["EngineParameters"])
+    return pg.group_name(props["Engine"], parameters, props["ProjectName"], props["Environment"])
+
+
+def summary(name, gid="pg0001"):
+    return {"id": gid, "name": name, "arn": ARN + gid}
+
+
+def expect_list(client, *pages):
+    for i, items in enumerate(pages or ([],)):
+        answer = {"items": items, **({"nextToken": f"t{i + 1}"} if i + 1 < len(pages) else {})}
+        client.stub.add_response("list_db_parameter_groups", answer, {"nextToken": f"t{i}"} if i else {})
+
+
+def expect_instance(client, current, then_update_to=None):
+    answer = {
+        "id": INSTANCE,
+        "name": "ons-development-influxdb",
+        "arn": INSTANCE_ARN,
+        "vpcSubnetIds": ["subnet-1"],
+    }
+    client.stub.add_response(
+        "get_db_instance",
+        {**answer, **({"dbParameterGroupIdentifier": current} if current else {})},
+        {"identifier": INSTANCE},
+    )
+    if then_update_to:
+        client.stub.add_response(
+            "update_db_instance",
+            answer,
+            {"identifier": INSTANCE, "dbParameterGroupIdentifier": then_update_to},
+        )
+
+
+def test_create_makes_the_content_named_group_with_tags_and_switches_the_instance(pg, client):
+    name = name_of(pg)
+    expect_list(client, [summary("someoneelses", "other1")])
+    client.stub.add_response(
+        "create_db_parameter_group",
+        summary(name),
+        {
+            "name": name,
+            "description": ANY,
+            "parameters": {"InfluxDBv2": {"queryConcurrency": 16, "logLevel": "info"}},
+            "tags": {
+                "Project": "ons-data-platform",
+                "Environment": "development",
+                "Name": name,
+                "ManagedBy": "CloudFormation",
+            },
+        },
+    )
+    expect_instance(client, None, then_update_to="pg0001")
+    pid, data, reason = act(pg, event("Create"), client)
+    assert pid == "pg0001" and data == {"Id": "pg0001", "Name": name, "Arn": ARN + "pg0001"}
+    assert reason == "the instance now uses pg0001"
+
+
+def test_the_tags_sent_are_the_ones_the_role_allows():
+    """The role's CreateDbParameterGroup statement asks for exactly these keys and ManagedBy."""
+    import inspect
+
+    from templates_src.timestream_influxdb.functions import parameter_group
+
+    source = inspect.getsource(parameter_group.create)
+    assert all(f'"{key}"' in source for key in TAG_KEYS) and f'"{MANAGED_BY}"' in source
+
+
+def test_an_existing_group_of_that_name_is_taken_and_an_instance_using_it_is_left_alone(pg, client):
+    name = name_of(pg)
+    expect_list(client, [summary("aaa1", "aaa1")], [summary(name, "pg0009")])  # on the second page
+    expect_instance(client, "pg0009")
+    assert act(pg, event("Create"), client) == (
+        "pg0009",
+        {"Id": "pg0009", "Name": name, "Arn": ARN + "pg0009"},
+        "the instance already used pg0009",
+    )
+
+
+def test_a_create_racing_another_request_takes_the_group_that_request_made(pg, client):
+    name = name_of(pg)
+    expect_list(client)
+    client.stub.add_client_error("create_db_parameter_group", "ConflictException", http_status_code=409)
+    expect_list(client, [summary(name, "pg0002")])
+    expect_instance(client, "default1", then_update_to="pg0002")
+    assert act(pg, event("Create"), client)[0] == "pg0002"
+
+
+def test_a_busy_instance_is_retried(pg, client):
+    name = name_of(pg)
+    expect_list(client, [summary(name)])
+    client.stub.add_client_error("get_db_instance", "ConflictException", http_status_code=409)
+    expect_instance(client, None, then_update_to="pg0001")
+    assert (
+        act(pg, event("Update", PhysicalResourceId="old1", OldResourceProperties=PROPS), client)[0]
+        == "pg0001"
+    )
+
+
+def test_bad_parameters_fail_before_any_call_naming_the_parameter_and_the_botocore(pg, client):
+    props = {**PROPS, "EngineParameters": '{"queryConcurrency": 300, "logLevl": "info"}'}
+    with pytest.raises(ValueError) as err:
+        act(pg, event("Create", props), client)
+    message = str(err.value)
+    assert "InfluxDBv2.queryConcurrency: 300 is out of range; use a whole number from 0 to 256" in message
+    assert "InfluxDBv2 has no parameter logLevl; did you mean logLevel?" in message
+    assert "(botocore " in message and "\n" not in message
+    with pytest.raises(ValueError, match="not a JSON object"):
+        act(pg, event("Create", {**PROPS, "EngineParameters": "queryConcurrency=16"}), client)
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/guid"}, "another stack"),
+        ({"LogicalResourceId": "SomethingElse"}, "not this stack's parameter group resource"),
+        ({"ResourceProperties": {**PROPS, "InstanceId": "otherinstance"}}, "not this stack's InstanceId"),
+        ({"ResourceProperties": {**PROPS, "EngineParameters": "{}"}}, "not this stack's EngineParameters"),
+    ],
+)
+def test_requests_for_anything_but_the_configured_values_are_refused(pg, client, change, refusal):
+    with pytest.raises(ValueError, match=refusal):
+        pg.act({**event("Create"), **change}, FakeContext(), client, configured())
+
+
+def test_delete_calls_nothing_and_says_the_group_stays(pg, client):
+    pid, data, reason = act(pg, event("Delete", PhysicalResourceId="pg0001"), client)
+    assert (pid, data) == (None, {})
+    assert reason == (
+        "the parameter group pg0001 is left in place: the Timestream for InfluxDB API has no operation "
+        "that deletes a parameter group"
+    )
+    failed_create = event("Delete", PhysicalResourceId=FakeContext.log_stream_name)
+    assert act(pg, failed_create, client)[2] == "no parameter group was created"
