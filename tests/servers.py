@@ -66,6 +66,34 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+@contextlib.contextmanager
+def black_hole() -> Iterator[str]:
+    """The URL of a TCP server on 127.0.0.1 that accepts every connection and never sends a byte
+    (a firewall or proxy dropping the traffic); stopped, and its connections closed, on exit."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    held: list[socket.socket] = []
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join(5)
+        for connection in held:
+            connection.close()
+        server.close()
+
+
 class Quiet(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
