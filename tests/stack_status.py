@@ -5,9 +5,19 @@ before it acts on a Delete (functions/cfn_response.py, ``stack_deleting``)."""
 from __future__ import annotations
 
 import datetime
+import functools
 
 import boto3
 from botocore.stub import Stubber
+
+
+@functools.cache
+def _client():
+    """One client for every StackStatus: a session loads botocore's data, which takes a while.
+    A session of its own: the lifecycle harness patches boto3.client to hand out this class."""
+    return boto3.session.Session().client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
 
 
 class StackStatus:
@@ -17,10 +27,7 @@ class StackStatus:
     def __init__(self, stack_id: str, status: str = "DELETE_IN_PROGRESS", error: str | None = None):
         self.stack_id, self.status, self.error = stack_id, status, error
         self.calls = 0
-        # A session of its own: the lifecycle harness patches boto3.client to hand out this class.
-        self._client = boto3.session.Session().client(
-            "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        self._client = _client()
 
     def describe_stacks(self, **kwargs):
         self.calls += 1
