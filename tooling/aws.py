@@ -65,12 +65,28 @@ class Target:
 def session(target: Target) -> Any:
     """A boto3 session for the target; a missing profile is an AwsProblem, not a traceback."""
     import boto3
+    import botocore.session
     from botocore.exceptions import BotoCoreError
 
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
     try:
-        return boto3.session.Session(profile_name=target.profile, region_name=target.region)
+        made = boto3.session.Session(
+            profile_name=target.profile, region_name=target.region, botocore_session=core
+        )
+        core.get_scoped_config()  # reads the profile now: a missing one fails here, not in a later call
+        return made
     except BotoCoreError as err:
         raise AwsProblem(explain(err)) from None
+
+
+@functools.cache
+def _loader() -> Any:
+    """botocore's data loader, shared by every session of the process: it caches the service models
+    and endpoint data it has read (a command with several Regions or sessions reads each once)."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
 
 
 def region_of(target: Target) -> str | None:
