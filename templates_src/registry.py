@@ -17,8 +17,10 @@ from typing import Any
 
 from troposphere import Template
 
-from . import launch_role, timestream_influxdb
+from . import launch_role, timestream_influxdb, timestream_influxdb_cluster
 from .timestream_influxdb import deploy_checks, prerequisites
+from .timestream_influxdb_cluster import deploy_checks as cluster_checks
+from .timestream_influxdb_cluster import prerequisites as cluster_prerequisites
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,35 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
                 ),
             ),
             client_services=prerequisites.CLIENT_SERVICES,
+        ),
+    ),
+    # No instance_output: restore restores instances, and this product takes no backups of its own.
+    TemplateSpec(
+        name="timestream-influxdb-cluster",
+        summary="The Timestream for InfluxDB read-replica cluster product (Service Catalog product template)",
+        build=timestream_influxdb_cluster.build,
+        options=timestream_influxdb_cluster.Options,
+        secret_env=cluster_checks.SECRET_ENV,
+        protected_types=cluster_checks.PROTECTED_TYPES,
+        value_checks=cluster_checks.value_problems,
+        renaming_parameters=cluster_checks.RENAMING_PARAMETERS,
+        prerequisites=Prerequisites(
+            buckets=cluster_prerequisites.BUCKETS,
+            log_bucket=cluster_prerequisites.LOG_BUCKET,
+            log_principal=cluster_prerequisites.LOG_PRINCIPAL,
+            log_prefix=cluster_prerequisites.LOG_PREFIX,
+            zones_needed=cluster_prerequisites.zones_needed,
+            max_subnets=cluster_prerequisites.MAX_SUBNETS,
+            storage_problem=cluster_prerequisites.storage_problem,
+            storage_parameters=cluster_prerequisites.STORAGE_PARAMETERS,
+            probes=(
+                Probe(
+                    *cluster_prerequisites.CLUSTER_PROBE[:2],
+                    arguments=cluster_prerequisites.CLUSTER_PROBE[2],
+                    purpose="CloudFormation creates the read-replica cluster through it",
+                ),
+            ),
+            client_services=cluster_prerequisites.CLIENT_SERVICES,
         ),
     ),
 )

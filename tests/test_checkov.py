@@ -74,6 +74,34 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
         "CKV_AWS_115",
     ): "reserved concurrency can fail new accounts",
     ("timestream-influxdb.yaml", "TokenWorkerFunction", "CKV_AWS_116"): "synchronous: no dead-letter queue",
+    # The read-replica cluster product: the same token function and worker (the instance product's
+    # step), against the cluster's writer endpoint; the same reasons hold.
+    (
+        "timestream-influxdb-cluster.yaml",
+        "TokenFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb-cluster.yaml",
+        "TokenFunction",
+        "CKV_AWS_116",
+    ): "CloudFormation waits for the answer",
+    (
+        "timestream-influxdb-cluster.yaml",
+        "TokenFunction",
+        "CKV_AWS_117",
+    ): "answers CloudFormation on Amazon S3",
+    ("timestream-influxdb-cluster.yaml", "TokenFunction", "CKV_AWS_173"): "its environment holds no secret",
+    (
+        "timestream-influxdb-cluster.yaml",
+        "TokenWorkerFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb-cluster.yaml",
+        "TokenWorkerFunction",
+        "CKV_AWS_116",
+    ): "synchronous: no dead-letter queue",
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from templates_src.registry import PRODUCTS
 from tooling.gates import cfn_lint, lifecycle_rules
 from tooling.gates.lifecycle_rules import _model
 
@@ -16,7 +17,6 @@ from tooling.gates.lifecycle_rules import _model
 pytestmark = pytest.mark.slow
 
 FIXTURES = ROOT / "tests" / "fixtures" / "lifecycle"
-PRODUCT = ROOT / "output" / "timestream-influxdb.yaml"
 
 
 def lint(path: Path, lifecycle: bool = True) -> list:
@@ -77,8 +77,10 @@ def test_the_gate_runs_the_rules():
     assert "W9102" not in {f.rule for f in lint(fixture, lifecycle=False)}
 
 
-def test_the_product_template_passes_the_lifecycle_rules():
-    failing = sorted({(f.rule, f.resource) for f in lint(PRODUCT) if f.rule in lifecycle_rules.ids()})
+@pytest.mark.parametrize("filename", [spec.filename for spec in PRODUCTS])
+def test_every_product_template_passes_the_lifecycle_rules(filename):
+    path = ROOT / "output" / filename
+    failing = sorted({(f.rule, f.resource) for f in lint(path) if f.rule in lifecycle_rules.ids()})
     assert failing == []
 
 

@@ -68,13 +68,15 @@ class Account:
         self.make, self.tmp, self.values = make, tmp, values
         self.subnets, self.vpc, self.table = subnets, vpc, table
 
-    def run(self, backups_answer=None, stack_name=None, **changes) -> tuple[int, list[str]]:
+    def run(
+        self, backups_answer=None, stack_name=None, template=TEMPLATE, **changes
+    ) -> tuple[int, list[str]]:
         values = {**self.values, **changes}
         path = self.tmp / "params.json"
         path.write_text(json.dumps([f"{k}={v}" for k, v in values.items() if v is not None]))
         lines: list[str] = []
         with stubbed_backups(self.make, backups_answer) as make:
-            options = run.PreflightOptions(path, TEMPLATE, aws.Target(region=REGION), stack_name=stack_name)
+            options = run.PreflightOptions(path, template, aws.Target(region=REGION), stack_name=stack_name)
             code = run.preflight(options, lines.append, make=make)
         return code, lines
 
@@ -248,3 +250,22 @@ def test_names_the_stack_already_holds_are_free_on_an_update(account):
     assert code == 1 and "ons-development-influxdb-backup already exists" in failures(lines, "names")[0]
     code, lines = account.run(stack_name="ons-dev")
     assert code == 0 and by_name(lines, "names")[0].startswith("✓ "), lines
+
+
+def test_a_cluster_needs_its_three_subnets_in_three_zones(account):
+    """The read-replica cluster's registry entry asks for three Availability Zones: three subnets in
+    two zones fail in one line saying so; in three zones the subnets pass. Its service probe is
+    ListDbClusters, which moto answers."""
+    ec2 = account.make("ec2")
+    make_subnet = lambda cidr, zone: ec2.create_subnet(  # noqa: E731
+        VpcId=account.vpc, CidrBlock=cidr, AvailabilityZone=f"{REGION}{zone}"
+    )["Subnet"]["SubnetId"]
+    same_zone, third_zone = make_subnet("10.0.5.0/24", "a"), make_subnet("10.0.6.0/24", "c")
+    ec2.associate_route_table(RouteTableId=account.table, SubnetId=third_zone)
+    cluster = ROOT / "output" / "timestream-influxdb-cluster.yaml"
+    code, lines = account.run(template=cluster, SubnetIds=",".join([*account.subnets, same_zone]))
+    (line,) = failures(lines, "subnets")
+    assert code == 1 and "spans 2 Availability Zone(s)" in line and "needs 3" in line
+    code, lines = account.run(template=cluster, SubnetIds=",".join([*account.subnets, third_zone]))
+    assert code == 0, "\n".join(lines)
+    assert by_name(lines, "subnets")[0].startswith("✓") and by_name(lines, "service-api")[0].startswith("✓")

@@ -7,7 +7,9 @@ create a new, empty database and delete the old one.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If
+from dataclasses import dataclass
+
+from troposphere import AWSObject, GetAtt, If
 from troposphere.timestream import InfluxDBInstance, MaintenanceSchedule
 
 from ..common import Context, Naming, retained
@@ -63,3 +65,35 @@ def add_instance(ctx: Context, sgs: SecurityGroups, password: If) -> InfluxDBIns
 def instance_name(naming: Naming):
     """``{project}-{environment}-influxdb``: the instance Name and the metrics' DbInstanceName."""
     return naming.name(names.INSTANCE)
+
+
+@dataclass(frozen=True)
+class Database:
+    """What the shared steps (outputs) need of a product's database, an instance or a cluster.
+
+    ``kind`` is the noun the outputs' descriptions use; ``id_output`` and ``arn_output`` name the
+    outputs of its ``Id`` and ``Arn`` attributes; ``reader`` says it has a ``ReaderEndpoint``
+    attribute (a read-replica cluster: cfn-lint's bundled schema for AWS::Timestream::InfluxDBCluster
+    lists it among the read-only properties, the instance's does not).
+    """
+
+    resource: AWSObject
+    kind: str = "instance"
+    id_output: str = "DbInstanceId"
+    arn_output: str = "DbInstanceArn"
+    reader: bool = False
+
+    def endpoint(self) -> GetAtt:
+        """The host name clients write to (an instance's only endpoint, a cluster's writer)."""
+        return GetAtt(self.resource, "Endpoint")
+
+    def reader_endpoint(self) -> GetAtt:
+        """The host name of the read replicas, for query-only clients."""
+        if not self.reader:
+            raise ValueError(f"an InfluxDB {self.kind} has no reader endpoint")
+        return GetAtt(self.resource, "ReaderEndpoint")
+
+
+def as_database(database: AWSObject | Database) -> Database:
+    """``database`` as a :class:`Database`: a bare resource is the product's instance."""
+    return database if isinstance(database, Database) else Database(database)

@@ -1,0 +1,131 @@
+"""The read-replica cluster product's custom resource - the API token - through whole stack
+lifecycles: create, update, update rollback, failed create, stack delete in every order, a forged
+Delete. The token resource is the instance product's (same functions, same inlined code); what
+differs is where its URL comes from: the cluster's writer endpoint. The reader endpoint is made
+unreachable here, so a token made through it would fail every scenario.
+
+The scenario helpers and fixtures are the instance product's (``test_token_lifecycle``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import yaml_data
+from lifecycle import test_token_lifecycle as token
+from lifecycle.aws import FakeTimestreamInfluxDB
+from lifecycle.harness import Stack
+from templates_src.registry import TEMPLATES
+from tooling.build.render import render
+
+CLUSTER = "InfluxDBCluster"
+CLUSTER_ID = "clu1a2b3c4d5e"
+TOKEN, EGRESS = token.TOKEN, token.EGRESS
+values, the_one, posts, marker = token.values, token.the_one, token.posts, token.marker
+
+# The instance product's fixtures, for this module (one HTTPS server and one moto of its own).
+server, influx, moto, aws = token.server, token.influx, token.moto, token.aws
+
+
+@pytest.fixture(scope="module")
+def rendered_cluster():
+    """The cluster template as rendered to YAML (what CloudFormation is given), loaded back."""
+    return yaml_data(render(TEMPLATES["timestream-influxdb-cluster"]))
+
+
+@pytest.fixture(scope="module")
+def defaults(rendered_cluster):
+    params = rendered_cluster["Parameters"]
+    return {name: params[name]["Default"] for name in ("Organization", "Bucket", "Username")}
+
+
+@pytest.fixture
+def stack(rendered_cluster, influx, aws):
+    _, admin_arn, token_arn = aws
+    with Stack(
+        rendered_cluster,
+        name="cluster",
+        # The writer is the fake; the reader is nowhere (a reserved name that never resolves).
+        attributes={
+            f"{CLUSTER}.Endpoint": "localhost",
+            f"{CLUSTER}.ReaderEndpoint": "reader.invalid",
+            f"{CLUSTER}.Id": CLUSTER_ID,
+        },
+        refs={"TokenSecret": token_arn, "AdminPasswordSecret": admin_arn},
+        clients={"timestream-influxdb": FakeTimestreamInfluxDB(CLUSTER_ID).client},
+        before_invoke=token.quick,
+    ) as s:
+        worker = s.module("TokenWorkerFunction")
+        worker.BACKOFF, worker.TIMEOUT = 0, 2
+        s.clients["lambda"] = s.lambda_client("TokenWorkerFunction")
+        yield s
+
+
+def test_the_only_custom_resource_is_the_token_and_it_follows_the_egress_rule(rendered_cluster):
+    custom = {n for n, r in rendered_cluster["Resources"].items() if r["Type"].startswith("Custom::")}
+    assert custom == {TOKEN}
+    assert EGRESS in rendered_cluster["Resources"][TOKEN]["DependsOn"]
+
+
+def test_create_makes_one_marked_token_through_the_writer(stack, influx, aws):
+    op = stack.create(values(influx))
+    assert op.status == "CREATE_COMPLETE"
+    auth = the_one(stack, influx, aws)
+    (request,) = op.of(TOKEN)
+    assert request.answer["Data"] == {"AuthorizationId": auth["id"]}
+
+
+def test_an_update_of_other_parameters_sends_nothing_and_a_new_version_keeps_the_token(
+    stack, influx, aws, rendered_cluster
+):
+    stack.create(values(influx))
+    before = the_one(stack, influx, aws)
+    op = stack.update({"FailoverMode": "NO_FAILOVER"})
+    assert op.status == "UPDATE_COMPLETE" and op.of(TOKEN) == []
+    op = stack.update(template=token.longer_timeout(rendered_cluster))
+    assert op.status == "UPDATE_COMPLETE" and [c[1] for c in op.calls] == ["Update"]
+    assert the_one(stack, influx, aws) == before and posts(influx) == 1
+
+
+def test_an_update_rolled_back_keeps_the_token(stack, influx, aws, rendered_cluster):
+    stack.create(values(influx))
+    before = the_one(stack, influx, aws)
+    op = stack.update_that_fails(template=token.longer_timeout(rendered_cluster))
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert op.calls == [("forward", "Update", TOKEN), ("rollback", "Update", TOKEN)]
+    assert the_one(stack, influx, aws) == before and posts(influx) == 1
+
+
+def test_a_create_that_fails_at_the_cluster_never_makes_a_token_and_a_retry_makes_one(stack, influx, aws):
+    op = stack.create_that_fails(values(influx), at=CLUSTER)
+    assert op.status == "ROLLBACK_COMPLETE" and op.of(TOKEN) == [] and influx.authorizations == {}
+    assert stack.delete().requests == []
+    # Failing after the token was made: the rollback revokes it.
+    op = stack.create_that_fails(values(influx))
+    assert op.status == "ROLLBACK_COMPLETE" and influx.live() == [] and stack.live == {}
+    assert stack.delete().requests == []
+    assert stack.create(values(influx)).status == "CREATE_COMPLETE"
+    the_one(stack, influx, aws)
+
+
+def test_stack_delete_revokes_the_token_in_every_order_the_dependencies_allow(stack, influx, aws):
+    stack.create(values(influx))
+    orders = list(stack.deletion_orders(also=[EGRESS]))
+    assert orders
+    for order in orders:
+        if stack.status == "DELETE_COMPLETE":
+            influx.up()
+            assert stack.create(values(influx)).status == "CREATE_COMPLETE"
+        the_one(stack, influx, aws)
+        op = stack.delete(order, on_delete={EGRESS: influx.down})
+        assert op.status == "DELETE_COMPLETE", order
+        assert influx.live() == [], order
+
+
+def test_a_delete_forged_between_operations_revokes_nothing(stack, influx, aws):
+    stack.create(values(influx))
+    before = the_one(stack, influx, aws)
+    answer = stack.forge(TOKEN, "Delete")
+    assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
+    assert the_one(stack, influx, aws) == before
+    assert stack.delete().status == "DELETE_COMPLETE" and influx.live(marker(stack)) == []
