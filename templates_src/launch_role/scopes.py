@@ -39,11 +39,31 @@ from dataclasses import dataclass
 from awacs.aws import Condition, ConditionElement, Null, StringEquals
 
 from ..common import MANAGED_BY, BuildError
-from ..timestream_influxdb import names
 from . import permissions
 
 ACCOUNT = "${AWS::AccountId}"
 STACK_PREFIX = f"SC-{ACCOUNT}-pp-"
+
+
+@dataclass(frozen=True)
+class LaunchScopes:
+    """What a product's launch role needs to know of the product beyond its template.
+
+    The registry entry of the product gives it (this package imports no product package). The name
+    patterns are what follows ``{ProjectName}-{Environment}-`` in the product's names (``*`` allowed);
+    None where the product names no such resource: a delete or change of that type then has no
+    scope and fails the build rather than fall to every resource.
+    """
+
+    #: default LaunchRoleName of the role (the product's launch constraint names it)
+    role_name: str
+    #: the product, as the role's Description names it ("the Timestream for InfluxDB product")
+    title: str
+    secrets: str | None = None
+    log_groups: str | None = None
+    alarms: str | None = None
+    dashboards: str | None = None
+    key_aliases: str | None = None
 
 
 def arn(service: str, rest: str, region: str = "*", account: str = ACCOUNT) -> str:
@@ -121,37 +141,58 @@ class Scope:
         return bool(self.types & set(permissions.action_resource_types(action)))
 
 
-def scopes(template_bucket: str) -> tuple[Scope, ...]:
-    """The scopes, in statement order; ``template_bucket`` is the ``Fn::Sub`` name of the bucket."""
-    tagged = tuple(product_tags())
-    return (
-        Scope(
-            "ProductSecrets",
-            frozenset({"Secret"}),
-            (arn("secretsmanager", f"secret:*-{names.INSTANCE}-*"),),
-            "the product names its secrets {ProjectName}-{Environment}-influxdb-...",
-        ),
-        Scope(
-            "ProductLogGroups",
-            frozenset({"log-group"}),
-            (arn("logs", f"log-group:*-{names.LOG_GROUPS}"),),
-            "the product names its log groups {ProjectName}-{Environment}-influxdb-...",
-        ),
-        Scope(
-            "ProductLogDeliveryStreams",
-            frozenset({"deliverystream"}),
-            (arn("firehose", f"deliverystream/*-{names.LOG_GROUPS}"),),
-            "a log group's handler tags delivery streams; only streams named like the product's",
-        ),
-        Scope(
-            "ProductAlarmsAndDashboard",
-            frozenset({"alarm", "dashboard"}),
-            (
-                arn("cloudwatch", f"alarm:*-{names.INSTANCE}-*"),
-                arn("cloudwatch", f"dashboard/*-{names.DASHBOARD}", region=""),
+def name_scopes(names: LaunchScopes | None) -> tuple[Scope, ...]:
+    """The statements scoped by the product's own names (``names``), in statement order."""
+    if names is None:
+        return ()
+    found: list[Scope] = []
+    if names.secrets:
+        found.append(
+            Scope(
+                "ProductSecrets",
+                frozenset({"Secret"}),
+                (arn("secretsmanager", f"secret:*-{names.secrets}"),),
+                f"the product names its secrets {{ProjectName}}-{{Environment}}-{names.secrets}",
+            )
+        )
+    if names.log_groups:
+        found += [
+            Scope(
+                "ProductLogGroups",
+                frozenset({"log-group"}),
+                (arn("logs", f"log-group:*-{names.log_groups}"),),
+                f"the product names its log groups {{ProjectName}}-{{Environment}}-{names.log_groups}",
             ),
-            "the product names its alarms and dashboard {ProjectName}-{Environment}-influxdb...",
-        ),
+            Scope(
+                "ProductLogDeliveryStreams",
+                frozenset({"deliverystream"}),
+                (arn("firehose", f"deliverystream/*-{names.log_groups}"),),
+                "a log group's handler tags delivery streams; only streams named like the product's",
+            ),
+        ]
+    watched = (
+        *([arn("cloudwatch", f"alarm:*-{names.alarms}")] if names.alarms else []),
+        *([arn("cloudwatch", f"dashboard/*-{names.dashboards}", region="")] if names.dashboards else []),
+    )
+    if watched:
+        found.append(
+            Scope(
+                "ProductAlarmsAndDashboard",
+                frozenset({"alarm", "dashboard"}),
+                watched,
+                "the product names its alarms and dashboard {ProjectName}-{Environment}-...",
+            )
+        )
+    return tuple(found)
+
+
+def scopes(template_bucket: str, names: LaunchScopes | None = None) -> tuple[Scope, ...]:
+    """The scopes, in statement order; ``template_bucket`` is the ``Fn::Sub`` name of the bucket,
+    ``names`` the product's name patterns."""
+    tagged = tuple(product_tags())
+    alias = names.key_aliases if names else None
+    return (
+        *name_scopes(names),
         Scope(
             "ProductFunctions",
             frozenset({"function"}),
@@ -181,13 +222,19 @@ def scopes(template_bucket: str) -> tuple[Scope, ...]:
             "the engine-log bucket is a launch parameter (any bucket); bucket-level reads only, "
             "no object is readable through this statement",
         ),
-        Scope(
-            "ProductKeyAlias",
-            frozenset({"alias"}),
-            (arn("kms", f"alias/*-{names.KEY}"), arn("kms", "key/*")),
-            "the product names its key alias alias/{ProjectName}-{Environment}-influxdb; an alias "
-            "action also names the key it points to, so the named alias is what limits it",
-            only=KEY_ALIAS_ACTIONS,
+        *(
+            (
+                Scope(
+                    "ProductKeyAlias",
+                    frozenset({"alias"}),
+                    (arn("kms", f"alias/*-{alias}"), arn("kms", "key/*")),
+                    f"the product names its key alias alias/{{ProjectName}}-{{Environment}}-{alias}; an "
+                    "alias action also names the key it points to, so the named alias is what limits it",
+                    only=KEY_ALIAS_ACTIONS,
+                ),
+            )
+            if alias
+            else ()
         ),
         Scope(
             "ProductKeys",
@@ -336,10 +383,10 @@ class Placement:
     unscoped: tuple[str, ...]
 
 
-def place(actions: Iterable[str], template_bucket: str) -> Placement:
+def place(actions: Iterable[str], template_bucket: str, names: LaunchScopes | None = None) -> Placement:
     """Place ``actions``; fail the build if one that ``must_be_scoped`` would fall to "*"."""
     actions = sorted(set(actions))
-    table = scopes(template_bucket)
+    table = scopes(template_bucket, names)
     scoped = []
     taken: set[str] = set()
     for scope in table:
@@ -353,7 +400,8 @@ def place(actions: Iterable[str], template_bucket: str) -> Placement:
     refused = [a for a in unscoped if must_be_scoped(a)]
     if refused:
         raise BuildError(
-            f"launch role: no scope names a resource for {', '.join(refused)}; add one to "
+            f"launch role: no scope names a resource for {', '.join(refused)}; give the product's "
+            "name pattern in its registry entry (LaunchScopes) or add a scope to "
             "templates_src/launch_role/scopes.py rather than grant it on every resource"
         )
     return Placement(tuple(scoped), no_type, unscoped)
