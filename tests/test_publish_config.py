@@ -466,3 +466,14 @@ def test_versions_with_trailing_or_control_characters_are_refused(bad):
 def test_cli_refuses_a_version_with_a_newline(capsys, config_file):
     status, _, err = run_cli(capsys, "--version", "1.2.0\n", "--config", str(config_file))
     assert status == 2 and "'1.2.0\\n' is not a version" in err and len(err.strip().splitlines()) == 1
+
+
+def test_deploy_still_reads_the_bucket_of_a_single_product_file(tmp_path):
+    """Only publish needs the products: deploy's --s3-bucket default works with either form."""
+    from tooling.publish.config import read_bucket
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text("template: timestream-influxdb\nbucket: old-form-bucket\nlaunch_role_name: R\n")
+    assert read_bucket(path) == "old-form-bucket"
+    with pytest.raises(ConfigError, match="single-product form"):
+        load(path)

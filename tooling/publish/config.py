@@ -194,9 +194,10 @@ def _registered() -> dict[str, str | None]:
 def read_bucket(path: Path) -> str | None:
     """Only the ``bucket`` of ``path`` (checked), or None when the file does not set it.
 
-    For commands that need the template bucket but not the rest of the publish settings (deploy).
+    For commands that need the template bucket but not the rest of the publish settings (deploy): a
+    file still in the single-product form gives its bucket too (only publish needs the products).
     """
-    bucket = _str(_read(path), "bucket")
+    bucket = _str(_read(path, old_form=True), "bucket")
     return check_bucket(bucket) if bucket else None
 
 
@@ -242,8 +243,11 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _read(path: Path) -> dict:
-    """The file as a mapping whose keys are all known and whose values are strings or lists of them."""
+def _read(path: Path, old_form: bool = False) -> dict:
+    """The file as a mapping whose keys are all known and whose values are strings or lists of them.
+
+    ``old_form``: leave out the single-product form's keys instead of refusing them.
+    """
     try:
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
@@ -277,6 +281,8 @@ def _read(path: Path) -> dict:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys ({', '.join(SCHEMA)})")
+    if old_form:
+        raw = {k: v for k, v in raw.items() if k not in OLD_KEYS}
     _refuse_old_form(raw, str(path))
     _check_keys(raw, str(path))
     _check_scalars(raw, "")
