@@ -94,8 +94,9 @@ deploy: $(BUILT)
 	@$(if $(filter-out 0 no false,$(SKIP_PREFLIGHT)),echo "deploy  preflight skipped (SKIP_PREFLIGHT=$(SKIP_PREFLIGHT))",$(PY) build.py preflight --params params/$(ENV).json --stack-name $(STACK))
 	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(dry_run_flag) $(DEPLOY_ARGS)
 
-# publish: `make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS="--set regions=sa-east-1"]` builds, lints
-# and publishes the product to Service Catalog as configured in catalog.yaml (see README).
+# publish: `make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS="--product timestream-influxdb"]` builds,
+# lints and publishes every product catalog.yaml lists to Service Catalog, each with its own launch
+# role (PUBLISH_ARGS="--product NAME": only that one; see README).
 publish: $(READY)
 	+@if [ -n "$(findstring n,$(firstword -$(MAKEFLAGS)))" ]; then echo "make $@: make's own -n/--dry-run only prints the commands and changes nothing; for a dry run use DRY_RUN=1" >&2; exit 2; fi
 	@test -n "$(VERSION)" || { echo "make publish: give VERSION, e.g. make publish VERSION=1.2.0" >&2; exit 2; }
@@ -118,7 +119,7 @@ help:
 	@echo "make deploy ENV=development [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1] [DEPLOY_ARGS=...]"
 	@echo "                      preflight checks, then a checked change set (DRY_RUN=1: change nothing)"
 	@echo "make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS=...]"
-	@echo "                      publish the product to Service Catalog (DRY_RUN=1: make no change)"
+	@echo "                      publish the products of catalog.yaml to Service Catalog (DRY_RUN=1: make no change)"
 	@echo "make format, lint-py  format / check the Python code (ruff)"
 	@echo "make bench [RUNS=5]   time cold, warm and no-op builds"
 	@echo "make clean            remove .build and .pytest_cache (keeps .venv and .tools)"

@@ -1,10 +1,12 @@
 """Every template ``make build`` writes, by output name: the composition root.
 
 Adding a template means adding one entry here: ``build.py``, the gates, the freshness and lint
-tests all iterate this registry. The registry also wires what templates and tools need from each
-other: the launch role receives the product templates it covers, and deploy and restore receive a
-product's facts (secrets, protected types, value checks, instance output) from its entry, so
-neither ``tooling`` nor the launch role imports a product package.
+tests all iterate this registry. Each product gets its own launch role template,
+``<product>-launch-role``, derived from that product's template only (least privilege per product).
+The registry also wires what templates and tools need from each other: a launch role receives its
+product's builder and name patterns (``TemplateSpec.launch_scopes``), and deploy and restore
+receive a product's facts (secrets, protected types, value checks, instance output) from its
+entry, so neither ``tooling`` nor the launch role imports a product package.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from troposphere import Template
 
 from . import launch_role, timestream_influxdb, timestream_influxdb_cluster
-from .timestream_influxdb import deploy_checks, prerequisites
+from .launch_role import LaunchScopes
+from .timestream_influxdb import deploy_checks, names, prerequisites
 from .timestream_influxdb_cluster import deploy_checks as cluster_checks
 from .timestream_influxdb_cluster import prerequisites as cluster_prerequisites
 
@@ -89,6 +92,11 @@ class TemplateSpec:
     instance_name_problem: Callable[[str], str | None] | None = None
     #: what must exist in the account before a create (``build.py preflight``)
     prerequisites: Prerequisites | None = None
+    #: for a product: its launch role's default name and the product's name patterns (a product
+    #: without them gets a role named after it, with no name-scoped statement)
+    launch_scopes: LaunchScopes | None = None
+    #: for a launch role: the registry name of the product it launches
+    launches: str | None = None
 
     @property
     def filename(self) -> str:
@@ -128,6 +136,15 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
             ),
             client_services=prerequisites.CLIENT_SERVICES,
         ),
+        launch_scopes=LaunchScopes(
+            role_name="TimestreamInfluxDBLaunchRole",
+            title="the Timestream for InfluxDB product",
+            secrets=f"{names.INSTANCE}-*",
+            log_groups=names.LOG_GROUPS,
+            alarms=f"{names.INSTANCE}-*",
+            dashboards=names.DASHBOARD,
+            key_aliases=names.KEY,
+        ),
     ),
     # No instance_output: restore restores instances, and this product takes no backups of its own.
     TemplateSpec(
@@ -157,25 +174,55 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
             ),
             client_services=cluster_prerequisites.CLIENT_SERVICES,
         ),
+        # The cluster takes the instance product's names (one of the two per project environment);
+        # it makes no alarm and no dashboard.
+        launch_scopes=LaunchScopes(
+            role_name="TimestreamInfluxDBClusterLaunchRole",
+            title="the Timestream for InfluxDB read-replica cluster product",
+            secrets=f"{names.INSTANCE}-*",
+            log_groups=names.LOG_GROUPS,
+            key_aliases=names.KEY,
+        ),
     ),
 )
 
-#: What the launch role may cover: each product's builder with its default options.
-_PRODUCT_BUILDERS: dict[str, Callable[[], Template]] = {
-    spec.name: partial(lambda s: s.build(s.options()), spec) for spec in PRODUCTS
-}
+LAUNCH_ROLE_SUFFIX = "-launch-role"
 
-TEMPLATES: dict[str, TemplateSpec] = {
-    spec.name: spec
-    for spec in (
-        *PRODUCTS,
-        TemplateSpec(
-            name="servicecatalog-launch-role",
-            summary="The Service Catalog launch role, its policy derived from the product's resource types",
-            build=partial(launch_role.build, products=_PRODUCT_BUILDERS),
-            options=launch_role.options_for(tuple(_PRODUCT_BUILDERS)),
+
+def launch_scopes_of(product: TemplateSpec) -> LaunchScopes:
+    """The product's launch scopes; by default a role named after it and no name-scoped statement
+    (the build then refuses any delete or change of a named type: give the patterns instead)."""
+    if product.launch_scopes is not None:
+        return product.launch_scopes
+    camel = "".join(part[:1].upper() + part[1:] for part in product.name.split("-"))
+    return LaunchScopes(role_name=f"{camel}LaunchRole"[:64], title=f"the {product.name} product")
+
+
+def launch_role_for(product: TemplateSpec) -> TemplateSpec:
+    """The launch role template of ``product``: derived from its template with default options."""
+    scopes = launch_scopes_of(product)
+    return TemplateSpec(
+        name=f"{product.name}{LAUNCH_ROLE_SUFFIX}",
+        summary=f"The Service Catalog launch role of `{product.name}`, its policy derived from that "
+        "template's resource types",
+        build=partial(
+            launch_role.build,
+            product=product.name,
+            template=partial(lambda s: s.build(s.options()), product),
+            names=scopes,
         ),
+        options=launch_role.Options,
+        launches=product.name,
     )
+
+
+#: Every template: each product, then its launch role.
+TEMPLATES: dict[str, TemplateSpec] = {
+    spec.name: spec for product in PRODUCTS for spec in (product, launch_role_for(product))
+}
+#: Product registry name -> its launch role template.
+LAUNCH_ROLES: dict[str, TemplateSpec] = {
+    spec.launches: spec for spec in TEMPLATES.values() if spec.launches is not None
 }
 
 

@@ -109,3 +109,18 @@ def test_there_is_no_import_cycle():
     for m in sorted(edges):
         if m not in state:
             visit(m)
+
+
+def test_the_launch_role_imports_no_product_package():
+    """A launch role gets its product's template and names from the registry entry; importing a
+    product package would tie every product's role to that product."""
+    g = graph()
+    allowed = ("templates_src.launch_role", "templates_src.common", "tooling.cfn")
+    offenders = {
+        name: sorted(t for t in targets if not t.startswith(allowed))
+        for name, targets in g.items()
+        if name.startswith("templates_src.launch_role")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+    # The walker sees what launch_role does import (the check above is not vacuous).
+    assert "templates_src.common" in g["templates_src.launch_role"]

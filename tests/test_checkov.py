@@ -13,6 +13,7 @@ from cfn_flip import to_json
 
 from conftest import ROOT
 from templates_src.common import checkov_skips
+from templates_src.registry import LAUNCH_ROLES
 from tooling import toolenv
 from tooling.gates import checkov
 
@@ -25,15 +26,18 @@ FIXTURES = ROOT / "tests" / "fixtures" / "checkov"
 # Every checkov skip in output/, reviewed: (template file, logical id, check id) -> why it
 # cannot apply. A new skip fails test_every_skip_is_reviewed until someone adds it here.
 REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
-    # The launch role runs the product's template: its resources' ARNs are made at create time.
-    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_108"): "reads the generated secret it creates",
-    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_109"): "sets the key and log-group policies",
-    (
-        "servicecatalog-launch-role.yaml",
-        "LaunchRole",
-        "CKV_AWS_110",
-    ): "creates and passes the functions' roles",
-    ("servicecatalog-launch-role.yaml", "LaunchRole", "CKV_AWS_111"): "writes resources named at create time",
+    # A launch role runs its product's template: its resources' ARNs are made at create time. Every
+    # product's launch role carries the same reviewed skips (templates_src/launch_role).
+    **{
+        (role.filename, "LaunchRole", check): why
+        for role in LAUNCH_ROLES.values()
+        for check, why in (
+            ("CKV_AWS_108", "reads the generated secret it creates"),
+            ("CKV_AWS_109", "sets the key and log-group policies"),
+            ("CKV_AWS_110", "creates and passes the functions' roles"),
+            ("CKV_AWS_111", "writes resources named at create time"),
+        )
+    },
     # Custom-resource handlers: CloudFormation is their only caller, once per stack operation.
     (
         "timestream-influxdb.yaml",

@@ -331,12 +331,12 @@ def _mode(path: Path) -> int:
 def test_generated_files_get_the_users_normal_permissions(project, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "servicecatalog-launch-role.yaml").write_text("old\n")
-    (out / "servicecatalog-launch-role.yaml").chmod(0o640)
+    (out / "timestream-influxdb-launch-role.yaml").write_text("old\n")
+    (out / "timestream-influxdb-launch-role.yaml").chmod(0o640)
     result = cli(project, "build", "--no-lint", "--output-dir", str(out), umask=0o022)
     assert result.returncode == 0, result.stderr
     assert _mode(out / "timestream-influxdb.yaml") == 0o644
-    assert _mode(out / "servicecatalog-launch-role.yaml") == 0o640, "an existing file keeps its mode"
+    assert _mode(out / "timestream-influxdb-launch-role.yaml") == 0o640, "an existing file keeps its mode"
     readme = project / "README.md"
     readme.write_text(readme.read_text().replace("| `Environment` |", "| `Environment (stale)` |", 1))
     readme.chmod(0o644)

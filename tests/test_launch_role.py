@@ -1,43 +1,157 @@
-"""The Service Catalog launch role: derived from the product's resource types, scoped, small."""
+"""The Service Catalog launch roles: one per product, each derived from its own product's resource
+types, scoped, small. Every registered product's role is checked, and so is the role of a small
+product built here (not shipped), which proves that a role grants only what its own product needs."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import json
 
 import pytest
+from troposphere import Parameter, Sub, Template
+from troposphere.logs import LogGroup
+from troposphere.secretsmanager import GenerateSecretString, Secret
 
-from conftest import ROOT
+from conftest import PRODUCT, ROOT
 from templates_src import launch_role
 from templates_src.common import MANAGED_BY, BuildError
-from templates_src.launch_role import permissions, scopes
-from templates_src.registry import TEMPLATES
+from templates_src.launch_role import LaunchScopes, permissions, scopes
+from templates_src.registry import LAUNCH_ROLES, PRODUCTS, TEMPLATES, TemplateSpec, launch_role_for
 from tooling.build.render import render
 from tooling.cfn import schemas
 
-NAME = "servicecatalog-launch-role"
+NAME = f"{PRODUCT}-launch-role"
 # IAM refuses a role whose inline policies add up to more than this (whitespace not counted).
 INLINE_POLICY_LIMIT = 10_240
 
 
+@dataclasses.dataclass(frozen=True)
+class SmallOptions:
+    """The small product has no option."""
+
+
+def small_product(_options: SmallOptions | None = None) -> Template:
+    """A second product: a generated secret and a log group, named like the product's."""
+    t = Template()
+    t.set_version("2010-09-09")
+    for name in ("ProjectName", "Environment"):
+        t.add_parameter(Parameter(name, Type="String"))
+    t.add_resource(
+        Secret(
+            "Secret",
+            Name=Sub("${ProjectName}-${Environment}-small-secret"),
+            GenerateSecretString=GenerateSecretString(PasswordLength=32),
+        )
+    )
+    t.add_resource(
+        LogGroup("Logs", LogGroupName=Sub("${ProjectName}-${Environment}-small-logs"), RetentionInDays=30)
+    )
+    return t
+
+
+SMALL = TemplateSpec(
+    name="small-product",
+    summary="A small product for the tests",
+    build=small_product,
+    options=SmallOptions,
+    launch_scopes=LaunchScopes(
+        role_name="SmallProductLaunchRole", title="the small product", secrets="small-*", log_groups="small-*"
+    ),
+)
+#: product name -> (its template builder, its launch role spec): every registered product and SMALL
+ROLES = {
+    **{spec.name: (spec, LAUNCH_ROLES[spec.name]) for spec in PRODUCTS},
+    SMALL.name: (SMALL, launch_role_for(SMALL)),
+}
+
+
+def as_cloudformation(template: Template) -> dict:
+    return json.loads(json.dumps(template.to_dict()))
+
+
+@pytest.fixture(scope="module", params=sorted(ROLES))
+def case(request) -> tuple[str, dict, dict]:
+    """(product name, product template, its launch role template), for every product."""
+    spec, role = ROLES[request.param]
+    return (
+        spec.name,
+        as_cloudformation(spec.build(spec.options())),
+        as_cloudformation(role.build(role.options())),
+    )
+
+
 @pytest.fixture(scope="module")
 def role_template() -> dict:
+    """The launch role of the instance product."""
     spec = TEMPLATES[NAME]
     return json.loads(json.dumps(spec.build(spec.options()).to_dict()))
 
 
+def policy_of(role: dict) -> dict:
+    (inline,) = role["Resources"]["LaunchRole"]["Properties"]["Policies"]
+    return inline["PolicyDocument"]
+
+
 @pytest.fixture(scope="module")
 def policy(role_template) -> dict:
-    (inline,) = role_template["Resources"]["LaunchRole"]["Properties"]["Policies"]
-    return inline["PolicyDocument"]
+    return policy_of(role_template)
 
 
 def granted(policy: dict) -> set[str]:
     return {a for s in policy["Statement"] for a in s["Action"]}
 
 
-def test_every_product_resource_type_is_covered(product, role_template, policy):
+def test_every_product_has_its_own_launch_role_named_after_it():
+    assert set(LAUNCH_ROLES) == {spec.name for spec in PRODUCTS}
+    defaults = set()
+    for name, role in LAUNCH_ROLES.items():
+        assert role.name == f"{name}-launch-role" and TEMPLATES[role.name] is role
+        assert role.launches == name and TEMPLATES[name].launches is None
+        built = role.build(role.options()).to_dict()
+        assert built["Metadata"]["DerivedFrom"]["Template"] == name
+        defaults.add(built["Parameters"]["LaunchRoleName"]["Default"])
+    assert len(defaults) == len(LAUNCH_ROLES), "two products' roles would have the same name"
+    assert TEMPLATES[NAME].build(None).to_dict()["Parameters"]["LaunchRoleName"]["Default"] == (
+        "TimestreamInfluxDBLaunchRole"
+    )
+
+
+def test_a_role_grants_only_what_its_own_product_needs(case):
+    name, product, role = case
+    types = permissions.template_types(product)
+    assert set(role["Metadata"]["DerivedFrom"]["ResourceTypes"]) == types
+    services = {a.split(":", 1)[0] for a in granted(policy_of(role))}
+    if name == SMALL.name:
+        # No instance, network, function, role or alarm in the small product: none of their
+        # permissions (its secret and log group call KMS for a customer key: that they keep).
+        assert not services & {"timestream-influxdb", "ec2", "lambda", "iam", "cloudwatch"}, services
+        assert {"secretsmanager", "logs", "cloudformation"} <= services
+    elif name == PRODUCT:
+        assert {"timestream-influxdb", "kms", "ec2", "lambda", "secretsmanager"} <= services
+
+
+def test_the_name_patterns_come_from_the_products_registry_entry(case):
+    name, _, role = case
+    by_sid = {s["Sid"]: s for s in policy_of(role)["Statement"]}
+    secrets = [r["Fn::Sub"] for r in by_sid["ProductSecrets"]["Resource"]]
+    expected = ROLES[name][0].launch_scopes.secrets
+    assert secrets == [f"arn:${{AWS::Partition}}:secretsmanager:*:${{AWS::AccountId}}:secret:*-{expected}"]
+
+
+def test_a_product_without_name_patterns_gets_a_role_that_refuses_to_build():
+    """Without its names, a product's secret deletes have no scope: the build fails, never "*"."""
+    bare = dataclasses.replace(SMALL, launch_scopes=None)
+    role = launch_role_for(bare)
+    assert role.name == "small-product-launch-role"
+    with pytest.raises(BuildError, match="secretsmanager:DeleteSecret"):
+        role.build(role.options())
+
+
+def test_every_product_resource_type_is_covered(case):
+    _, product, role_template = case
+    policy = policy_of(role_template)
     types = permissions.template_types(product)
     derived = permissions.derive(types, json.dumps(product), product)
     assert set(role_template["Metadata"]["DerivedFrom"]["ResourceTypes"]) == types
@@ -54,11 +168,14 @@ def test_every_product_resource_type_is_covered(product, role_template, policy):
             ), type_name
 
 
-def test_the_committed_role_covers_every_type_of_the_product(product):
+@pytest.mark.parametrize("name", sorted(LAUNCH_ROLES))
+def test_the_committed_role_covers_every_type_of_the_product(name):
     """What is deployed is output/: a new type in the product fails here until the role is rebuilt."""
     from cfnlint.decode.decode import decode_str
 
-    committed, errors = decode_str((ROOT / "output" / f"{NAME}.yaml").read_text())
+    spec = TEMPLATES[name]
+    product = as_cloudformation(spec.build(spec.options()))
+    committed, errors = decode_str((ROOT / "output" / LAUNCH_ROLES[name].filename).read_text())
     assert not errors
     (inline,) = committed["Resources"]["LaunchRole"]["Properties"]["Policies"]
     statements = inline["PolicyDocument"]["Statement"]
@@ -106,7 +223,8 @@ def test_dynamic_references_need_their_read_action(product):
     assert "secretsmanager:GetSecretValue" in derived.actions
 
 
-def test_role_trusts_service_catalog_only_and_has_no_managed_policies(role_template):
+def test_role_trusts_service_catalog_only_and_has_no_managed_policies(case):
+    _, _, role_template = case
     props = role_template["Resources"]["LaunchRole"]["Properties"]
     (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "servicecatalog.amazonaws.com"}
@@ -115,7 +233,8 @@ def test_role_trusts_service_catalog_only_and_has_no_managed_policies(role_templ
     assert props["RoleName"] == {"Ref": "LaunchRoleName"}
 
 
-def test_policy_is_least_privilege(policy):
+def test_policy_is_least_privilege(case):
+    policy = policy_of(case[2])
     actions = granted(policy)
     assert not any("*" in a for a in actions), "no wildcard actions"
     assert not any(a.startswith("servicecatalog:") for a in actions)
@@ -125,16 +244,19 @@ def test_policy_is_least_privilege(policy):
             assert "*" not in statement["Resource"], statement["Sid"]
 
 
-def test_template_reads_need_service_catalogs_provisioning_tag(policy):
+def test_template_reads_need_service_catalogs_provisioning_tag(case):
     """Service Catalog's copy of the template is read by its object tag (AWS's launch-role docs)."""
+    name, _, role = case
+    policy = policy_of(role)
     (read,) = [s for s in policy["Statement"] if s["Sid"] == "ReadServiceCatalogTemplateCopies"]
     assert read["Action"] == ["s3:GetObject"]
     assert read["Condition"] == {"StringEquals": {"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}}
     others = [s for s in policy["Statement"] if "s3:GetObject" in s["Action"] and s is not read]
     assert all("*" not in s["Resource"] and "Condition" not in s for s in others)
-    assert [r["Fn::Sub"] for s in others for r in s["Resource"]] == [
-        "arn:${AWS::Partition}:s3:::${TemplateBucket}/*"
-    ]
+    # Function code in S3 may only come from the template bucket (a product with functions has one).
+    assert [r["Fn::Sub"] for s in others for r in s["Resource"]] == (
+        ["arn:${AWS::Partition}:s3:::${TemplateBucket}/*"] if name == PRODUCT or others else []
+    )
 
 
 # What must never act on every resource: deletes, key-policy and key-state changes, code changes,
@@ -167,9 +289,12 @@ def unconditioned_any(policy: dict) -> set[str]:
     }
 
 
-def test_no_destructive_or_secret_reading_action_on_every_resource(policy):
+def test_no_destructive_or_secret_reading_action_on_every_resource(case):
+    name, _, role = case
+    policy = policy_of(role)
     on_any = unconditioned_any(policy)
-    assert set(NEVER_ON_ANY) <= granted(policy)
+    if name == PRODUCT:  # the instance product needs every one of them, scoped
+        assert set(NEVER_ON_ANY) <= granted(policy)
     assert not on_any & set(NEVER_ON_ANY), sorted(on_any & set(NEVER_ON_ANY))
     for action in on_any:
         if scopes.must_be_scoped(action):  # only where IAM names no resource type at all
@@ -181,7 +306,8 @@ def test_the_build_refuses_a_destructive_action_no_scope_names():
         scopes.place(["sns:DeleteTopic", "sns:ListTopics"], "TemplateBucket")
 
 
-def test_iam_actions_only_on_the_products_role_and_policy_names(policy):
+def test_iam_actions_only_on_the_products_role_and_policy_names(case):
+    policy = policy_of(case[2])
     prefix = "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
     for statement in policy["Statement"]:
         if not any(a.startswith("iam:") for a in statement["Action"]):
@@ -226,7 +352,16 @@ NAMED = {
 }
 
 
-def test_name_scopes_match_every_name_the_product_gives(product, policy):
+#: product -> the named types it has (the check below must have seen each of them)
+NAMED_TYPES = {
+    PRODUCT: {t for t, _ in NAMED},
+    SMALL.name: {"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"},
+}
+
+
+def test_name_scopes_match_every_name_the_product_gives(case):
+    name, product, role = case
+    policy = policy_of(role)
     by_sid = {
         s["Sid"]: [
             r["Fn::Sub"].split("${AWS::AccountId}:", 1)[-1] for r in s["Resource"] if isinstance(r, dict)
@@ -240,7 +375,7 @@ def test_name_scopes_match_every_name_the_product_gives(product, policy):
                 name = form.format(_resolve(resource["Properties"][prop]))
                 assert any(fnmatch.fnmatchcase(name, p) for p in by_sid[sid]), (logical_id, name)
                 seen.add(type_name)
-    assert seen == {t for t, _ in NAMED}
+    assert seen == NAMED_TYPES.get(name, seen)
 
 
 TAG_SCOPED = {
@@ -262,16 +397,20 @@ def test_tag_scopes_match_the_tags_every_product_resource_carries(product, polic
                 assert tags["ManagedBy"] == MANAGED_BY and required <= tags.keys(), resource["Type"]
 
 
-def test_every_action_is_one_cfn_lint_knows(policy):
+def test_every_action_is_one_cfn_lint_knows(case):
+    policy = policy_of(case[2])
     assert all(permissions.is_known(a) for a in granted(policy))
 
 
-def test_inline_policy_fits_iam_limit(policy):
+def test_inline_policy_fits_iam_limit(case):
+    policy = policy_of(case[2])
     assert len(json.dumps(policy, separators=(",", ":"))) < INLINE_POLICY_LIMIT
 
 
-def test_committed_launch_role_template_is_fresh():
-    assert (ROOT / "output" / f"{NAME}.yaml").read_text() == render(TEMPLATES[NAME])
+@pytest.mark.parametrize("name", sorted(LAUNCH_ROLES))
+def test_committed_launch_role_template_is_fresh(name):
+    role = LAUNCH_ROLES[name]
+    assert (ROOT / "output" / role.filename).read_text() == render(role)
 
 
 # The role may manage IAM roles and policies, and invoke functions, only under the names

@@ -13,41 +13,137 @@ REGIONS = {"sa-east-1", "us-east-1"}
 
 @pytest.fixture
 def config_file(tmp_path):
+    """The committed catalog.yaml with its first product only: the base the loader tests vary."""
+    products, rest = (ROOT / "catalog.yaml").read_text().split("\nbucket:", 1)
+    first = "\n  - template: ".join(products.split("\n  - template: ")[:2])
     path = tmp_path / "catalog.yaml"
-    path.write_text((ROOT / "catalog.yaml").read_text())
+    path.write_text(first + "\nbucket:" + rest)
     return path
 
 
+P = "products.timestream-influxdb"
+#: A second registered product for the loader (the registry's own, plus one built in the tests).
+REGISTERED = {
+    "timestream-influxdb": None,
+    "timestream-influxdb-launch-role": "timestream-influxdb",
+    "small-product": None,
+    "small-product-launch-role": "small-product",
+}
+SECOND = """  - template: small-product
+    name: Small product
+    owner: Platform team
+    launch_role_name: SmallProductLaunchRole
+"""
+
+
+def with_second(config_file, entry=SECOND):
+    text = config_file.read_text()
+    at = text.index("bucket:")
+    config_file.write_text(text[:at] + entry + text[at:])
+    return config_file
+
+
 def test_the_committed_file_loads(config_file):
-    config = load(config_file, known_regions=REGIONS)
+    (config,) = load(config_file, known_regions=REGIONS).products
     assert config.template == "timestream-influxdb"
     assert config.launch_role_name == "TimestreamInfluxDBLaunchRole"
     assert config.product.slug == "timestream-for-influxdb"
 
 
-def test_the_committed_role_name_is_the_launch_role_template_default(config_file):
-    from templates_src.launch_role import DEFAULT_ROLE_NAME
+def test_the_committed_file_lists_every_registered_product():
+    from templates_src.registry import PRODUCTS
 
-    assert load(config_file, known_regions=REGIONS).launch_role_name == DEFAULT_ROLE_NAME
+    catalog = load(ROOT / "catalog.yaml", known_regions=REGIONS)
+    assert [c.template for c in catalog.products] == [spec.name for spec in PRODUCTS]
+
+
+def roles_default_name(spec) -> str:
+    return spec.build(spec.options()).to_dict()["Parameters"]["LaunchRoleName"]["Default"]
+
+
+def test_every_listed_role_name_is_its_products_launch_role_default(config_file):
+    from templates_src.registry import LAUNCH_ROLES
+
+    for config in load(config_file, known_regions=REGIONS).products:
+        assert config.launch_role_name == roles_default_name(LAUNCH_ROLES[config.template])
+
+
+def test_products_share_everything_but_the_product(config_file):
+    catalog = load(with_second(config_file), known_regions=REGIONS, products=REGISTERED)
+    first, second = catalog.products
+    assert (first.template, second.template) == ("timestream-influxdb", "small-product")
+    assert second.launch_role_name == "SmallProductLaunchRole" and second.product.owner == "Platform team"
+    for shared in ("portfolio", "bucket", "regions", "principals", "tag_options", "sse"):
+        assert getattr(first, shared) == getattr(second, shared), shared
+    assert catalog.select(["small-product"]).products == (second,)
+    assert catalog.select(["Timestream for InfluxDB"]).products == (first,)
+    assert catalog.select([]).products == (first, second)
+    with pytest.raises(ConfigError, match="--product 'nope' is not in the configuration"):
+        catalog.select(["nope"])
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            SECOND.replace("small-product", "timestream-influxdb"),
+            "template 'timestream-influxdb' is given to two",
+        ),
+        (
+            SECOND.replace("Small product", "Timestream for InfluxDB"),
+            "name 'Timestream for InfluxDB' is given to two",
+        ),
+        (SECOND.replace("Small product", "Timestream for InfluxDB!"), "S3 key segment"),
+        (
+            SECOND.replace("SmallProductLaunchRole", "TimestreamInfluxDBLaunchRole"),
+            "launch_role_name 'Timest",
+        ),
+        (SECOND.replace("small-product", "nope"), "template 'nope' is not a registered template; products:"),
+        (
+            SECOND.replace("template: small-product", "template: small-product-launch-role"),
+            "small-product-launch-role is the launch role of small-product, not a product",
+        ),
+        (SECOND.replace("    owner: Platform team\n", ""), r"products\[1\].owner is missing"),
+        (SECOND.replace("    launch_role_name: SmallProductLaunchRole\n", ""), "launch_role_name is missing"),
+        (SECOND + "    colour: blue\n", r"unknown key products\[1\].colour"),
+        ("  - just a name\n", r"products\[1\] must be a mapping"),
+    ],
+)
+def test_the_product_list_is_checked(config_file, entry, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        load(with_second(config_file, entry), known_regions=REGIONS, products=REGISTERED)
+    assert "\n" not in str(err.value)
+
+
+def test_the_single_product_form_is_refused_with_how_to_convert(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text(
+        "template: timestream-influxdb\nportfolio:\n  name: P\n  provider: Q\nproduct:\n  name: N\n"
+        "  owner: O\nbucket: some-bucket\nlaunch_role_name: R\nregions: [sa-east-1]\n"
+    )
+    message = one_line(path)
+    assert "template, product, launch_role_name is the single-product form" in message
+    assert "products: [{template: <template>" in message and "docs/MIGRATION.md" in message
+    assert "### `catalog.yaml`: a list of products" in (ROOT / "docs" / "MIGRATION.md").read_text()
 
 
 def test_every_value_can_be_overridden(config_file):
-    config = load(
+    (config,) = load(
         config_file,
         [
-            "product.name=Influx",
+            f"{P}.name=Influx",
             "portfolio.provider=Someone",
             "bucket=other-bucket",
             "regions=us-east-1,sa-east-1",
             "principals=arn:aws:iam::123456789012:role/A,arn:aws:iam::123456789012:group/B",
             "tag_options.Environment=dev,prod",
-            "launch_role_name=OtherRole",
+            f"{P}.launch_role_name=OtherRole",
             "shares.accounts=123456789012",
             "shares.organizational_units=ou-ab12-abcdefgh",
             "sse=aws:kms",
         ],
         known_regions=REGIONS,
-    )
+    ).products
     assert config.product.name == "Influx" and config.portfolio.provider == "Someone"
     assert config.bucket == "other-bucket" and config.regions == ("us-east-1", "sa-east-1")
     assert len(config.principals) == 2
@@ -62,18 +158,21 @@ def test_every_value_can_be_overridden(config_file):
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("colour=blue", "unknown key; accepted: template, portfolio"),
-        ("product.colour=blue", "unknown key; accepted: product.name"),
+        ("colour=blue", "unknown key; accepted: portfolio, products"),
+        (f"{P}.colour=blue", f"unknown key; accepted: {P}.name"),
+        ("products.nope.name=X", "no product with template 'nope'; listed: timestream-influxdb"),
+        ("product.name=X", "the configuration lists products; use products.<template>.name="),
+        ("launch_role_name=X", "use products.<template>.launch_role_name="),
         ("regions=mars-1", "'mars-1' is not a Region with Service Catalog"),
         ("bucket=Not_A_Bucket", "not a valid S3 bucket name"),
         ("principals=bob", "'bob' is not an IAM role, user or group ARN"),
-        ("launch_role_name=bad role", "not an IAM role name"),
+        (f"{P}.launch_role_name=bad role", "not an IAM role name"),
         ("shares.accounts=1234", "not a 12-digit account id"),
         ("shares.organizational_units=r-abcd", "not an OU id"),
-        ("template=nope", "not a registered template"),
+        ("template=nope", "use products.<template>.template="),
         ("sse=none", "sse 'none' is not accepted"),
-        ("product.support_email=nobody", "not an e-mail address"),
-        ("product.name=", "product.name is missing"),
+        (f"{P}.support_email=nobody", "not an e-mail address"),
+        (f"{P}.name=", r"products\[0\].name is missing"),
         ("tag_options.Env=" + ",".join(f"v{i}" for i in range(30)), "Service Catalog allows 25"),
         ("no-equals-sign", "is not KEY=VALUE"),
     ],
@@ -95,7 +194,7 @@ def test_regions_default_to_the_aws_settings_region(tmp_path, config_file):
 
 def test_an_unknown_key_in_the_file_is_refused(tmp_path):
     path = tmp_path / "catalog.yaml"
-    path.write_text("template: timestream-influxdb\nportfolo:\n  name: x\n")
+    path.write_text("bucket: some-bucket\nportfolo:\n  name: x\n")
     with pytest.raises(ConfigError, match="unknown key 'portfolo'"):
         load(path)
 
@@ -221,19 +320,22 @@ def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
 def test_readme_publish_section_stays_true():
     import re
 
-    from templates_src.launch_role import DEFAULT_ROLE_NAME
-    from tooling.publish.config import SCHEMA
+    from templates_src.registry import LAUNCH_ROLES
+    from tooling.publish.config import ENTRY_KEYS, SCHEMA
 
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("\n## Publish to Service Catalog\n") :]
     section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
-    assert "--template-file output/servicecatalog-launch-role.yaml" in section
-    role = (ROOT / "output" / "servicecatalog-launch-role.yaml").read_text()
+    spec = LAUNCH_ROLES["timestream-influxdb"]
+    assert f"--template-file output/{spec.filename}" in section
+    role = (ROOT / "output" / spec.filename).read_text()
     for parameter in re.findall(r"--parameter-overrides ((?:\w+=\S+ ?)+)", section)[0].split():
         assert f"\n  {parameter.split('=')[0]}:\n" in role, parameter
-    assert DEFAULT_ROLE_NAME in section
+    assert roles_default_name(spec) in section
     for key in re.findall(r"^\| `([a-z_]+)(?:\.[a-z_]+)?`", section, flags=re.M):
         assert key in SCHEMA, key
+    for key in re.findall(r"^\| `products\[\]\.([a-z_]+)`", section, flags=re.M):
+        assert key in ENTRY_KEYS, key
     for flag in re.findall(r"(--[a-z][a-z-]+)", section):
         assert flag in build.parser()._subparsers._group_actions[0].choices[
             "publish"
@@ -345,11 +447,11 @@ def model_limit(shape_name):
 @pytest.mark.parametrize(
     "key, shape",
     [
-        ("product.name", "ProductViewName"),
-        ("product.owner", "ProductViewOwner"),
+        (f"{P}.name", "ProductViewName"),
+        (f"{P}.owner", "ProductViewOwner"),
         ("portfolio.name", "PortfolioDisplayName"),
         ("portfolio.provider", "ProviderName"),
-        ("product.support_description", "SupportDescription"),
+        (f"{P}.support_description", "SupportDescription"),
     ],
 )
 def test_names_over_the_service_model_limits_are_refused(config_file, key, shape):
@@ -374,3 +476,14 @@ def test_versions_with_trailing_or_control_characters_are_refused(bad):
 def test_cli_refuses_a_version_with_a_newline(capsys, config_file):
     status, _, err = run_cli(capsys, "--version", "1.2.0\n", "--config", str(config_file))
     assert status == 2 and "'1.2.0\\n' is not a version" in err and len(err.strip().splitlines()) == 1
+
+
+def test_deploy_still_reads_the_bucket_of_a_single_product_file(tmp_path):
+    """Only publish needs the products: deploy's --s3-bucket default works with either form."""
+    from tooling.publish.config import read_bucket
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text("template: timestream-influxdb\nbucket: old-form-bucket\nlaunch_role_name: R\n")
+    assert read_bucket(path) == "old-form-bucket"
+    with pytest.raises(ConfigError, match="single-product form"):
+        load(path)

@@ -82,7 +82,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from tooling import aws
     from tooling.build.pipeline import Stopwatch, build
-    from tooling.publish import CallFailed, ConfigError, PublishError, clients_for, load, publish
+    from tooling.publish import CallFailed, ConfigError, PublishError, clients_for, load, publish_all
     from tooling.publish.config import check_version
 
     watch = Stopwatch()
@@ -101,7 +101,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
         overrides.append(f"regions={','.join(args.region)}")
     try:
         check_version(args.version)
-        config = load(Path(args.config), overrides, known_regions=offered, default_region=session.region_name)
+        catalog = load(
+            Path(args.config), overrides, known_regions=offered, default_region=session.region_name
+        ).select(args.product or ())
     except ConfigError as err:
         raise CommandError(str(err)) from None
     try:
@@ -115,21 +117,23 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     from templates_src.registry import TEMPLATES
 
-    spec = TEMPLATES[config.template]
-    result = build([spec], Path(args.output_dir), log=lambda line: None)
+    specs = [TEMPLATES[config.template] for config in catalog.products]
+    result = build(specs, Path(args.output_dir), log=lambda line: None)
     if not result.ok:
         for problem in result.all_problems():
             print(problem, file=sys.stderr)
         raise CommandError(
-            f"{spec.filename} has {len(result.all_problems())} finding(s); nothing was published"
+            f"{', '.join(name for name, found in result.problems.items() if found)} has "
+            f"{len(result.all_problems())} finding(s); nothing was published"
         )
-    text = (Path(args.output_dir) / spec.filename).read_text()
-    print(f"publish 1/5 build    {spec.filename}: built, 0 findings  {watch.seconds()}")
+    texts = {spec.name: (Path(args.output_dir) / spec.filename).read_text() for spec in specs}
+    for spec in specs:
+        print(f"publish 1/5 build    {spec.filename}: built, 0 findings  {watch.seconds()}")
     try:
-        publish(
-            config,
+        publish_all(
+            catalog,
             args.version,
-            text,
+            texts,
             clients_for(target),
             replace=args.replace,
             deprecate_older=args.deprecate_older,
@@ -513,12 +517,13 @@ def parser() -> argparse.ArgumentParser:
 
     pub = sub.add_parser(
         "publish",
-        help="publish the product template as a Service Catalog product version",
+        help="publish the product templates as Service Catalog product versions",
         description=(
-            "Build and lint the product template, upload it to S3 (content-addressed, encrypted), "
-            "find or create the portfolio and product, create the version, and set the launch "
-            "constraint, principals, TagOptions and shares. Every step is idempotent: rerun after a "
-            "failure. Uses the standard AWS credential chain."
+            "Build and lint the product templates catalog.yaml lists, upload them to S3 "
+            "(content-addressed, encrypted), find or create the portfolio and each product, create "
+            "the versions, and set each product's launch constraint (its own launch role), the "
+            "principals, TagOptions and shares. Every step is idempotent: rerun after a failure. "
+            "Uses the standard AWS credential chain."
         ),
     )
     pub.add_argument(
@@ -534,11 +539,19 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a configuration value, e.g. product.name=X, regions=us-east-1,sa-east-1, "
+        help="override a configuration value, e.g. products.timestream-influxdb.name=X, "
+        "regions=us-east-1,sa-east-1, "
         "tag_options.Environment=dev,prod (repeatable)",
     )
     pub.add_argument(
         "--region", action="append", help="publish in this Region (repeatable; overrides regions)"
+    )
+    pub.add_argument(
+        "--product",
+        action="append",
+        metavar="NAME",
+        help="publish only this product of catalog.yaml, by template or product name (repeatable; "
+        "default: every product)",
     )
     pub.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
     pub.add_argument(

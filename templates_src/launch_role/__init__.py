@@ -1,7 +1,9 @@
-"""The Service Catalog launch role: what Service Catalog may do when a user launches the product.
+"""A Service Catalog launch role: what Service Catalog may do when a user launches one product.
 
-Deployed once per account (``output/servicecatalog-launch-role.yaml``); the product's launch
-constraint names it by ``LocalRoleName``, so the same constraint works in every account that has it.
+One role per product (``output/<product>-launch-role.yaml``), each derived from its own product's
+template only, so a product's launches get no permission another product needs. Deployed once per
+account; the product's launch constraint names it by ``LocalRoleName``, so the same constraint works
+in every account that has it.
 
 The policy is *derived*, not written by hand: the product template's resource types give, through
 their CloudFormation resource schemas (bundled with cfn-lint), the IAM actions each handler calls.
@@ -16,7 +18,7 @@ on "*"; a delete, change, tag or secret read there fails the build.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from awacs.aws import (
@@ -65,8 +67,8 @@ LAUNCH_ROLE_CHECKOV_SKIPS = checkov_skips(
 # Service Catalog names a provisioned product's stack SC-<account>-pp-<id>; CloudFormation starts
 # the names it generates (roles, functions) with the stack name.
 STACK_PREFIX = scopes.STACK_PREFIX
-DEFAULT_ROLE_NAME = "TimestreamInfluxDBLaunchRole"
 BUCKET_PARAMETER = "TemplateBucket"
+LaunchScopes = scopes.LaunchScopes
 
 # What Service Catalog does with CloudFormation when it launches, updates or terminates a product.
 STACK_ACTIONS = (
@@ -88,49 +90,19 @@ STACK_ACTIONS = (
 TEMPLATE_ACTIONS = ("cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate")
 
 
-#: The product templates a launch role can cover: registry name -> builder with default options.
-#: The registry passes them in, so this package never imports the registry back.
-Products = Mapping[str, Callable[[], Template]]
-
-
 @dataclass(frozen=True)
 class Options:
-    """Which product template the role launches (its registry name)."""
-
-    #: Registry name of the product template whose resource types the policy covers.
-    product: str = "timestream-influxdb"
-
-
-def options_for(products: tuple[str, ...]) -> type[Options]:
-    """``Options`` that refuse a product not in ``products`` (what ``--option product=`` accepts)."""
-
-    @dataclass(frozen=True)
-    class ProductOptions(Options):
-        def __post_init__(self) -> None:
-            if self.product not in products:
-                raise ValueError(
-                    f"product: {self.product!r} is not accepted; use one of {', '.join(products)}"
-                )
-
-    ProductOptions.__name__ = ProductOptions.__qualname__ = "Options"
-    return ProductOptions
+    """A launch role has no build option: everything it grants follows from its product template."""
 
 
 def _actions(names) -> list[Action]:
     return [Action(*name.split(":", 1)) for name in names]
 
 
-def product_template(products: Products, product: str) -> tuple[dict, str]:
-    """The product template as a dict and as text (text: to find dynamic references)."""
-    if product not in products:
-        raise ValueError(f"product: {product!r} is not accepted; use one of {', '.join(products)}")
-    body = products[product]().to_dict()
-    return body, json.dumps(body)
-
-
-def derive_for(products: Products, product: str) -> permissions.Derived:
-    body, text = product_template(products, product)
-    return permissions.derive(permissions.template_types(body), text, body)
+def derive(product: Template) -> permissions.Derived:
+    """What launching ``product`` needs (its text is searched for dynamic references)."""
+    body = product.to_dict()
+    return permissions.derive(permissions.template_types(body), json.dumps(body), body)
 
 
 # Service Catalog copies a provisioning artifact's template into a bucket the service owns and tags
@@ -142,10 +114,11 @@ def derive_for(products: Products, product: str) -> permissions.Derived:
 TEMPLATE_COPY_TAG = "s3:ExistingObjectTag/servicecatalog:provisioning"
 
 
-def statements(derived: permissions.Derived) -> list[Statement]:
-    """The launch role's policy statements for what ``derived`` needs."""
+def statements(derived: permissions.Derived, names: LaunchScopes | None = None) -> list[Statement]:
+    """The launch role's policy statements for what ``derived`` needs; ``names``: the product's
+    name patterns."""
     stack_arn = Sub(f"arn:${{AWS::Partition}}:cloudformation:*:${{AWS::AccountId}}:stack/{STACK_PREFIX}*/*")
-    placement = scopes.place(derived.actions, BUCKET_PARAMETER)
+    placement = scopes.place(derived.actions, BUCKET_PARAMETER, names)
     result = [
         Statement(
             Sid="ManageProductStacks", Effect=Allow, Action=_actions(STACK_ACTIONS), Resource=[stack_arn]
@@ -241,24 +214,26 @@ def statements(derived: permissions.Derived) -> list[Statement]:
     return result
 
 
-def build(options: Options | None, products: Products) -> Template:
-    """The launch role template for ``options.product``, one of ``products`` (the registry wires
-    them in; the defaults give the committed file)."""
-    options = options or Options()
-    derived = derive_for(products, options.product)
+def build(
+    options: Options | None, *, product: str, template: Callable[[], Template], names: LaunchScopes
+) -> Template:
+    """The launch role of the product registered as ``product``: ``template`` builds it (with its
+    default options), ``names`` is what its registry entry says of its names. The registry wires
+    them in, so this package imports no product package."""
+    derived = derive(template())
     t = Template(
         Description=(
-            "Service Catalog launch role for the Timestream for InfluxDB product: launches, updates "
+            f"Service Catalog launch role for {names.title}: launches, updates "
             "and terminates the product's stacks with the permissions its resource types need."
         )
     )
     t.set_version("2010-09-09")
-    t.set_metadata({"DerivedFrom": {"Template": options.product, "ResourceTypes": list(derived.types)}})
+    t.set_metadata({"DerivedFrom": {"Template": product, "ResourceTypes": list(derived.types)}})
     role_name = t.add_parameter(
         Parameter(
             "LaunchRoleName",
             Type="String",
-            Default=DEFAULT_ROLE_NAME,
+            Default=names.role_name,
             AllowedPattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$",
             Description="Role name; the product's launch constraint names it (LocalRoleName), so keep it the same in every account",
         )
@@ -281,7 +256,9 @@ def build(options: Options | None, products: Products) -> Template:
             Policies=[
                 Policy(
                     PolicyName="launch-product",
-                    PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=statements(derived)),
+                    PolicyDocument=PolicyDocument(
+                        Version=POLICY_VERSION, Statement=statements(derived, names)
+                    ),
                 )
             ],
         )
@@ -293,4 +270,4 @@ def build(options: Options | None, products: Products) -> Template:
     return t
 
 
-__all__ = ["DEFAULT_ROLE_NAME", "Options", "Products", "build", "derive_for", "options_for", "statements"]
+__all__ = ["LaunchScopes", "Options", "build", "derive", "statements"]

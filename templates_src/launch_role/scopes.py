@@ -39,11 +39,31 @@ from dataclasses import dataclass
 from awacs.aws import Condition, ConditionElement, Null, StringEquals
 
 from ..common import MANAGED_BY, BuildError
-from ..timestream_influxdb import names
 from . import permissions
 
 ACCOUNT = "${AWS::AccountId}"
 STACK_PREFIX = f"SC-{ACCOUNT}-pp-"
+
+
+@dataclass(frozen=True)
+class LaunchScopes:
+    """What a product's launch role needs to know of the product beyond its template.
+
+    The registry entry of the product gives it (this package imports no product package). The name
+    patterns are what follows ``{ProjectName}-{Environment}-`` in the product's names (``*`` allowed);
+    None where the product names no such resource: a delete or change of that type then has no
+    scope and fails the build rather than fall to every resource.
+    """
+
+    #: default LaunchRoleName of the role (the product's launch constraint names it)
+    role_name: str
+    #: the product, as the role's Description names it ("the Timestream for InfluxDB product")
+    title: str
+    secrets: str | None = None
+    log_groups: str | None = None
+    alarms: str | None = None
+    dashboards: str | None = None
+    key_aliases: str | None = None
 
 
 def arn(service: str, rest: str, region: str = "*", account: str = ACCOUNT) -> str:
@@ -82,9 +102,13 @@ CREATES = frozenset(
         "ec2:CreateVpcEndpoint",
         "ec2:CreateNetworkInterface",
         "timestream-influxdb:CreateDbInstance",
+        "timestream-influxdb:CreateDbCluster",
         "kms:CreateKey",
     }
 )
+#: What makes a product a cluster product: the statements for clusters exist only for it.
+CLUSTER_PRODUCT = frozenset({"timestream-influxdb:CreateDbCluster"})
+DATABASE_UPDATES = frozenset({"timestream-influxdb:UpdateDbInstance", "timestream-influxdb:UpdateDbCluster"})
 # The resources the EC2 creates make or attach (the customer's VPC, subnets and route tables are
 # launch parameters), by ARN and nothing else. parliament requires each statement to name every
 # resource type an action requires, so they share one statement.
@@ -114,6 +138,12 @@ class Scope:
     #: when set, only these actions (a referenced resource must not open every action of its type)
     only: frozenset[str] | None = None
     exclude: frozenset[str] = frozenset()
+    #: the statement exists only for a product whose derived actions include all of these (a type
+    #: only some products make, whose actions other products share: TagResource on db-cluster)
+    needs: frozenset[str] = frozenset()
+    #: the statement is left out for a product whose derived actions include all of these (one
+    #: that a wider statement covers: the role's inline policies share a 10,240-character limit)
+    unless: frozenset[str] | None = None
 
     def takes(self, action: str) -> bool:
         if action in self.exclude or (self.only is not None and action not in self.only):
@@ -121,37 +151,58 @@ class Scope:
         return bool(self.types & set(permissions.action_resource_types(action)))
 
 
-def scopes(template_bucket: str) -> tuple[Scope, ...]:
-    """The scopes, in statement order; ``template_bucket`` is the ``Fn::Sub`` name of the bucket."""
-    tagged = tuple(product_tags())
-    return (
-        Scope(
-            "ProductSecrets",
-            frozenset({"Secret"}),
-            (arn("secretsmanager", f"secret:*-{names.INSTANCE}-*"),),
-            "the product names its secrets {ProjectName}-{Environment}-influxdb-...",
-        ),
-        Scope(
-            "ProductLogGroups",
-            frozenset({"log-group"}),
-            (arn("logs", f"log-group:*-{names.LOG_GROUPS}"),),
-            "the product names its log groups {ProjectName}-{Environment}-influxdb-...",
-        ),
-        Scope(
-            "ProductLogDeliveryStreams",
-            frozenset({"deliverystream"}),
-            (arn("firehose", f"deliverystream/*-{names.LOG_GROUPS}"),),
-            "a log group's handler tags delivery streams; only streams named like the product's",
-        ),
-        Scope(
-            "ProductAlarmsAndDashboard",
-            frozenset({"alarm", "dashboard"}),
-            (
-                arn("cloudwatch", f"alarm:*-{names.INSTANCE}-*"),
-                arn("cloudwatch", f"dashboard/*-{names.DASHBOARD}", region=""),
+def name_scopes(names: LaunchScopes | None) -> tuple[Scope, ...]:
+    """The statements scoped by the product's own names (``names``), in statement order."""
+    if names is None:
+        return ()
+    found: list[Scope] = []
+    if names.secrets:
+        found.append(
+            Scope(
+                "ProductSecrets",
+                frozenset({"Secret"}),
+                (arn("secretsmanager", f"secret:*-{names.secrets}"),),
+                f"the product names its secrets {{ProjectName}}-{{Environment}}-{names.secrets}",
+            )
+        )
+    if names.log_groups:
+        found += [
+            Scope(
+                "ProductLogGroups",
+                frozenset({"log-group"}),
+                (arn("logs", f"log-group:*-{names.log_groups}"),),
+                f"the product names its log groups {{ProjectName}}-{{Environment}}-{names.log_groups}",
             ),
-            "the product names its alarms and dashboard {ProjectName}-{Environment}-influxdb...",
-        ),
+            Scope(
+                "ProductLogDeliveryStreams",
+                frozenset({"deliverystream"}),
+                (arn("firehose", f"deliverystream/*-{names.log_groups}"),),
+                "a log group's handler tags delivery streams; only streams named like the product's",
+            ),
+        ]
+    watched = (
+        *([arn("cloudwatch", f"alarm:*-{names.alarms}")] if names.alarms else []),
+        *([arn("cloudwatch", f"dashboard/*-{names.dashboards}", region="")] if names.dashboards else []),
+    )
+    if watched:
+        found.append(
+            Scope(
+                "ProductAlarmsAndDashboard",
+                frozenset({"alarm", "dashboard"}),
+                watched,
+                "the product names its alarms and dashboard {ProjectName}-{Environment}-...",
+            )
+        )
+    return tuple(found)
+
+
+def scopes(template_bucket: str, names: LaunchScopes | None = None) -> tuple[Scope, ...]:
+    """The scopes, in statement order; ``template_bucket`` is the ``Fn::Sub`` name of the bucket,
+    ``names`` the product's name patterns."""
+    tagged = tuple(product_tags())
+    alias = names.key_aliases if names else None
+    return (
+        *name_scopes(names),
         Scope(
             "ProductFunctions",
             frozenset({"function"}),
@@ -181,13 +232,19 @@ def scopes(template_bucket: str) -> tuple[Scope, ...]:
             "the engine-log bucket is a launch parameter (any bucket); bucket-level reads only, "
             "no object is readable through this statement",
         ),
-        Scope(
-            "ProductKeyAlias",
-            frozenset({"alias"}),
-            (arn("kms", f"alias/*-{names.KEY}"), arn("kms", "key/*")),
-            "the product names its key alias alias/{ProjectName}-{Environment}-influxdb; an alias "
-            "action also names the key it points to, so the named alias is what limits it",
-            only=KEY_ALIAS_ACTIONS,
+        *(
+            (
+                Scope(
+                    "ProductKeyAlias",
+                    frozenset({"alias"}),
+                    (arn("kms", f"alias/*-{alias}"), arn("kms", "key/*")),
+                    f"the product names its key alias alias/{{ProjectName}}-{{Environment}}-{alias}; an "
+                    "alias action also names the key it points to, so the named alias is what limits it",
+                    only=KEY_ALIAS_ACTIONS,
+                ),
+            )
+            if alias
+            else ()
         ),
         Scope(
             "ProductKeys",
@@ -204,6 +261,7 @@ def scopes(template_bucket: str) -> tuple[Scope, ...]:
             "instance ids are generated at create time; the instance carries the product's tags",
             condition=tagged,
             exclude=CREATES | {"timestream-influxdb:UpdateDbInstance"},
+            unless=CLUSTER_PRODUCT,
         ),
         # IAM authorizes each resource of a request on its own, so an UpdateDbInstance could be
         # split: the instance by its tags, the customer's parameter group by ARN. parliament refuses
@@ -219,6 +277,32 @@ def scopes(template_bucket: str) -> tuple[Scope, ...]:
             "product's tags) and parliament wants the instance in the same statement, so a tag "
             "condition cannot hold: instances of this account, by ARN. Deleting stays tag-scoped",
             only=frozenset({"timestream-influxdb:UpdateDbInstance"}),
+            unless=CLUSTER_PRODUCT,
+        ),
+        # A read-replica cluster product (its handlers also act on the cluster's instances): the
+        # same as for an instance, one statement for both types.
+        Scope(
+            "ProductDatabases",
+            frozenset({"db-instance", "db-cluster"}),
+            (arn("timestream-influxdb", "db-instance/*"), arn("timestream-influxdb", "db-cluster/*")),
+            "instance and cluster ids are generated at create time; they carry the product's tags",
+            condition=tagged,
+            exclude=CREATES | DATABASE_UPDATES,
+            needs=CLUSTER_PRODUCT,
+        ),
+        Scope(
+            "DatabaseParameterGroups",
+            frozenset({"db-parameter-group"}),
+            (
+                arn("timestream-influxdb", "db-instance/*"),
+                arn("timestream-influxdb", "db-cluster/*"),
+                arn("timestream-influxdb", "db-parameter-group/*"),
+            ),
+            "an update may name the customer's parameter group (a launch parameter, without the "
+            "product's tags) and parliament wants the instance or cluster in the same statement, so "
+            "a tag condition cannot hold: those of this account, by ARN. Deleting stays tag-scoped",
+            only=DATABASE_UPDATES,
+            needs=CLUSTER_PRODUCT,
         ),
         Scope(
             "ProductNetworkResources",
@@ -266,6 +350,23 @@ def tag_at_create_scopes() -> tuple[Scope, ...]:
             "product's tags",
             condition=request,
             only=frozenset({"kms:TagResource", "timestream-influxdb:TagResource"}),
+            unless=CLUSTER_PRODUCT,
+        ),
+        # CreateDbCluster with tags authorizes timestream-influxdb:TagResource too (the same
+        # reference), on the db-cluster type: a cluster product's statement names both types.
+        Scope(
+            "TagKeysAndDatabasesAtCreate",
+            frozenset({"key", "db-instance", "db-cluster"}),
+            (
+                arn("kms", "key/*"),
+                arn("timestream-influxdb", "db-instance/*"),
+                arn("timestream-influxdb", "db-cluster/*"),
+            ),
+            "a key, an instance or a cluster is tagged in its create call, before it has tags; only "
+            "with the product's tags",
+            condition=request,
+            only=frozenset({"kms:TagResource", "timestream-influxdb:TagResource"}),
+            needs=CLUSTER_PRODUCT,
         ),
         # "In the IAM policy definition for the ec2:CreateTags action, use the Condition element
         # with the ec2:CreateAction condition key to give tagging permissions to the action that
@@ -336,13 +437,15 @@ class Placement:
     unscoped: tuple[str, ...]
 
 
-def place(actions: Iterable[str], template_bucket: str) -> Placement:
+def place(actions: Iterable[str], template_bucket: str, names: LaunchScopes | None = None) -> Placement:
     """Place ``actions``; fail the build if one that ``must_be_scoped`` would fall to "*"."""
     actions = sorted(set(actions))
-    table = scopes(template_bucket)
+    table = scopes(template_bucket, names)
     scoped = []
     taken: set[str] = set()
     for scope in table:
+        if not scope.needs <= set(actions) or (scope.unless is not None and scope.unless <= set(actions)):
+            continue
         mine = tuple(a for a in actions if a not in ANY_RESOURCE and scope.takes(a))
         if mine:
             scoped.append((scope, mine))
@@ -353,7 +456,8 @@ def place(actions: Iterable[str], template_bucket: str) -> Placement:
     refused = [a for a in unscoped if must_be_scoped(a)]
     if refused:
         raise BuildError(
-            f"launch role: no scope names a resource for {', '.join(refused)}; add one to "
+            f"launch role: no scope names a resource for {', '.join(refused)}; give the product's "
+            "name pattern in its registry entry (LaunchScopes) or add a scope to "
             "templates_src/launch_role/scopes.py rather than grant it on every resource"
         )
     return Placement(tuple(scoped), no_type, unscoped)

@@ -1,6 +1,11 @@
-"""Publish a built template as a Service Catalog product version.
+"""Publish built templates as Service Catalog product versions: every product of the configuration.
 
-Steps (``build.py publish`` runs step 1, the build and lint, before calling :func:`publish`):
+:func:`publish_all` checks every product's Regions first, then publishes the products one after
+the other (:func:`publish`), each with its own template, records and launch constraint (its own
+launch role), in the shared portfolio. Each product's plan reads the catalog afresh, so a run
+interrupted between two products converges on the next run like one interrupted within a product.
+
+Steps per product (``build.py publish`` runs step 1, the build and lint, before calling them):
 
 2. upload the template to S3 under ``<product>/<version>/<sha256>.yaml`` (server-side encrypted);
 3. find or create the portfolio and the product, by exact name, in each Region;
@@ -23,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tooling import aws
 
-from .config import CatalogConfig, ConfigError, check_version, load
+from .config import Catalog, CatalogConfig, ConfigError, check_version, load
 from .execute import CallFailed, ClientFor, Executor
 from .plan import STEP_NAMES, Call, Plan, PlanError, Ref, Release, make_plan
 from .regions import RegionError, check_regions
@@ -174,6 +179,53 @@ def publish(
     return PublishResult(plan, product, artifact, made)
 
 
+def publish_all(
+    catalog: Catalog,
+    version: str,
+    templates: dict[str, str],
+    client_for: ClientFor,
+    *,
+    log: Callable[[str], None] = print,
+    offered_regions: Iterable[str] | None = None,
+    **flags: Any,
+) -> list[PublishResult]:
+    """:func:`publish` for each product of ``catalog``; ``templates``: registry name -> built text.
+
+    Every product's Regions are checked before any AWS call: a Region where one product's resource
+    types are missing refuses the whole run (one line per such product), so no run publishes some
+    products and not others because of where they can be launched.
+    """
+    try:
+        check_version(version)
+    except ConfigError as err:
+        raise PublishError(str(err)) from None
+    refused = []
+    for config in catalog.products:
+        try:
+            check_regions(config.regions, templates[config.template], offered_regions, what=config.template)
+        except RegionError as err:
+            refused.append(str(err))
+    if refused:
+        raise PublishError("\n".join(refused))
+    results = []
+    for config in catalog.products:
+        log(
+            f"publish product {config.product.name!r} ({config.template}), launch role {config.launch_role_name}"
+        )
+        results.append(
+            publish(
+                config,
+                version,
+                templates[config.template],
+                client_for,
+                log=log,
+                offered_regions=offered_regions,
+                **flags,
+            )
+        )
+    return results
+
+
 def _plan(client_for, config, release, region, key, replace, deprecate_older) -> Plan:  # noqa: ANN001
     try:
         state = read_state(client_for, config, region, key)
@@ -199,6 +251,7 @@ def _known(values: dict[str, str | Ref]) -> dict[str, str]:
 
 __all__ = [
     "CallFailed",
+    "Catalog",
     "CatalogConfig",
     "ConfigError",
     "PublishError",
@@ -206,4 +259,5 @@ __all__ = [
     "clients_for",
     "load",
     "publish",
+    "publish_all",
 ]

@@ -1,5 +1,10 @@
 """The publish configuration: ``catalog.yaml``, overridden by ``--set KEY=VALUE``, checked in full.
 
+The file lists the products (``products:``, each a registered product template with its Service
+Catalog name, owner, ... and the name of its launch role); the portfolio, bucket, Regions,
+principals, TagOptions and shares are shared by all of them. :func:`load` gives a :class:`Catalog`
+whose ``products`` are one :class:`CatalogConfig` per product, the unit the plan works on.
+
 Every check here runs before any AWS call, and a problem is one line naming the key and what is
 accepted: a typo must not publish to the wrong portfolio.
 """
@@ -37,36 +42,32 @@ TAG_OPTIONS_MAX = 25
 SSE_VALUES = ("AES256", "aws:kms")
 
 # The shape of the file: section -> keys (None: a scalar or list key at the top level).
+PRODUCT_KEYS = (
+    "name",
+    "owner",
+    "description",
+    "distributor",
+    "support_email",
+    "support_url",
+    "support_description",
+)
+#: The keys of one entry of ``products:``.
+ENTRY_KEYS = ("template", *PRODUCT_KEYS, "launch_role_name")
+ENTRY_REQUIRED = ("template", "name", "owner", "launch_role_name")
 SCHEMA: dict[str, tuple[str, ...] | None] = {
-    "template": None,
     "portfolio": ("name", "provider", "description"),
-    "product": (
-        "name",
-        "owner",
-        "description",
-        "distributor",
-        "support_email",
-        "support_url",
-        "support_description",
-    ),
+    "products": ENTRY_KEYS,  # a list of mappings with these keys
     "bucket": None,
     "sse": None,
     "regions": None,
     "principals": None,
     "tag_options": (),  # free keys: TagOption key -> list of values
-    "launch_role_name": None,
     "shares": ("accounts", "organizational_units"),
 }
+#: The single-product form's keys (before ``products:``): refused with how to convert.
+OLD_KEYS = ("template", "product", "launch_role_name")
 LIST_KEYS = {"regions", "principals", "shares.accounts", "shares.organizational_units"}
-REQUIRED = (
-    "template",
-    "portfolio.name",
-    "portfolio.provider",
-    "product.name",
-    "product.owner",
-    "bucket",
-    "launch_role_name",
-)
+REQUIRED = ("portfolio.name", "portfolio.provider", "bucket")
 
 
 class ConfigError(ValueError):
@@ -112,6 +113,29 @@ class CatalogConfig:
     sse: str = "AES256"
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """The whole file: one :class:`CatalogConfig` per product, sharing everything but the product."""
+
+    products: tuple[CatalogConfig, ...]
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.products[0].regions
+
+    def select(self, names: list[str] | tuple[str, ...] = ()) -> Catalog:
+        """Only the products named (by registry template name or product name), in file order."""
+        if not names:
+            return self
+        unknown = [n for n in names if not any(n in (c.template, c.product.name) for c in self.products)]
+        if unknown:
+            raise ConfigError(
+                f"--product {show(unknown[0])} is not in the configuration; products: "
+                + ", ".join(c.template for c in self.products)
+            )
+        return Catalog(tuple(c for c in self.products if c.template in names or c.product.name in names))
+
+
 def show(value: Any) -> str:
     """``repr`` of a value for a message, clipped: a message never echoes a huge value."""
     text = repr(value)
@@ -145,25 +169,35 @@ def load(
     overrides: list[str] = (),
     known_regions: set[str] | None = None,
     default_region: str | None = None,
-) -> CatalogConfig:
+    products: dict[str, str | None] | None = None,
+) -> Catalog:
     """Read ``path``, apply ``KEY=VALUE`` overrides (dotted keys), check everything.
 
     Without ``regions``, the default Region of the AWS settings (``AWS_REGION``, the profile) is used.
+    ``products``: registered template name -> None for a product, or the product a launch role
+    launches (default: the registry's).
     """
     raw = _read(path)
     for pair in overrides:
         _override(raw, pair)
     if not _get(raw, "regions") and default_region:
         raw["regions"] = [default_region]
-    return _config(raw, known_regions)
+    return _catalog(raw, known_regions, _registered() if products is None else products)
+
+
+def _registered() -> dict[str, str | None]:
+    from templates_src.registry import TEMPLATES
+
+    return {name: spec.launches for name, spec in TEMPLATES.items()}
 
 
 def read_bucket(path: Path) -> str | None:
     """Only the ``bucket`` of ``path`` (checked), or None when the file does not set it.
 
-    For commands that need the template bucket but not the rest of the publish settings (deploy).
+    For commands that need the template bucket but not the rest of the publish settings (deploy): a
+    file still in the single-product form gives its bucket too (only publish needs the products).
     """
-    bucket = _str(_read(path), "bucket")
+    bucket = _str(_read(path, old_form=True), "bucket")
     return check_bucket(bucket) if bucket else None
 
 
@@ -209,8 +243,11 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _read(path: Path) -> dict:
-    """The file as a mapping whose keys are all known and whose values are strings or lists of them."""
+def _read(path: Path, old_form: bool = False) -> dict:
+    """The file as a mapping whose keys are all known and whose values are strings or lists of them.
+
+    ``old_form``: leave out the single-product form's keys instead of refusing them.
+    """
     try:
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
@@ -244,9 +281,24 @@ def _read(path: Path) -> dict:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys ({', '.join(SCHEMA)})")
+    if old_form:
+        raw = {k: v for k, v in raw.items() if k not in OLD_KEYS}
+    _refuse_old_form(raw, str(path))
     _check_keys(raw, str(path))
     _check_scalars(raw, "")
     return raw
+
+
+def _refuse_old_form(raw: dict, where: str) -> None:
+    """The single-product form (``template:``, ``product:``, ``launch_role_name:``): one line on how
+    to write it as a ``products:`` list (not converted silently: the file is what is published)."""
+    old = [key for key in OLD_KEYS if key in raw]
+    if old:
+        raise ConfigError(
+            f"{where}: {', '.join(old)} is the single-product form; list the products instead: "
+            "products: [{template: <template>, <the product: keys>, launch_role_name: <role>}] "
+            "(see docs/MIGRATION.md, catalog.yaml)"
+        )
 
 
 def _check_scalars(node: Any, where: str) -> None:
@@ -259,7 +311,10 @@ def _check_scalars(node: Any, where: str) -> None:
                 continue  # an optional key left empty: not set
             _check_scalars(value, path)
     elif isinstance(node, list):
-        for item in node:
+        for index, item in enumerate(node):
+            if where == "products" and isinstance(item, dict):
+                _check_scalars(item, f"products[{index}]")
+                continue
             if isinstance(item, (dict, list)):
                 raise ConfigError(f"{where}: {show(item)} is not a single value")
             _check_scalars(item, where)
@@ -275,6 +330,9 @@ def _check_keys(raw: dict, where: str) -> None:
         sub = SCHEMA[key]
         if sub is None:
             continue
+        if key == "products":
+            _check_entries(value, where)
+            continue
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {key} must be a mapping")
         if sub:
@@ -285,12 +343,54 @@ def _check_keys(raw: dict, where: str) -> None:
                     )
 
 
+def _check_entries(value: Any, where: str) -> None:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: products must be a list of products (- template: ..., name: ...)")
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: products[{index}] must be a mapping (template:, name:, ...)")
+        for inner in entry:
+            if inner not in ENTRY_KEYS:
+                raise ConfigError(
+                    f"{where}: unknown key products[{index}].{show(inner)[1:-1]}; accepted: "
+                    + ", ".join(ENTRY_KEYS)
+                )
+
+
+def _override_product(raw: dict, key: str, value: str) -> None:
+    """``products.<template>.<key>=VALUE``: a key of the listed product with that template."""
+    _, _, rest = key.partition(".")
+    template, _, inner = rest.rpartition(".")
+    entries = raw.get("products")
+    if not template or not isinstance(entries, list):
+        raise ConfigError(f"--set {key}: name a product and a key, e.g. products.<template>.name")
+    if inner not in ENTRY_KEYS or inner == "template":
+        raise ConfigError(
+            f"--set {key}: unknown key; accepted: "
+            + ", ".join(f"products.{template}.{k}" for k in ENTRY_KEYS if k != "template")
+        )
+    matching = [e for e in entries if isinstance(e, dict) and e.get("template") == template]
+    if not matching:
+        listed = ", ".join(str(e.get("template")) for e in entries if isinstance(e, dict))
+        raise ConfigError(f"--set {key}: no product with template {show(template)}; listed: {listed}")
+    for entry in matching:
+        entry[inner] = value
+
+
 def _override(raw: dict, pair: str) -> None:
     key, sep, value = pair.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ConfigError(f"--set {show(pair)} is not KEY=VALUE (e.g. product.name=Timestream)")
+        raise ConfigError(f"--set {show(pair)} is not KEY=VALUE (e.g. portfolio.name=Timestream)")
     top, _, inner = key.partition(".")
+    if top in OLD_KEYS:
+        raise ConfigError(
+            f"--set {key}: the configuration lists products; use products.<template>."
+            f"{inner or ('name' if top == 'product' else top)}=..."
+        )
+    if top == "products":
+        _override_product(raw, key, value)
+        return
     if top not in SCHEMA:
         raise ConfigError(f"--set {show(key)[1:-1]}: unknown key; accepted: {', '.join(SCHEMA)}")
     sub = SCHEMA[top]
@@ -341,17 +441,13 @@ def _list(raw: dict, dotted: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value)
 
 
-def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
+def _catalog(raw: dict, known_regions: set[str] | None, registered: dict[str, str | None]) -> Catalog:
     for key in REQUIRED:
         if not _get(raw, key):
             raise ConfigError(f"{key} is missing; set it in the file or with --set {key}=...")
-    from templates_src.registry import TEMPLATES
-
-    template = _str(raw, "template")
-    if template not in TEMPLATES:
-        raise ConfigError(
-            f"template {show(template)} is not a registered template; accepted: {', '.join(TEMPLATES)}"
-        )
+    entries = raw.get("products")
+    if not entries:
+        raise ConfigError("products is missing; list the products to publish (products: - template: ...)")
     bucket = check_bucket(_str(raw, "bucket"))
     sse = _str(raw, "sse") or "AES256"
     if sse not in SSE_VALUES:
@@ -366,11 +462,6 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
             raise ConfigError(f"regions: {show(region)} is not a Region with Service Catalog")
     if len(set(regions)) != len(regions):
         raise ConfigError("regions: a Region is listed twice")
-    role = _str(raw, "launch_role_name")
-    if not ROLE_NAME_PATTERN.match(role):
-        raise ConfigError(
-            f"launch_role_name {show(role)} is not an IAM role name (1-64 of letters, digits, +=,.@_-)"
-        )
     principals = _list(raw, "principals")
     for arn in principals:
         if not PRINCIPAL_PATTERN.match(arn):
@@ -384,26 +475,70 @@ def _config(raw: dict, known_regions: set[str] | None) -> CatalogConfig:
     for ou in ous:
         if not OU_PATTERN.match(ou):
             raise ConfigError(f"shares.organizational_units: {show(ou)} is not an OU id (ou-xxxx-xxxxxxxx)")
-    product = Product(**{k: _str(raw, f"product.{k}") for k in SCHEMA["product"]})
     portfolio = Portfolio(**{k: _str(raw, f"portfolio.{k}") for k in SCHEMA["portfolio"]})
-    _check_limits(portfolio, product)
-    if product.support_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", product.support_email):
-        raise ConfigError(f"product.support_email {show(product.support_email)} is not an e-mail address")
-    if product.support_url and not re.match(r"^https?://\S+$", product.support_url):
-        raise ConfigError(f"product.support_url {show(product.support_url)} is not an http(s) URL")
-    return CatalogConfig(
-        template=template,
-        portfolio=portfolio,
-        product=product,
-        bucket=bucket,
-        regions=regions,
-        launch_role_name=role,
-        principals=principals,
-        tag_options=tag_options,
-        share_accounts=accounts,
-        share_ous=ous,
-        sse=sse,
+    _check_limits("portfolio", portfolio)
+    configs = tuple(
+        CatalogConfig(
+            template=template,
+            portfolio=portfolio,
+            product=product,
+            bucket=bucket,
+            regions=regions,
+            launch_role_name=role,
+            principals=principals,
+            tag_options=tag_options,
+            share_accounts=accounts,
+            share_ous=ous,
+            sse=sse,
+        )
+        for template, product, role in (
+            _entry(entry, index, registered) for index, entry in enumerate(entries)
+        )
     )
+    for what, values in (
+        ("template", [c.template for c in configs]),
+        ("name", [c.product.name for c in configs]),
+        ("launch_role_name", [c.launch_role_name for c in configs]),
+        ("name (as an S3 key segment)", [c.product.slug for c in configs]),
+    ):
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise ConfigError(
+                f"products: {what} {show(twice[0])} is given to two products; each needs its own"
+            )
+    return Catalog(configs)
+
+
+def _entry(entry: dict, index: int, registered: dict[str, str | None]) -> tuple[str, Product, str]:
+    """(template, product, launch role name) of ``products[index]``, checked."""
+    where = f"products[{index}]"
+    for key in ENTRY_REQUIRED:
+        if not _str(entry, key):
+            raise ConfigError(f"{where}.{key} is missing; set it in the file")
+    template = _str(entry, "template")
+    where = f"products[{template}]"
+    if template not in registered:
+        products = [name for name, launches in registered.items() if launches is None]
+        raise ConfigError(
+            f"{where}: template {show(template)} is not a registered template; products: {', '.join(products)}"
+        )
+    if registered[template] is not None:
+        raise ConfigError(
+            f"{where}: {template} is the launch role of {registered[template]}, not a product; "
+            f"list {registered[template]} and set its launch_role_name"
+        )
+    role = _str(entry, "launch_role_name")
+    if not ROLE_NAME_PATTERN.fullmatch(role):
+        raise ConfigError(
+            f"{where}.launch_role_name {show(role)} is not an IAM role name (1-64 of letters, digits, +=,.@_-)"
+        )
+    product = Product(**{k: _str(entry, k) for k in PRODUCT_KEYS})
+    _check_limits("product", product, where)
+    if product.support_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", product.support_email):
+        raise ConfigError(f"{where}.support_email {show(product.support_email)} is not an e-mail address")
+    if product.support_url and not re.match(r"^https?://\S+$", product.support_url):
+        raise ConfigError(f"{where}.support_url {show(product.support_url)} is not an http(s) URL")
+    return template, product, role
 
 
 def _tag_options(raw: Any) -> tuple[tuple[str, str], ...]:
@@ -434,10 +569,9 @@ def _tag_options(raw: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _check_limits(portfolio: Portfolio, product: Product) -> None:
+def _check_limits(section: str, values: Portfolio | Product, where: str | None = None) -> None:
     """Service Catalog's own length limits and patterns (from its service model) on every name."""
-    for section, values in (("portfolio", portfolio), ("product", product)):
-        for key, value in vars(values).items():
-            problem = limits.check(f"{section}.{key}", value) if value else None
-            if problem:
-                raise ConfigError(f"{section}.{key} {show(value)} is {problem}")
+    for key, value in vars(values).items():
+        problem = limits.check(f"{section}.{key}", value) if value else None
+        if problem:
+            raise ConfigError(f"{where or section}.{key} {show(value)} is {problem}")
