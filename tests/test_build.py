@@ -114,6 +114,34 @@ def test_a_template_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     ]
 
 
+def test_a_template_that_cannot_be_built_is_one_line_and_the_others_are_written(
+    tmp_path, monkeypatch, capsys
+):
+    """A builder's BuildError (e.g. a launch role with no scope for an action) fails that template
+    with its one-line message, through the command line, and never as a traceback."""
+    from templates_src.common import BuildError
+    from tooling import cli
+
+    real = render_module.render
+
+    def render(spec, options=None):
+        if spec.name == "timestream-influxdb-launch-role":
+            raise BuildError("launch role: no scope names a resource for x:DeleteY")
+        return real(spec, options)
+
+    monkeypatch.setattr("tooling.build.pipeline.render", render)
+    out = tmp_path / "out"
+    status = cli.main(["build", "--no-lint", "--output-dir", str(out)])
+    captured = capsys.readouterr()
+    assert status == 1 and "Traceback" not in captured.err + captured.out
+    assert (
+        "build timestream-influxdb-launch-role.yaml: launch role: no scope names a resource for x:DeleteY"
+        in captured.err
+    )
+    assert not (out / "timestream-influxdb-launch-role.yaml").exists()
+    assert (out / "timestream-influxdb.yaml").exists()
+
+
 def test_the_render_line_gives_the_remaining_budget(tmp_path, monkeypatch):
     spec = TEMPLATES["timestream-influxdb"]
     monkeypatch.setattr("tooling.build.pipeline.render", lambda s, o=None: "#" * 48_576)

@@ -69,7 +69,15 @@ def build(
     rendered: dict[str, str] = {}
     for spec in specs:
         watch = Stopwatch()
-        text = rendered[spec.filename] = render(spec, (options or {}).get(spec.name))
+        try:
+            text = render(spec, (options or {}).get(spec.name))
+        except ValueError as err:
+            # A builder's BuildError (a ValueError whose message names what to fix, on one line):
+            # this template fails; the others are still built.
+            result.problems[spec.filename] = [f"build {spec.filename}: {err}"]
+            log(f"reject  {spec.filename:<36} cannot be built: {err}")
+            continue
+        rendered[spec.filename] = text
         result.problems[spec.filename] = size_problems(spec.filename, text)
         size = len(text.encode())
         log(
