@@ -67,6 +67,19 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
     ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
     ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_117"): "answers CloudFormation on Amazon S3",
     ("timestream-influxdb.yaml", "TokenFunction", "CKV_AWS_173"): "its environment holds no secret",
+    # The token rotation function: Secrets Manager invokes it, four times per rotation.
+    (
+        "timestream-influxdb.yaml",
+        "TokenRotationFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb.yaml",
+        "TokenRotationFunction",
+        "CKV_AWS_116",
+    ): "invoked synchronously, Secrets Manager retries",
+    ("timestream-influxdb.yaml", "TokenRotationFunction", "CKV_AWS_117"): "calls AWS APIs only, not the database",
+    ("timestream-influxdb.yaml", "TokenRotationFunction", "CKV_AWS_173"): "its environment holds no secret",
     # The token worker: the token function invokes it synchronously, a few times per operation.
     (
         "timestream-influxdb.yaml",

@@ -126,15 +126,19 @@ class Secrets:
             "get_secret_value", {"ARN": ADMIN_ARN, "SecretString": value}, {"SecretId": ADMIN_ARN}
         )
 
-    def token(self, value):
-        if value is None:  # the token secret was created with no value
-            self.stub.add_client_error(
-                "get_secret_value", "ResourceNotFoundException", expected_params={"SecretId": TOKEN_ARN}
-            )
+    def token(self, value, previous=None, pending=None, labels=True):
+        """The token secret's AWSCURRENT value, then (``labels``) its AWSPREVIOUS and AWSPENDING ones,
+        as a Create or Update reads them; None: no such version (or no value)."""
+        self._read(value, {"SecretId": TOKEN_ARN})
+        if labels:
+            self._read(previous, {"SecretId": TOKEN_ARN, "VersionStage": "AWSPREVIOUS"})
+            self._read(pending, {"SecretId": TOKEN_ARN, "VersionStage": "AWSPENDING"})
+
+    def _read(self, value, expected):
+        if value is None:  # the token secret was created with no value, or has no such version
+            self.stub.add_client_error("get_secret_value", "ResourceNotFoundException", expected_params=expected)
         else:
-            self.stub.add_response(
-                "get_secret_value", {"ARN": TOKEN_ARN, "SecretString": value}, {"SecretId": TOKEN_ARN}
-            )
+            self.stub.add_response("get_secret_value", {"ARN": TOKEN_ARN, "SecretString": value}, expected)
 
     def store(self, fail=False):
         expected = {"SecretId": TOKEN_ARN, "SecretString": ANY}
@@ -289,7 +293,7 @@ def test_a_token_that_cannot_be_stored_is_revoked_and_the_request_fails(modules,
     secrets.password()
     secrets.token(None)
     secrets.store(fail=True)
-    secrets.token(None)  # read again: still no value, the store failed
+    secrets.token(None, labels=False)  # read again: still no value, the store failed
     with pytest.raises(Exception, match="InternalServiceError"):
         run(modules, influx, secrets, event("Create", props(url(influx))))
     assert posts(influx) == 1 and live(influx) == []
@@ -304,7 +308,11 @@ class LostAnswerSecrets:
             "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
         ).exceptions
 
-    def get_secret_value(self, SecretId):
+    def get_secret_value(self, SecretId, VersionStage="AWSCURRENT"):
+        if VersionStage != "AWSCURRENT":  # a secret never rotated: no other labelled version
+            raise self.exceptions.ResourceNotFoundException(
+                {"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue"
+            )
         return {"SecretString": self.values[SecretId]}
 
     def put_secret_value(self, SecretId, SecretString):
