@@ -78,7 +78,11 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
         "TokenRotationFunction",
         "CKV_AWS_116",
     ): "invoked synchronously, Secrets Manager retries",
-    ("timestream-influxdb.yaml", "TokenRotationFunction", "CKV_AWS_117"): "calls AWS APIs only, not the database",
+    (
+        "timestream-influxdb.yaml",
+        "TokenRotationFunction",
+        "CKV_AWS_117",
+    ): "calls AWS APIs only, not the database",
     ("timestream-influxdb.yaml", "TokenRotationFunction", "CKV_AWS_173"): "its environment holds no secret",
     # The token worker: the token function invokes it synchronously, a few times per operation.
     (

@@ -129,14 +129,16 @@ class Secrets:
     def token(self, value, previous=None, pending=None, labels=True):
         """The token secret's AWSCURRENT value, then (``labels``) its AWSPREVIOUS and AWSPENDING ones,
         as a Create or Update reads them; None: no such version (or no value)."""
-        self._read(value, {"SecretId": TOKEN_ARN})
+        self._read(value, {"SecretId": TOKEN_ARN, "VersionStage": "AWSCURRENT"})
         if labels:
             self._read(previous, {"SecretId": TOKEN_ARN, "VersionStage": "AWSPREVIOUS"})
             self._read(pending, {"SecretId": TOKEN_ARN, "VersionStage": "AWSPENDING"})
 
     def _read(self, value, expected):
         if value is None:  # the token secret was created with no value, or has no such version
-            self.stub.add_client_error("get_secret_value", "ResourceNotFoundException", expected_params=expected)
+            self.stub.add_client_error(
+                "get_secret_value", "ResourceNotFoundException", expected_params=expected
+            )
         else:
             self.stub.add_response("get_secret_value", {"ARN": TOKEN_ARN, "SecretString": value}, expected)
 

@@ -54,7 +54,9 @@ class Secrets:
         """What a rotation function does to ``secrets`` besides reading and storing values: read
         their versions and labels (DescribeSecret) and move AWSCURRENT (UpdateSecretVersionStage),
         as the Secrets Manager User Guide lists for a rotation function's execution role."""
-        return self._grant(sid, [secretsmanager.DescribeSecret, secretsmanager.UpdateSecretVersionStage], secrets)
+        return self._grant(
+            sid, [secretsmanager.DescribeSecret, secretsmanager.UpdateSecretVersionStage], secrets
+        )
 
     def _grant(self, sid: str, action, secrets: tuple[Secret, ...]) -> Statement:
         chosen = secrets or (self.credentials, self.token)

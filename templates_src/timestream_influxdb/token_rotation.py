@@ -108,7 +108,9 @@ def add_token_rotation(ctx: Context, key: ProductKey, secrets: Secrets, token: A
             "MARKER": marker(),
         },
     )
-    fn.function.Metadata = checkov_skips({**ROTATION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ROTATION_ENVIRONMENT_SKIP})
+    fn.function.Metadata = checkov_skips(
+        {**ROTATION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ROTATION_ENVIRONMENT_SKIP}
+    )
     permission = ctx.add(
         Permission(
             "TokenRotationPermission",

@@ -161,12 +161,10 @@ class Worker:
 LIVE_STAGES = ("AWSPREVIOUS", "AWSPENDING")
 
 
-def stored_token(secrets, arn, stage=None):
-    """The token the token secret holds (its version labelled ``stage``, default AWSCURRENT); ""
-    when there is no such version or it has no value yet."""
+def stored_token(secrets, arn, stage="AWSCURRENT"):
+    """The token the token secret holds (its version labelled ``stage``, default AWSCURRENT: what
+    clients read); "" when there is no such version or it has no value yet."""
     try:
-        if stage is None:
-            return secrets.get_secret_value(SecretId=arn)["SecretString"]
         return secrets.get_secret_value(SecretId=arn, VersionStage=stage)["SecretString"]
     except secrets.exceptions.ResourceNotFoundException:
         return ""
