@@ -22,10 +22,14 @@ FUNCTIONS = {
     "api_token": "TokenFunction",
     "token_worker": "TokenWorkerFunction",
     "parameter_group": "ParameterGroupFunction",
+    "token_rotation": "TokenRotationFunction",
 }
 #: The function modules that are custom-resource handlers (they run the shared protocol); the
-#: token worker is a plain handler, which the token function invokes.
-HANDLERS = {module: title for module, title in FUNCTIONS.items() if module != "token_worker"}
+#: token worker is a plain handler, which the token function invokes, and the token rotation one,
+#: which Secrets Manager invokes.
+HANDLERS = {
+    module: title for module, title in FUNCTIONS.items() if module not in ("token_worker", "token_rotation")
+}
 
 
 @pytest.fixture(scope="session")

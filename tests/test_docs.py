@@ -440,6 +440,8 @@ def test_conditional_resources_are_marked_dashed(product_diagram, specs):
         "r_LambdaKmsPolicy",
         "r_InfluxDBApiToken",
         "r_EngineParameterGroup",
+        "r_TokenRotationPermission",
+        "r_TokenRotationSchedule",
     }
     (members,) = [
         ln.split()[1].split(",")

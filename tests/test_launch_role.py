@@ -90,8 +90,19 @@ def role_template() -> dict:
 
 
 def policy_of(role: dict) -> dict:
+    """Everything the role may do: its inline policy's statements, then those of the managed
+    policies attached to it (the part over IAM's inline limit), as one document."""
     (inline,) = role["Resources"]["LaunchRole"]["Properties"]["Policies"]
-    return inline["PolicyDocument"]
+    statements = list(inline["PolicyDocument"]["Statement"])
+    for resource in managed_policies(role):
+        statements += resource["Properties"]["PolicyDocument"]["Statement"]
+    return {**inline["PolicyDocument"], "Statement": statements}
+
+
+def managed_policies(role: dict) -> list[dict]:
+    found = [r for r in role["Resources"].values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+    assert all(r["Properties"]["Roles"] == [{"Ref": "LaunchRole"}] for r in found)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -402,9 +413,29 @@ def test_every_action_is_one_cfn_lint_knows(case):
     assert all(permissions.is_known(a) for a in granted(policy))
 
 
-def test_inline_policy_fits_iam_limit(case):
-    policy = policy_of(case[2])
-    assert len(json.dumps(policy, separators=(",", ":"))) < INLINE_POLICY_LIMIT
+def test_every_policy_fits_iams_limits(case):
+    """The inline policy within 10,240 characters, each managed policy within 6,144 (IAM's quotas),
+    at most 10 managed policies (the default per role), and no statement lost on the way."""
+    role = case[2]
+    (inline,) = role["Resources"]["LaunchRole"]["Properties"]["Policies"]
+    assert len(json.dumps(inline["PolicyDocument"], separators=(",", ":"))) <= INLINE_POLICY_LIMIT
+    managed = managed_policies(role)
+    assert len(managed) <= 10
+    for resource in managed:
+        assert len(json.dumps(resource["Properties"]["PolicyDocument"], separators=(",", ":"))) <= 6_144
+    sids = [s["Sid"] for s in policy_of(role)["Statement"]]
+    assert len(sids) == len(set(sids))
+
+
+def test_statements_over_the_inline_limit_go_to_managed_policies_in_order():
+    from awacs.aws import Allow, Statement
+
+    from templates_src.launch_role import split_for_iam
+
+    many = [Statement(Sid=f"S{i:03d}", Effect=Allow, Action=[], Resource=["*" * 300]) for i in range(60)]
+    inline, spilled = split_for_iam(many)
+    assert inline and spilled and [s.Sid for s in inline + sum(spilled, [])] == [s.Sid for s in many]
+    assert split_for_iam(many[:3]) == (many[:3], [])
 
 
 @pytest.mark.parametrize("name", sorted(LAUNCH_ROLES))

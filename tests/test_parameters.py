@@ -86,6 +86,8 @@ MATRIX = {
     "BackupRetentionPeriod": (["0", "366", "seven", "7.0", "7e0", "07", "\u0967"], ["1", "7", "365"]),
     "ContinuousBackupRetentionDays": (["-1", "366", "20.0", "3e2", "00"], ["0", "1", "35", "365"]),
     "FinalBackupRetentionDays": (["-1", "3651", "30.0", "3e2", "030"], ["0", "30", "3650"]),
+    # 0 (off) or Secrets Manager's AutomaticallyAfterDays range, 1 to 1000.
+    "TokenRotationDays": (["-1", "1001", "30.0", "3e1", "030", ""], ["0", "1", "30", "1000"]),
     "AlarmActions": (
         [
             "not-an-arn",

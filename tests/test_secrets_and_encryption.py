@@ -47,7 +47,11 @@ def test_only_the_token_function_may_read_the_admin_password(product):
             for statement in doc["Statement"]:
                 if {"Ref": "AdminPasswordSecret"} in statement["Resource"]:
                     readers.add((logical_id, tuple(statement["Action"])))
-    assert readers == {("TokenFunctionRole", ("secretsmanager:GetSecretValue",))}
+    # The token function and the token rotation function sign in to InfluxDB with it.
+    assert readers == {
+        ("TokenFunctionRole", ("secretsmanager:GetSecretValue",)),
+        ("TokenRotationFunctionRole", ("secretsmanager:GetSecretValue",)),
+    }
     client = json.dumps(product["Resources"]["LambdaExecutionRole"])
     assert "AdminPasswordSecret" not in client
 
@@ -118,8 +122,8 @@ def test_every_log_group_of_the_product_may_use_the_key_and_nothing_wider(produc
     arn_prefix = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
     assert pattern.startswith(arn_prefix)
     groups = resources_of_type(product, "AWS::Logs::LogGroup")
-    # the clients', and the backup, token, token worker and parameter group functions'
-    assert len(groups) == 5
+    # the clients', and the backup, token, token worker, token rotation and parameter group functions'
+    assert len(groups) == 6
     for logical_id, group in groups.items():
         props = group["Properties"]
         assert fnmatchcase(arn_prefix + props["LogGroupName"]["Fn::Sub"], pattern), logical_id

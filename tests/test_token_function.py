@@ -126,15 +126,21 @@ class Secrets:
             "get_secret_value", {"ARN": ADMIN_ARN, "SecretString": value}, {"SecretId": ADMIN_ARN}
         )
 
-    def token(self, value):
-        if value is None:  # the token secret was created with no value
+    def token(self, value, previous=None, pending=None, labels=True):
+        """The token secret's AWSCURRENT value, then (``labels``) its AWSPREVIOUS and AWSPENDING ones,
+        as a Create or Update reads them; None: no such version (or no value)."""
+        self._read(value, {"SecretId": TOKEN_ARN, "VersionStage": "AWSCURRENT"})
+        if labels:
+            self._read(previous, {"SecretId": TOKEN_ARN, "VersionStage": "AWSPREVIOUS"})
+            self._read(pending, {"SecretId": TOKEN_ARN, "VersionStage": "AWSPENDING"})
+
+    def _read(self, value, expected):
+        if value is None:  # the token secret was created with no value, or has no such version
             self.stub.add_client_error(
-                "get_secret_value", "ResourceNotFoundException", expected_params={"SecretId": TOKEN_ARN}
+                "get_secret_value", "ResourceNotFoundException", expected_params=expected
             )
         else:
-            self.stub.add_response(
-                "get_secret_value", {"ARN": TOKEN_ARN, "SecretString": value}, {"SecretId": TOKEN_ARN}
-            )
+            self.stub.add_response("get_secret_value", {"ARN": TOKEN_ARN, "SecretString": value}, expected)
 
     def store(self, fail=False):
         expected = {"SecretId": TOKEN_ARN, "SecretString": ANY}
@@ -289,7 +295,7 @@ def test_a_token_that_cannot_be_stored_is_revoked_and_the_request_fails(modules,
     secrets.password()
     secrets.token(None)
     secrets.store(fail=True)
-    secrets.token(None)  # read again: still no value, the store failed
+    secrets.token(None, labels=False)  # read again: still no value, the store failed
     with pytest.raises(Exception, match="InternalServiceError"):
         run(modules, influx, secrets, event("Create", props(url(influx))))
     assert posts(influx) == 1 and live(influx) == []
@@ -304,7 +310,11 @@ class LostAnswerSecrets:
             "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
         ).exceptions
 
-    def get_secret_value(self, SecretId):
+    def get_secret_value(self, SecretId, VersionStage="AWSCURRENT"):
+        if VersionStage != "AWSCURRENT":  # a secret never rotated: no other labelled version
+            raise self.exceptions.ResourceNotFoundException(
+                {"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue"
+            )
         return {"SecretString": self.values[SecretId]}
 
     def put_secret_value(self, SecretId, SecretString):
@@ -327,9 +337,9 @@ def test_a_token_stored_although_put_secret_value_raised_is_kept_and_the_old_one
     assert old["id"] not in influx.state["authorizations"]
 
 
-def update(modules, influx, secrets, stored, new=None, old=None, store=True):
+def update(modules, influx, secrets, stored, new=None, old=None, store=True, previous=None, pending=None):
     secrets.password()
-    secrets.token(stored)
+    secrets.token(stored, previous, pending)
     if store:
         secrets.store()
     new = new or props(url(influx))
@@ -353,6 +363,51 @@ def test_an_update_after_the_token_was_revoked_makes_one_and_revokes_the_others(
     update(modules, influx, secrets, stored=revoked["token"])
     auth = only_live(influx)
     assert auth["id"] not in (revoked["id"], stray["id"]) and secrets.stored[-1] == auth["token"]
+
+
+def planted(influx, like, auth_id, token, bucket_id=BUCKET_ID):
+    """A marked authorization like ``like``, read and write on ``bucket_id``: one a rotation made."""
+    permissions = [{**p, "resource": {**p["resource"], "id": bucket_id}} for p in like["permissions"]]
+    auth = {**like, "id": auth_id, "token": token, "permissions": permissions}
+    influx.state["authorizations"][auth_id] = auth
+    return auth
+
+
+@pytest.mark.parametrize("label", ["previous", "pending"])
+def test_an_update_keeps_the_tokens_of_the_rotation_labels_that_fit_the_bucket(
+    modules, influx, secrets, label
+):
+    """AWSPREVIOUS: clients that cached it; AWSPENDING: a rotation in progress made it."""
+    create(modules, influx, secrets)
+    current = only_live(influx)
+    kept = planted(influx, current, "00000000000000a1", "labelled-token")
+    stray = planted(influx, current, "00000000000000a2", "stray-token")  # marked, held by no label
+    (_, data), _ = update(
+        modules, influx, secrets, stored=current["token"], store=False, **{label: kept["token"]}
+    )
+    assert data == {"AuthorizationId": current["id"]}
+    assert sorted(a["id"] for a in live(influx)) == sorted([current["id"], kept["id"]])
+    assert stray["id"] not in influx.state["authorizations"]
+
+
+def test_a_labelled_token_of_another_bucket_is_not_kept(modules, influx, secrets):
+    create(modules, influx, secrets)
+    current = only_live(influx)
+    elsewhere = planted(influx, current, "00000000000000a3", "old-bucket-token", OTHER_BUCKET_ID)
+    update(modules, influx, secrets, stored=current["token"], store=False, previous=elsewhere["token"])
+    assert only_live(influx) == current
+
+
+def test_a_new_token_keeps_the_previous_one_and_revokes_the_unusable_current(modules, influx, secrets):
+    """The token the secret holds was revoked out of band: a new one is stored (AWSCURRENT); the
+    AWSPREVIOUS token of the last rotation stays for the clients that cached it."""
+    create(modules, influx, secrets)
+    current = only_live(influx)
+    previous = planted(influx, current, "00000000000000a4", "previous-token")
+    influx.state["authorizations"][current["id"]]["status"] = "inactive"
+    update(modules, influx, secrets, stored=current["token"], previous=previous["token"])
+    new = [a for a in live(influx) if a["token"] == secrets.stored[-1]]
+    assert sorted(a["id"] for a in live(influx)) == sorted([new[0]["id"], previous["id"]])
 
 
 def test_an_update_and_its_rollback_end_with_one_token_on_the_old_bucket(modules, influx, secrets):

@@ -29,8 +29,8 @@ from awacs.aws import (
     Statement,
     StringEquals,
 )
-from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
-from troposphere.iam import Policy, Role
+from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template, encode_to_dict
+from troposphere.iam import ManagedPolicy, Policy, Role
 
 from ..common import POLICY_VERSION, checkov_skips, trust_policy
 from . import permissions, scopes
@@ -246,6 +246,7 @@ def build(
             Description="S3 bucket `make publish` uploads the product templates to",
         )
     )
+    inline, spilled = split_for_iam(statements(derived, names))
     role = t.add_resource(
         Role(
             "LaunchRole",
@@ -256,18 +257,56 @@ def build(
             Policies=[
                 Policy(
                     PolicyName="launch-product",
-                    PolicyDocument=PolicyDocument(
-                        Version=POLICY_VERSION, Statement=statements(derived, names)
-                    ),
+                    PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=inline),
                 )
             ],
         )
     )
+    for number, chunk in enumerate(spilled, start=1):
+        t.add_resource(
+            ManagedPolicy(
+                f"LaunchRolePolicy{number}",
+                Description=f"Service Catalog launch role, part {number + 1} (over the inline limit)",
+                Metadata=LAUNCH_ROLE_CHECKOV_SKIPS,
+                Roles=[Ref(role)],
+                PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=chunk),
+            )
+        )
     t.add_output(Output("LaunchRoleArn", Description="ARN of the launch role", Value=GetAtt(role, "Arn")))
     t.add_output(
         Output("LaunchRoleName", Description="LocalRoleName of the launch constraint", Value=Ref(role))
     )
     return t
+
+
+#: IAM's quotas ("IAM and AWS STS quotas", IAM User Guide): a role's inline policies together at
+#: most 10,240 characters, a managed policy at most 6,144, white space not counted. Measured here
+#: on the template's form, whose Fn::Sub strings are longer than what they resolve to.
+INLINE_POLICY_LIMIT = 10_240
+MANAGED_POLICY_LIMIT = 6_144
+#: The document around the statements: {"Version":"2012-10-17","Statement":[...]}.
+DOCUMENT_OVERHEAD = 64
+
+
+def policy_size(statements_: list[Statement]) -> int:
+    """Characters of ``statements_`` in a policy document, without white space."""
+    body = [encode_to_dict(s) for s in statements_]
+    return len(json.dumps(body, separators=(",", ":"))) + DOCUMENT_OVERHEAD
+
+
+def split_for_iam(statements_: list[Statement]) -> tuple[list[Statement], list[list[Statement]]]:
+    """The statements in order: those that fit the role's inline policy, then the rest in managed
+    policies of at most IAM's size each (a role may have up to 10 attached by default)."""
+    inline: list[Statement] = []
+    spilled: list[list[Statement]] = []
+    for statement in statements_:
+        if not spilled and policy_size([*inline, statement]) <= INLINE_POLICY_LIMIT:
+            inline.append(statement)
+        elif spilled and policy_size([*spilled[-1], statement]) <= MANAGED_POLICY_LIMIT:
+            spilled[-1].append(statement)
+        else:
+            spilled.append([statement])
+    return inline, spilled
 
 
 __all__ = ["LaunchScopes", "Options", "build", "derive", "statements"]

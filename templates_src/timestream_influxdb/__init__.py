@@ -1,8 +1,8 @@
 """Amazon Timestream for InfluxDB for a data platform's Lambda functions.
 
 ``build()`` reads top to bottom like the architecture: parameters, network, encryption, database,
-engine parameter group, secrets, logs, access, monitoring, backup, API token, outputs. Each step is
-a function of its own module, ``add_<thing>(ctx, <what it depends on>) -> <what it made>``, where ``ctx`` is the
+engine parameter group, secrets, logs, access, monitoring, backup, API token, its rotation,
+outputs. Each step is a function of its own module, ``add_<thing>(ctx, <what it depends on>) -> <what it made>``, where ``ctx`` is the
 :class:`~templates_src.common.Context` (template, launch form, naming, conditions), so a team can
 reuse a step or add a resource:
 
@@ -29,6 +29,7 @@ from . import (
     parameter_group,
     parameters,
     secrets,
+    token_rotation,
 )
 from .options import OptionError, Options
 
@@ -59,7 +60,8 @@ def build(options: Options | None = None) -> Template:
     monitoring.add_alarms(ctx)
     dashboard = monitoring.add_dashboard(ctx)
     backup.add_backups(ctx, key, instance)
-    influx_token.add_token(ctx, key, sgs, vpc_access, instance, conn)
+    token = influx_token.add_token(ctx, key, sgs, vpc_access, instance, conn)
+    token_rotation.add_token_rotation(ctx, key, conn, token)
     outputs.add_outputs(ctx, instance, sgs, conn, role, key, log_group, dashboard)
 
     t.set_metadata({"AWS::CloudFormation::Interface": ctx.form.interface()})

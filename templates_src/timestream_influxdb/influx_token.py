@@ -19,6 +19,8 @@ token secret itself and no token is made.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from troposphere import AWS_STACK_ID, Equals, GetAtt, Ref, Sub
 from troposphere.awslambda import VPCConfig
 from troposphere.iam import ManagedPolicy
@@ -30,6 +32,7 @@ from .custom_resources import (
     FUNCTION_CHECKOV_SKIPS,
     OUTSIDE_VPC_SKIP,
     CustomResource,
+    LambdaFunction,
     add_custom_resource,
     add_function,
     grant_read_stack_status,
@@ -79,6 +82,19 @@ ENVIRONMENT_SKIP = {
 }
 
 
+@dataclass(frozen=True)
+class ApiToken:
+    """What :func:`add_token` made: the token resource (it exists when ``condition`` holds), its
+    function, the worker in the VPC and the InfluxDB URL they reach; the token rotation
+    (:mod:`.token_rotation`) reuses the worker, URL and condition."""
+
+    resource: CustomResource
+    function: LambdaFunction
+    worker: LambdaFunction
+    url: Sub
+    condition: str
+
+
 def add_token(
     ctx: Context,
     key: ProductKey,
@@ -86,7 +102,7 @@ def add_token(
     vpc_access: ManagedPolicy,
     instance: InfluxDBInstance,
     secrets: Secrets,
-) -> CustomResource:
+) -> ApiToken:
     """The worker in the VPC, the token function outside it, and the token resource (when
     InfluxDBToken is empty)."""
     condition = ctx.add_condition(CREATE_TOKEN, Equals(ctx.ref("InfluxDBToken"), ""))
@@ -153,4 +169,9 @@ def add_token(
     if CLIENT_EGRESS not in ctx.template.resources:
         raise BuildError(f"the token resource needs the rule {CLIENT_EGRESS} (network.py)")
     token.DependsOn = [CLIENT_EGRESS, worker.function.title]
-    return token
+    return ApiToken(resource=token, function=fn, worker=worker, url=url, condition=condition)
+
+
+def marker() -> Sub:
+    """The description every authorization of the token resource carries: "<StackId> <logical id>"."""
+    return Sub("${AWS::StackId} " + TOKEN_RESOURCE)

@@ -16,6 +16,7 @@ from ..common import Context, ParameterForm
 from . import alarms, names, service
 from .engine_parameters import canonical
 from .options import Options
+from .rotation_limits import ROTATION_DAYS_MAX, ROTATION_DAYS_MIN
 
 # 3 to 63 characters; the length is in the pattern so that an optional bucket ("" allowed) has it too.
 S3_BUCKET_PATTERN = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
@@ -377,6 +378,22 @@ def _influx_access(form: ParameterForm) -> None:
         MaxLength=512,
         AllowedPattern=r"^[A-Za-z0-9+/=_-]*$",
         ConstraintDescription="empty, or a token of letters, digits and + / = _ - (base64), at most 512 characters",
+    )
+    form.add(
+        "TokenRotationDays",
+        group=GROUP_INFLUX,
+        label="API token rotation (days)",
+        Type="String",
+        Description=(
+            "Days between rotations of the API token the stack makes (a new token; the previous one "
+            "stays valid until the next rotation); 0 turns rotation off. Ignored when InfluxDBToken is given."
+        ),
+        Default="0",
+        AllowedPattern=whole_number_pattern(0, ROTATION_DAYS_MAX),
+        ConstraintDescription=(
+            f"0 (off) or a whole number of days from {ROTATION_DAYS_MIN} to "
+            f"{ROTATION_DAYS_MAX} (Secrets Manager's limits for AutomaticallyAfterDays)"
+        ),
     )
 
 

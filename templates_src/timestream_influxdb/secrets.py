@@ -50,12 +50,21 @@ class Secrets:
         """Store a new value in ``secrets`` (default: the clients' two)."""
         return self._grant(sid, secretsmanager.PutSecretValue, secrets)
 
+    def grant_rotate(self, *secrets: Secret, sid: str = "RotateInfluxDBSecrets") -> Statement:
+        """What a rotation function does to ``secrets`` besides reading and storing values: read
+        their versions and labels (DescribeSecret) and move AWSCURRENT (UpdateSecretVersionStage),
+        as the Secrets Manager User Guide lists for a rotation function's execution role."""
+        return self._grant(
+            sid, [secretsmanager.DescribeSecret, secretsmanager.UpdateSecretVersionStage], secrets
+        )
+
     def _grant(self, sid: str, action, secrets: tuple[Secret, ...]) -> Statement:
         chosen = secrets or (self.credentials, self.token)
         for secret in chosen:
             if not any(secret is mine for mine in (self.credentials, self.token, self.admin_password)):
                 raise ValueError(f"{secret.title} is not one of these secrets")
-        return Statement(Sid=sid, Effect=Allow, Action=[action], Resource=[Ref(s) for s in chosen])
+        actions = action if isinstance(action, list) else [action]
+        return Statement(Sid=sid, Effect=Allow, Action=actions, Resource=[Ref(s) for s in chosen])
 
 
 def add_admin_password(ctx: Context, key: ProductKey) -> AdminPassword:

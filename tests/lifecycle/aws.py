@@ -6,6 +6,7 @@
   states. moto 5.2 has no UpdateDbInstance or CreateDbBackup for this service.
 - :class:`FakeLambda`: ``invoke`` of a RequestResponse invocation runs a given handler in process.
 - :func:`secretsmanager`: moto's ``mock_aws`` in process (moto validates against the botocore model).
+- :class:`Rotation`: Secrets Manager driving a Lambda rotation function over a secret of moto's.
 """
 
 from __future__ import annotations
@@ -285,3 +286,98 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
     def parameters_of(self, identifier: str) -> dict[str, Any] | None:
         group = self.group_of(identifier)
         return group["parameters"] if group else None
+
+
+#: The steps of a rotation by Lambda function, in the order Secrets Manager invokes them.
+ROTATION_STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+class Rotation:
+    """Secrets Manager rotating ``secret_arn`` (a secret of moto's) with a Lambda function.
+
+    ``invoke(event)`` runs the rotation function synchronously (e.g. ``Stack.call``). What is
+    modelled ("Rotation by Lambda function" and "Lambda rotation functions", Secrets Manager User
+    Guide; botocore's model of RotateSecret): a rotation schedule turns rotation on
+    (``RotationEnabled``; :meth:`cancel` is CancelRotateSecret, which a deleted schedule calls); a
+    rotation first refuses when AWSPENDING is on a version other than AWSCURRENT's (a rotation
+    still in progress), then makes a new version id (the ClientRequestToken) labelled AWSPENDING
+    with no value - moving the label from any other version - and invokes the function with
+    {Step, SecretId, ClientRequestToken, RotationToken} for each step in order; a step that raises
+    ends the rotation (:meth:`rotate` returns the error), and :meth:`retry` runs the steps again with
+    the same version id, as Secrets Manager retries a failed rotation.
+
+    Not modelled: the schedule's timing (a rotation happens when a test calls :meth:`rotate`), the
+    number and spacing of Secrets Manager's retries, the rotation window, Lambda's own retries
+    and timeouts, RotateImmediately=false (testSecret alone), the RotationToken's use for assumed
+    roles, and any check by Secrets Manager of who calls PutSecretValue or UpdateSecretVersionStage.
+    """
+
+    def __init__(self, client, secret_arn: str, invoke: Callable[[dict[str, Any]], Any]) -> None:
+        self.client, self.arn, self.invoke = client, secret_arn, invoke
+        self.invocations: list[tuple[str, str]] = []  # (step, version id)
+        self.version: str | None = None
+
+    def _secret(self):
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        return secretsmanager_backends[ACCOUNT][REGION].secrets[self.arn]
+
+    def enable(self, days: int = 30) -> None:
+        """What creating the rotation schedule (RotateSecret with a function and rules) turns on."""
+        secret = self._secret()
+        secret.rotation_requested = secret.rotation_enabled = True  # moto's state behind RotationEnabled
+        secret.rotation_lambda_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rotation"
+        secret.auto_rotate_after_days = days
+
+    def cancel(self) -> None:
+        """CancelRotateSecret, as deleting the rotation schedule calls it."""
+        self.client.cancel_rotate_secret(SecretId=self.arn)
+
+    def stages(self) -> dict[str, list[str]]:
+        return self.client.describe_secret(SecretId=self.arn).get("VersionIdsToStages") or {}
+
+    def rotate(self, steps=ROTATION_STEPS) -> Exception | None:
+        """One rotation: a new AWSPENDING version, then ``steps``; the error that stopped it, if any."""
+        import uuid
+
+        stages = self.stages()
+        pending = [v for v, labels in stages.items() if "AWSPENDING" in labels]
+        if pending and "AWSCURRENT" not in stages[pending[0]]:
+            raise RuntimeError("RotateSecret refused: a previous rotation is still in progress")
+        self.version = str(uuid.uuid4())
+        secret = self._secret()
+        secret.remove_version_stages_from_old_versions(["AWSPENDING"])
+        secret.versions[self.version] = {
+            "createdate": int(__import__("time").time()),
+            "version_id": self.version,
+            "version_stages": ["AWSPENDING"],
+        }
+        return self.retry(steps)
+
+    def retry(self, steps=ROTATION_STEPS) -> Exception | None:
+        """The steps again for the same version id, as Secrets Manager retries a failed rotation."""
+        assert self.version is not None
+        for step in steps:
+            self.invocations.append((step, self.version))
+            event = {
+                "Step": step,
+                "SecretId": self.arn,
+                "ClientRequestToken": self.version,
+                "RotationToken": "rotation-token-sample",
+            }
+            try:
+                self.invoke(event)
+            except Exception as e:  # a failed step ends this attempt
+                return e
+            finally:
+                self._current_is_default()
+        return None
+
+    def _current_is_default(self) -> None:
+        """GetSecretValue with neither VersionId nor VersionStage reads AWSCURRENT (botocore's model
+        of GetSecretValue); moto 5.2 keeps its default version where it was when
+        UpdateSecretVersionStage moves AWSCURRENT, so it is set here as AWS has it."""
+        secret = self._secret()
+        for version_id, version in secret.versions.items():
+            if "AWSCURRENT" in version["version_stages"]:
+                secret.default_version_id = version_id

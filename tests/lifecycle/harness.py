@@ -330,6 +330,26 @@ class Stack:
             if is_custom(body) and ("Condition" not in body or conditions[body["Condition"]])
         }
 
+    def exists(self, name: str) -> bool:
+        """Whether the stack has resource ``name`` now: it is in the template and its Condition
+        (if any) holds for the current values (what a non-custom resource's presence is)."""
+        body = self.template["Resources"].get(name)
+        if body is None or self.status in ("NONE", "DELETE_COMPLETE", "ROLLBACK_COMPLETE"):
+            return False
+        return "Condition" not in body or self.resolver(self.values)[1][body["Condition"]]
+
+    def call(self, title: str, event: dict[str, Any]) -> Any:
+        """Invoke function ``title`` synchronously, as a service other than CloudFormation does
+        (Secrets Manager invokes a rotation function so): its inlined code, its environment and
+        ``clients``; the handler's result, or its error raised."""
+        timeout = int(self.template["Resources"][title]["Properties"].get("Timeout", 3))
+        module = self.module(title)
+        if self.before_invoke:
+            self.before_invoke(title, module, event)
+        context = LambdaContext(self.function_name(title), timeout, f"call-{next(self._requests):08d}")
+        with self._patched(title, self.template):
+            return module.handler(json.loads(json.dumps(event)), context)
+
     def deletion_orders(self, also: Iterable[str] = ()) -> Iterator[list[str]]:
         """Every order in which CloudFormation may delete the stack's live custom resources (and
         the other resources ``also`` names, ordered among them through any chain of resources)."""

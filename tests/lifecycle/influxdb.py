@@ -10,6 +10,10 @@ kit/platform/errors and kit/transport/http/error_handler.go):
   ``organization name "<name>" not found``.
 - ``GET /api/v2/buckets?name=<name>&orgID=<id>`` (or ``org=<name>``): ``{"buckets": [...]}``; an
   unknown bucket: 404 ``bucket "<name>" not found``.
+- ``GET /api/v2/buckets/<id>``: the bucket; an unknown id: 404 ``bucket not found``; a malformed
+  one: 400 ``invalid ID``. A request authenticated by a token (not a session) needs the token's
+  ``read`` permission on that bucket (401 ``read:orgs/<org>/buckets/<id> is unauthorized``, as
+  InfluxDB's authorizer answers): the one route where the fake checks a token's permissions.
 - ``GET /api/v2/authorizations`` (filters ``orgID``, ``org``, ``userID``, ``user``, ``id``): every
   match, WITH its token (OSS 2.x lists tokens); ``POST`` (orgID, permissions, description, status;
   201, NOT idempotent: each POST mints a new token); ``GET|PATCH|DELETE
@@ -283,6 +287,8 @@ class InfluxDB:
             return 200, {"links": {"self": "/api/v2/orgs"}, "orgs": orgs}, {}
         if (method, path) == ("GET", "/api/v2/buckets"):
             return self.find_buckets(query)
+        if method == "GET" and path.startswith("/api/v2/buckets/"):
+            return self.get_bucket(path[len("/api/v2/buckets/") :].rstrip("/"), headers)
         if path == "/api/v2/authorizations":
             if method == "GET":
                 return self.find_authorizations(query)
@@ -340,6 +346,26 @@ class InfluxDB:
         if name and org_id and not found:
             raise APIError("not found", f'bucket "{name}" not found')
         return 200, {"links": {"self": "/api/v2/buckets"}, "buckets": found}, {}
+
+    def get_bucket(self, bucket_id, headers):
+        if not valid_id(bucket_id):
+            raise APIError("invalid", "invalid ID")
+        found = [(o, b) for (o, _), b in self.buckets.items() if b["id"] == bucket_id]
+        if not found:
+            raise APIError("not found", "bucket not found")
+        org_id, bucket = found[0]
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        if scheme in ("Token", "Bearer"):
+            auth = next(a for a in self.authorizations.values() if a["token"] == token)
+            allowed = any(
+                p["action"] == "read"
+                and p["resource"].get("type") == "buckets"
+                and p["resource"].get("id") in (None, bucket_id)
+                for p in auth["permissions"]
+            )
+            if not allowed:
+                raise APIError("unauthorized", f"read:orgs/{org_id}/buckets/{bucket_id} is unauthorized")
+        return 200, {**bucket, "orgID": org_id}, {}
 
     def find_authorizations(self, query):
         for key in ("orgID", "userID", "id"):

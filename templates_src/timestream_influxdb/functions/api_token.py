@@ -22,8 +22,11 @@ ACTIVE_WAIT seconds): it never ran, so nothing is done twice.
 Idempotent and rollback-safe: the physical id is stable ("<stack name>-<LogicalResourceId>"), so
 CloudFormation never deletes a "replaced" token; every authorization carries the marker
 "<StackId> <LogicalResourceId>" as its description. Create and Update keep the authorization the
-token secret holds when it still fits, else make one, store it, and revoke every other marked
-one (a new token that cannot be stored is revoked). Delete revokes every marked authorization,
+token secret holds (its AWSCURRENT version) when it still fits, else make one, store it, and revoke
+every other marked one (a new token that cannot be stored is revoked) - but the tokens of the
+secret's AWSPREVIOUS and AWSPENDING versions, while they allow exactly read and write on the
+bucket: the token rotation (functions/token_rotation.py) keeps the previous token alive for the
+clients that cached it, and a rotation in progress has made the pending one. Delete revokes every marked authorization,
 best effort: a failed revocation is named in the answer's Reason (still SUCCESS), so it shows
 in the stack events. The instance reached is always the current one (INFLUXDB_URL). A Delete
 revokes only while the stack (DescribeStacks) is in a status in which CloudFormation deletes
@@ -154,12 +157,22 @@ class Worker:
             waiter.wait(FunctionName=self.name, WaiterConfig=config)
 
 
-def stored_token(secrets, arn):
-    """The token the token secret holds; "" when the secret has no value yet."""
+#: The staging labels, besides AWSCURRENT, whose tokens live on (Secrets Manager's rotation labels).
+LIVE_STAGES = ("AWSPREVIOUS", "AWSPENDING")
+
+
+def stored_token(secrets, arn, stage="AWSCURRENT"):
+    """The token the token secret holds (its version labelled ``stage``, default AWSCURRENT: what
+    clients read); "" when there is no such version or it has no value yet."""
     try:
-        return secrets.get_secret_value(SecretId=arn)["SecretString"]
+        return secrets.get_secret_value(SecretId=arn, VersionStage=stage)["SecretString"]
     except secrets.exceptions.ResourceNotFoundException:
         return ""
+
+
+def live_tokens(secrets, arn):
+    """The tokens of the secret's AWSPREVIOUS and AWSPENDING versions (those that have one)."""
+    return [t for t in (stored_token(secrets, arn, stage) for stage in LIVE_STAGES) if t]
 
 
 def act(event, context, config=None, secrets=None, lam=None, cloudformation=None):
@@ -209,22 +222,25 @@ def act(event, context, config=None, secrets=None, lam=None, cloudformation=None
         time.sleep(SETTLE)  # a new instance
     work = worker()
     keep = stored_token(secrets, config["TOKEN_SECRET_ARN"])
-    result = work.call("ensure", org=props["Org"], bucket=props["Bucket"], keep=keep)
+    live = live_tokens(secrets, config["TOKEN_SECRET_ARN"])
+    target = {"org": props["Org"], "bucket": props["Bucket"], "live": live}
+    result = work.call("ensure", keep=keep, **target)
     if result["created"]:
         try:
             secrets.put_secret_value(SecretId=config["TOKEN_SECRET_ARN"], SecretString=result["token"])
         except Exception:
-            if not unstored(work, secrets, config, result["token"]):
+            if not unstored(work, secrets, config, result["token"], target):
                 raise
-        print("revoked:", work.call("revoke", keep=result["token"])["revoked"])
+        print("revoked:", work.call("revoke", keep=result["token"], **target)["revoked"])
     print("authorization:", result["id"], "new" if result["created"] else "kept")
     return physical_id(event), {"AuthorizationId": result["id"]}
 
 
-def unstored(work, secrets, config, token):
+def unstored(work, secrets, config, token, target):
     """After PutSecretValue raised: whether ``token`` is stored after all (an answer lost after the
-    write). If not, revoke every marked authorization but the one the secret holds now; if the
-    secret cannot be read, revoke nothing (the next request converges)."""
+    write). If not, revoke every marked authorization but the one the secret holds now (and the
+    usable ``live`` ones of ``target``); if the secret cannot be read, revoke nothing (the next
+    request converges)."""
     try:
         held = stored_token(secrets, config["TOKEN_SECRET_ARN"])
     except Exception as e:
@@ -235,7 +251,7 @@ def unstored(work, secrets, config, token):
         return True
     # A token nobody can read must not live on: revoke it (and any other not stored).
     try:
-        work.call("revoke", keep=held)
+        work.call("revoke", keep=held, **target)
     except Exception as e:
         print("not revoked:", e)
     return False

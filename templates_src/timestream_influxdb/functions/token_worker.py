@@ -4,16 +4,31 @@ A plain Lambda handler, invoked synchronously by the token function (functions/a
 runs outside the VPC, reads and writes the secrets and answers CloudFormation. This function calls
 no AWS API, so it needs no route out of the VPC: only the client->database rule.
 
-The event: {action, url, username, password, org, bucket, description, keep}. ``description`` is the
-stack's marker ("<StackId> <LogicalResourceId>"), carried by every authorization the stack makes;
-``keep`` is the token the token secret holds ("" when none).
+The event: {action, url, username, password, org, bucket, description, keep, live, token}.
+``description`` is the stack's marker ("<StackId> <LogicalResourceId>"), carried by every
+authorization the stack makes; ``keep`` is the token the token secret holds ("" when none);
+``live`` (optional) lists the tokens of the secret's other labelled versions (AWSPREVIOUS,
+AWSPENDING) that clients or a rotation in progress still use: each is kept too, but only while
+it is active and allows exactly read and write on ``bucket`` (a token of another bucket is not
+the stack's to keep).
 
 "ensure": the marked, active authorization whose token is ``keep`` when it allows exactly read
-and write on ``bucket``; then the other marked ones are revoked (nothing new has to be stored
-first). Otherwise ONE new marked authorization, which the caller stores and then asks to "revoke"
-the others. Returns {"id", "token", "created"}.
+and write on ``bucket``; then the other marked ones (but ``live``) are revoked (nothing new has to
+be stored first). Otherwise ONE new marked authorization, which the caller stores and then asks to
+"revoke" the others. Returns {"id", "token", "created"}.
 
-"revoke": revokes every marked authorization whose token is not ``keep``. Returns {"revoked": [ids]}.
+"revoke": revokes every marked authorization whose token is neither ``keep`` nor a usable ``live``
+one. Returns {"revoked": [ids]}.
+
+"mint": ONE new marked authorization, read and write on ``bucket``; nothing is revoked (the token
+rotation's createSecret stores it as AWSPENDING). Returns {"id", "token"}.
+
+"revoke_token": revokes the marked authorization whose token is ``token`` (a new token the
+rotation could not store). Returns {"revoked": [ids]}.
+
+"verify": whether ``token`` works: it is a marked, active authorization allowing exactly read and
+write on ``bucket`` (as the admin sees it), and a request authenticated by the token alone reads
+the bucket (GET /api/v2/buckets/<id>). Returns {"id"}; an error otherwise.
 
 "revoke_ids": revokes the authorizations ``ids`` made before the marker existed: only those with no
 description that allow exactly read and write on ``bucket``, the only kind that was made.
@@ -157,25 +172,69 @@ def mint(call, org_id, wanted, description, known):
         raise
 
 
-def ensure(call, event):
+def target(call, event):
+    """(org id, the permissions a token of the stack has: read and write on the bucket)."""
     org_id = find(call, "orgs", {"org": event["org"]})
     bucket_id = find(call, "buckets", {"name": event["bucket"], "orgID": org_id})
-    wanted = wanted_permissions(org_id, bucket_id)
+    return org_id, wanted_permissions(org_id, bucket_id)
+
+
+def usable(auth, wanted):
+    return auth.get("status") == "active" and same_permissions(auth, wanted)
+
+
+def kept(auth, keep, live, wanted):
+    """Whether ``auth`` stays: its token is ``keep``, or a ``live`` one still usable."""
+    token = auth.get("token")
+    if not token:
+        return False
+    return token == keep or (token in live and wanted is not None and usable(auth, wanted))
+
+
+def ensure(call, event):
+    org_id, wanted = target(call, event)
     description, keep = event["description"], event.get("keep") or ""
+    live = set(event.get("live") or ())
     existing = marked(call, description)
     for auth in existing:
-        usable = auth.get("status") == "active" and same_permissions(auth, wanted)
-        if keep and auth.get("token") == keep and usable:
-            revoke_all(call, [a["id"] for a in existing if a is not auth])
+        if keep and auth.get("token") == keep and usable(auth, wanted):
+            revoke_all(call, [a["id"] for a in existing if not kept(a, keep, live, wanted)])
             return {"id": auth["id"], "token": keep, "created": False}
     auth = mint(call, org_id, wanted, description, {a["id"] for a in existing})
     return {"id": auth["id"], "token": auth["token"], "created": True}
 
 
 def revoke(call, event):
-    keep = event.get("keep") or ""
-    ids = [a["id"] for a in marked(call, event["description"]) if not (keep and a.get("token") == keep)]
+    keep, live = event.get("keep") or "", set(event.get("live") or ())
+    # The bucket is looked up only when there is a live token to check against it.
+    wanted = target(call, event)[1] if live else None
+    ids = [a["id"] for a in marked(call, event["description"]) if not kept(a, keep, live, wanted)]
     return {"revoked": revoke_all(call, ids)}
+
+
+def mint_one(call, event):
+    org_id, wanted = target(call, event)
+    known = {a["id"] for a in marked(call, event["description"])}
+    auth = mint(call, org_id, wanted, event["description"], known)
+    return {"id": auth["id"], "token": auth["token"]}
+
+
+def revoke_token(call, event):
+    token = event.get("token") or ""
+    ids = [a["id"] for a in marked(call, event["description"]) if token and a.get("token") == token]
+    return {"revoked": revoke_all(call, ids)}
+
+
+def verify(call, event):
+    org_id, wanted = target(call, event)
+    token = event.get("token") or ""
+    mine = [a for a in marked(call, event["description"]) if token and a.get("token") == token]
+    if not (mine and usable(mine[0], wanted)):
+        raise LookupError("the token is not an active marked authorization with read and write on the bucket")
+    # The token alone, no session: what a client holding it does.
+    bucket_id = wanted[0]["resource"]["id"]
+    session(event["url"])("GET", f"/api/v2/buckets/{bucket_id}", auth="Token " + token)
+    return {"id": mine[0]["id"]}
 
 
 def revoke_ids(call, event):
@@ -190,7 +249,14 @@ def revoke_ids(call, event):
     return {"revoked": revoke_all(call, ids)}
 
 
-ACTIONS = {"ensure": ensure, "revoke": revoke, "revoke_ids": revoke_ids}
+ACTIONS = {
+    "ensure": ensure,
+    "revoke": revoke,
+    "revoke_ids": revoke_ids,
+    "mint": mint_one,
+    "revoke_token": revoke_token,
+    "verify": verify,
+}
 
 
 def handler(event, context):
