@@ -7,12 +7,14 @@ not expected (e.g. an ExecuteChangeSet after a refusal) and on expected calls ne
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from templates_src.registry import TEMPLATES
@@ -720,13 +722,30 @@ def expect_head_bucket(stub, region="us-east-1"):
     stub.add_response("head_bucket", {"BucketRegion": region}, {"Bucket": BUCKET})
 
 
+def expect_object(stub, body: bytes) -> None:
+    """GetObject answers ``body`` for the template's key."""
+    stub.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)},
+        {"Bucket": BUCKET, "Key": KEY},
+    )
+
+
+def expect_no_object(stub) -> None:
+    stub.add_client_error(
+        "get_object",
+        "NoSuchKey",
+        "The specified key does not exist.",
+        404,
+        expected_params={"Bucket": BUCKET, "Key": KEY},
+    )
+
+
 def test_the_template_is_uploaded_under_its_hash_and_its_regional_url_returned(s3) -> None:
     client, stub = s3
     body = TEMPLATE_PATH.read_bytes()
     expect_head_bucket(stub, "sa-east-1")
-    stub.add_client_error(
-        "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
-    )
+    expect_no_object(stub)
     stub.add_response(
         "put_object", {}, {"Bucket": BUCKET, "Key": KEY, "Body": body, "ContentType": "application/x-yaml"}
     )
@@ -737,14 +756,46 @@ def test_the_template_is_uploaded_under_its_hash_and_its_regional_url_returned(s
     assert lines == [f"deploy  uploading the template to s3://{BUCKET}/{KEY}", f"        TemplateURL {url}"]
 
 
-def test_an_object_already_under_the_hash_is_not_uploaded_again(s3) -> None:
+def test_the_same_template_already_under_the_hash_is_not_uploaded_again(s3) -> None:
     client, stub = s3
     expect_head_bucket(stub)
-    stub.add_response("head_object", {"ContentLength": 1}, {"Bucket": BUCKET, "Key": KEY})
+    expect_object(stub, TEMPLATE_PATH.read_bytes())
     # No PutObject: the Stubber fails on an unexpected call.
     lines: list[str] = []
     assert upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lines.append) == URL
-    assert lines[0] == f"deploy  template already in s3://{BUCKET}/{KEY}"
+    assert lines[0] == f"deploy  template already in s3://{BUCKET}/{KEY} (its content checked)"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        pytest.param(b"Resources: {Evil: {Type: AWS::IAM::User}}\n", id="another-template"),
+        pytest.param(b"", id="empty"),
+        pytest.param(TEMPLATE_PATH.read_bytes() + b"\n", id="the-template-and-more"),
+        pytest.param(TEMPLATE_PATH.read_bytes()[:-1] + b"#", id="same-size-last-byte-differs"),
+    ],
+)
+def test_another_object_under_the_hash_is_refused_in_one_line_and_nothing_deployed(s3, planted) -> None:
+    client, stub = s3
+    expect_head_bucket(stub)
+    expect_object(stub, planted)
+    # No PutObject and no CloudFormation call: the Stubber fails on an unexpected call.
+    with pytest.raises(AwsProblem) as err:
+        upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
+    said = str(err.value)
+    assert "\n" not in said
+    assert said.startswith(f"s3://{BUCKET}/{KEY} holds another template")
+    assert "someone else wrote it; nothing was deployed" in said
+    assert f"Check who may write to bucket {BUCKET!r}" in said
+
+
+def test_a_forbidden_read_of_the_existing_object_is_one_line(s3) -> None:
+    client, stub = s3
+    expect_head_bucket(stub)
+    stub.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
+    with pytest.raises(AwsProblem) as err:
+        upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
+    assert str(err.value).startswith(f"AWS denied these credentials the right to read bucket {BUCKET!r}")
 
 
 def test_a_missing_bucket_is_one_line(s3) -> None:
@@ -758,9 +809,7 @@ def test_a_missing_bucket_is_one_line(s3) -> None:
 def test_access_denied_on_put_object_is_one_line(s3) -> None:
     client, stub = s3
     expect_head_bucket(stub)
-    stub.add_client_error(
-        "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
-    )
+    expect_no_object(stub)
     stub.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
     with pytest.raises(AwsProblem) as err:
         upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
@@ -774,7 +823,7 @@ def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, templat
     s3_client, s3_stub = s3
     cf_client, cf_stub = cf
     expect_head_bucket(s3_stub)
-    s3_stub.add_response("head_object", {}, {"Bucket": BUCKET, "Key": KEY})
+    expect_object(s3_stub, TEMPLATE_PATH.read_bytes())
     expect_no_stack(cf_stub)
     expect_create_change_set(cf_stub, template, "CREATE", create_parameters(template))
     expect_describe_change_set(cf_stub, change_set(changes=[resource_change("KmsKey", "AWS::KMS::Key")]))

@@ -1,7 +1,8 @@
 """The deploy itself: the boto3 calls, in order, around the pure decisions of :mod:`.plan`.
 
 1. validate the parameter file offline (nothing is sent to AWS when it has a problem);
-2. upload the template to the S3 bucket under a content-addressed key (skipped when it is there);
+2. upload the template to the S3 bucket under a content-addressed key (skipped when that very template
+   is there: an object of other content at the key is refused);
 3. create a change set that reads it by TemplateURL (CREATE or UPDATE), wait for it, print it as a table;
 4. refuse, and delete the change set, when it replaces or deletes a protected resource, or lowers a
    backup retention parameter below the stack's current value, unless ``allow_data_loss``;
@@ -94,9 +95,12 @@ def resolve_bucket(given: str | None, catalog: Path) -> str:
 
 
 def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[[str], None]) -> str:
-    """Put the template in the bucket (unless that key is there already); the URL to read it from.
+    """Put the template in the bucket (unless this very template is there already); the URL to read it from.
 
-    The key is the template's hash, so an existing object is this very template.
+    The key is derived from the template's hash, which anyone can compute from the committed
+    template: an object already at that key is read and compared byte for byte before it is trusted
+    (someone else who may write the bucket could have put another template there first; CloudFormation
+    would then run theirs with CAPABILITY_IAM).
     """
     from botocore.exceptions import ClientError
 
@@ -109,19 +113,41 @@ def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     region = head.get("BucketRegion") or headers.get("x-amz-bucket-region") or s3.meta.region_name
     url = plan.template_url(bucket, key, region, plan.s3_dns_suffix(region), options.endpoint_url)
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-        out(f"deploy  template already in s3://{bucket}/{key}")
-    except ClientError as err:
-        if _code(err) not in ("404", "NoSuchKey", "NotFound"):
-            raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
+    existing = _existing_object(s3, bucket, key, len(body))
+    if existing is None:
         out(f"deploy  uploading the template to s3://{bucket}/{key}")
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-yaml")
         except ClientError as put_err:
             raise AwsProblem(_bucket_problem(bucket, put_err, "write to")) from None
+    elif existing != body:
+        raise AwsProblem(
+            f"s3://{bucket}/{key} holds another template than {options.template_path.name} under this "
+            "template's hash: someone else wrote it; nothing was deployed. Check who may write to bucket "
+            f"{bucket!r}, and delete that object or deploy through another bucket (--s3-bucket)"
+        )
+    else:
+        out(f"deploy  template already in s3://{bucket}/{key} (its content checked)")
     out(f"        TemplateURL {url}")
     return url
+
+
+def _existing_object(s3: Any, bucket: str, key: str, size: int) -> bytes | None:
+    """The object at ``key``, None when there is none; at most ``size`` + 1 bytes are read (enough
+    to tell a larger object from the template without reading all of it)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        got = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if _code(err) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
+    stream = got["Body"]
+    try:
+        return stream.read(size + 1)
+    finally:
+        stream.close()
 
 
 def _code(err: Any) -> str:
