@@ -522,3 +522,39 @@ def test_the_readme_lists_the_permissions_creating_an_instance_needs():
 def test_bad_time_is_a_restore_error():
     with pytest.raises(RestoreError, match="ISO 8601"):
         restore.parse_time("yesterday")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"new_name": "ons-restored", "to_time": "garbage"}, "--to-time 'garbage' is not an ISO 8601 time"),
+        ({"new_name": "9-not-a-name"}, "--name '9-not-a-name': use 3 to 40 letters"),
+        ({"new_name": "double--hyphen"}, "--name 'double--hyphen'"),
+    ],
+)
+def test_the_time_and_the_name_are_checked_before_any_aws_call(kwargs, said):
+    """A client whose every call fails the test: nothing is sent while the input is wrong."""
+
+    class NoCall:
+        def __getattr__(self, name):
+            raise AssertionError(f"AWS call {name} made before the input was checked")
+
+    with pytest.raises(RestoreError) as err:
+        restore.command(NoCall(), NoCall(), NoCall(), stack="ons-prod", say=lambda s: None, **kwargs)
+    assert str(err.value).startswith(said)
+
+
+def test_cli_with_stdin_closed_is_a_no_in_one_line_never_a_traceback(monkeypatch, capsys):
+    """``build.py restore ... < /dev/null``: input() meets EOF."""
+    import io
+
+    def asks(*a, confirm, say=print, **k):
+        return 0 if confirm() else (say("restore cancelled") or 1)
+
+    monkeypatch.setattr(restore, "command", asks)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert build.main(["restore", "ons-prod", "--name", "new-one"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "build.py restore: no answer on stdin: pass --yes"
+    assert "Traceback" not in captured.out + captured.err

@@ -288,7 +288,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _confirm() -> bool:
-    return input("restore? type yes to go on: ").strip().lower() == "yes"
+    """The typed answer; no answer (stdin closed or not a terminal's) is a no, said in one line."""
+    try:
+        return input("restore? type yes to go on: ").strip().lower() == "yes"
+    except EOFError:
+        print("\nbuild.py restore: no answer on stdin: pass --yes", file=sys.stderr)
+        return False
 
 
 def _os_problem(err: OSError) -> str:

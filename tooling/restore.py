@@ -374,7 +374,14 @@ def command(
     confirm: Callable[[], bool] = lambda: False,
     say: Callable[[str], None] = print,
 ) -> int:
-    """``build.py restore``: list, or plan, show, confirm and start a restore. Exit status."""
+    """``build.py restore``: list, or plan, show, confirm and start a restore. Exit status.
+
+    The inputs that need no AWS call (the time, the new name's form) are checked first."""
+    moment = parse_time(to_time) if to_time and not list_only else None
+    if new_name and not list_only:
+        problem = restorable().instance_name_problem(new_name)
+        if problem:
+            raise RestoreError(f"--name {new_name!r}: {problem}")
     instance = get_instance(influxdb, stack_instance_id(cloudformation, stack))
     backups = list_backups(influxdb, instance.id)
     if list_only or not new_name:
@@ -385,7 +392,6 @@ def command(
             say("give --name NEW-INSTANCE-NAME to restore (with --backup ID, or --to-time TIME)")
         return 0
     given = tuple(security_group_ids)
-    moment = parse_time(to_time) if to_time else None
     choose_backup(instance, backups, new_name, backup_id, moment)  # before any EC2 call
     check_groups(given, instance)
     sources = [] if given else describe_groups(ec2, instance.security_group_ids)
