@@ -20,7 +20,7 @@ from botocore.stub import ANY, Stubber
 from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
 from tooling.aws import AwsProblem
-from tooling.deploy import plan
+from tooling.deploy import plan, runner
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import (
     Deployer,
@@ -872,13 +872,16 @@ def expect_lossy_update_up_to_execute(stub, template):
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
 
 
-def test_ctrl_c_while_a_lossy_update_runs_sets_the_protective_policy_back(cf, template) -> None:
+def test_ctrl_c_while_a_lossy_update_runs_leaves_the_policy_lifted_and_says_how_to_set_it(
+    cf, template
+) -> None:
+    """Setting the policy back in the middle of the update could deny the replacement it executes."""
     client, stub = cf
     expect_lossy_update_up_to_execute(stub, template)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_IN_PROGRESS")]}, StackName=STACK)
     expect(stub, "describe_stacks", stack("UPDATE_IN_PROGRESS"), StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    # No SetStackPolicy: the Stubber fails on a call not expected.
     sleeps = []
 
     def interrupt(seconds):  # the first sleep waits for the change set, the second for the stack
@@ -890,16 +893,17 @@ def test_ctrl_c_while_a_lossy_update_runs_sets_the_protective_policy_back(cf, te
 
     assert code == 130
     assert "interrupted: stopped waiting; the stack operation goes on in CloudFormation" in out
-    assert "stack policy set back" in out and "unchanged" not in out
+    assert "stack policy set back" not in out
+    assert "not set back while the update runs" in out and "Once the stack is UPDATE_COMPLETE" in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK} --stack-policy-body" in out
 
 
-def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_sets_the_policy_back(
+def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_how_to_set_the_policy(
     cf, template
 ) -> None:
     client, stub = cf
     expect_lossy_update_up_to_execute(stub, template)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
 
     def interrupt(**kwargs):  # after the call was answered, before the deploy saw the answer
         raise KeyboardInterrupt
@@ -910,7 +914,74 @@ def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_sets_the_p
 
     assert code == 130
     assert "may or may not have started executing" in out
-    assert "stack policy set back" in out and "unchanged" not in out
+    assert "stack policy set back" not in out and "unchanged" not in out
+    assert "could NOT be set back" not in out  # no SetStackPolicy was tried
+    assert "not set back while the update runs" in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK}" in out
+
+
+THROTTLED = ("Throttling", "Rate exceeded", 400)
+
+
+def test_a_poll_that_fails_once_while_following_is_retried(cf, template) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    stub.add_client_error("describe_stack_events", *THROTTLED)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    stub.add_client_error("describe_stacks", *THROTTLED)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 0 and "stack policy set back" in out
+
+
+def test_a_stack_that_cannot_be_followed_says_the_update_goes_on_and_keeps_the_policy_lifted(
+    cf, template
+) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    for _ in range(runner.FOLLOW_ATTEMPTS):
+        stub.add_client_error("describe_stack_events", *THROTTLED)
+    # No SetStackPolicy in the middle of the update: the Stubber fails on a call not expected.
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 1
+    assert (
+        "deploy  cannot follow the stack (AWS refused DescribeStackEvents (Throttling: Rate exceeded))" in out
+    )
+    assert "the stack operation goes on in CloudFormation (it was not cancelled)" in out
+    assert f"follow it: aws cloudformation describe-stack-events --stack-name {STACK}" in out
+    assert "stack policy set back" not in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK}" in out
+
+
+def test_an_execute_resent_after_a_lost_answer_is_taken_as_started_and_followed(cf, template) -> None:
+    """botocore resent ExecuteChangeSet (RetryAttempts 1): the first attempt had started it."""
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    stub.add_client_error(
+        "execute_change_set",
+        "InvalidChangeSetStatus",
+        "ChangeSet is in EXECUTE_IN_PROGRESS state",
+        400,
+        response_meta={"RetryAttempts": 1},
+    )
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 0
+    assert "it has probably started; following the stack" in out
+    assert f"deploy  done: stack {STACK} is UPDATE_COMPLETE" in out
 
 
 def test_a_failed_execute_sets_the_protective_policy_back_and_raises(cf, template) -> None:
