@@ -17,6 +17,10 @@ else
 PYTHON := python3
 READY := $(or $(firstword $(wildcard $(VENV)/.ready-$(LOCK_SUM)-python*)),$(VENV)/.ready-$(LOCK_SUM)-python$(call version_of,$(PYTHON)))
 endif
+# A stamp is trusted only while the environment's interpreter still runs: a Python upgraded or
+# removed under it (a CI cache restored on a newer runner, a deleted pyenv version) leaves
+# .venv/bin/python dangling and the stamp in place; FORCE then makes the environment again.
+VENV_BROKEN := $(if $(wildcard $(VENV)/.ready-*),$(if $(shell $(VENV)/bin/python -I -S -c '' 2>/dev/null && echo ok),,yes))
 # Why $(PYTHON) cannot make the environment, in one line (empty when it can); only worked out when
 # the environment has to be made.
 PYTHON_PROBLEM = $(shell $(PYTHON) tooling/bootstrap.py --check $(PYTHON) 2>/dev/null || echo "$(PYTHON) does not run here; this project needs Python $(SUPPORTED): make build PYTHON=python3.12")
@@ -28,13 +32,22 @@ BUILT := .build/built
 DOCS := README.md docs/OPERATIONS.md
 DOCUMENTED := .build/documented
 
-.PHONY: build test test-fast lint lint-py format bench docs clean distclean venv deploy publish help
+.PHONY: build test test-fast lint lint-py format bench docs clean distclean venv deploy publish help FORCE
+
+# make's -t (touch), -q (question) and -i (ignore errors) defeat deploy and publish: -t marks the
+# environment and the build done without making them and deploys nothing, -q runs nothing, -i goes
+# on after a failed preflight. They are refused before any prerequisite is touched (the single-
+# letter flags are the first word of MAKEFLAGS; -n is refused in the recipes, which it prints).
+PRETENDING := $(strip $(foreach flag,t q i,$(findstring $(flag),$(firstword -$(MAKEFLAGS)))))
+ifneq ($(and $(PRETENDING),$(filter deploy publish,$(MAKECMDGOALS))),)
+$(error make $(filter deploy publish,$(MAKECMDGOALS)): make's own -$(PRETENDING) would skip or fake its steps; run it without -t, -q or -i (for a dry run use DRY_RUN=1))
+endif
 
 build: $(BUILT) $(DOCUMENTED)
 
 venv: $(READY)
 
-$(READY): requirements.lock
+$(READY): requirements.lock $(if $(VENV_BROKEN),FORCE)
 	$(if $(PYTHON_PROBLEM),$(error $(PYTHON_PROBLEM)))
 	@$(PYTHON) tooling/bootstrap.py --venv $(VENV) --lock requirements.lock --stamp $@
 
@@ -45,6 +58,8 @@ $(BUILT): $(READY) $(SOURCES) output $(wildcard output/*.yaml)
 	@mkdir -p $(@D) && touch $@
 
 output: ;
+
+FORCE: ;
 
 $(DOCUMENTED): $(READY) $(SOURCES) $(DOCS)
 	@$(PY) build.py docs

@@ -6,6 +6,7 @@ closed port; each test stops the server it starts.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 
 import boto3
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from tests.conftest import ROOT
@@ -42,7 +44,12 @@ def stubbed(monkeypatch):
     monkeypatch.delenv("INFLUXDB_TOKEN", raising=False)
     with Stubber(s3) as s3_stub, Stubber(cf) as cf_stub:
         s3_stub.add_response("head_bucket", {"BucketRegion": "us-east-1"}, {"Bucket": BUCKET})
-        s3_stub.add_response("head_object", {}, {"Bucket": BUCKET, "Key": ANY})
+        body = TEMPLATE.read_bytes()
+        s3_stub.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)},
+            {"Bucket": BUCKET, "Key": ANY},
+        )
         stack = {"StackName": STACK, "StackId": STACK_ID, "CreationTime": "2026-11-24T12:00:00Z"}
         cf_stub.add_response(
             "describe_stacks", {"Stacks": [{**stack, "StackStatus": "UPDATE_COMPLETE"}]}, {"StackName": STACK}

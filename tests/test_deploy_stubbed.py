@@ -7,18 +7,20 @@ not expected (e.g. an ExecuteChangeSet after a refusal) and on expected calls ne
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from templates_src.registry import TEMPLATES
 from tests.conftest import ROOT
 from tooling.aws import AwsProblem
-from tooling.deploy import plan
+from tooling.deploy import plan, runner
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import (
     Deployer,
@@ -720,13 +722,30 @@ def expect_head_bucket(stub, region="us-east-1"):
     stub.add_response("head_bucket", {"BucketRegion": region}, {"Bucket": BUCKET})
 
 
+def expect_object(stub, body: bytes) -> None:
+    """GetObject answers ``body`` for the template's key."""
+    stub.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)},
+        {"Bucket": BUCKET, "Key": KEY},
+    )
+
+
+def expect_no_object(stub) -> None:
+    stub.add_client_error(
+        "get_object",
+        "NoSuchKey",
+        "The specified key does not exist.",
+        404,
+        expected_params={"Bucket": BUCKET, "Key": KEY},
+    )
+
+
 def test_the_template_is_uploaded_under_its_hash_and_its_regional_url_returned(s3) -> None:
     client, stub = s3
     body = TEMPLATE_PATH.read_bytes()
     expect_head_bucket(stub, "sa-east-1")
-    stub.add_client_error(
-        "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
-    )
+    expect_no_object(stub)
     stub.add_response(
         "put_object", {}, {"Bucket": BUCKET, "Key": KEY, "Body": body, "ContentType": "application/x-yaml"}
     )
@@ -737,14 +756,46 @@ def test_the_template_is_uploaded_under_its_hash_and_its_regional_url_returned(s
     assert lines == [f"deploy  uploading the template to s3://{BUCKET}/{KEY}", f"        TemplateURL {url}"]
 
 
-def test_an_object_already_under_the_hash_is_not_uploaded_again(s3) -> None:
+def test_the_same_template_already_under_the_hash_is_not_uploaded_again(s3) -> None:
     client, stub = s3
     expect_head_bucket(stub)
-    stub.add_response("head_object", {"ContentLength": 1}, {"Bucket": BUCKET, "Key": KEY})
+    expect_object(stub, TEMPLATE_PATH.read_bytes())
     # No PutObject: the Stubber fails on an unexpected call.
     lines: list[str] = []
     assert upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lines.append) == URL
-    assert lines[0] == f"deploy  template already in s3://{BUCKET}/{KEY}"
+    assert lines[0] == f"deploy  template already in s3://{BUCKET}/{KEY} (its content checked)"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        pytest.param(b"Resources: {Evil: {Type: AWS::IAM::User}}\n", id="another-template"),
+        pytest.param(b"", id="empty"),
+        pytest.param(TEMPLATE_PATH.read_bytes() + b"\n", id="the-template-and-more"),
+        pytest.param(TEMPLATE_PATH.read_bytes()[:-1] + b"#", id="same-size-last-byte-differs"),
+    ],
+)
+def test_another_object_under_the_hash_is_refused_in_one_line_and_nothing_deployed(s3, planted) -> None:
+    client, stub = s3
+    expect_head_bucket(stub)
+    expect_object(stub, planted)
+    # No PutObject and no CloudFormation call: the Stubber fails on an unexpected call.
+    with pytest.raises(AwsProblem) as err:
+        upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
+    said = str(err.value)
+    assert "\n" not in said
+    assert said.startswith(f"s3://{BUCKET}/{KEY} holds another template")
+    assert "someone else wrote it; nothing was deployed" in said
+    assert f"Check who may write to bucket {BUCKET!r}" in said
+
+
+def test_a_forbidden_read_of_the_existing_object_is_one_line(s3) -> None:
+    client, stub = s3
+    expect_head_bucket(stub)
+    stub.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
+    with pytest.raises(AwsProblem) as err:
+        upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
+    assert str(err.value).startswith(f"AWS denied these credentials the right to read bucket {BUCKET!r}")
 
 
 def test_a_missing_bucket_is_one_line(s3) -> None:
@@ -758,9 +809,7 @@ def test_a_missing_bucket_is_one_line(s3) -> None:
 def test_access_denied_on_put_object_is_one_line(s3) -> None:
     client, stub = s3
     expect_head_bucket(stub)
-    stub.add_client_error(
-        "head_object", "404", "Not Found", 404, expected_params={"Bucket": BUCKET, "Key": KEY}
-    )
+    expect_no_object(stub)
     stub.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
     with pytest.raises(AwsProblem) as err:
         upload_template(client, options(), TEMPLATE_PATH.read_bytes(), lambda s: None)
@@ -774,7 +823,7 @@ def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, templat
     s3_client, s3_stub = s3
     cf_client, cf_stub = cf
     expect_head_bucket(s3_stub)
-    s3_stub.add_response("head_object", {}, {"Bucket": BUCKET, "Key": KEY})
+    expect_object(s3_stub, TEMPLATE_PATH.read_bytes())
     expect_no_stack(cf_stub)
     expect_create_change_set(cf_stub, template, "CREATE", create_parameters(template))
     expect_describe_change_set(cf_stub, change_set(changes=[resource_change("KmsKey", "AWS::KMS::Key")]))
@@ -823,13 +872,16 @@ def expect_lossy_update_up_to_execute(stub, template):
     expect(stub, "describe_stack_events", {"StackEvents": []}, StackName=STACK)
 
 
-def test_ctrl_c_while_a_lossy_update_runs_sets_the_protective_policy_back(cf, template) -> None:
+def test_ctrl_c_while_a_lossy_update_runs_leaves_the_policy_lifted_and_says_how_to_set_it(
+    cf, template
+) -> None:
+    """Setting the policy back in the middle of the update could deny the replacement it executes."""
     client, stub = cf
     expect_lossy_update_up_to_execute(stub, template)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
     expect(stub, "describe_stack_events", {"StackEvents": [event(1, "UPDATE_IN_PROGRESS")]}, StackName=STACK)
     expect(stub, "describe_stacks", stack("UPDATE_IN_PROGRESS"), StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    # No SetStackPolicy: the Stubber fails on a call not expected.
     sleeps = []
 
     def interrupt(seconds):  # the first sleep waits for the change set, the second for the stack
@@ -841,16 +893,17 @@ def test_ctrl_c_while_a_lossy_update_runs_sets_the_protective_policy_back(cf, te
 
     assert code == 130
     assert "interrupted: stopped waiting; the stack operation goes on in CloudFormation" in out
-    assert "stack policy set back" in out and "unchanged" not in out
+    assert "stack policy set back" not in out
+    assert "not set back while the update runs" in out and "Once the stack is UPDATE_COMPLETE" in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK} --stack-policy-body" in out
 
 
-def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_sets_the_policy_back(
+def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_how_to_set_the_policy(
     cf, template
 ) -> None:
     client, stub = cf
     expect_lossy_update_up_to_execute(stub, template)
     expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
-    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
 
     def interrupt(**kwargs):  # after the call was answered, before the deploy saw the answer
         raise KeyboardInterrupt
@@ -861,7 +914,74 @@ def test_ctrl_c_during_the_execute_call_says_the_state_is_unknown_and_sets_the_p
 
     assert code == 130
     assert "may or may not have started executing" in out
-    assert "stack policy set back" in out and "unchanged" not in out
+    assert "stack policy set back" not in out and "unchanged" not in out
+    assert "could NOT be set back" not in out  # no SetStackPolicy was tried
+    assert "not set back while the update runs" in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK}" in out
+
+
+THROTTLED = ("Throttling", "Rate exceeded", 400)
+
+
+def test_a_poll_that_fails_once_while_following_is_retried(cf, template) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    stub.add_client_error("describe_stack_events", *THROTTLED)
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    stub.add_client_error("describe_stacks", *THROTTLED)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 0 and "stack policy set back" in out
+
+
+def test_a_stack_that_cannot_be_followed_says_the_update_goes_on_and_keeps_the_policy_lifted(
+    cf, template
+) -> None:
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    expect(stub, "execute_change_set", ChangeSetName=CS_ID, StackName=STACK)
+    for _ in range(runner.FOLLOW_ATTEMPTS):
+        stub.add_client_error("describe_stack_events", *THROTTLED)
+    # No SetStackPolicy in the middle of the update: the Stubber fails on a call not expected.
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 1
+    assert (
+        "deploy  cannot follow the stack (AWS refused DescribeStackEvents (Throttling: Rate exceeded))" in out
+    )
+    assert "the stack operation goes on in CloudFormation (it was not cancelled)" in out
+    assert f"follow it: aws cloudformation describe-stack-events --stack-name {STACK}" in out
+    assert "stack policy set back" not in out
+    assert f"aws cloudformation set-stack-policy --stack-name {STACK}" in out
+
+
+def test_an_execute_resent_after_a_lost_answer_is_taken_as_started_and_followed(cf, template) -> None:
+    """botocore resent ExecuteChangeSet (RetryAttempts 1): the first attempt had started it."""
+    client, stub = cf
+    expect_lossy_update_up_to_execute(stub, template)
+    stub.add_client_error(
+        "execute_change_set",
+        "InvalidChangeSetStatus",
+        "ChangeSet is in EXECUTE_IN_PROGRESS state",
+        400,
+        response_meta={"RetryAttempts": 1},
+    )
+    expect(stub, "describe_stack_events", {"StackEvents": [event(2, "UPDATE_COMPLETE")]}, StackName=STACK)
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+    expect(stub, "set_stack_policy", StackName=STACK, StackPolicyBody=protective(template))
+    expect(stub, "describe_stacks", stack("UPDATE_COMPLETE"), StackName=STACK)
+
+    code, out = run(client, template, allow_data_loss=True)
+
+    assert code == 0
+    assert "it has probably started; following the stack" in out
+    assert f"deploy  done: stack {STACK} is UPDATE_COMPLETE" in out
 
 
 def test_a_failed_execute_sets_the_protective_policy_back_and_raises(cf, template) -> None:

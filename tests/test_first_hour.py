@@ -180,6 +180,22 @@ def test_a_half_made_or_other_python_venv_is_made_again(bare):
         assert switched.returncode == 0 and "making it again" in switched.stdout, switched.stdout
 
 
+def test_an_environment_whose_python_no_longer_runs_is_made_again_despite_its_stamp(bare):
+    """A CI cache restored on a runner with another patch release, or a deleted pyenv version:
+    .venv/bin/python dangles while the ready stamp is still there."""
+    assert make(bare, "venv", f"PYTHON={BASE_PYTHON}").returncode == 0
+    python = bare / ".venv" / "bin" / "python"
+    python.unlink()
+    python.symlink_to("/nonexistent/python3/bin/python3")
+    assert list((bare / ".venv").glob(".ready-*-python*"))  # the stamp is still there
+    again = make(bare, "venv")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "has an interpreter that no longer runs: making it again" in again.stdout
+    assert "venv    ready:" in again.stdout
+    assert subprocess.run([str(python), "-c", ""]).returncode == 0
+    assert "Nothing to be done" in make(bare, "venv").stdout  # and trusted again once it runs
+
+
 def test_a_failed_install_removes_the_half_made_venv(bare):
     (bare / "requirements.lock").write_text("./missing-1.0-py3-none-any.whl --hash=sha256:00\n")
     result = make(bare, "venv", f"PYTHON={BASE_PYTHON}")
@@ -531,6 +547,24 @@ def test_makes_own_dry_run_is_refused_for_deploy_and_publish(project, stub):
         assert result.returncode == 2, result.stdout + result.stderr
         assert "use DRY_RUN=1" in result.stderr
     assert not any(c.startswith(("build.py deploy", "build.py publish")) for c in _calls(record))
+
+
+@pytest.mark.parametrize("flag", ["-t", "-q", "-i", "-st"])
+def test_makes_touch_question_and_ignore_flags_are_refused_before_touching_anything(project, stub, flag):
+    """-t would mark .venv and the build done and deploy nothing, -q run nothing, -i deploy after a
+    failed preflight: refused in one line, exit 2, before any prerequisite is made or touched."""
+    py, record = stub
+    stamp = next((project / ".venv").glob(".ready-*-python*"))
+    before = stamp.stat().st_mtime_ns
+    for target in (["deploy", "ENV=development"], ["publish", "VERSION=1.2.0"]):
+        result = make(project, *target, flag, f"PY={py}")
+        assert result.returncode == 2, result.stdout + result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert f"make {target[0]}: make's own -" in line and "run it without -t, -q or -i" in line
+    assert stamp.stat().st_mtime_ns == before and not (project / ".build" / "built").exists()
+    assert _calls(record) == []
+    other = make(project, "help", flag)  # other targets keep make's flags (-q: 1, not up to date)
+    assert other.returncode in (0, 1) and "run it without" not in other.stderr
 
 
 def test_make_publish_dry_run_and_publish_args(project, stub):

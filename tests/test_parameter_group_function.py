@@ -87,6 +87,16 @@ def expect_list(client, *pages):
         client.stub.add_response("list_db_parameter_groups", answer, {"nextToken": f"t{i}"} if i else {})
 
 
+def expect_content(client, gid, parameters=None):
+    """GetDbParameterGroup of ``gid`` answers ``parameters`` (the wanted ones unless given; none when
+    empty)."""
+    import json
+
+    held = parameters if parameters is not None else {"InfluxDBv2": json.loads(PROPS["EngineParameters"])}
+    answer = {"id": gid, "name": "n" + gid, "arn": ARN + gid, **({"parameters": held} if held else {})}
+    client.stub.add_response("get_db_parameter_group", answer, {"identifier": gid})
+
+
 def expect_instance(client, current, then_update_to=None):
     answer = {
         "id": INSTANCE,
@@ -144,6 +154,7 @@ def test_the_tags_sent_are_the_ones_the_role_allows():
 def test_an_existing_group_of_that_name_is_taken_and_an_instance_using_it_is_left_alone(pg, client):
     name = name_of(pg)
     expect_list(client, [summary("aaa1", "aaa1")], [summary(name, "pg0009")])  # on the second page
+    expect_content(client, "pg0009")
     expect_instance(client, "pg0009")
     assert act(pg, event("Create"), client) == (
         "pg0009",
@@ -157,13 +168,54 @@ def test_a_create_racing_another_request_takes_the_group_that_request_made(pg, c
     expect_list(client)
     client.stub.add_client_error("create_db_parameter_group", "ConflictException", http_status_code=409)
     expect_list(client, [summary(name, "pg0002")])
+    expect_content(client, "pg0002")
     expect_instance(client, "default1", then_update_to="pg0002")
     assert act(pg, event("Create"), client)[0] == "pg0002"
+
+
+@pytest.mark.parametrize(
+    ("held", "said"),
+    [
+        ({"InfluxDBv2": {"queryConcurrency": 16, "logLevel": "debug"}}, "other values of logLevel"),
+        (
+            {"InfluxDBv2": {"queryConcurrency": 16, "logLevel": "info", "fluxLogEnabled": True}},
+            "other values of fluxLogEnabled",
+        ),
+        ({"InfluxDBv2": {"queryConcurrency": 16}}, "other values of logLevel"),
+        ({"InfluxDBv3Core": {"queryFileLimit": 10}}, "engine InfluxDBv3Core instead of InfluxDBv2"),
+        ({}, "engine none instead of InfluxDBv2"),
+    ],
+)
+def test_a_squatted_name_with_other_content_is_refused_naming_the_group_and_never_applied(
+    pg, client, held, said
+):
+    """Anyone may create the content-derived name first; the instance is never switched to it
+    (no GetDbInstance or UpdateDbInstance: the Stubber fails on an unexpected call)."""
+    name = name_of(pg)
+    expect_list(client, [summary(name, "pg0666")])
+    expect_content(client, "pg0666", held)
+    with pytest.raises(ValueError) as err:
+        act(pg, event("Create"), client)
+    message = str(err.value)
+    assert message.startswith(f"refused: the parameter group {name} (pg0666) has this stack's content")
+    assert f"({said}); someone else created it" in message and "not switched" in message
+    assert "\n" not in message
+
+
+def test_a_squatted_name_found_after_a_create_conflict_is_refused_too(pg, client):
+    name = name_of(pg)
+    expect_list(client)
+    client.stub.add_client_error("create_db_parameter_group", "ConflictException", http_status_code=409)
+    expect_list(client, [summary(name, "pg0666")])
+    expect_content(client, "pg0666", {"InfluxDBv2": {"logLevel": "debug"}})
+    with pytest.raises(ValueError, match=r"refused: the parameter group .* \(pg0666\)"):
+        act(pg, event("Create"), client)
 
 
 def test_a_busy_instance_is_retried(pg, client):
     name = name_of(pg)
     expect_list(client, [summary(name)])
+    expect_content(client, "pg0001")
     client.stub.add_client_error("get_db_instance", "ConflictException", http_status_code=409)
     expect_instance(client, None, then_update_to="pg0001")
     assert (

@@ -145,6 +145,28 @@ def test_a_broken_parameter_file_is_one_line(tmp_path, env):
 def test_no_region_is_one_line(env):
     env.pop("AWS_DEFAULT_REGION")
     result = build("--params", str(ROOT / "params" / "development.json"), env=env)
-    assert result.returncode == 2 and result.stdout == ""
+    assert result.returncode == 1 and result.stdout == ""  # an AWS problem, as for deploy and restore
     (line,) = result.stderr.splitlines()
     assert "no AWS Region: pass --region" in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("setup", "said"),
+    [
+        ({"AWS_PROFILE": "nope"}, "profile (nope) could not be found"),
+        ("unparsable", "Unable to parse config file"),
+    ],
+    ids=["unknown-profile", "unparsable-config"],
+)
+def test_aws_setup_problems_exit_1_in_one_line_as_for_deploy(tmp_path, env, setup, said):
+    if setup == "unparsable":
+        config = tmp_path / "broken-config"
+        config.write_text("[default\nregion = us-east-1\n")
+        env["AWS_CONFIG_FILE"] = str(config)
+    else:
+        env.update(setup)
+    result = build("--params", str(ROOT / "params" / "development.json"), env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("build.py preflight: ") and said in line

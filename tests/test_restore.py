@@ -229,10 +229,15 @@ def clients():
         ec2_stub.assert_no_pending_responses()
 
 
-def expect_source_group(ec2_stub):
+def expect_source_group(ec2_stub, name="ons-restored-db", taken_by=None):
+    """The stack instance's group is read, then the new group's name looked up in the VPC (free,
+    unless ``taken_by`` a group of that id)."""
     ec2_stub.add_response(
         "describe_security_groups", {"SecurityGroups": [STACK_GROUP]}, {"GroupIds": ["sg-0db"]}
     )
+    found = [{**STACK_GROUP, "GroupId": taken_by, "GroupName": name}] if taken_by else []
+    filters = [{"Name": "group-name", "Values": [name]}, {"Name": "vpc-id", "Values": [VPC]}]
+    ec2_stub.add_response("describe_security_groups", {"SecurityGroups": found}, {"Filters": filters})
 
 
 def expect_new_group(ec2_stub, name="ons-restored-db"):
@@ -249,16 +254,16 @@ def expect_new_group(ec2_stub, name="ons-restored-db"):
             ],
         },
     )
-    ingress = [{k: v for k, v in CLIENT_RULE.items() if v != []}]
-    ingress[0]["UserIdGroupPairs"] = [{"GroupId": "sg-0client", "Description": "API"}]
-    ec2_stub.add_response(
-        "authorize_security_group_ingress", {}, {"GroupId": "sg-0new", "IpPermissions": ingress}
-    )
     allow_all = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     made = {**STACK_GROUP, "GroupId": "sg-0new", "IpPermissions": [], "IpPermissionsEgress": [allow_all]}
     ec2_stub.add_response("describe_security_groups", {"SecurityGroups": [made]}, {"GroupIds": ["sg-0new"]})
     ec2_stub.add_response(
         "revoke_security_group_egress", {}, {"GroupId": "sg-0new", "IpPermissions": [allow_all]}
+    )
+    ingress = [{k: v for k, v in CLIENT_RULE.items() if v != []}]
+    ingress[0]["UserIdGroupPairs"] = [{"GroupId": "sg-0client", "Description": "API"}]
+    ec2_stub.add_response(
+        "authorize_security_group_ingress", {}, {"GroupId": "sg-0new", "IpPermissions": ingress}
     )
     ec2_stub.add_response(
         "authorize_security_group_egress", {}, {"GroupId": "sg-0new", "IpPermissions": [NO_EGRESS]}
@@ -306,6 +311,69 @@ def test_a_failed_restore_names_the_group_it_made(clients):
         "aws ec2 delete-security-group --group-id sg-0new" in said[-1]
         and "--security-group-ids sg-0new" in said[-1]
     )
+
+
+def test_the_default_egress_is_revoked_before_any_ingress_is_allowed(clients):
+    """Until the copied rules are all in, the new group must not be wider than needed: the
+    allow-all egress a new group starts with goes first."""
+    cfn, tsi, stub, ec2, ec2_stub = clients
+    expect_source_group(ec2_stub)
+    expect_new_group(ec2_stub)  # the Stubber fails on calls in another order
+    stub.add_response(
+        "restore_from_db_backup",
+        {"restoredDbResourceId": "newid789", "restoreStatus": "RESTORING"},
+        plan(BACKUPS, "ons-restored").request("sg-0new"),
+    )
+    assert (
+        restore.command(
+            cfn, tsi, ec2, stack="ons-prod", new_name="ons-restored", confirm=lambda: True, say=lambda s: None
+        )
+        == 0
+    )
+
+
+@pytest.mark.parametrize("failure", ["refused", "interrupted"])
+def test_a_group_left_half_made_is_named_with_how_to_delete_it(clients, failure):
+    """A missing ec2:AuthorizeSecurityGroupIngress, or Ctrl-C, after CreateSecurityGroup answered."""
+    cfn, tsi, stub, ec2, ec2_stub = clients
+    expect_source_group(ec2_stub)
+    ec2_stub.add_response("create_security_group", {"GroupId": "sg-0new"})
+    ec2_stub.add_response(
+        "describe_security_groups", {"SecurityGroups": [{**STACK_GROUP, "GroupId": "sg-0new"}]}
+    )
+    ec2_stub.add_response("revoke_security_group_egress", {})
+    if failure == "refused":
+        ec2_stub.add_client_error("authorize_security_group_ingress", "UnauthorizedOperation", "no", 403)
+        raised = ClientError
+    else:
+        raised = KeyboardInterrupt
+
+        def interrupt(**kwargs):
+            raise KeyboardInterrupt
+
+        ec2.authorize_security_group_ingress = interrupt
+    said = []
+    with pytest.raises(raised):
+        restore.command(
+            cfn, tsi, ec2, stack="ons-prod", new_name="ons-restored", confirm=lambda: True, say=said.append
+        )
+    assert said[-1] == (
+        "restore not started; security group sg-0new (ons-restored-db) was created but its rules were not "
+        "all set: delete it before running again: aws ec2 delete-security-group --group-id sg-0new"
+    )
+
+
+def test_a_rerun_after_a_group_was_left_says_how_to_reuse_or_remove_it_before_any_change(clients):
+    cfn, tsi, _, ec2, ec2_stub = clients
+    expect_source_group(ec2_stub, taken_by="sg-0left")
+    with pytest.raises(restore.RestoreError) as err:
+        restore.command(
+            cfn, tsi, ec2, stack="ons-prod", new_name="ons-restored", confirm=lambda: True, say=lambda s: None
+        )
+    message = str(err.value)
+    assert message.startswith(f"security group sg-0left (ons-restored-db) exists already in {VPC}")
+    assert "--security-group-ids sg-0left" in message
+    assert "aws ec2 delete-security-group --group-id sg-0left" in message and "\n" not in message
 
 
 def test_given_groups_make_no_ec2_call(clients):
@@ -357,7 +425,7 @@ def test_refused_confirmation_changes_nothing(clients):
 def test_point_in_time_restore_sends_restore_to_time(clients):
     cfn, tsi, stub, ec2, ec2_stub = clients
     moment = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
-    expect_source_group(ec2_stub)
+    expect_source_group(ec2_stub, "ons-pitr-db")
     expect_new_group(ec2_stub, "ons-pitr-db")
     expected = plan(BACKUPS, "ons-pitr", to_time=moment).request("sg-0new")
     stub.add_response(
@@ -454,3 +522,39 @@ def test_the_readme_lists_the_permissions_creating_an_instance_needs():
 def test_bad_time_is_a_restore_error():
     with pytest.raises(RestoreError, match="ISO 8601"):
         restore.parse_time("yesterday")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"new_name": "ons-restored", "to_time": "garbage"}, "--to-time 'garbage' is not an ISO 8601 time"),
+        ({"new_name": "9-not-a-name"}, "--name '9-not-a-name': use 3 to 40 letters"),
+        ({"new_name": "double--hyphen"}, "--name 'double--hyphen'"),
+    ],
+)
+def test_the_time_and_the_name_are_checked_before_any_aws_call(kwargs, said):
+    """A client whose every call fails the test: nothing is sent while the input is wrong."""
+
+    class NoCall:
+        def __getattr__(self, name):
+            raise AssertionError(f"AWS call {name} made before the input was checked")
+
+    with pytest.raises(RestoreError) as err:
+        restore.command(NoCall(), NoCall(), NoCall(), stack="ons-prod", say=lambda s: None, **kwargs)
+    assert str(err.value).startswith(said)
+
+
+def test_cli_with_stdin_closed_is_a_no_in_one_line_never_a_traceback(monkeypatch, capsys):
+    """``build.py restore ... < /dev/null``: input() meets EOF."""
+    import io
+
+    def asks(*a, confirm, say=print, **k):
+        return 0 if confirm() else (say("restore cancelled") or 1)
+
+    monkeypatch.setattr(restore, "command", asks)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert build.main(["restore", "ons-prod", "--name", "new-one"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "build.py restore: no answer on stdin: pass --yes"
+    assert "Traceback" not in captured.out + captured.err

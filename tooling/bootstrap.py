@@ -154,14 +154,19 @@ def make_venv(venv: str, lock: str, stamp: str, log=print) -> int:
     os.makedirs(os.path.dirname(os.path.abspath(venv)), exist_ok=True)
     with open(venv.rstrip("/") + ".lock", "w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)  # a second first run waits here, then finds the stamp
-        if os.path.exists(stamp):
-            return 0
+        if os.path.exists(stamp) and venv_version(venv):
+            return 0  # ready; a stamp next to an interpreter that no longer runs is not trusted
         if adopt_earlier(venv, lock, version):
             write_stamp(stamp, python, lock)
             return 0
         made_by = venv_version(venv) if os.path.lexists(venv) else None
         if made_by is not None:
-            why = "was made by Python %s" % made_by if made_by and made_by != version else "is incomplete"
+            if made_by and made_by != version:
+                why = "was made by Python %s" % made_by
+            elif not made_by:
+                why = "has an interpreter that no longer runs"
+            else:
+                why = "is incomplete"
             log("venv    %s %s: making it again" % (venv, why))
             remove(venv)
         begin = time.monotonic()

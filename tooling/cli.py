@@ -230,13 +230,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def cmd_preflight(args: argparse.Namespace) -> int:
     import os
 
-    from tooling.aws import Target
+    from tooling import aws
     from tooling.preflight.run import PreflightError, PreflightOptions, preflight
 
     options = PreflightOptions(
         params_path=Path(args.params),
         template_path=Path(args.template),
-        target=Target(args.profile, args.region, args.endpoint_url),
+        target=aws.Target(args.profile, args.region, args.endpoint_url),
         stack_name=args.stack_name,
         environ=dict(os.environ),
     )
@@ -244,6 +244,9 @@ def cmd_preflight(args: argparse.Namespace) -> int:
         return preflight(options)
     except PreflightError as err:
         raise CommandError(str(err)) from None
+    except aws.AwsProblem as err:  # no Region, an unknown profile...: exit 1, as deploy and restore
+        print(f"build.py preflight: {err}", file=sys.stderr)
+        return 1
 
 
 def preflight_help() -> str:
@@ -292,7 +295,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _confirm() -> bool:
-    return input("restore? type yes to go on: ").strip().lower() == "yes"
+    """The typed answer; no answer (stdin closed or not a terminal's) is a no, said in one line."""
+    try:
+        return input("restore? type yes to go on: ").strip().lower() == "yes"
+    except EOFError:
+        print("\nbuild.py restore: no answer on stdin: pass --yes", file=sys.stderr)
+        return False
 
 
 def _os_problem(err: OSError) -> str:
@@ -431,7 +439,8 @@ def parser() -> argparse.ArgumentParser:
             "read-only calls (Describe, List, Get, Head; nothing is created), one line per check: ✓ passes, "
             "✗ the create would fail (with the fix), ! worth knowing or not checkable. Secrets "
             "(INFLUXDB_ADMIN_PASSWORD, INFLUXDB_TOKEN) are read from the environment when set and need not "
-            "be. Exit status: 0 no ✗ (warnings allowed), 1 any ✗, 2 invalid input, 130 interrupted."
+            "be. Exit status: 0 no ✗ (warnings allowed), 1 any ✗ or a problem reaching AWS (no Region, an "
+            "unknown profile, no answer), 2 invalid input (no or an unreadable template), 130 interrupted."
         ),
         epilog=preflight_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,

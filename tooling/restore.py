@@ -374,7 +374,14 @@ def command(
     confirm: Callable[[], bool] = lambda: False,
     say: Callable[[str], None] = print,
 ) -> int:
-    """``build.py restore``: list, or plan, show, confirm and start a restore. Exit status."""
+    """``build.py restore``: list, or plan, show, confirm and start a restore. Exit status.
+
+    The inputs that need no AWS call (the time, the new name's form) are checked first."""
+    moment = parse_time(to_time) if to_time and not list_only else None
+    if new_name and not list_only:
+        problem = restorable().instance_name_problem(new_name)
+        if problem:
+            raise RestoreError(f"--name {new_name!r}: {problem}")
     instance = get_instance(influxdb, stack_instance_id(cloudformation, stack))
     backups = list_backups(influxdb, instance.id)
     if list_only or not new_name:
@@ -385,13 +392,14 @@ def command(
             say("give --name NEW-INSTANCE-NAME to restore (with --backup ID, or --to-time TIME)")
         return 0
     given = tuple(security_group_ids)
-    moment = parse_time(to_time) if to_time else None
     choose_backup(instance, backups, new_name, backup_id, moment)  # before any EC2 call
     check_groups(given, instance)
     sources = [] if given else describe_groups(ec2, instance.security_group_ids)
     plan = plan_restore(
         instance, backups, new_name, backup_id, moment, security_group_ids=given, source_groups=sources
     )
+    if plan.new_group:
+        check_no_group_named(ec2, plan.new_group)
     for line in plan.describe():
         say(line)
     if dry_run:
@@ -400,17 +408,25 @@ def command(
     if not confirm():
         say("restore cancelled")
         return 1
-    group_id = None
+    made: list[str] = []  # the new group's id, as soon as CreateSecurityGroup answers
+    ready = False
     try:
         if plan.new_group:
-            group_id = create_group(ec2, plan.new_group)
-            say(f"security group {group_id} ({plan.new_group.name}) created with the copied rules")
-        answer = restore(influxdb, plan, group_id)
+            create_group(ec2, plan.new_group, made.append)
+            ready = True
+            say(f"security group {made[0]} ({plan.new_group.name}) created with the copied rules")
+        answer = restore(influxdb, plan, made[0] if made else None)
     except BaseException:
-        if group_id:
+        if made and ready:
             say(
-                f"restore not started; security group {group_id} was created for it: reuse it with "
-                f"--security-group-ids {group_id}, or delete it: aws ec2 delete-security-group --group-id {group_id}"
+                f"restore not started; security group {made[0]} was created for it: reuse it with "
+                f"--security-group-ids {made[0]}, or delete it: aws ec2 delete-security-group --group-id {made[0]}"
+            )
+        elif made:
+            say(
+                f"restore not started; security group {made[0]} ({plan.new_group.name}) was created but its "
+                f"rules were not all set: delete it before running again: "
+                f"aws ec2 delete-security-group --group-id {made[0]}"
             )
         raise
     say(f"restore started: new instance {answer.get('restoredDbResourceId')} ({answer.get('restoreStatus')})")
@@ -460,9 +476,28 @@ def describe_groups(ec2, group_ids: Iterable[str]) -> list[dict[str, Any]]:
     return ec2.describe_security_groups(GroupIds=ids)["SecurityGroups"] if ids else []
 
 
-def create_group(ec2, group: NewGroup) -> str:
-    """Make ``group``: created, its ingress rules added, its default egress replaced by the copied
-    egress (a new VPC group allows all egress until told otherwise). Its id."""
+def check_no_group_named(ec2, group: NewGroup) -> None:
+    """Refuse, before any change, when the VPC has a group of the new group's name already (an
+    earlier restore's, or one it left half made): CreateSecurityGroup would refuse the name."""
+    found = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "group-name", "Values": [group.name]},
+            {"Name": "vpc-id", "Values": [group.vpc_id]},
+        ]
+    )["SecurityGroups"]
+    if found:
+        gid = found[0]["GroupId"]
+        raise RestoreError(
+            f"security group {gid} ({group.name}) exists already in {group.vpc_id}, perhaps left by an earlier "
+            f"restore: pass it with --security-group-ids {gid} if its rules are the ones wanted, or delete "
+            f"it (aws ec2 delete-security-group --group-id {gid}) and run again"
+        )
+
+
+def create_group(ec2, group: NewGroup, created: Callable[[str], None] = lambda gid: None) -> str:
+    """Make ``group``: created, its default egress (a new VPC group allows all egress until told
+    otherwise) revoked first, then the copied ingress and egress added. Its id; ``created`` gets
+    it as soon as CreateSecurityGroup answers, so that a later failure can name the group."""
     group_id = ec2.create_security_group(
         GroupName=group.name,
         Description=group.description,
@@ -471,14 +506,15 @@ def create_group(ec2, group: NewGroup) -> str:
             {"ResourceType": "security-group", "Tags": [{"Key": "Name", "Value": group.name}]}
         ],
     )["GroupId"]
-    if group.ingress:
-        ec2.authorize_security_group_ingress(
-            GroupId=group_id, IpPermissions=with_group_id(group.ingress, group_id)
-        )
+    created(group_id)
     (made,) = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
     default = copied_rules(made.get("IpPermissionsEgress", []), ())
     if default:
         ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=default)
+    if group.ingress:
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id, IpPermissions=with_group_id(group.ingress, group_id)
+        )
     if group.egress:
         ec2.authorize_security_group_egress(
             GroupId=group_id, IpPermissions=with_group_id(group.egress, group_id)

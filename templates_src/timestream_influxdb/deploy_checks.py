@@ -8,6 +8,7 @@ only finds out while creating the instance, and which output names the instance.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -47,6 +48,7 @@ def value_problems(values: Mapping[str, str], region: str | None = None) -> list
     problems.extend(_storage_problems(values))
     problems.extend(_alarm_action_problems(values, region))
     problems.extend(_engine_parameter_problems(values))
+    problems.extend(_environment_problems(values))
     project, environment = values.get("ProjectName"), values.get("Environment")
     if project and environment:
         name = f"{project}-{environment}-{names.INSTANCE}"
@@ -107,6 +109,68 @@ def _engine_parameter_problems(values: Mapping[str, str]) -> list[tuple[str, str
     return [
         ("EngineParameters", problem)
         for problem in engine_parameters.text_problems(engine_parameters.INFLUXDB_V2, text)
+    ]
+
+
+#: Lambda's limit on a function's environment variables: "Total size of environment variables set:
+#: 4 KB" (AWS Lambda Developer Guide, "Lambda quotas"). The guide does not say how the size is
+#: counted; Lambda's refusal is reported to quote the variables JSON-encoded ("String measured:
+#: {...}"), so they are measured that way here: a quote or newline in a value counts twice.
+LAMBDA_ENVIRONMENT_MAX = 4096
+#: Bytes kept free below that limit, for what the JSON measure here may not count as Lambda does.
+LAMBDA_ENVIRONMENT_MARGIN = 128
+#: The longest stack id: arn:<partition>:cloudformation:<Region>:<account>:stack/<name>/<uuid>, with
+#: the longest stack name CreateStack takes (128 characters, botocore's CloudFormation model).
+_LONGEST_STACK_ID = (
+    "arn:aws-us-gov:cloudformation:" + "r" * 20 + ":123456789012:stack/" + "s" * 128 + "/" + "u" * 36
+)
+#: The longest instance id (DbInstanceId: 3 to 64 characters, botocore's timestream-influxdb model).
+_LONGEST_INSTANCE_ID = "i" * 64
+
+
+def parameter_group_environment(values: Mapping[str, str]) -> dict[str, str]:
+    """The parameter group function's environment variables as the template sets them, with the
+    values only known at deploy (the stack id, the instance id) at their longest."""
+    from .functions.parameter_group import CONFIGURED
+    from .parameter_group import PARAMETER_GROUP_RESOURCE
+
+    given = {
+        "InstanceId": _LONGEST_INSTANCE_ID,
+        "Engine": engine_parameters.INFLUXDB_V2,
+        "EngineParameters": values.get("EngineParameters", ""),
+        "ProjectName": values.get("ProjectName", ""),
+        "Environment": values.get("Environment", ""),
+    }
+    return {
+        **{CONFIGURED[name]: value for name, value in given.items()},
+        "STACK_ID": _LONGEST_STACK_ID,
+        "LOGICAL_RESOURCE_ID": PARAMETER_GROUP_RESOURCE,
+    }
+
+
+def environment_size(variables: Mapping[str, str]) -> int:
+    """The size Lambda's 4 KB limit is taken to measure: the variables as a JSON object, in bytes
+    (non-ASCII escaped, so never fewer bytes than UTF-8 would take)."""
+    return len(json.dumps(dict(variables)).encode("ascii"))
+
+
+def _environment_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """EngineParameters is also in the parameter group function's environment: Lambda refuses it, in
+    the middle of the deploy, when the variables pass 4 KB in all."""
+    if not values.get("EngineParameters", "").strip():
+        return []
+    size = environment_size(parameter_group_environment(values))
+    room = LAMBDA_ENVIRONMENT_MAX - LAMBDA_ENVIRONMENT_MARGIN
+    if size <= room:
+        return []
+    return [
+        (
+            "EngineParameters",
+            f"makes the parameter group function's environment {size} bytes JSON-encoded (quotes and "
+            f"newlines count twice); Lambda allows {LAMBDA_ENVIRONMENT_MAX} bytes in all, and deploy keeps "
+            f"{LAMBDA_ENVIRONMENT_MARGIN} free: shorten it by {size - room} bytes (write it on one line, "
+            "without spaces)",
+        )
     ]
 
 

@@ -135,6 +135,14 @@ def parameter_group_statements(instance: InfluxDBInstance) -> list[Statement]:
             Resource=[Sub(TSI_ARN + ":db-parameter-group/*")],
             Condition=tagged_by_this_stack(),
         ),
+        # GetDbParameterGroup's resource is the group (db-parameter-group*), whose id is generated:
+        # the function reads a group found by name to check it holds the wanted parameters.
+        Statement(
+            Sid="ReadParameterGroupsFoundByName",
+            Effect=Allow,
+            Action=[tsi.GetDbParameterGroup],
+            Resource=[Sub(TSI_ARN + ":db-parameter-group/*")],
+        ),
         Statement(
             Sid="ReadThisInstancesParameterGroup",
             Effect=Allow,

@@ -220,8 +220,8 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
     """:class:`FakeTimestreamInfluxDB` with DB parameter groups, as botocore's model has them.
 
     CreateDbParameterGroup (a name already taken: ConflictException; the group gets a generated
-    id, its parameters and tags), ListDbParameterGroups (summaries, ``page_size`` per page with
-    nextToken), GetDbInstance and UpdateDbInstance's dbParameterGroupIdentifier (an unknown id:
+    id, its parameters and tags), GetDbParameterGroup (its parameters as they were given),
+    ListDbParameterGroups (summaries, ``page_size`` per page with nextToken), GetDbInstance and UpdateDbInstance's dbParameterGroupIdentifier (an unknown id:
     ResourceNotFoundException). Requests and answers are checked against the model as for the
     parent. There is no update or delete of a group: the model has none.
 
@@ -249,6 +249,15 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
         gid = f"pgid{len(self.groups) + 1:04d}"
         self.groups[gid] = {k: body.get(k) for k in ("name", "description", "parameters", "tags")}
         return _Answer.ok({**self._group_summary(gid), "parameters": body.get("parameters") or {}})
+
+    def _GetDbParameterGroup(self, body):
+        gid = body["identifier"]
+        if gid not in self.groups:
+            return _Answer.error(404, "ResourceNotFoundException", f"parameter group {gid} not found")
+        group = self.groups[gid]
+        described = {"description": group["description"]} if group.get("description") else {}
+        held = {"parameters": group["parameters"]} if group.get("parameters") else {}
+        return _Answer.ok({**self._group_summary(gid), **described, **held})
 
     def _ListDbParameterGroups(self, body):
         ids = sorted(self.groups)

@@ -101,7 +101,11 @@ def test_the_same_parameters_written_otherwise_send_no_change(stack, influx):
     (request,) = reordered.of(RESOURCE)  # the text changed, so CloudFormation sends an Update ...
     assert request.ok and request.answer["Reason"].startswith("the instance already used")
     assert len(influx.groups) == 1  # ... which finds the same group and changes nothing
-    assert [n for n, _ in influx.calls[calls:]] == ["ListDbParameterGroups", "GetDbInstance"]
+    assert [n for n, _ in influx.calls[calls:]] == [
+        "ListDbParameterGroups",
+        "GetDbParameterGroup",
+        "GetDbInstance",
+    ]
 
 
 def test_a_failed_update_rolls_the_instance_back_to_the_old_group_and_leaves_both(stack, influx):
@@ -178,3 +182,26 @@ def test_without_engine_parameters_there_is_no_group_resource(stack, influx):
     op = stack.create({**VALUES, "EngineParameters": ""})
     assert op.status == "CREATE_COMPLETE" and op.of(RESOURCE) == []
     assert influx.groups == {} and influx.group_of(INSTANCE) is None
+
+
+def test_a_squatted_group_name_fails_the_create_naming_the_group_and_the_instance_keeps_its_group(
+    stack, influx
+):
+    """Someone in the account creates the content-derived name first, with debug logging: the
+    stack must not switch the instance to it."""
+    from templates_src.timestream_influxdb.functions.parameter_group import group_name
+
+    name = group_name("InfluxDBv2", FIRST, "ons-data-platform", "development")
+    squatted = {"InfluxDBv2": {**FIRST, "logLevel": "debug"}}
+    planted = influx.client.create_db_parameter_group(name=name, parameters=squatted)["id"]
+    op = stack.create(VALUES)
+    assert op.status == "ROLLBACK_COMPLETE"
+    failed, delete = op.of(RESOURCE)
+    assert failed.answer["Status"] == "FAILED"
+    assert failed.answer["Reason"].startswith(
+        f"ValueError: refused: the parameter group {name} ({planted}) has this stack's content-derived "
+        "name but not its content (other values of logLevel); someone else created it."
+    )
+    assert delete.ok and delete.answer["Reason"] == "no parameter group was created"
+    assert influx.group_of(INSTANCE) is None and switches(influx) == []
+    assert list(influx.groups) == [planted] and influx.groups[planted]["parameters"] == squatted

@@ -1,7 +1,8 @@
 """The deploy itself: the boto3 calls, in order, around the pure decisions of :mod:`.plan`.
 
 1. validate the parameter file offline (nothing is sent to AWS when it has a problem);
-2. upload the template to the S3 bucket under a content-addressed key (skipped when it is there);
+2. upload the template to the S3 bucket under a content-addressed key (skipped when that very template
+   is there: an object of other content at the key is refused);
 3. create a change set that reads it by TemplateURL (CREATE or UPDATE), wait for it, print it as a table;
 4. refuse, and delete the change set, when it replaces or deletes a protected resource, or lowers a
    backup retention parameter below the stack's current value, unless ``allow_data_loss``;
@@ -9,8 +10,10 @@
 
 Exit status: 0 success (also "no changes", a dry run and a change set left for review), 1 the
 deploy failed or was refused (any AWS error included), 2 invalid input, 130 interrupted (the stack
-operation goes on). The protective stack policy is set again after a lifted one on every path, and
-set on every deploy where it differs from the template's.
+operation goes on). The protective stack policy is set again after a lifted one once the update
+ends, or the command to set it is printed when the deploy stops following an update that goes on;
+it is set on every deploy where it differs from the template's. Once ExecuteChangeSet was sent, an
+AWS error while following the stack is retried, then said with how to follow it (exit 1).
 """
 
 from __future__ import annotations
@@ -94,9 +97,12 @@ def resolve_bucket(given: str | None, catalog: Path) -> str:
 
 
 def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[[str], None]) -> str:
-    """Put the template in the bucket (unless that key is there already); the URL to read it from.
+    """Put the template in the bucket (unless this very template is there already); the URL to read it from.
 
-    The key is the template's hash, so an existing object is this very template.
+    The key is derived from the template's hash, which anyone can compute from the committed
+    template: an object already at that key is read and compared byte for byte before it is trusted
+    (someone else who may write the bucket could have put another template there first; CloudFormation
+    would then run theirs with CAPABILITY_IAM).
     """
     from botocore.exceptions import ClientError
 
@@ -109,19 +115,41 @@ def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     region = head.get("BucketRegion") or headers.get("x-amz-bucket-region") or s3.meta.region_name
     url = plan.template_url(bucket, key, region, plan.s3_dns_suffix(region), options.endpoint_url)
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-        out(f"deploy  template already in s3://{bucket}/{key}")
-    except ClientError as err:
-        if _code(err) not in ("404", "NoSuchKey", "NotFound"):
-            raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
+    existing = _existing_object(s3, bucket, key, len(body))
+    if existing is None:
         out(f"deploy  uploading the template to s3://{bucket}/{key}")
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-yaml")
         except ClientError as put_err:
             raise AwsProblem(_bucket_problem(bucket, put_err, "write to")) from None
+    elif existing != body:
+        raise AwsProblem(
+            f"s3://{bucket}/{key} holds another template than {options.template_path.name} under this "
+            "template's hash: someone else wrote it; nothing was deployed. Check who may write to bucket "
+            f"{bucket!r}, and delete that object or deploy through another bucket (--s3-bucket)"
+        )
+    else:
+        out(f"deploy  template already in s3://{bucket}/{key} (its content checked)")
     out(f"        TemplateURL {url}")
     return url
+
+
+def _existing_object(s3: Any, bucket: str, key: str, size: int) -> bytes | None:
+    """The object at ``key``, None when there is none; at most ``size`` + 1 bytes are read (enough
+    to tell a larger object from the template without reading all of it)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        got = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if _code(err) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
+    stream = got["Body"]
+    try:
+        return stream.read(size + 1)
+    finally:
+        stream.close()
 
 
 def _code(err: Any) -> str:
@@ -359,8 +387,10 @@ class Deployer:
     ) -> int:
         """Execute the change set and follow it; the protective stack policy is back on every path.
 
-        An ``--allow-data-loss`` update lifts the policy for its own execution; a ``finally`` sets it
-        again whatever happens next (success, a failed call, Ctrl-C), and says so.
+        An ``--allow-data-loss`` update lifts the policy for its own execution and sets it again once
+        the stack is stable. When the deploy stops following an operation that goes on (Ctrl-C, AWS
+        unreachable while following), the policy is not set back in the middle of that update (which
+        could deny the very replacement it executes): the command to set it is printed instead.
         """
         name = options.stack_name
         wanted = plan.stack_policy(template, options.protected_types)
@@ -371,7 +401,7 @@ class Deployer:
                 if lossy:
                     self.out(
                         "deploy  lifting the stack policy for this update (--allow-data-loss); "
-                        "it is set again after, whatever happens"
+                        "it is set again when the update ends"
                     )
                     lifted = True  # before the call: a lost answer may still have lifted it
                     self.cf.set_stack_policy(
@@ -381,13 +411,15 @@ class Deployer:
                     self.assert_policy(name, wanted)
             seen = {e["EventId"] for e in self.recent_events(name)} if kind == "UPDATE" else set()
             state = "executing"
-            self.cf.execute_change_set(ChangeSetName=change_set_id, StackName=name)
+            self.execute_change_set(change_set_id, name)
             state = "started"
             self.out(f"deploy  executing {change_set_id}")
             status = self.watch(name, seen, options.poll_seconds)
         except KeyboardInterrupt:
             self.out(f"\ndeploy  interrupted: {self.interrupted_state(name, kind, state)}")
-            if lifted:
+            if lifted and state != "before":
+                self.defer_policy(name, wanted)
+            elif lifted:
                 self.restore_policy(name, wanted)
             elif kind == "CREATE" and state != "before":
                 self.out(
@@ -395,8 +427,20 @@ class Deployer:
                     f"set-stack-policy --stack-name {name} --stack-policy-body '{json.dumps(wanted)}'"
                 )
             return EXIT_INTERRUPTED
-        except BaseException:
+        except LostTrack as lost:
+            self.out(f"deploy  cannot follow the stack ({lost}): {self.interrupted_state(name, kind, state)}")
             if lifted:
+                self.defer_policy(name, wanted)
+            elif kind == "CREATE":
+                self.out(
+                    "        then set the stack policy (or deploy again, which sets it): aws cloudformation "
+                    f"set-stack-policy --stack-name {name} --stack-policy-body '{json.dumps(wanted)}'"
+                )
+            return EXIT_FAILED
+        except BaseException:
+            if lifted and state == "started":
+                self.defer_policy(name, wanted)
+            elif lifted:
                 self.restore_policy(name, wanted)
             raise
         if lifted:
@@ -417,6 +461,32 @@ class Deployer:
         self.print_outputs(name)
         self.out(f"deploy  done: stack {name} is {status}")
         return EXIT_OK
+
+    def execute_change_set(self, change_set_id: str, name: str) -> None:
+        """ExecuteChangeSet. botocore resends it when an answer is lost (a read timeout); if the first
+        attempt was applied, the resent one finds the change set executing and CloudFormation answers
+        InvalidChangeSetStatus: after a retry, that answer means it has probably started."""
+        from .. import aws
+
+        try:
+            self.cf.execute_change_set(ChangeSetName=change_set_id, StackName=name)
+        except Exception as err:
+            retried = getattr(err, "response", {}).get("ResponseMetadata", {}).get("RetryAttempts", 0)
+            if aws.error_code(err) != "InvalidChangeSetStatus" or not retried:
+                raise
+            self.out(
+                "deploy  ExecuteChangeSet was sent again after its answer was lost, and the change set is no "
+                "longer executable: it has probably started; following the stack"
+            )
+
+    def defer_policy(self, name: str, wanted: Mapping[str, Any]) -> None:
+        """The operation goes on: say how to set the protective policy once it ends, not now."""
+        self.out(
+            "deploy  the stack policy still allows every update (lifted for this update); it is not set "
+            "back while the update runs, which could deny the replacement it executes. Once the stack is "
+            f"UPDATE_COMPLETE, deploy again (it sets the policy) or run: aws cloudformation set-stack-policy "
+            f"--stack-name {name} --stack-policy-body '{json.dumps(wanted)}'"
+        )
 
     @staticmethod
     def interrupted_state(name: str, kind: str, state: str) -> str:
@@ -523,18 +593,37 @@ class Deployer:
     def recent_events(self, name: str) -> list[dict[str, Any]]:
         return self.cf.describe_stack_events(StackName=name).get("StackEvents", [])
 
+    def follow(self, call: Callable[[], Any], poll: float) -> Any:
+        """``call()`` while following a running stack operation: an AWS error (throttling, a network
+        blip during a long update) is tried again :data:`FOLLOW_ATTEMPTS` times in all, then raised
+        as :class:`LostTrack` (the operation goes on whatever this deploy does)."""
+        from .. import aws
+
+        for attempt in range(1, FOLLOW_ATTEMPTS + 1):
+            try:
+                return call()
+            except Exception as err:
+                if not aws.is_aws_error(err):
+                    raise
+                if attempt == FOLLOW_ATTEMPTS:
+                    raise LostTrack(aws.explain(err)) from None
+                self.sleep(max(poll, FOLLOW_RETRY_SECONDS))
+        raise AssertionError("unreachable")
+
     def watch(self, name: str, seen: set[str], poll: float) -> str:
         """Print new stack events, oldest first, until the stack is stable; its final status. When no
         event comes for :data:`PROGRESS_SECONDS`, a line says the operation is still running."""
         progress = Progress(self.clock, self.out)
         while True:
-            new = [e for e in self.recent_events(name) if e["EventId"] not in seen]
+            events = self.follow(lambda: self.recent_events(name), poll)
+            new = [e for e in events if e["EventId"] not in seen]
             for event in reversed(new):
                 seen.add(event["EventId"])
                 self.out(event_line(event))
             if new:
                 progress.reset()
-            status = (self.describe_stack(name) or {}).get("StackStatus", "DELETE_COMPLETE")
+            described = self.follow(lambda: self.describe_stack(name), poll)
+            status = (described or {}).get("StackStatus", "DELETE_COMPLETE")
             if plan.is_terminal(status):
                 return status
             progress.tick(f"stack {status}")
@@ -553,6 +642,14 @@ class Deployer:
 
 #: How often a wait with nothing new to show says it is still waiting.
 PROGRESS_SECONDS = 20.0
+#: Attempts at each poll while following a stack operation (each is itself up to 3 botocore
+#: attempts), and the pause between them.
+FOLLOW_ATTEMPTS = 4
+FOLLOW_RETRY_SECONDS = 10.0
+
+
+class LostTrack(Exception):
+    """The stack operation could not be followed any longer (AWS errors at every attempt); one line."""
 
 
 class Progress:

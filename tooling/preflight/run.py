@@ -1,7 +1,9 @@
 """``build.py preflight``: the offline validation deploy makes, then read-only AWS checks, one line each.
 
-Exit status: 0 when no check failed (warnings allowed), 1 on any ✗, 2 on invalid input
-(:class:`PreflightError`: no template, no Region, an unknown profile), 130 interrupted (cli.py).
+Exit status: 0 when no check failed (warnings allowed), 1 on any ✗ and on any problem reaching AWS
+(:class:`tooling.aws.AwsProblem`: no Region, an unknown profile, an unreadable AWS config file; as
+deploy and restore), 2 on invalid input (:class:`PreflightError`: no template, an unreadable one),
+130 interrupted (cli.py).
 Nothing is created or changed: every call is a Describe, List, Get or Head.
 """
 
@@ -58,12 +60,11 @@ def preflight(
     """Run every check in :data:`checks.CATALOGUE` order, print one line each, return the exit status."""
     template = load_template(options.template_path)
     spec = spec_for_file(options.template_path)
-    try:
-        region = aws.region_of(options.target)
-    except aws.AwsProblem as err:
-        raise PreflightError(str(err)) from None
+    # An unknown profile or an unreadable AWS config file is said as it is (AwsProblem, exit 1),
+    # not hidden behind "no AWS Region".
+    region = aws.session(options.target).region_name
     if not region:
-        raise PreflightError(
+        raise aws.AwsProblem(
             "no AWS Region: pass --region or set AWS_DEFAULT_REGION (or a region in your AWS profile)"
         )
     found = params_.read_and_check(options.params_path, template, options.environ, spec, region)
@@ -74,10 +75,7 @@ def preflight(
     if found.problems and not found.values:  # the file itself is unreadable: nothing else to check
         return _finish(results, out, only_failures=True)
     if make is None:
-        try:
-            make = aws.clients(options.target)
-        except aws.AwsProblem as err:
-            raise PreflightError(str(err)) from None
+        make = aws.clients(options.target)
     try:
         who = gather.identity(make)
     except aws.AwsProblem as err:
@@ -132,10 +130,7 @@ def parameter_checks(
 def region_checks(target: aws.Target, region: str) -> list[c.Check]:
     """Whether botocore's endpoint data knows the Region. (Whether a service is offered there is
     left to the service-api line: botocore's endpoints data does not list every newer service.)"""
-    try:
-        session = aws.session(target)
-    except aws.AwsProblem as err:
-        raise PreflightError(str(err)) from None
+    session = aws.session(target)
     partitions = session.get_available_partitions()
 
     known = {r for p in partitions for r in session.get_available_regions("ec2", partition_name=p)}

@@ -15,7 +15,9 @@ instance (ConflictException) is retried while the time allows.
 The API has CreateDbParameterGroup, GetDbParameterGroup and ListDbParameterGroups, and neither an
 update nor a delete. So a group is never changed: its name is derived from its content (a hash of
 engine, parameters, project and environment), Create and Update find the group of that name
-(ListDbParameterGroups) or create it. A changed content is a new name, a new group and a new
+(ListDbParameterGroups) or create it; a group found by name is used only when GetDbParameterGroup
+says it holds this engine and exactly these parameters (anyone may create a group of that name
+first: one of other content is refused, naming it). A changed content is a new name, a new group and a new
 physical id: CloudFormation then sends a Delete for the old id. Every Delete leaves the group
 where it is and the instance as it is (UpdateDbInstance cannot name "no group": its
 dbParameterGroupIdentifier is 3 to 64 characters), and says so in its answer's Reason. Finding before creating makes a retried request
@@ -254,7 +256,33 @@ def create(client, name, engine, parameters, project, environment):
         group = find(client, name)
         if group is None:
             raise
+        check_content(client, group, engine, parameters)
         return group
+
+
+def check_content(client, group, engine, parameters):
+    """Refuse a group found by name whose engine or parameters are not the wanted ones.
+
+    The name is a hash of inputs anyone can read (the template and its parameter values), so anyone
+    in the account allowed CreateDbParameterGroup could take it first with other parameters (debug
+    logging, say); the instance must never be switched to such a group. GetDbParameterGroup answers
+    the group's ``parameters`` as the union CreateDbParameterGroup takes (botocore's model), so the
+    group made by this function reads back as exactly ``{engine: parameters}``.
+    """
+    held = client.get_db_parameter_group(identifier=group["id"]).get("parameters") or {}
+    if held == {engine: parameters}:
+        return
+    if set(held) != {engine}:
+        what = "engine " + (", ".join(sorted(held)) or "none") + f" instead of {engine}"
+    else:
+        theirs, wanted = held[engine], parameters
+        names = sorted({k for k in (*theirs, *wanted) if theirs.get(k, None) != wanted.get(k, None)})
+        what = "other values of " + ", ".join(names)
+    raise ValueError(
+        f"refused: the parameter group {group['name']} ({group['id']}) has this stack's content-derived "
+        f"name but not its content ({what}); someone else created it. The instance was not switched to "
+        "it: find out who may call CreateDbParameterGroup in this account"
+    )
 
 
 def apply(client, context, instance, group_id):
@@ -307,7 +335,11 @@ def act(event, context, client=None, config=None):
         raise ValueError("; ".join(found) + f" (botocore {botocore.__version__})")
     engine, project, environment = props["Engine"], props["ProjectName"], props["Environment"]
     name = group_name(engine, parameters, project, environment)
-    group = find(client, name) or create(client, name, engine, parameters, project, environment)
+    group = find(client, name)
+    if group is not None:
+        check_content(client, group, engine, parameters)
+    else:
+        group = create(client, name, engine, parameters, project, environment)
     switched = apply(client, context, props["InstanceId"], group["id"])
     data = {"Id": group["id"], "Name": group["name"], "Arn": group["arn"]}
     return group["id"], data, f"the instance {'now uses' if switched else 'already used'} {group['id']}"
