@@ -21,13 +21,23 @@ def _client():
 
 
 class StackStatus:
-    """``client`` answers every DescribeStacks of ``stack_id`` with ``status`` (or ``error``, an
-    AWS error code); ``calls`` counts them."""
+    """A CloudFormation client for one stack: DescribeStacks answers ``status`` (or ``error``, an
+    AWS error code); DescribeStackResource answers ``resource`` for any logical id: a
+    (ResourceStatus, PhysicalResourceId) pair (the physical id may be None: left out), and
+    ``resource=None`` a resource no longer in the stack (ValidationError, as CloudFormation
+    answers). ``calls`` counts the DescribeStacks calls."""
 
-    def __init__(self, stack_id: str, status: str = "DELETE_IN_PROGRESS", error: str | None = None):
-        self.stack_id, self.status, self.error = stack_id, status, error
+    def __init__(
+        self,
+        stack_id: str,
+        status: str = "DELETE_IN_PROGRESS",
+        error: str | None = None,
+        resource: tuple[str, str | None] | None = ("DELETE_IN_PROGRESS", None),
+    ):
+        self.stack_id, self.status, self.error, self.resource = stack_id, status, error, resource
         self.calls = 0
         self._client = _client()
+        self.exceptions = self._client.exceptions
 
     def describe_stacks(self, **kwargs):
         self.calls += 1
@@ -43,6 +53,28 @@ class StackStatus:
             else:
                 stub.add_response("describe_stacks", self._answer(), {"StackName": self.stack_id})
             return self._client.describe_stacks(**kwargs)
+
+    def describe_stack_resource(self, **kwargs):
+        expected = {"StackName": self.stack_id, "LogicalResourceId": kwargs.get("LogicalResourceId")}
+        with Stubber(self._client) as stub:
+            if self.resource is None:
+                message = (
+                    f"Resource {kwargs.get('LogicalResourceId')} does not exist for stack {self.stack_id}"
+                )
+                stub.add_client_error(
+                    "describe_stack_resource", "ValidationError", message, 400, expected_params=expected
+                )
+            else:
+                status, physical = self.resource
+                detail = {
+                    "LogicalResourceId": kwargs["LogicalResourceId"],
+                    "ResourceType": "Custom::Resource",
+                    "LastUpdatedTimestamp": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+                    "ResourceStatus": status,
+                    **({"PhysicalResourceId": physical} if physical else {}),
+                }
+                stub.add_response("describe_stack_resource", {"StackResourceDetail": detail}, expected)
+            return self._client.describe_stack_resource(**kwargs)
 
     def _answer(self):
         name = self.stack_id.split("/")[1]

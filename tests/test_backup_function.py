@@ -367,3 +367,28 @@ def test_a_delete_whose_stack_status_is_unreadable_still_takes_the_final_backup(
         {},
     )
     assert "taking the final backup anyway" in capsys.readouterr().out
+
+
+def test_a_delete_forged_during_another_resources_clean_up_takes_no_backup(backup, client):
+    stack = StackStatus(
+        STACK_ID, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", resource=("UPDATE_COMPLETE", INSTANCE)
+    )
+    result = act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, stack=stack)
+    assert result[:2] == (None, {}) and "the resource is UPDATE_COMPLETE, not being deleted" in result[2]
+
+
+def test_the_delete_of_a_replaced_instances_old_id_takes_its_final_backup(backup, client):
+    """After a replacement the stack's resource has the new instance's id; the clean-up Delete
+    names the old one, whose final backup is due."""
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
+    )
+    stack = StackStatus(
+        STACK_ID, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", resource=("UPDATE_COMPLETE", "newinstance123")
+    )
+    assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, stack=stack) == (
+        None,
+        {},
+    )

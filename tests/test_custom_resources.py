@@ -242,7 +242,10 @@ def test_backup_role_may_configure_only_this_instance(product):
     assert by_sid["TakeFinalBackup"]["Action"] == ["timestream-influxdb:CreateDbBackup"]
     assert by_sid["WriteOwnLogGroup"]["Resource"] == [{"Fn::GetAtt": ["BackupFunctionLogGroup", "Arn"]}]
     # A Delete is acted on only while the stack deletes (functions/cfn_response.py).
-    assert by_sid["ReadOwnStackStatus"]["Action"] == ["cloudformation:DescribeStacks"]
+    assert by_sid["ReadOwnStackStatus"]["Action"] == [
+        "cloudformation:DescribeStacks",
+        "cloudformation:DescribeStackResource",
+    ]
     assert by_sid["ReadOwnStackStatus"]["Resource"] == [{"Ref": "AWS::StackId"}]
     assert set(by_sid) == {
         "WriteOwnLogGroup",
@@ -289,7 +292,10 @@ def test_token_function_runs_outside_the_vpc_and_may_do_exactly_its_work(product
     # botocore's waiter function_active_v2 calls GetFunction, on the worker only.
     assert by_sid["WaitForTokenWorker"]["Action"] == ["lambda:GetFunction"]
     assert by_sid["WaitForTokenWorker"]["Resource"] == [{"Fn::GetAtt": ["TokenWorkerFunction", "Arn"]}]
-    assert by_sid["ReadOwnStackStatus"]["Action"] == ["cloudformation:DescribeStacks"]
+    assert by_sid["ReadOwnStackStatus"]["Action"] == [
+        "cloudformation:DescribeStacks",
+        "cloudformation:DescribeStackResource",
+    ]
     assert by_sid["ReadOwnStackStatus"]["Resource"] == [{"Ref": "AWS::StackId"}]
 
 

@@ -537,6 +537,35 @@ def test_a_delete_sent_while_the_stack_deletes_nothing_revokes_nothing(modules, 
     assert only_live(influx) == before and lam.calls == [] and len(influx.state["calls"]) == calls
 
 
+def test_a_delete_forged_during_another_resources_clean_up_revokes_nothing(modules, influx, secrets):
+    """Every update has a clean-up phase; a Delete sent then for this resource, which
+    CloudFormation is not deleting (its physical id is stable), must not revoke."""
+    create(modules, influx, secrets)
+    before = only_live(influx)
+    stack = StackStatus(
+        STACK_ID, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", resource=("UPDATE_COMPLETE", PHYSICAL_ID)
+    )
+    result, lam = run(modules, influx, secrets, event("Delete", props(url(influx))), stack=stack)
+    assert "nothing was revoked: the resource is UPDATE_COMPLETE, not being deleted" in result[2]
+    assert only_live(influx) == before and lam.calls == []
+    # Nor with a made-up physical id: the stack's resource has another one, and it is not legacy.
+    e = event("Delete", props(url(influx)), PhysicalResourceId="test-made-up")
+    stack = StackStatus(
+        STACK_ID, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", resource=("UPDATE_COMPLETE", PHYSICAL_ID)
+    )
+    assert "nothing was revoked" in run(modules, influx, secrets, e, stack=stack)[0][2]
+    assert only_live(influx) == before
+
+
+def test_a_delete_of_a_resource_gone_from_the_stack_revokes(modules, influx, secrets):
+    """A resource removed by an update (InfluxDBToken given) is deleted in the clean-up phase."""
+    create(modules, influx, secrets)
+    secrets.password()
+    stack = StackStatus(STACK_ID, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", resource=None)
+    assert run(modules, influx, secrets, event("Delete", props(url(influx))), stack=stack)[0] == (None, {})
+    assert live(influx) == []
+
+
 def test_a_delete_whose_stack_status_is_unreadable_revokes_nothing(modules, influx, secrets):
     create(modules, influx, secrets)
     before = only_live(influx)

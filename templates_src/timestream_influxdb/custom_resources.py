@@ -93,10 +93,15 @@ class LambdaFunction:
 
 
 def grant_read_stack_status(sid: str = "ReadOwnStackStatus") -> Statement:
-    """Read this stack's status (cloudformation:DescribeStacks on its own id, nothing else): a
-    function acts on a Delete only while the stack deletes resources (functions/cfn_response.py),
-    since anyone allowed to invoke it can send one."""
-    return Statement(Sid=sid, Effect=Allow, Action=[cfn.DescribeStacks], Resource=[Ref(AWS_STACK_ID)])
+    """Read this stack's status and its resources' (DescribeStacks, DescribeStackResource on its
+    own id, nothing else): a function acts on a Delete only while CloudFormation deletes the
+    resource (functions/cfn_response.py), since anyone allowed to invoke it can send one."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Action=[cfn.DescribeStacks, cfn.DescribeStackResource],
+        Resource=[Ref(AWS_STACK_ID)],
+    )
 
 
 class CustomResource(AWSCustomObject):

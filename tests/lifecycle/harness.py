@@ -595,8 +595,22 @@ class Stack:
         environment = {k: v for t in titles for k, v in self.environment(t).items()}
         return FakeLambda(functions, timeout=timeout, environment=environment)
 
+    def _resource_status(self) -> tuple[str, str | None]:
+        """What DescribeStackResource answers for the resource of the request being handled: a
+        Delete of the physical id the stack holds is DELETE_IN_PROGRESS; of an older one (a
+        replacement's or a rollback's clean-up), the stack's current resource; else complete."""
+        event = self._handling
+        name, pid = event["LogicalResourceId"], event.get("PhysicalResourceId")
+        live = self.live.get(name)
+        if event["RequestType"] == "Delete" and self.status.endswith("_IN_PROGRESS"):
+            if live is None or live.physical_id == pid:
+                return "DELETE_IN_PROGRESS", pid
+            return "UPDATE_COMPLETE", live.physical_id
+        return ("CREATE_COMPLETE", live.physical_id) if live else ("CREATE_COMPLETE", None)
+
     def invoke(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Run the function for ``event`` as Lambda's asynchronous invocation does; the answer PUT."""
+        self._handling = event
         title, template = self.function_of(event["ServiceToken"])
         timeout = int(template["Resources"][title]["Properties"].get("Timeout", 3))
         for _ in range(1 + ASYNC_RETRIES):
@@ -636,8 +650,8 @@ class Stack:
         def client(service, *args, **kwargs):
             if service in self.clients:
                 return self.clients[service]
-            if service == "cloudformation":  # DescribeStacks: the status while the request is sent
-                return StackStatus(self.stack_id, self.status)
+            if service == "cloudformation":  # the stack's and the resource's status during the request
+                return StackStatus(self.stack_id, self.status, resource=self._resource_status())
             return real_client(service, *args, **kwargs)
 
         def urlopen(req, *args, **kwargs):

@@ -29,9 +29,10 @@ bucket: the token rotation (functions/token_rotation.py) keeps the previous toke
 clients that cached it, and a rotation in progress has made the pending one. Delete revokes every marked authorization,
 best effort: a failed revocation is named in the answer's Reason (still SUCCESS), so it shows
 in the stack events. The instance reached is always the current one (INFLUXDB_URL). A Delete
-revokes only while the stack (DescribeStacks) is in a status in which CloudFormation deletes
-resources (cfn_response.DELETING): a Delete sent by anyone else at any other time, or when the
-status cannot be read, revokes nothing and says so.
+revokes only while CloudFormation deletes this resource (cfn_response.deletion_of: the stack in a
+status in which it deletes resources, and this resource DELETE_IN_PROGRESS or gone from the stack;
+or a legacy id an Update replaced): a Delete sent by anyone else, at rest or during another
+resource's clean-up, or when the status cannot be read, revokes nothing and says so.
 
 Properties: Url (https://endpoint:port), Org, Bucket, TokenSecretArn.
 """
@@ -46,7 +47,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from .cfn_response import properties, run, stack_deleting
+from .cfn_response import deletion_of, properties, run
 
 PROPERTIES = ("Url", "Org", "Bucket", "TokenSecretArn")
 #: Seconds to wait before the first sign-in to an instance that may have just turned AVAILABLE, as
@@ -190,15 +191,17 @@ def act(event, context, config=None, secrets=None, lam=None, cloudformation=None
         # The request's Url and secret are not used: they may name an instance replaced meanwhile.
         pid = event.get("PhysicalResourceId", "")
         try:
-            deleting, status = stack_deleting(event, cloudformation or boto3.client("cloudformation"))
+            verdict, why = deletion_of(event, cloudformation or boto3.client("cloudformation"))
         except Exception as e:
             # Fail closed: revoking on a request nobody can vouch for would cut every client off.
             print("stack status unreadable, nothing revoked:", e)
             return None, {}, f"SUCCESS, but nothing was revoked: the stack's status is unreadable: {e}"
-        if not deleting:
-            # Not CloudFormation's: it sends a Delete only while the stack deletes resources.
-            print("refused: a Delete while the stack is", status)
-            return None, {}, f"SUCCESS, but nothing was revoked: the stack is {status}, not deleting"
+        # The physical id is stable: CloudFormation deletes this resource only when the resource
+        # itself goes, or (a legacy id) the one id an Update replaced.
+        if verdict not in ("deleting", "gone") and not (verdict == "replaced" and LEGACY_ID.match(pid)):
+            # Not CloudFormation's: it sends a Delete only while it deletes this resource.
+            print("refused: a Delete while", why)
+            return None, {}, f"SUCCESS, but nothing was revoked: {why}"
         try:
             if LEGACY_ID.match(pid):
                 # The authorization id, as this resource's physical id was before the marker existed:

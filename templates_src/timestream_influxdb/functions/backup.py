@@ -23,10 +23,11 @@ with no action. A Delete is checked for its stack and resource only: when the in
 replaced, the Delete of the old physical id carries the old instance, and the environment
 already names the new one.
 
-A Delete takes the final backup only while the stack (DescribeStacks) is in a status in which
-CloudFormation deletes resources (cfn_response.DELETING), or when that status cannot be read (an
-extra backup costs storage; a missing one may cost data): a Delete sent by anyone else at any
-other time takes none. The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
+A Delete takes the final backup only while CloudFormation deletes this resource's physical id
+(cfn_response.deletion_of: the stack deleting resources, and this resource DELETE_IN_PROGRESS, gone,
+or holding another id - a replaced instance's), or when that cannot be read (an extra backup costs
+storage; a missing one may cost data): a Delete sent by anyone else at rest or during another
+resource's clean-up takes none. The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
 is retried while the time allows; any other failure is logged and the deletion goes on.
 """
 
@@ -36,7 +37,7 @@ import time
 
 import boto3
 
-from .cfn_response import MARGIN, properties, run, stack_deleting
+from .cfn_response import MARGIN, deletion_of, properties, run
 
 PROPERTIES = ("InstanceId", "DailyRetentionDays", "ContinuousRetentionDays", "FinalBackupRetentionDays")
 RETRY_SECONDS = 20
@@ -149,14 +150,15 @@ def act(event, context, client=None, config=None, cloudformation=None):
     client = client or boto3.client("timestream-influxdb")
     if event["RequestType"] == "Delete":
         try:
-            deleting, status = stack_deleting(event, cloudformation or boto3.client("cloudformation"))
+            verdict, why = deletion_of(event, cloudformation or boto3.client("cloudformation"))
         except Exception as e:
             # Fail open: an extra backup costs storage, a missing final backup may cost data.
             print("stack status unreadable, taking the final backup anyway:", e)
-            deleting, status = True, "unknown"
-        if not deleting:
-            print("refused: a Delete while the stack is", status)
-            return None, {}, f"SUCCESS, but no final backup was taken: the stack is {status}, not deleting"
+            verdict, why = "deleting", "unknown"
+        # "replaced": the Delete of a replaced instance's old physical id, whose final backup is due.
+        if verdict == "kept":
+            print("refused: a Delete while", why)
+            return None, {}, f"SUCCESS, but no final backup was taken: {why}"
         final_backup(event, context, client)
         return None, {}  # None: the request's own physical id
     props = properties(event, PROPERTIES)

@@ -57,6 +57,33 @@ def stack_deleting(event, cloudformation):
     return status in DELETING, status
 
 
+def deletion_of(event, cloudformation):
+    """What CloudFormation is doing to the resource a Delete names: (verdict, why).
+
+    "deleting": the stack deletes resources and this one is DELETE_IN_PROGRESS; "gone": it is no
+    longer in the stack; "replaced": the stack's resource now has another physical id (the
+    request's is an old one: a replacement's or a rollback's clean-up); "kept": anything else - the
+    stack at rest, or the resource itself not being deleted (a forged Delete during another
+    resource's clean-up). Errors reading the stack propagate (each caller decides).
+    """
+    deleting, status = stack_deleting(event, cloudformation)
+    if not deleting:
+        return "kept", f"the stack is {status}, not deleting"
+    try:
+        detail = cloudformation.describe_stack_resource(
+            StackName=event["StackId"], LogicalResourceId=event["LogicalResourceId"]
+        )["StackResourceDetail"]
+    except cloudformation.exceptions.ClientError as e:
+        if "does not exist" not in str(e):
+            raise
+        return "gone", "the resource is no longer in the stack"
+    if detail["ResourceStatus"] == "DELETE_IN_PROGRESS":
+        return "deleting", "the resource is DELETE_IN_PROGRESS"
+    if detail.get("PhysicalResourceId") != event.get("PhysicalResourceId"):
+        return "replaced", "the stack's resource has another physical id"
+    return "kept", f"the resource is {detail['ResourceStatus']}, not being deleted"
+
+
 def send(event, context, status, reason="", pid=None, data=None, no_echo=False):
     """PUT the response document to the ResponseURL, retrying transient failures."""
     body = json.dumps(
