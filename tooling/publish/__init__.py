@@ -120,17 +120,20 @@ def publish(
     release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
     executor = Executor(client_for, {"template": body}, sleep=sleep)
     made = 0
+    uploaded = False
     for _ in range(2):
         plan = _plan(client_for, config, release, region, key, replace, deprecate_older)
         replays = {c.region for c in plan.calls if c.replay}
         if not replays or dry_run:
             break
-        # An interrupted run's CreateProduct is made again first (same token: same product), and
-        # the plan is made afresh once that product and its version are known.
+        # An interrupted run's CreateProduct is made again first (same token: same product), after
+        # the template it names is in the bucket, and the plan is made afresh once that product and
+        # its version are known.
         for call in plan.calls:
-            if call.step == 3 and call.region in replays:
+            if call.step == 2 or (call.step == 3 and call.region in replays):
                 executor.run(call)
                 made += 1
+                uploaded = uploaded or call.step == 2
         for r in sorted(replays):
             product = executor.refs[f"product@{r}"]
             log(f"publish 3/5 {STEP_NAMES[3]:<8} {r}: product {product} of an interrupted run recorded")
@@ -162,7 +165,7 @@ def publish(
         None,
         lambda calls: (
             f"s3://{config.bucket}/{key}: "
-            + (f"uploaded ({config.sse})" if calls else "already there, skipped")
+            + (f"uploaded ({config.sse})" if calls or uploaded else "already there, skipped")
         ),
     )
     for r in config.regions:

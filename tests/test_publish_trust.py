@@ -1,0 +1,77 @@
+"""What publish takes from the template bucket and the catalog is checked before it is used: a
+record written by someone else never chooses a request, an object at the template's key must be
+this template, and a recorded product must be the caller's own CloudFormation product."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_publish import BUCKET, REGION, TEMPLATE, World, aws_env, make_config, sha  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+EVIL_URL = "https://evil.example/t.yaml"
+RECORD_KEY = f"timestream-for-influxdb/publish-records/{REGION}.json"
+TEMPLATE_KEY = f"timestream-for-influxdb/1.0.0/{sha(TEMPLATE)}.yaml"
+
+
+def forge_record(world: World, record: dict) -> None:
+    world.s3.put_object(Bucket=world.bucket, Key=RECORD_KEY, Body=json.dumps(record).encode())
+
+
+def evil_request(name: str = "Timestream for InfluxDB") -> dict:
+    return {
+        "Name": name,
+        "Owner": "x",
+        "ProductType": "CLOUD_FORMATION_TEMPLATE",
+        "IdempotencyToken": "forged",
+        "ProvisioningArtifactParameters": {"Name": "9.9.9", "Info": {"LoadTemplateFromURL": EVIL_URL}},
+    }
+
+
+def sent(world: World) -> str:
+    return json.dumps([c for c in world.catalog.calls], default=str)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"name": "Timestream for InfluxDB", "create": evil_request()},
+        {"name": "Evil product", "create": evil_request("Evil product")},
+        # The format publish writes, for another version and template: ignored, with one line.
+        {"name": "Timestream for InfluxDB", "version": "9.9.9", "sha256": "0" * 64, "token": "forged"},
+    ],
+    ids=["request-in-record", "other-name", "other-version"],
+)
+def test_a_forged_record_never_chooses_what_create_product_sends(record):
+    world = World()
+    world.catalog.search_lag = 10**6  # no product found by search: the record would be used
+    forge_record(world, record)
+    world.publish()
+    assert EVIL_URL not in sent(world) and "9.9.9" not in sent(world) and "Evil" not in sent(world)
+    ((_, request),) = [c for c in world.catalog.calls if c[0] == "create_product"]
+    assert request["Name"] == "Timestream for InfluxDB"
+    assert request["ProvisioningArtifactParameters"]["Name"] == "1.0.0"
+    url = request["ProvisioningArtifactParameters"]["Info"]["LoadTemplateFromURL"]
+    assert url == f"https://{BUCKET}.s3.{REGION}.amazonaws.com/{TEMPLATE_KEY}"
+    assert request["IdempotencyToken"] != "forged"
+    if "token" in record:
+        assert any("ignored" in line and RECORD_KEY in line for line in world.lines)
+
+
+def test_a_record_of_this_release_gives_only_its_token():
+    """A record naming this very release (anyone can compute the hash) with an extra request in it:
+    only its token is used, the request is this run's."""
+    world = World()
+    world.catalog.search_lag = 10**6
+    record = {"name": "Timestream for InfluxDB", "version": "1.0.0", "sha256": sha(TEMPLATE)}
+    forge_record(world, {**record, "token": "tok-1", "create": evil_request()})
+    world.publish()
+    (product,) = world.catalog.products.values()
+    assert product["Name"] == "Timestream for InfluxDB" and EVIL_URL not in sent(world)
+    ((_, request),) = [c for c in world.catalog.calls if c[0] == "create_product"]
+    assert request["IdempotencyToken"] == "tok-1"
+    assert request["ProvisioningArtifactParameters"]["Info"]["LoadTemplateFromURL"].endswith(TEMPLATE_KEY)
+    assert any("of an interrupted run recorded" in line for line in world.lines)
