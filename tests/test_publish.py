@@ -159,7 +159,7 @@ def test_republishing_the_same_version_makes_no_mutating_call(world):
     assert world.mutating_calls() == [] and again.calls_made == 0
     assert again.plan.calls == []
     assert (again.product, again.artifact) == (first.product, first.artifact)
-    assert "already there, skipped" in world.lines[0]
+    assert "already there (same sha256), skipped" in world.lines[0]
     assert world.lines[1].endswith(
         f"portfolio {next(iter(world.catalog.portfolios))} found; product {first.product[REGION]} found"
     )

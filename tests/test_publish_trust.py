@@ -9,6 +9,7 @@ import json
 import pytest
 
 from test_publish import BUCKET, REGION, TEMPLATE, World, aws_env, make_config, sha  # noqa: F401
+from tooling.publish import PublishError
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +76,26 @@ def test_a_record_of_this_release_gives_only_its_token():
     assert request["IdempotencyToken"] == "tok-1"
     assert request["ProvisioningArtifactParameters"]["Info"]["LoadTemplateFromURL"].endswith(TEMPLATE_KEY)
     assert any("of an interrupted run recorded" in line for line in world.lines)
+
+
+def test_another_object_at_the_templates_key_is_refused_and_nothing_is_published():
+    world = World()
+    world.s3.put_object(Bucket=world.bucket, Key=TEMPLATE_KEY, Body=b"Resources: {evil: true}\n")
+    with pytest.raises(PublishError) as err:
+        world.publish()
+    message = str(err.value)
+    assert f"s3://{BUCKET}/{TEMPLATE_KEY} holds another object" in message and "\n" not in message
+    assert "someone else wrote it; check who may write the bucket" in message
+    assert world.catalog.mutating_calls() == []
+    body = world.s3.get_object(Bucket=world.bucket, Key=TEMPLATE_KEY)["Body"].read()
+    assert body == b"Resources: {evil: true}\n"  # not overwritten either: who wrote it is to be found
+
+
+def test_the_same_template_already_at_its_key_is_used_without_an_upload():
+    world = World()
+    world.s3.put_object(Bucket=world.bucket, Key=TEMPLATE_KEY, Body=TEMPLATE.encode())
+    puts = []
+    world.s3.meta.events.register("before-call.s3.PutObject", lambda params, **_: puts.append(params))
+    world.publish()
+    assert "already there (same sha256), skipped" in world.lines[0]
+    assert all(p["url_path"].endswith(".json") for p in puts)  # only the records are written

@@ -165,7 +165,7 @@ def publish(
         None,
         lambda calls: (
             f"s3://{config.bucket}/{key}: "
-            + (f"uploaded ({config.sse})" if calls or uploaded else "already there, skipped")
+            + (f"uploaded ({config.sse})" if calls or uploaded else "already there (same sha256), skipped")
         ),
     )
     for r in config.regions:

@@ -110,7 +110,8 @@ class RegionState:
 
 @dataclass
 class CatalogState:
-    object_exists: bool
+    #: the sha256 of the object already at the template's key, None when there is none
+    object_sha256: str | None
     regions: dict[str, RegionState]
 
 
@@ -224,7 +225,13 @@ def make_plan(
 ) -> Plan:
     """Every mutating call that brings the catalog to ``config`` and ``release``; raises PlanError."""
     plan = Plan(calls=[], product={}, artifact={})
-    if not state.object_exists:
+    if state.object_sha256 not in (None, release.sha256):
+        raise PlanError(
+            f"s3://{release.bucket}/{release.key} holds another object than this template (sha256 "
+            f"{state.object_sha256[:12]}, not {release.sha256[:12]}): someone else wrote it; check who "
+            f"may write the bucket; {config.product.name} {release.version} not published"
+        )
+    if state.object_sha256 is None:
         plan.calls.append(
             Call(
                 step=2,

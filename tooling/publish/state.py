@@ -6,6 +6,7 @@ Names are matched exactly here: ``SearchProductsAsAdmin``'s FullTextSearch match
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,14 +33,19 @@ def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[dic
         params = {**params, "PageToken": page["NextPageToken"]}
 
 
-def object_exists(s3: Any, bucket: str, key: str) -> bool:
+def object_sha256(s3: Any, bucket: str, key: str) -> str | None:
+    """The sha256 of the object at ``key`` (None when there is none): read, not assumed.
+
+    The key holds the template's hash, which anyone can compute from the repository: an object
+    there is this template only if its bytes hash to it.
+    """
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
+            return None
         raise
-    return True
+    return hashlib.sha256(body).hexdigest()
 
 
 def read_record(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
@@ -170,7 +176,7 @@ def read_state(
     """The catalog of ``regions`` (default: every configured Region)."""
     s3 = client_for("s3", bucket_region)
     return CatalogState(
-        object_exists=object_exists(s3, config.bucket, key),
+        object_sha256=object_sha256(s3, config.bucket, key),
         regions={
             region: read_region(
                 client_for("servicecatalog", region),
