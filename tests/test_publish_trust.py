@@ -99,3 +99,33 @@ def test_the_same_template_already_at_its_key_is_used_without_an_upload():
     world.publish()
     assert "already there (same sha256), skipped" in world.lines[0]
     assert all(p["url_path"].endswith(".json") for p in puts)  # only the records are written
+
+
+@pytest.mark.parametrize(
+    "account, product_type",
+    [("999999999999", "CLOUD_FORMATION_TEMPLATE"), ("123456789012", "MARKETPLACE")],
+    ids=["another-account", "not-cloudformation"],
+)
+def test_a_recorded_product_is_adopted_only_if_it_is_the_callers_cloudformation_product(
+    account, product_type
+):
+    world = World()
+    world.catalog.search_lag = 10**6  # found only through the record
+    made = world.catalog.create_product("Timestream for InfluxDB", "x", product_type, "t", {"Name": "0.1.0"})
+    foreign = made["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+    world.catalog.products[foreign]["Account"] = account
+    forge_record(world, {"name": "Timestream for InfluxDB", "product_id": foreign})
+    result = world.publish()
+    assert result.product[REGION] != foreign
+    assert not [c for c in world.catalog.mutating_calls() if c[1].get("ProductId") == foreign]
+    (line,) = [line for line in world.lines if f"recorded product {foreign} ignored" in line]
+    assert f"a {product_type} of account {account}, not a CLOUD_FORMATION_TEMPLATE of 123456789012" in line
+
+
+def test_the_callers_recorded_product_is_adopted():
+    world = World()
+    world.catalog.search_lag = 10**6
+    first = world.publish()
+    world.publish()
+    assert world.mutating_calls() == [] and world.catalog.duplicates() == []
+    assert f"product {first.product[REGION]} found" in world.lines[1]

@@ -91,6 +91,15 @@ def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
     return head.get("BucketRegion") or headers.get("x-amz-bucket-region") or config.regions[0]
 
 
+def caller_account(client_for: ClientFor, region: str) -> str:
+    """The account of the credentials (STS GetCallerIdentity): what a product publish adopts and
+    the bucket it uses must belong to."""
+    try:
+        return str(client_for("sts", region).get_caller_identity()["Account"])
+    except (ClientError, BotoCoreError, aws.AwsProblem) as err:
+        raise PublishError(f"who is publishing: {_why(err)}") from None
+
+
 def publish(
     config: CatalogConfig,
     version: str,
@@ -103,10 +112,12 @@ def publish(
     log: Callable[[str], None] = print,
     offered_regions: Iterable[str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    account: str | None = None,
 ) -> PublishResult:
     """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed.
 
     ``offered_regions``: the Regions with Service Catalog, to list the accepted ones in a refusal.
+    ``account``: the caller's account, when already known (else asked of STS).
     """
     try:
         check_version(version)
@@ -116,13 +127,14 @@ def publish(
     body = template_text.encode()
     sha256 = hashlib.sha256(body).hexdigest()
     key = template_key(config, version, sha256)
+    account = account or caller_account(client_for, config.regions[0])
     region = bucket_region(client_for, config)
     release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
     executor = Executor(client_for, {"template": body}, sleep=sleep)
     made = 0
     uploaded = False
     for _ in range(2):
-        plan = _plan(client_for, config, release, region, key, replace, deprecate_older)
+        plan = _plan(client_for, config, release, region, key, account, replace, deprecate_older)
         replays = {c.region for c in plan.calls if c.replay}
         if not replays or dry_run:
             break
@@ -210,6 +222,7 @@ def publish_all(
             refused.append(str(err))
     if refused:
         raise PublishError("\n".join(refused))
+    account = caller_account(client_for, catalog.products[0].regions[0])
     results = []
     for config in catalog.products:
         log(
@@ -223,15 +236,16 @@ def publish_all(
                 client_for,
                 log=log,
                 offered_regions=offered_regions,
+                account=account,
                 **flags,
             )
         )
     return results
 
 
-def _plan(client_for, config, release, region, key, replace, deprecate_older) -> Plan:  # noqa: ANN001
+def _plan(client_for, config, release, region, key, account, replace, deprecate_older) -> Plan:  # noqa: ANN001
     try:
-        state = read_state(client_for, config, region, key)
+        state = read_state(client_for, config, region, key, account)
     except (ClientError, BotoCoreError, aws.AwsProblem) as err:
         raise PublishError(f"reading the catalog: {_why(err)}") from None
     try:

@@ -106,6 +106,8 @@ class RegionState:
     shared_ous: set[str] = field(default_factory=set)
     #: the record of our product in the template bucket (see :func:`record_key`), or None
     record: dict[str, Any] | None = None
+    #: why the product the record names is not ours to adopt (None: nothing ignored)
+    record_ignored: str | None = None
 
 
 @dataclass
@@ -319,6 +321,8 @@ def _plan_region(
         )
 
     replay = _replayable(rs.record, config, release) if not rs.product_ids else None
+    if rs.record_ignored:
+        note((3, region), []).append(rs.record_ignored)
     if rs.product_ids:
         product = rs.product_ids[0]
         note((3, region), []).append(f"product {product} found")
