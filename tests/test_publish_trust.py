@@ -129,3 +129,53 @@ def test_the_callers_recorded_product_is_adopted():
     world.publish()
     assert world.mutating_calls() == [] and world.catalog.duplicates() == []
     assert f"product {first.product[REGION]} found" in world.lines[1]
+
+
+def s3_calls(world: World) -> list[tuple[str, dict]]:
+    made: list[tuple[str, dict]] = []
+    world.s3.meta.events.register_first(
+        "before-parameter-build.s3.*", lambda params, model, **_: made.append((model.name, dict(params)))
+    )
+    return made
+
+
+def test_every_s3_call_names_the_callers_account_as_the_buckets_owner():
+    """Upload, records, a replayed CreateProduct and a rerun: HeadBucket, GetObject, PutObject."""
+    world = World()
+    world.catalog.failures.append(_lost("create_product"))
+    made = s3_calls(world)
+    with pytest.raises(Exception, match="ThrottlingException"):
+        world.publish()
+    world.publish()
+    world.publish()
+    assert {name for name, _ in made} == {"HeadBucket", "GetObject", "PutObject"}
+    assert [name for name, p in made if p.get("ExpectedBucketOwner") != "123456789012"] == []
+
+
+def test_a_bucket_of_another_account_stops_the_run_before_any_change():
+    world = World()
+
+    def owned_by_someone_else(params, model, **_):  # what S3 answers a wrong ExpectedBucketOwner
+        from botocore.exceptions import ClientError
+
+        if params.get("ExpectedBucketOwner") != "999999999999":
+            error = {
+                "Error": {"Code": "403", "Message": "Forbidden"},
+                "ResponseMetadata": {"HTTPStatusCode": 403},
+            }
+            raise ClientError(error, model.name)
+
+    world.s3.meta.events.register_first("before-parameter-build.s3.*", owned_by_someone_else)
+    with pytest.raises(PublishError) as err:
+        world.publish()
+    assert str(err.value) == (
+        f"bucket {BUCKET!r}: access denied to these credentials, or the bucket is not owned by their "
+        "account 123456789012"
+    )
+    assert world.catalog.calls == []
+
+
+def _lost(operation):
+    from fake_servicecatalog import Failure
+
+    return Failure(operation, "ThrottlingException", after=True)

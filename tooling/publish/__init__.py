@@ -71,11 +71,12 @@ def _why(err: Exception) -> str:
     return aws.explain(err)
 
 
-def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
-    """The template bucket's Region; a missing or forbidden bucket stops the run here."""
+def bucket_region(client_for: ClientFor, config: CatalogConfig, owner: str) -> str:
+    """The template bucket's Region; a missing or forbidden bucket, or one of another account, stops
+    the run here (S3 answers 403 to a call whose ExpectedBucketOwner is not the bucket's owner)."""
     s3 = client_for("s3", config.regions[0])
     try:
-        head = s3.head_bucket(Bucket=config.bucket)
+        head = s3.head_bucket(Bucket=config.bucket, ExpectedBucketOwner=owner)
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code"))
         if code in ("404", "NoSuchBucket", "NotFound"):
@@ -83,7 +84,10 @@ def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
                 f"bucket {config.bucket!r} does not exist; create it or set bucket=..."
             ) from None
         if code in ("403", "AccessDenied", "Forbidden"):
-            raise PublishError(f"bucket {config.bucket!r}: access denied to these credentials") from None
+            raise PublishError(
+                f"bucket {config.bucket!r}: access denied to these credentials, or the bucket is not "
+                f"owned by their account {owner}"
+            ) from None
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
     except (BotoCoreError, aws.AwsProblem) as err:
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
@@ -128,8 +132,10 @@ def publish(
     sha256 = hashlib.sha256(body).hexdigest()
     key = template_key(config, version, sha256)
     account = account or caller_account(client_for, config.regions[0])
-    region = bucket_region(client_for, config)
-    release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
+    region = bucket_region(client_for, config, account)
+    release = Release(
+        version, sha256, config.bucket, key, template_url(config.bucket, region, key), region, account
+    )
     executor = Executor(client_for, {"template": body}, sleep=sleep)
     made = 0
     uploaded = False

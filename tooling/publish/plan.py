@@ -127,6 +127,7 @@ class Release:
     key: str
     url: str
     region: str  # the bucket's Region (where the upload call goes)
+    owner: str  # the account the bucket must belong to (ExpectedBucketOwner of every S3 call)
 
 
 @dataclass
@@ -246,6 +247,7 @@ def make_plan(
                     "Body": Ref("template"),
                     "ContentType": "application/x-yaml",
                     "ServerSideEncryption": config.sse,
+                    "ExpectedBucketOwner": release.owner,
                 },
                 summary=f"upload s3://{release.bucket}/{release.key}",
             )
@@ -315,6 +317,7 @@ def _plan_region(
                 "Body": JsonBody(value),
                 "ContentType": "application/json",
                 "ServerSideEncryption": config.sse,
+                "ExpectedBucketOwner": release.owner,
             },
             summary,
             client_region=release.region,

@@ -33,14 +33,14 @@ def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[dic
         params = {**params, "PageToken": page["NextPageToken"]}
 
 
-def object_sha256(s3: Any, bucket: str, key: str) -> str | None:
+def object_sha256(s3: Any, bucket: str, key: str, owner: str) -> str | None:
     """The sha256 of the object at ``key`` (None when there is none): read, not assumed.
 
     The key holds the template's hash, which anyone can compute from the repository: an object
     there is this template only if its bytes hash to it.
     """
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)["Body"].read()
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -48,10 +48,10 @@ def object_sha256(s3: Any, bucket: str, key: str) -> str | None:
     return hashlib.sha256(body).hexdigest()
 
 
-def read_record(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+def read_record(s3: Any, bucket: str, key: str, owner: str) -> dict[str, Any] | None:
     """The product record of a Region (None when there is none or it is not ours to read)."""
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)["Body"].read()
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -206,13 +206,13 @@ def read_state(
     """The catalog of ``regions`` (default: every configured Region); ``account``: the caller's."""
     s3 = client_for("s3", bucket_region)
     return CatalogState(
-        object_sha256=object_sha256(s3, config.bucket, key),
+        object_sha256=object_sha256(s3, config.bucket, key, account),
         regions={
             region: read_region(
                 client_for("servicecatalog", region),
                 config,
                 account,
-                read_record(s3, config.bucket, record_key(config, region)),
+                read_record(s3, config.bucket, record_key(config, region), account),
             )
             for region in regions or config.regions
         },
