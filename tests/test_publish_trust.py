@@ -179,3 +179,31 @@ def _lost(operation):
     from fake_servicecatalog import Failure
 
     return Failure(operation, "ThrottlingException", after=True)
+
+
+def test_a_product_deleted_then_published_again_is_a_new_product_not_the_deleted_one():
+    """The service remembers an IdempotencyToken for a while: the same token would return the
+    deleted product's id (the fake keeps tokens for ever)."""
+    world = World()
+    first = world.publish().product[REGION]
+    fake = world.catalog
+    fake.products.pop(first), fake.artifacts.pop(first)
+    fake.links = {link for link in fake.links if link[0] != first}
+    fake.constraints = {k: c for k, c in fake.constraints.items() if c["ProductId"] != first}
+    again = world.publish().product[REGION]
+    assert again != first and list(fake.products) == [again]
+    world.publish()
+    assert world.mutating_calls() == []
+
+
+def test_replacing_back_and_forth_never_gets_a_deleted_artifact_back():
+    """A->B, B->A, A->B under one version: the third replacement is a new artifact with B."""
+    world = World()
+    a, b = TEMPLATE, TEMPLATE + "# b\n"
+    world.publish("1.0.0", a)
+    for text in (b, a, b):
+        world.publish("1.0.0", text, replace=True)
+        (artifacts,) = world.catalog.artifacts.values()
+        assert [x["Name"] for x in artifacts] == ["1.0.0"] and sha(text) in artifacts[0]["Description"]
+    world.publish("1.0.0", b)
+    assert world.mutating_calls() == []

@@ -19,6 +19,7 @@ mutating calls; ``dry_run`` prints them instead of making them. Each step prints
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -139,8 +140,9 @@ def publish(
     executor = Executor(client_for, {"template": body}, sleep=sleep)
     made = 0
     uploaded = False
+    nonce = secrets.token_hex(8)  # this run's: see make_plan
     for _ in range(2):
-        plan = _plan(client_for, config, release, region, key, account, replace, deprecate_older)
+        plan = _plan(client_for, config, release, region, key, account, replace, deprecate_older, nonce)
         replays = {c.region for c in plan.calls if c.replay}
         if not replays or dry_run:
             break
@@ -249,13 +251,17 @@ def publish_all(
     return results
 
 
-def _plan(client_for, config, release, region, key, account, replace, deprecate_older) -> Plan:  # noqa: ANN001
+def _plan(  # noqa: ANN001
+    client_for, config, release, region, key, account, replace, deprecate_older, nonce
+) -> Plan:
     try:
         state = read_state(client_for, config, region, key, account)
     except (ClientError, BotoCoreError, aws.AwsProblem) as err:
         raise PublishError(f"reading the catalog: {_why(err)}") from None
     try:
-        return make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
+        return make_plan(
+            config, release, state, replace=replace, deprecate_older=deprecate_older, nonce=nonce
+        )
     except PlanError as err:
         raise PublishError(str(err)) from None
 

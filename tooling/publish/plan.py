@@ -225,8 +225,12 @@ def make_plan(
     *,
     replace: bool = False,
     deprecate_older: bool = False,
+    nonce: str = "",
 ) -> Plan:
-    """Every mutating call that brings the catalog to ``config`` and ``release``; raises PlanError."""
+    """Every mutating call that brings the catalog to ``config`` and ``release``; raises PlanError.
+
+    ``nonce``: new for each run; part of the token of a CreateProduct this plan starts.
+    """
     plan = Plan(calls=[], product={}, artifact={})
     if state.object_sha256 not in (None, release.sha256):
         raise PlanError(
@@ -253,7 +257,7 @@ def make_plan(
             )
         )
     for region in config.regions:
-        _plan_region(plan, config, release, region, state.regions[region], replace, deprecate_older)
+        _plan_region(plan, config, release, region, state.regions[region], replace, deprecate_older, nonce)
     return plan
 
 
@@ -265,6 +269,7 @@ def _plan_region(
     rs: RegionState,
     replace: bool,
     deprecate_older: bool,
+    nonce: str,
 ) -> None:
     calls = plan.calls
     note = plan.notes.setdefault
@@ -363,7 +368,9 @@ def _plan_region(
         product = Ref(f"product@{region}")
         artifact = Ref(f"artifact@{region}")
         p = config.product
-        request_token = token("product", region, p.name, release.version, release.sha256)
+        # The run's nonce makes this a new attempt (a product deleted since must not come back by
+        # its token); a rerun repeats it with the token it recorded, not a new one.
+        request_token = token("product", region, p.name, release.version, release.sha256, nonce)
         pending = {
             "name": p.name,
             "version": release.version,
@@ -621,7 +628,12 @@ def _plan_version(
                 {
                     "ProductId": product,
                     "Parameters": {**artifact_parameters(config, release), "Name": name},
-                    "IdempotencyToken": token("artifact", region, product, name, sha),
+                    # The replaced artifacts' ids make each replacement a new attempt: a later
+                    # replacement by the same template (A->B, B->A, A->B) must not get the id of an
+                    # earlier one back, which is deleted by then.
+                    "IdempotencyToken": token(
+                        "artifact", region, product, name, sha, *sorted(a.id for a in others)
+                    ),
                 },
                 f"create version {version}" + (f" as {name}" if others else ""),
                 binds=((artifact.name, "ProvisioningArtifactDetail.Id"),),
