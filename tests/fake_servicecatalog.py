@@ -91,6 +91,7 @@ class Failure:
 @dataclass
 class FakeCatalog:
     region: str = "sa-east-1"
+    account: str = "123456789012"  # moto's default account: STS under mock_aws() says the same
     portfolios: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     artifacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -204,8 +205,10 @@ class FakeCatalog:
                     "Id": f"prodview-{Id}",
                     "Name": p["Name"],
                     "Owner": p["Owner"],
+                    "Type": p["Type"],
                 },
                 "Status": "CREATED",
+                "ProductARN": f"arn:aws:catalog:{self.region}:{p['Account']}:product/{Id}",
             },
             "ProvisioningArtifactSummaries": [
                 {"Id": a["Id"], "Name": a["Name"], "Description": a["Description"]}
@@ -296,7 +299,7 @@ class FakeCatalog:
         pid = self.new_id("port")
         self.portfolios[pid] = {
             "Id": pid,
-            "ARN": f"arn:aws:catalog:{self.region}:123456789012:portfolio/{pid}",
+            "ARN": f"arn:aws:catalog:{self.region}:{self.account}:portfolio/{pid}",
             "DisplayName": DisplayName,
             "ProviderName": ProviderName,
             "Description": Description,
@@ -308,7 +311,14 @@ class FakeCatalog:
         self, Name, Owner, ProductType, IdempotencyToken, ProvisioningArtifactParameters, **extra
     ):
         pid = self.new_id("prod")
-        self.products[pid] = {"Name": Name, "Owner": Owner, **extra}
+        # Type and Account: what DescribeProductAsAdmin tells (a test may make one another account's).
+        self.products[pid] = {
+            "Name": Name,
+            "Owner": Owner,
+            "Type": ProductType,
+            "Account": self.account,
+            **extra,
+        }
         if self.search_lag:
             self.hidden[pid] = self.search_lag
         artifact = self._add_artifact(pid, ProvisioningArtifactParameters)

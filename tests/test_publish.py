@@ -60,6 +60,7 @@ class World:
         self.catalogs = {r: FakeCatalog(region=r) for r in regions}
         self._clients = {r: c.client() for r, c in self.catalogs.items()}
         self.s3 = SESSION.client("s3", region_name=REGION)
+        self.sts = SESSION.client("sts", region_name=REGION)  # moto's: account 123456789012
         # A second World in the same test (a reference run) shares moto's S3.
         with contextlib.suppress(self.s3.exceptions.BucketAlreadyOwnedByYou):
             self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -72,7 +73,7 @@ class World:
         return next(iter(self.catalogs.values()))
 
     def client_for(self, service, region):
-        return self.s3 if service == "s3" else self._clients[region]
+        return {"s3": self.s3, "sts": self.sts}.get(service) or self._clients[region]
 
     def publish(self, version="1.0.0", text=TEMPLATE, config=None, **flags):
         self.lines.clear()
@@ -159,7 +160,7 @@ def test_republishing_the_same_version_makes_no_mutating_call(world):
     assert world.mutating_calls() == [] and again.calls_made == 0
     assert again.plan.calls == []
     assert (again.product, again.artifact) == (first.product, first.artifact)
-    assert "already there, skipped" in world.lines[0]
+    assert "already there (same sha256), skipped" in world.lines[0]
     assert world.lines[1].endswith(
         f"portfolio {next(iter(world.catalog.portfolios))} found; product {first.product[REGION]} found"
     )
@@ -457,14 +458,14 @@ def readme_publish_permissions() -> set[str]:
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = text.split("### Who may publish", 1)[1].split("\n#", 1)[0]
     block = section.split("```", 2)[1]
-    return set(re.findall(r"\b(?:servicecatalog|s3):[A-Za-z]+\b", block))
+    return set(re.findall(r"\b(?:servicecatalog|s3|sts):[A-Za-z]+\b", block))
 
 
 def test_the_readme_lists_every_permission_publish_uses(world):
     """Every call of a first publish with principals, TagOptions and shares, a replacement, a new
     version deprecating the older ones and a rerun, as IAM actions: each one is in the README."""
     used: set[str] = set()
-    for client in (world.s3, *world._clients.values()):
+    for client in (world.s3, world.sts, *world._clients.values()):
         prefix = client.meta.service_model.signing_name
         # Before the fake's Stubber answers: every call the code makes, answered or failed.
         client.meta.events.register_first(

@@ -19,6 +19,7 @@ mutating calls; ``dry_run`` prints them instead of making them. Each step prints
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -71,11 +72,12 @@ def _why(err: Exception) -> str:
     return aws.explain(err)
 
 
-def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
-    """The template bucket's Region; a missing or forbidden bucket stops the run here."""
+def bucket_region(client_for: ClientFor, config: CatalogConfig, owner: str) -> str:
+    """The template bucket's Region; a missing or forbidden bucket, or one of another account, stops
+    the run here (S3 answers 403 to a call whose ExpectedBucketOwner is not the bucket's owner)."""
     s3 = client_for("s3", config.regions[0])
     try:
-        head = s3.head_bucket(Bucket=config.bucket)
+        head = s3.head_bucket(Bucket=config.bucket, ExpectedBucketOwner=owner)
     except ClientError as err:
         code = str(err.response.get("Error", {}).get("Code"))
         if code in ("404", "NoSuchBucket", "NotFound"):
@@ -83,12 +85,24 @@ def bucket_region(client_for: ClientFor, config: CatalogConfig) -> str:
                 f"bucket {config.bucket!r} does not exist; create it or set bucket=..."
             ) from None
         if code in ("403", "AccessDenied", "Forbidden"):
-            raise PublishError(f"bucket {config.bucket!r}: access denied to these credentials") from None
+            raise PublishError(
+                f"bucket {config.bucket!r}: access denied to these credentials, or the bucket is not "
+                f"owned by their account {owner}"
+            ) from None
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
     except (BotoCoreError, aws.AwsProblem) as err:
         raise PublishError(f"bucket {config.bucket!r}: {_why(err)}") from None
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return head.get("BucketRegion") or headers.get("x-amz-bucket-region") or config.regions[0]
+
+
+def caller_account(client_for: ClientFor, region: str) -> str:
+    """The account of the credentials (STS GetCallerIdentity): what a product publish adopts and
+    the bucket it uses must belong to."""
+    try:
+        return str(client_for("sts", region).get_caller_identity()["Account"])
+    except (ClientError, BotoCoreError, aws.AwsProblem) as err:
+        raise PublishError(f"who is publishing: {_why(err)}") from None
 
 
 def publish(
@@ -103,10 +117,12 @@ def publish(
     log: Callable[[str], None] = print,
     offered_regions: Iterable[str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    account: str | None = None,
 ) -> PublishResult:
     """Steps 2-5 for a built, lint-clean ``template_text``; raises PublishError or CallFailed.
 
     ``offered_regions``: the Regions with Service Catalog, to list the accepted ones in a refusal.
+    ``account``: the caller's account, when already known (else asked of STS).
     """
     try:
         check_version(version)
@@ -116,21 +132,28 @@ def publish(
     body = template_text.encode()
     sha256 = hashlib.sha256(body).hexdigest()
     key = template_key(config, version, sha256)
-    region = bucket_region(client_for, config)
-    release = Release(version, sha256, config.bucket, key, template_url(config.bucket, region, key), region)
+    account = account or caller_account(client_for, config.regions[0])
+    region = bucket_region(client_for, config, account)
+    release = Release(
+        version, sha256, config.bucket, key, template_url(config.bucket, region, key), region, account
+    )
     executor = Executor(client_for, {"template": body}, sleep=sleep)
     made = 0
+    uploaded = False
+    nonce = secrets.token_hex(8)  # this run's: see make_plan
     for _ in range(2):
-        plan = _plan(client_for, config, release, region, key, replace, deprecate_older)
+        plan = _plan(client_for, config, release, region, key, account, replace, deprecate_older, nonce)
         replays = {c.region for c in plan.calls if c.replay}
         if not replays or dry_run:
             break
-        # An interrupted run's CreateProduct is made again first (same token: same product), and
-        # the plan is made afresh once that product and its version are known.
+        # An interrupted run's CreateProduct is made again first (same token: same product), after
+        # the template it names is in the bucket, and the plan is made afresh once that product and
+        # its version are known.
         for call in plan.calls:
-            if call.step == 3 and call.region in replays:
+            if call.step == 2 or (call.step == 3 and call.region in replays):
                 executor.run(call)
                 made += 1
+                uploaded = uploaded or call.step == 2
         for r in sorted(replays):
             product = executor.refs[f"product@{r}"]
             log(f"publish 3/5 {STEP_NAMES[3]:<8} {r}: product {product} of an interrupted run recorded")
@@ -162,7 +185,7 @@ def publish(
         None,
         lambda calls: (
             f"s3://{config.bucket}/{key}: "
-            + (f"uploaded ({config.sse})" if calls else "already there, skipped")
+            + (f"uploaded ({config.sse})" if calls or uploaded else "already there (same sha256), skipped")
         ),
     )
     for r in config.regions:
@@ -207,6 +230,7 @@ def publish_all(
             refused.append(str(err))
     if refused:
         raise PublishError("\n".join(refused))
+    account = caller_account(client_for, catalog.products[0].regions[0])
     results = []
     for config in catalog.products:
         log(
@@ -220,19 +244,24 @@ def publish_all(
                 client_for,
                 log=log,
                 offered_regions=offered_regions,
+                account=account,
                 **flags,
             )
         )
     return results
 
 
-def _plan(client_for, config, release, region, key, replace, deprecate_older) -> Plan:  # noqa: ANN001
+def _plan(  # noqa: ANN001
+    client_for, config, release, region, key, account, replace, deprecate_older, nonce
+) -> Plan:
     try:
-        state = read_state(client_for, config, region, key)
+        state = read_state(client_for, config, region, key, account)
     except (ClientError, BotoCoreError, aws.AwsProblem) as err:
         raise PublishError(f"reading the catalog: {_why(err)}") from None
     try:
-        return make_plan(config, release, state, replace=replace, deprecate_older=deprecate_older)
+        return make_plan(
+            config, release, state, replace=replace, deprecate_older=deprecate_older, nonce=nonce
+        )
     except PlanError as err:
         raise PublishError(str(err)) from None
 

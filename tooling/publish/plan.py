@@ -19,6 +19,8 @@ from .config import CatalogConfig, version_key
 # Service Catalog: at most 100 versions (provisioning artifacts) per product.
 ARTIFACTS_MAX = 100
 HASH_IN_DESCRIPTION = re.compile(r"sha256:([0-9a-f]{64})")
+# Service Catalog's IdempotencyToken (botocore's model): 1 to 128 of these characters.
+IDEMPOTENCY_TOKEN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}")
 STEP_NAMES = {1: "build", 2: "upload", 3: "catalog", 4: "version", 5: "access"}
 
 
@@ -54,7 +56,7 @@ class Call:
     recover: str | None = None
     #: the Region of the client, when not ``region`` (the records in the template bucket)
     client_region: str | None = None
-    #: a recorded CreateProduct of an interrupted run, made again with its IdempotencyToken
+    #: an interrupted run's CreateProduct, rebuilt and made again with its recorded IdempotencyToken
     replay: bool = False
 
     def __str__(self) -> str:
@@ -104,11 +106,14 @@ class RegionState:
     shared_ous: set[str] = field(default_factory=set)
     #: the record of our product in the template bucket (see :func:`record_key`), or None
     record: dict[str, Any] | None = None
+    #: why the product the record names is not ours to adopt (None: nothing ignored)
+    record_ignored: str | None = None
 
 
 @dataclass
 class CatalogState:
-    object_exists: bool
+    #: the sha256 of the object already at the template's key, None when there is none
+    object_sha256: str | None
     regions: dict[str, RegionState]
 
 
@@ -122,6 +127,7 @@ class Release:
     key: str
     url: str
     region: str  # the bucket's Region (where the upload call goes)
+    owner: str  # the account the bucket must belong to (ExpectedBucketOwner of every S3 call)
 
 
 @dataclass
@@ -141,8 +147,9 @@ def record_key(config: CatalogConfig, region: str) -> str:
 
     SearchProductsAsAdmin is a search index: a product just created may not be found for a while,
     and a rerun that relied on it would create a second product with the same name. The record is
-    written before CreateProduct (the exact request, with its IdempotencyToken) and after it (the
-    product id); S3 reads are strongly consistent, so a rerun always sees it.
+    written before CreateProduct (the product name, version, template hash and IdempotencyToken: what
+    identifies the attempt, never the request) and after it (the product id); S3 reads are strongly
+    consistent, so a rerun always sees it.
     """
     return f"{config.product.slug}/publish-records/{region}.json"
 
@@ -175,6 +182,42 @@ def artifact_parameters(config: CatalogConfig, release: Release) -> dict[str, An
     }
 
 
+def product_request(config: CatalogConfig, release: Release, idempotency_token: str) -> dict[str, Any]:
+    """The CreateProduct request for ``release``: always made here, from the configuration and the
+    built template, never read back from the bucket (whoever may write there must not choose it)."""
+    p = config.product
+    optional = {
+        "Description": p.description,
+        "Distributor": p.distributor,
+        "SupportDescription": p.support_description,
+        "SupportEmail": p.support_email,
+        "SupportUrl": p.support_url,
+    }
+    return {
+        "Name": p.name,
+        "Owner": p.owner,
+        **{k: v for k, v in optional.items() if v},
+        "ProductType": "CLOUD_FORMATION_TEMPLATE",
+        "ProvisioningArtifactParameters": artifact_parameters(config, release),
+        "IdempotencyToken": idempotency_token,
+    }
+
+
+def _replayable(record: dict[str, Any] | None, config: CatalogConfig, release: Release) -> str | None:
+    """The IdempotencyToken of a recorded, unfinished CreateProduct of this very release, else None.
+
+    Only the token is taken from the record, and only when the record's name, version and template
+    hash are this run's: the request itself is rebuilt locally (:func:`product_request`).
+    """
+    if not record or record.get("product_id") is not None:
+        return None
+    recorded = (record.get("name"), record.get("version"), record.get("sha256"))
+    value = record.get("token")
+    if recorded != (config.product.name, release.version, release.sha256) or not isinstance(value, str):
+        return None
+    return value if IDEMPOTENCY_TOKEN.fullmatch(value) else None
+
+
 def make_plan(
     config: CatalogConfig,
     release: Release,
@@ -182,10 +225,20 @@ def make_plan(
     *,
     replace: bool = False,
     deprecate_older: bool = False,
+    nonce: str = "",
 ) -> Plan:
-    """Every mutating call that brings the catalog to ``config`` and ``release``; raises PlanError."""
+    """Every mutating call that brings the catalog to ``config`` and ``release``; raises PlanError.
+
+    ``nonce``: new for each run; part of the token of a CreateProduct this plan starts.
+    """
     plan = Plan(calls=[], product={}, artifact={})
-    if not state.object_exists:
+    if state.object_sha256 not in (None, release.sha256):
+        raise PlanError(
+            f"s3://{release.bucket}/{release.key} holds another object than this template (sha256 "
+            f"{state.object_sha256[:12]}, not {release.sha256[:12]}): someone else wrote it; check who "
+            f"may write the bucket; {config.product.name} {release.version} not published"
+        )
+    if state.object_sha256 is None:
         plan.calls.append(
             Call(
                 step=2,
@@ -198,12 +251,13 @@ def make_plan(
                     "Body": Ref("template"),
                     "ContentType": "application/x-yaml",
                     "ServerSideEncryption": config.sse,
+                    "ExpectedBucketOwner": release.owner,
                 },
                 summary=f"upload s3://{release.bucket}/{release.key}",
             )
         )
     for region in config.regions:
-        _plan_region(plan, config, release, region, state.regions[region], replace, deprecate_older)
+        _plan_region(plan, config, release, region, state.regions[region], replace, deprecate_older, nonce)
     return plan
 
 
@@ -215,6 +269,7 @@ def _plan_region(
     rs: RegionState,
     replace: bool,
     deprecate_older: bool,
+    nonce: str,
 ) -> None:
     calls = plan.calls
     note = plan.notes.setdefault
@@ -267,20 +322,25 @@ def _plan_region(
                 "Body": JsonBody(value),
                 "ContentType": "application/json",
                 "ServerSideEncryption": config.sse,
+                "ExpectedBucketOwner": release.owner,
             },
             summary,
             client_region=release.region,
         )
 
+    replay = _replayable(rs.record, config, release) if not rs.product_ids else None
+    if rs.record_ignored:
+        note((3, region), []).append(rs.record_ignored)
     if rs.product_ids:
         product = rs.product_ids[0]
         note((3, region), []).append(f"product {product} found")
         if not record or record.get("product_id") != product:
             calls.append(write_record({"name": config.product.name, "product_id": product}, "record product"))
-    elif record and record.get("create"):
+    elif replay:
         # An earlier run recorded a CreateProduct and stopped before recording the product id: the
-        # product may exist without being searchable yet. The same request with the same
-        # IdempotencyToken returns that product if it was made (and makes it if it was not).
+        # product may exist without being searchable yet. The same request (rebuilt here from the
+        # configuration and this template) with the same IdempotencyToken returns that product if it
+        # was made, and makes it if it was not.
         product = Ref(f"product@{region}")
         calls.append(
             Call(
@@ -288,7 +348,7 @@ def _plan_region(
                 region,
                 "servicecatalog",
                 "create_product",
-                record["create"],
+                product_request(config, release, replay),
                 f"create product {config.product.name!r} as the interrupted run asked (same token)",
                 binds=((product.name, "ProductViewDetail.ProductViewSummary.ProductId"),),
                 replay=True,
@@ -300,32 +360,31 @@ def _plan_region(
         note((3, region), []).append("the rest is planned once the product is known")
         return
     else:
+        if rs.record and rs.record.get("token") is not None:
+            note((3, region), []).append(
+                f"record s3://{release.bucket}/{key} ignored: its pending CreateProduct is not for "
+                f"{config.product.name!r} {release.version} with this template"
+            )
         product = Ref(f"product@{region}")
         artifact = Ref(f"artifact@{region}")
         p = config.product
-        optional = {
-            "Description": p.description,
-            "Distributor": p.distributor,
-            "SupportDescription": p.support_description,
-            "SupportEmail": p.support_email,
-            "SupportUrl": p.support_url,
+        # The run's nonce makes this a new attempt (a product deleted since must not come back by
+        # its token); a rerun repeats it with the token it recorded, not a new one.
+        request_token = token("product", region, p.name, release.version, release.sha256, nonce)
+        pending = {
+            "name": p.name,
+            "version": release.version,
+            "sha256": release.sha256,
+            "token": request_token,
         }
-        request = {
-            "Name": p.name,
-            "Owner": p.owner,
-            **{k: v for k, v in optional.items() if v},
-            "ProductType": "CLOUD_FORMATION_TEMPLATE",
-            "ProvisioningArtifactParameters": artifact_parameters(config, release),
-            "IdempotencyToken": token("product", region, p.name, release.version, release.sha256),
-        }
-        calls.append(write_record({"name": p.name, "create": request}, "record the product request"))
+        calls.append(write_record(pending, "record the product request"))
         calls.append(
             Call(
                 3,
                 region,
                 "servicecatalog",
                 "create_product",
-                request,
+                product_request(config, release, request_token),
                 f"create product {p.name!r} with version {release.version}",
                 binds=(
                     (product.name, "ProductViewDetail.ProductViewSummary.ProductId"),
@@ -569,7 +628,12 @@ def _plan_version(
                 {
                     "ProductId": product,
                     "Parameters": {**artifact_parameters(config, release), "Name": name},
-                    "IdempotencyToken": token("artifact", region, product, name, sha),
+                    # The replaced artifacts' ids make each replacement a new attempt: a later
+                    # replacement by the same template (A->B, B->A, A->B) must not get the id of an
+                    # earlier one back, which is deleted by then.
+                    "IdempotencyToken": token(
+                        "artifact", region, product, name, sha, *sorted(a.id for a in others)
+                    ),
                 },
                 f"create version {version}" + (f" as {name}" if others else ""),
                 binds=((artifact.name, "ProvisioningArtifactDetail.Id"),),

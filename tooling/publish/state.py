@@ -6,6 +6,7 @@ Names are matched exactly here: ``SearchProductsAsAdmin``'s FullTextSearch match
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,20 +33,25 @@ def _pages(client: Any, operation: str, key: str, **params: Any) -> Iterator[dic
         params = {**params, "PageToken": page["NextPageToken"]}
 
 
-def object_exists(s3: Any, bucket: str, key: str) -> bool:
+def object_sha256(s3: Any, bucket: str, key: str, owner: str) -> str | None:
+    """The sha256 of the object at ``key`` (None when there is none): read, not assumed.
+
+    The key holds the template's hash, which anyone can compute from the repository: an object
+    there is this template only if its bytes hash to it.
+    """
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        body = s3.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)["Body"].read()
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
+            return None
         raise
-    return True
+    return hashlib.sha256(body).hexdigest()
 
 
-def read_record(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+def read_record(s3: Any, bucket: str, key: str, owner: str) -> dict[str, Any] | None:
     """The product record of a Region (None when there is none or it is not ours to read)."""
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = s3.get_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)["Body"].read()
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -57,21 +63,46 @@ def read_record(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def recorded_product(sc: Any, record: dict[str, Any] | None, name: str) -> str | None:
-    """The recorded product id, if that product still exists with our name (read by id, not search)."""
+def recorded_product(
+    sc: Any, record: dict[str, Any] | None, name: str, account: str
+) -> tuple[str | None, str | None]:
+    """The recorded product id if that product still exists as ours (read by id, not search), and
+    why a recorded id is not used (None when there is no id, or it is used).
+
+    Ours: our name, a CloudFormation product, and an ARN in the caller's account. A record can name
+    any product id, and DescribeProductAsAdmin also describes products of portfolios shared with
+    this account (another account's, which AssociateProductWithPortfolio would add to ours).
+    """
     product = (record or {}).get("product_id")
     if not isinstance(product, str) or record.get("name") != name:
-        return None
+        return None, None
     try:
-        found = sc.describe_product_as_admin(Id=product)
+        found = sc.describe_product_as_admin(Id=product)["ProductViewDetail"]
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None  # deleted since: the record is stale
+            return None, None  # deleted since: the record is stale
         raise
-    return product if found["ProductViewDetail"]["ProductViewSummary"].get("Name") == name else None
+    summary = found.get("ProductViewSummary", {})
+    owner = arn_account(found.get("ProductARN", ""))
+    if summary.get("Name") != name:
+        return None, None
+    if owner != account or summary.get("Type") != "CLOUD_FORMATION_TEMPLATE":
+        return None, (
+            f"recorded product {product} ignored: it is a {summary.get('Type') or 'product of no type'} "
+            f"of account {owner or 'unknown'}, not a CLOUD_FORMATION_TEMPLATE of {account}"
+        )
+    return product, None
 
 
-def read_region(sc: Any, config: CatalogConfig, record: dict[str, Any] | None = None) -> RegionState:
+def arn_account(arn: str) -> str:
+    """The account field of an ARN (``arn:partition:service:region:account:resource``), or ""."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else ""
+
+
+def read_region(
+    sc: Any, config: CatalogConfig, account: str, record: dict[str, Any] | None = None
+) -> RegionState:
     rs = RegionState(record=record)
     rs.portfolio_ids = [
         p["Id"]
@@ -90,7 +121,7 @@ def read_region(sc: Any, config: CatalogConfig, record: dict[str, Any] | None = 
         if v["ProductViewSummary"]["Name"] == config.product.name
     ]
     # A product just created may not be searchable yet; its record in the bucket says it exists.
-    known = recorded_product(sc, record, config.product.name)
+    known, rs.record_ignored = recorded_product(sc, record, config.product.name, account)
     if known and known not in rs.product_ids:
         rs.product_ids.append(known)
     for key, value in config.tag_options:
@@ -165,17 +196,23 @@ def read_region(sc: Any, config: CatalogConfig, record: dict[str, Any] | None = 
 
 
 def read_state(
-    client_for: ClientFor, config: CatalogConfig, bucket_region: str, key: str, regions: tuple[str, ...] = ()
+    client_for: ClientFor,
+    config: CatalogConfig,
+    bucket_region: str,
+    key: str,
+    account: str,
+    regions: tuple[str, ...] = (),
 ) -> CatalogState:
-    """The catalog of ``regions`` (default: every configured Region)."""
+    """The catalog of ``regions`` (default: every configured Region); ``account``: the caller's."""
     s3 = client_for("s3", bucket_region)
     return CatalogState(
-        object_exists=object_exists(s3, config.bucket, key),
+        object_sha256=object_sha256(s3, config.bucket, key, account),
         regions={
             region: read_region(
                 client_for("servicecatalog", region),
                 config,
-                read_record(s3, config.bucket, record_key(config, region)),
+                account,
+                read_record(s3, config.bucket, record_key(config, region), account),
             )
             for region in regions or config.regions
         },
