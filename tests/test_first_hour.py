@@ -290,7 +290,9 @@ def test_a_tool_environment_reports_its_set_up(tmp_path, monkeypatch):
 def test_build_from_another_directory_writes_only_under_the_project(project, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    shutil.rmtree(project / ".build")  # no cached verdicts: every gate runs and stages its files
+    shutil.rmtree(
+        project / ".build", ignore_errors=True
+    )  # no cached verdicts: every gate runs and stages its files
     before = {p.name: p.read_text() for p in (project / "output").glob("*.yaml")}
     result = cli(project, "build", cwd=elsewhere)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -390,7 +392,7 @@ def test_exit_statuses_are_documented(project, command):
 
 
 def test_two_builds_at_once_both_succeed(project):
-    shutil.rmtree(project / ".build")
+    shutil.rmtree(project / ".build", ignore_errors=True)
     runs = [
         subprocess.Popen(
             [str(project / ".venv" / "bin" / "python"), "build.py", "build"],
@@ -451,7 +453,7 @@ INTERRUPT_DURING_CFN_LINT = textwrap.dedent(
 
 
 def test_ctrl_c_during_the_gates_is_interrupted_not_a_finding(project, tmp_path):
-    shutil.rmtree(project / ".build")
+    shutil.rmtree(project / ".build", ignore_errors=True)
     result = subprocess.run(
         [
             str(project / ".venv" / "bin" / "python"),
@@ -476,7 +478,7 @@ def test_ctrl_c_during_the_gates_is_interrupted_not_a_finding(project, tmp_path)
 
 
 def test_ctrl_c_to_the_process_group_of_a_build(project):
-    shutil.rmtree(project / ".build")
+    shutil.rmtree(project / ".build", ignore_errors=True)
     proc = subprocess.Popen(
         [str(project / ".venv" / "bin" / "python"), "build.py", "build"],
         cwd=project,
