@@ -8,6 +8,7 @@ create a new, empty database and delete the old one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from troposphere import AWSObject, GetAtt, If
 from troposphere.timestream import InfluxDBInstance, MaintenanceSchedule
@@ -28,37 +29,48 @@ def add_instance(ctx: Context, sgs: SecurityGroups, password: If) -> InfluxDBIns
         retained(
             InfluxDBInstance(
                 "InfluxDBInstance",
-                Name=instance_name(ctx.naming),
-                DbInstanceType=p.ref("DbInstanceClass"),
-                DbStorageType=p.ref("DbStorageType"),
-                AllocatedStorage=p.ref("AllocatedStorage"),
-                DeploymentType=p.ref("DeploymentType"),
-                NetworkType=p.ref("NetworkType"),
-                Port=p.ref("Port"),
-                PubliclyAccessible=False,
-                VpcSubnetIds=p.ref("SubnetIds"),
-                VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
-                Username=p.ref("Username"),
-                Password=password,
-                Organization=p.ref("Organization"),
-                Bucket=p.ref("Bucket"),
-                DbParameterGroupIdentifier=p.if_given("DbParameterGroupIdentifier"),
-                MaintenanceSchedule=p.if_given(
-                    "MaintenanceWindow",
-                    MaintenanceSchedule(
-                        PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
-                        Timezone=p.if_given("MaintenanceTimezone", otherwise=DEFAULT_TIMEZONE),
-                    ),
-                ),
-                # A plain dict: troposphere 4.11.1 types this property with the Timestream *Table*
-                # class (EncryptionOption required, no Enabled), which is not the instance's shape.
-                LogDeliveryConfiguration=p.if_given(
-                    "EngineLogBucket",
-                    {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
-                ),
-                Tags=ctx.naming.tags(names.INSTANCE),
+                **shared_properties(ctx, sgs, password, DeploymentType=p.ref("DeploymentType")),
             )
         )
+    )
+
+
+def shared_properties(ctx: Context, sgs: SecurityGroups, password: If, **specific: Any) -> dict:
+    """The properties an instance and a read-replica cluster share (the same names and meaning in
+    cfn-lint's bundled schemas of both types), with the type's own ``specific`` ones after the
+    name: a private database behind the database security group, named after the project and
+    environment, with the launch form's settings."""
+    p = ctx.form
+    return dict(
+        Name=instance_name(ctx.naming),
+        **specific,
+        DbInstanceType=p.ref("DbInstanceClass"),
+        DbStorageType=p.ref("DbStorageType"),
+        AllocatedStorage=p.ref("AllocatedStorage"),
+        NetworkType=p.ref("NetworkType"),
+        Port=p.ref("Port"),
+        PubliclyAccessible=False,
+        VpcSubnetIds=p.ref("SubnetIds"),
+        VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
+        Username=p.ref("Username"),
+        Password=password,
+        Organization=p.ref("Organization"),
+        Bucket=p.ref("Bucket"),
+        DbParameterGroupIdentifier=p.if_given("DbParameterGroupIdentifier"),
+        MaintenanceSchedule=p.if_given(
+            "MaintenanceWindow",
+            MaintenanceSchedule(
+                PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
+                Timezone=p.if_given("MaintenanceTimezone", otherwise=DEFAULT_TIMEZONE),
+            ),
+        ),
+        # A plain dict: troposphere 4.11.1 types this property with the Timestream *Table* class
+        # (EncryptionOption required, no Enabled); both schemas want S3Configuration {BucketName, Enabled}.
+        LogDeliveryConfiguration=p.if_given(
+            "EngineLogBucket",
+            {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
+        ),
+        Tags=ctx.naming.tags(names.INSTANCE),
     )
 
 

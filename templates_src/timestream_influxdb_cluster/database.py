@@ -9,14 +9,12 @@ Port, LogDeliveryConfiguration and MaintenanceSchedule change in place.
 
 from __future__ import annotations
 
-from troposphere import GetAtt, If
-from troposphere.timestream import InfluxDBCluster, MaintenanceSchedule
+from troposphere import If
+from troposphere.timestream import InfluxDBCluster
 
 from ..common import Context, retained
-from ..timestream_influxdb import names
-from ..timestream_influxdb.database import Database, instance_name
+from ..timestream_influxdb.database import Database, shared_properties
 from ..timestream_influxdb.network import SecurityGroups
-from ..timestream_influxdb.parameters import DEFAULT_TIMEZONE
 
 
 def add_cluster(ctx: Context, sgs: SecurityGroups, password: If) -> Database:
@@ -31,37 +29,13 @@ def add_cluster(ctx: Context, sgs: SecurityGroups, password: If) -> Database:
         retained(
             InfluxDBCluster(
                 "InfluxDBCluster",
-                Name=instance_name(ctx.naming),
-                DeploymentType=p.ref("DeploymentType"),
-                FailoverMode=p.ref("FailoverMode"),
-                DbInstanceType=p.ref("DbInstanceClass"),
-                DbStorageType=p.ref("DbStorageType"),
-                AllocatedStorage=p.ref("AllocatedStorage"),
-                NetworkType=p.ref("NetworkType"),
-                Port=p.ref("Port"),
-                PubliclyAccessible=False,
-                VpcSubnetIds=p.ref("SubnetIds"),
-                VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
-                Username=p.ref("Username"),
-                Password=password,
-                Organization=p.ref("Organization"),
-                Bucket=p.ref("Bucket"),
-                DbParameterGroupIdentifier=p.if_given("DbParameterGroupIdentifier"),
-                MaintenanceSchedule=p.if_given(
-                    "MaintenanceWindow",
-                    MaintenanceSchedule(
-                        PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
-                        Timezone=p.if_given("MaintenanceTimezone", otherwise=DEFAULT_TIMEZONE),
-                    ),
+                **shared_properties(
+                    ctx,
+                    sgs,
+                    password,
+                    DeploymentType=p.ref("DeploymentType"),
+                    FailoverMode=p.ref("FailoverMode"),
                 ),
-                # A plain dict: troposphere 4.11.1 types this property with the Timestream *Table*
-                # class (EncryptionOption required, no Enabled); the cluster's schema wants
-                # S3Configuration {BucketName, Enabled}, as the instance's.
-                LogDeliveryConfiguration=p.if_given(
-                    "EngineLogBucket",
-                    {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
-                ),
-                Tags=ctx.naming.tags(names.INSTANCE),
             )
         )
     )
