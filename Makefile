@@ -95,19 +95,23 @@ bench: $(READY)
 lint: $(READY)
 	@$(PY) build.py lint $(FILES)
 
-# make deploy ENV=development [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1] [DEPLOY_ARGS="..."]: build,
-# check the account against the parameters (build.py preflight), then deploy
-# output/timestream-influxdb.yaml with params/$(ENV).json (see README, "Deploy with CloudFormation").
+# make deploy ENV=development [TEMPLATE=name] [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1]
+# [DEPLOY_ARGS="..."]: build, check the account against the parameters (build.py preflight), then
+# deploy output/$(TEMPLATE).yaml (a product: timestream-influxdb by default) with params/$(ENV).json
+# (see README, "Deploy with CloudFormation").
 # DRY_RUN=1 passes --dry-run to build.py (make's own `make --dry-run` only prints these commands).
 STACK ?= ons-influxdb-$(ENV)
+TEMPLATE ?= timestream-influxdb
+PRODUCT_TEMPLATES = $(basename $(notdir $(filter-out %-launch-role.yaml,$(wildcard output/*.yaml))))
 dry_run_flag = $(if $(filter-out 0 no false,$(DRY_RUN)),--dry-run)
 # `+` runs this line even under make's own -n/--dry-run, to refuse it (it would look like success).
 deploy: $(BUILT)
 	+@if [ -n "$(findstring n,$(firstword -$(MAKEFLAGS)))" ]; then echo "make $@: make's own -n/--dry-run only prints the commands and changes nothing; for a dry run use DRY_RUN=1" >&2; exit 2; fi
 	@test -n "$(ENV)" || { echo "make deploy: set ENV, one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
 	@test -f params/$(ENV).json || { echo "make deploy: no params/$(ENV).json; ENV is one of: $(basename $(notdir $(wildcard params/*.json)))" >&2; exit 2; }
-	@$(if $(filter-out 0 no false,$(SKIP_PREFLIGHT)),echo "deploy  preflight skipped (SKIP_PREFLIGHT=$(SKIP_PREFLIGHT))",$(PY) build.py preflight --params params/$(ENV).json --stack-name $(STACK))
-	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json $(dry_run_flag) $(DEPLOY_ARGS)
+	@test -n "$(filter $(TEMPLATE),$(PRODUCT_TEMPLATES))" || { echo "make deploy: TEMPLATE=$(TEMPLATE) is not a product template; one of: $(PRODUCT_TEMPLATES)" >&2; exit 2; }
+	@$(if $(filter-out 0 no false,$(SKIP_PREFLIGHT)),echo "deploy  preflight skipped (SKIP_PREFLIGHT=$(SKIP_PREFLIGHT))",$(PY) build.py preflight --params params/$(ENV).json --template output/$(TEMPLATE).yaml --stack-name $(STACK))
+	@$(PY) build.py deploy --stack-name $(STACK) --params params/$(ENV).json --template output/$(TEMPLATE).yaml $(dry_run_flag) $(DEPLOY_ARGS)
 
 # publish: `make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS="--product timestream-influxdb"]` builds,
 # lints and publishes every product catalog.yaml lists to Service Catalog, each with its own launch
@@ -131,7 +135,7 @@ help:
 	@echo "make test             every test; make test-fast skips the slow ones"
 	@echo "make lint [FILES=..]  every gate over output/*.yaml (or FILES)"
 	@echo "make docs             regenerate the generated sections of README.md and docs/OPERATIONS.md"
-	@echo "make deploy ENV=development [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1] [DEPLOY_ARGS=...]"
+	@echo "make deploy ENV=development [TEMPLATE=timestream-influxdb-cluster] [STACK=name] [DRY_RUN=1] [SKIP_PREFLIGHT=1] [DEPLOY_ARGS=...]"
 	@echo "                      preflight checks, then a checked change set (DRY_RUN=1: change nothing)"
 	@echo "make publish VERSION=1.2.0 [DRY_RUN=1] [PUBLISH_ARGS=...]"
 	@echo "                      publish the products of catalog.yaml to Service Catalog (DRY_RUN=1: make no change)"

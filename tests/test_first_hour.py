@@ -520,16 +520,30 @@ def test_make_deploy_runs_preflight_first_and_dry_run_is_a_variable(project, stu
     result = make(project, "deploy", "ENV=development", "DRY_RUN=1", f"PY={py}")
     assert result.returncode == 0, result.stderr
     calls = [c for c in _calls(record) if not c.startswith("build.py build")]
+    template = "--template output/timestream-influxdb.yaml"
     assert calls == [
-        "build.py preflight --params params/development.json --stack-name ons-influxdb-development",
-        "build.py deploy --stack-name ons-influxdb-development --params params/development.json --dry-run",
+        f"build.py preflight --params params/development.json {template} --stack-name ons-influxdb-development",
+        f"build.py deploy --stack-name ons-influxdb-development --params params/development.json {template} --dry-run",
     ]
     record.unlink()
     skipped = make(project, "deploy", "ENV=staging", "STACK=s", "SKIP_PREFLIGHT=1", f"PY={py}")
     assert skipped.returncode == 0 and "preflight skipped" in skipped.stdout
     assert [c for c in _calls(record) if not c.startswith("build.py build")] == [
-        "build.py deploy --stack-name s --params params/staging.json"
+        f"build.py deploy --stack-name s --params params/staging.json {template}"
     ]
+
+
+def test_make_deploy_takes_any_product_template_and_refuses_others(project, stub):
+    py, record = stub
+    cluster = make(project, "deploy", "ENV=staging", "TEMPLATE=timestream-influxdb-cluster", f"PY={py}")
+    assert cluster.returncode == 0, cluster.stderr
+    calls = [c for c in _calls(record) if not c.startswith("build.py build")]
+    assert all("--template output/timestream-influxdb-cluster.yaml" in c for c in calls) and len(calls) == 2
+    record.unlink()
+    role = make(project, "deploy", "ENV=staging", "TEMPLATE=timestream-influxdb-launch-role", f"PY={py}")
+    assert role.returncode == 2 and "not a product template; one of:" in role.stderr
+    assert "timestream-influxdb-cluster" in role.stderr
+    assert [c for c in _calls(record) if not c.startswith("build.py build")] == []
 
 
 def test_a_failed_preflight_stops_the_deploy(project, tmp_path):
