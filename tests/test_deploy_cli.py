@@ -19,6 +19,7 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from tests.conftest import ROOT
+from tests.test_deploy_stubbed import ACCOUNT, caller_is
 from tooling import aws
 from tooling import cli as build
 from tooling.deploy import plan
@@ -39,16 +40,21 @@ def stubbed(monkeypatch):
     """``aws.clients`` answers Stubber-wrapped S3 and CloudFormation clients; the bucket holds the template."""
     kw = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
     s3, cf = boto3.client("s3", **kw), boto3.client("cloudformation", **kw)
-    monkeypatch.setattr(aws, "clients", lambda target: {"s3": s3, "cloudformation": cf}.__getitem__)
+    sts = caller_is(ACCOUNT)
+    monkeypatch.setattr(
+        aws, "clients", lambda target: {"s3": s3, "cloudformation": cf, "sts": sts}.__getitem__
+    )
     monkeypatch.delenv("INFLUXDB_ADMIN_PASSWORD", raising=False)
     monkeypatch.delenv("INFLUXDB_TOKEN", raising=False)
     with Stubber(s3) as s3_stub, Stubber(cf) as cf_stub:
-        s3_stub.add_response("head_bucket", {"BucketRegion": "us-east-1"}, {"Bucket": BUCKET})
+        s3_stub.add_response(
+            "head_bucket", {"BucketRegion": "us-east-1"}, {"Bucket": BUCKET, "ExpectedBucketOwner": ACCOUNT}
+        )
         body = TEMPLATE.read_bytes()
         s3_stub.add_response(
             "get_object",
             {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)},
-            {"Bucket": BUCKET, "Key": ANY},
+            {"Bucket": BUCKET, "Key": ANY, "ExpectedBucketOwner": ACCOUNT},
         )
         stack = {"StackName": STACK, "StackId": STACK_ID, "CreationTime": "2026-11-24T12:00:00Z"}
         cf_stub.add_response(

@@ -685,7 +685,7 @@ def test_a_template_over_the_template_body_limit_is_deployed_by_url(tmp_path) ->
 
     with pytest.raises(AwsProblem, match="no usable AWS credentials"):
         deploy(options(template_path=big), no_credentials, out=lambda s: None)
-    assert made == ["s3"]
+    assert made == ["sts"]  # the first client after the local checks: who the caller is
 
 
 def test_no_bucket_is_one_line_before_any_client(tmp_path) -> None:
@@ -718,16 +718,31 @@ def s3():
         stub.assert_no_pending_responses()
 
 
-def expect_head_bucket(stub, region="us-east-1"):
-    stub.add_response("head_bucket", {"BucketRegion": region}, {"Bucket": BUCKET})
+ACCOUNT = "123456789012"
 
 
-def expect_object(stub, body: bytes) -> None:
+def caller_is(account: str):
+    """An STS client (Stubber: checked against the model) whose GetCallerIdentity names ``account``."""
+    client = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    identity = {"UserId": "AIDEXAMPLE", "Account": account, "Arn": f"arn:aws:iam::{account}:user/deployer"}
+    stub.add_response("get_caller_identity", identity, {})
+    stub.activate()
+    return client
+
+
+def expect_head_bucket(stub, region="us-east-1", owner=None):
+    owned = {"ExpectedBucketOwner": owner} if owner else {}
+    stub.add_response("head_bucket", {"BucketRegion": region}, {"Bucket": BUCKET, **owned})
+
+
+def expect_object(stub, body: bytes, owner=None) -> None:
     """GetObject answers ``body`` for the template's key."""
+    owned = {"ExpectedBucketOwner": owner} if owner else {}
     stub.add_response(
         "get_object",
         {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)},
-        {"Bucket": BUCKET, "Key": KEY},
+        {"Bucket": BUCKET, "Key": KEY, **owned},
     )
 
 
@@ -820,10 +835,12 @@ def test_access_denied_on_put_object_is_one_line(s3) -> None:
 
 
 def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, template) -> None:
+    """Every S3 call names the caller's account as the bucket's owner (S3 answers 403 for a bucket
+    of another account), so the template never goes to a bucket someone else owns."""
     s3_client, s3_stub = s3
     cf_client, cf_stub = cf
-    expect_head_bucket(s3_stub)
-    expect_object(s3_stub, TEMPLATE_PATH.read_bytes())
+    expect_head_bucket(s3_stub, owner=ACCOUNT)
+    expect_object(s3_stub, TEMPLATE_PATH.read_bytes(), owner=ACCOUNT)
     expect_no_stack(cf_stub)
     expect_create_change_set(cf_stub, template, "CREATE", create_parameters(template))
     expect_describe_change_set(cf_stub, change_set(changes=[resource_change("KmsKey", "AWS::KMS::Key")]))
@@ -831,7 +848,7 @@ def test_deploy_uploads_then_creates_the_change_set_from_the_url(s3, cf, templat
     expect(cf_stub, "describe_stacks", stack("REVIEW_IN_PROGRESS"), StackName=STACK)
     expect(cf_stub, "delete_stack", StackName=STACK)
     lines: list[str] = []
-    clients = {"s3": s3_client, "cloudformation": cf_client}
+    clients = {"s3": s3_client, "cloudformation": cf_client, "sts": caller_is(ACCOUNT)}
     code = deploy(
         options(dry_run=True),
         clients.__getitem__,

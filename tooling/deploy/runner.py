@@ -96,30 +96,35 @@ def resolve_bucket(given: str | None, catalog: Path) -> str:
     return bucket
 
 
-def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[[str], None]) -> str:
+def upload_template(
+    s3: Any, options: DeployOptions, body: bytes, out: Callable[[str], None], owner: str | None = None
+) -> str:
     """Put the template in the bucket (unless this very template is there already); the URL to read it from.
 
     The key is derived from the template's hash, which anyone can compute from the committed
     template: an object already at that key is read and compared byte for byte before it is trusted
     (someone else who may write the bucket could have put another template there first; CloudFormation
-    would then run theirs with CAPABILITY_IAM).
+    would then run theirs with CAPABILITY_IAM). With ``owner`` (the caller's account), every call
+    names it as the bucket's owner: S3 answers 403 for a bucket of another account (a name freed
+    and taken by someone else, or mistyped), so the template never goes to their bucket.
     """
     from botocore.exceptions import ClientError
 
     bucket = options.bucket or ""
     key = plan.template_key(options.template_path.stem, body)
+    owned = {"ExpectedBucketOwner": owner} if owner else {}
     try:
-        head = s3.head_bucket(Bucket=bucket)
+        head = s3.head_bucket(Bucket=bucket, **owned)
     except ClientError as err:
         raise AwsProblem(_bucket_problem(bucket, err, "read")) from None
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     region = head.get("BucketRegion") or headers.get("x-amz-bucket-region") or s3.meta.region_name
     url = plan.template_url(bucket, key, region, plan.s3_dns_suffix(region), options.endpoint_url)
-    existing = _existing_object(s3, bucket, key, len(body))
+    existing = _existing_object(s3, bucket, key, len(body), owned)
     if existing is None:
         out(f"deploy  uploading the template to s3://{bucket}/{key}")
         try:
-            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-yaml")
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-yaml", **owned)
         except ClientError as put_err:
             raise AwsProblem(_bucket_problem(bucket, put_err, "write to")) from None
     elif existing != body:
@@ -134,13 +139,13 @@ def upload_template(s3: Any, options: DeployOptions, body: bytes, out: Callable[
     return url
 
 
-def _existing_object(s3: Any, bucket: str, key: str, size: int) -> bytes | None:
+def _existing_object(s3: Any, bucket: str, key: str, size: int, owned: dict | None = None) -> bytes | None:
     """The object at ``key``, None when there is none; at most ``size`` + 1 bytes are read (enough
     to tell a larger object from the template without reading all of it)."""
     from botocore.exceptions import ClientError
 
     try:
-        got = s3.get_object(Bucket=bucket, Key=key)
+        got = s3.get_object(Bucket=bucket, Key=key, **(owned or {}))
     except ClientError as err:
         if _code(err) in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -162,8 +167,9 @@ def _bucket_problem(bucket: str, err: Any, verb: str) -> str:
         return f"bucket {bucket!r} does not exist; create it, or pass another with --s3-bucket"
     if code in ("403", "AccessDenied", "Forbidden"):
         return (
-            f"AWS denied these credentials the right to {verb} bucket {bucket!r} ({code}); "
-            "use a role allowed s3:GetObject and s3:PutObject on it, or another bucket (--s3-bucket)"
+            f"AWS denied these credentials the right to {verb} bucket {bucket!r} ({code}), or the "
+            "bucket is not their account's; use a role allowed s3:GetObject and s3:PutObject on a "
+            "bucket of this account, or another bucket (--s3-bucket)"
         )
     return f"bucket {bucket!r}: {explain(err)}"
 
@@ -710,7 +716,8 @@ def deploy(
     if values is None:
         return EXIT_INVALID
     try:
-        url = upload_template(make_client("s3"), options, body, out)
+        owner = make_client("sts").get_caller_identity()["Account"]
+        url = upload_template(make_client("s3"), options, body, out, owner)
         deployer = Deployer(
             make_client("cloudformation"), out=out, sleep=sleep, change_set_name=change_set_name
         )
