@@ -7,6 +7,7 @@ export name is spelled in exactly one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,46 @@ RETAIN_ON_REPLACE = "Retain"
 
 class BuildError(ValueError):
     """A template that cannot be built as written; the message names what to fix, on one line."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A read-only call that must answer in the stack's Region: a service API the stack relies on."""
+
+    service: str  # botocore service name
+    operation: str  # boto3 method name
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class Prerequisites:
+    """What ``build.py preflight`` checks in the account before a stack of the template is created,
+    beyond what the template itself says (subnets and VPC are found by parameter type, the fixed
+    names the stack takes by evaluating the template)."""
+
+    #: parameters naming S3 buckets that must exist
+    buckets: tuple[str, ...] = ()
+    #: parameter naming an (optional) bucket a service delivers logs to, the service principal its
+    #: policy must allow s3:PutObject, and the key prefix
+    log_bucket: str | None = None
+    log_principal: str = ""
+    log_prefix: str = ""
+    #: parameter listing SNS topic ARNs (must exist, in the stack's Region)
+    alarm_topics: str | None = None
+    #: Availability Zones the subnets must span, for the values
+    zones_needed: Callable[[Mapping[str, str]], int] | None = None
+    max_subnets: int | None = None
+    #: why the storage values disagree (None: they agree)
+    storage_problem: Callable[[Mapping[str, str]], str | None] | None = None
+    #: the parameters the storage rule reads (shown in its line)
+    storage_parameters: tuple[str, ...] = ()
+    #: (resource type, documented default limit) of the account quota a create counts against
+    quota: tuple[str, int] | None = None
+    #: service APIs that must answer in the Region
+    probes: tuple[Probe, ...] = ()
+    #: AWS service -> what the stack's clients in its subnets lack without a route to it
+    client_services: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

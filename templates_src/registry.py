@@ -20,50 +20,11 @@ from typing import Any
 from troposphere import Template
 
 from . import launch_role, timestream_influxdb, timestream_influxdb_cluster
+from .common import Prerequisites
 from .launch_role import LaunchScopes
 from .timestream_influxdb import deploy_checks, names, prerequisites
 from .timestream_influxdb_cluster import deploy_checks as cluster_checks
 from .timestream_influxdb_cluster import prerequisites as cluster_prerequisites
-
-
-@dataclass(frozen=True)
-class Probe:
-    """A read-only call that must answer in the stack's Region: a service API the stack relies on."""
-
-    service: str  # botocore service name
-    operation: str  # boto3 method name
-    arguments: Mapping[str, Any] = field(default_factory=dict)
-    purpose: str = ""
-
-
-@dataclass(frozen=True)
-class Prerequisites:
-    """What ``build.py preflight`` checks in the account before a stack of the template is created,
-    beyond what the template itself says (subnets and VPC are found by parameter type, the fixed
-    names the stack takes by evaluating the template)."""
-
-    #: parameters naming S3 buckets that must exist
-    buckets: tuple[str, ...] = ()
-    #: parameter naming an (optional) bucket a service delivers logs to, the service principal its
-    #: policy must allow s3:PutObject, and the key prefix
-    log_bucket: str | None = None
-    log_principal: str = ""
-    log_prefix: str = ""
-    #: parameter listing SNS topic ARNs (must exist, in the stack's Region)
-    alarm_topics: str | None = None
-    #: Availability Zones the subnets must span, for the values
-    zones_needed: Callable[[Mapping[str, str]], int] | None = None
-    max_subnets: int | None = None
-    #: why the storage values disagree (None: they agree)
-    storage_problem: Callable[[Mapping[str, str]], str | None] | None = None
-    #: the parameters the storage rule reads (shown in its line)
-    storage_parameters: tuple[str, ...] = ()
-    #: (resource type, documented default limit) of the account quota a create counts against
-    quota: tuple[str, int] | None = None
-    #: service APIs that must answer in the Region
-    probes: tuple[Probe, ...] = ()
-    #: AWS service -> what the stack's clients in its subnets lack without a route to it
-    client_services: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,26 +77,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         renaming_parameters=deploy_checks.RENAMING_PARAMETERS,
         instance_output=deploy_checks.INSTANCE_OUTPUT,
         instance_name_problem=deploy_checks.instance_name_problem,
-        prerequisites=Prerequisites(
-            buckets=prerequisites.BUCKETS,
-            log_bucket=prerequisites.LOG_BUCKET,
-            log_principal=prerequisites.LOG_PRINCIPAL,
-            log_prefix=prerequisites.LOG_PREFIX,
-            alarm_topics=prerequisites.ALARM_TOPICS,
-            zones_needed=prerequisites.zones_needed,
-            max_subnets=prerequisites.MAX_SUBNETS,
-            storage_problem=prerequisites.storage_problem,
-            storage_parameters=prerequisites.STORAGE_PARAMETERS,
-            quota=(prerequisites.QUOTA_TYPE, prerequisites.QUOTA_DEFAULT),
-            probes=(
-                Probe(
-                    *prerequisites.BACKUP_PROBE[:2],
-                    arguments=prerequisites.BACKUP_PROBE[2],
-                    purpose="the backup function configures and takes backups through it",
-                ),
-            ),
-            client_services=prerequisites.CLIENT_SERVICES,
-        ),
+        prerequisites=prerequisites.PREREQUISITES,
         launch_scopes=LaunchScopes(
             role_name="TimestreamInfluxDBLaunchRole",
             title="the Timestream for InfluxDB product",
@@ -156,24 +98,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         protected_types=cluster_checks.PROTECTED_TYPES,
         value_checks=cluster_checks.value_problems,
         renaming_parameters=cluster_checks.RENAMING_PARAMETERS,
-        prerequisites=Prerequisites(
-            buckets=cluster_prerequisites.BUCKETS,
-            log_bucket=cluster_prerequisites.LOG_BUCKET,
-            log_principal=cluster_prerequisites.LOG_PRINCIPAL,
-            log_prefix=cluster_prerequisites.LOG_PREFIX,
-            zones_needed=cluster_prerequisites.zones_needed,
-            max_subnets=cluster_prerequisites.MAX_SUBNETS,
-            storage_problem=cluster_prerequisites.storage_problem,
-            storage_parameters=cluster_prerequisites.STORAGE_PARAMETERS,
-            probes=(
-                Probe(
-                    *cluster_prerequisites.CLUSTER_PROBE[:2],
-                    arguments=cluster_prerequisites.CLUSTER_PROBE[2],
-                    purpose="CloudFormation creates the read-replica cluster through it",
-                ),
-            ),
-            client_services=cluster_prerequisites.CLIENT_SERVICES,
-        ),
+        prerequisites=cluster_prerequisites.PREREQUISITES,
         # The cluster takes the instance product's names (one of the two per project environment);
         # it makes no alarm and no dashboard.
         launch_scopes=LaunchScopes(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..common import Prerequisites, Probe
 from . import deploy_checks, service
 
 #: Parameters naming S3 buckets that must exist before the stack is created.
@@ -34,7 +35,12 @@ QUOTA_TYPE = "AWS::Timestream::InfluxDBInstance"
 QUOTA_DEFAULT = 40
 #: The backup function calls the Timestream for InfluxDB API (UpdateDbInstance, CreateDbBackup):
 #: ListDbBackups is its read-only probe (botocore model: maxResults 1 to 100).
-BACKUP_PROBE = ("timestream-influxdb", "list_db_backups", {"maxResults": 1})
+BACKUP_PROBE = Probe(
+    "timestream-influxdb",
+    "list_db_backups",
+    {"maxResults": 1},
+    purpose="the backup function configures and takes backups through it",
+)
 #: AWS service (botocore name) -> what the Lambda clients in SubnetIds lack without a route to it.
 CLIENT_SERVICES = {
     "s3": "the client functions cannot read ProcessedDataBucket or write rejected records to RejectedDataBucket",
@@ -56,5 +62,17 @@ def storage_problem(values: Mapping[str, str]) -> str | None:
     return found[0][1] if found else None
 
 
-MAX_SUBNETS = service.SUBNETS_MAX
-STORAGE_PARAMETERS = ("DbStorageType", "AllocatedStorage")
+PREREQUISITES = Prerequisites(
+    buckets=BUCKETS,
+    log_bucket=LOG_BUCKET,
+    log_principal=LOG_PRINCIPAL,
+    log_prefix=LOG_PREFIX,
+    alarm_topics=ALARM_TOPICS,
+    zones_needed=zones_needed,
+    max_subnets=service.SUBNETS_MAX,
+    storage_problem=storage_problem,
+    storage_parameters=("DbStorageType", "AllocatedStorage"),
+    quota=(QUOTA_TYPE, QUOTA_DEFAULT),
+    probes=(BACKUP_PROBE,),
+    client_services=CLIENT_SERVICES,
+)
