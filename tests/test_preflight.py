@@ -74,10 +74,13 @@ def test_the_quota_warns_at_the_documented_default():
     assert c.check_quota(c.QuotaFacts(kind, 40, None, "denied"))[0].status is c.Status.WARN
 
 
-def test_more_subnets_than_the_instance_takes_fail():
+def test_more_subnets_than_the_product_takes_fail():
     found = {f"subnet-{i}": c.Subnet(f"subnet-{i}", "vpc-1", f"az{i}") for i in range(4)}
     facts = c.SubnetFacts("SubnetIds", tuple(found), found, "r", "VpcId", "vpc-1", 1, 3)
-    assert [x.status for x in c.check_subnets(facts)] == [c.Status.FAIL]
+    (line,) = c.check_subnets(facts)
+    assert line.status is c.Status.FAIL
+    # The line serves every product (an instance or a cluster): it names no resource kind.
+    assert line.message == "SubnetIds has 4 subnets; this product takes at most 3"
 
 
 def test_an_alarm_topic_in_another_region_fails_without_a_call():

@@ -195,7 +195,7 @@ def check_subnets(facts: SubnetFacts) -> list[Check]:
             Check(
                 name,
                 Status.FAIL,
-                f"{p} has {len(unique)} subnets; the instance takes at most {facts.max_subnets}",
+                f"{p} has {len(unique)} subnets; this product takes at most {facts.max_subnets}",
                 f"list at most {facts.max_subnets}",
             )
         )
