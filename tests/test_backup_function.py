@@ -21,7 +21,8 @@ def backup(request, rendered_product):
 
 INSTANCE = "a1b2c3d4e5f6g7h8i9"
 PROPS = {
-    "InstanceId": INSTANCE,
+    "DbResourceType": "DB_INSTANCE",
+    "DbResourceId": INSTANCE,
     "DailyRetentionDays": "7",
     "ContinuousRetentionDays": "0",
     "FinalBackupRetentionDays": "30",
@@ -62,7 +63,8 @@ def event(request_type, props=PROPS, **extra):
 def configured(props=PROPS):
     """The function's environment as the template sets it for the values ``props`` name."""
     return {
-        "INSTANCE_ID": props["InstanceId"],
+        "DB_RESOURCE_TYPE": props["DbResourceType"],
+        "DB_RESOURCE_ID": props["DbResourceId"],
         "DAILY_RETENTION_DAYS": props["DailyRetentionDays"],
         "CONTINUOUS_RETENTION_DAYS": props["ContinuousRetentionDays"],
         "FINAL_BACKUP_RETENTION_DAYS": props["FinalBackupRetentionDays"],
@@ -133,7 +135,7 @@ def test_turning_continuous_backups_off_names_them_disabled_only_when_they_were_
 
 def test_a_new_instance_never_had_continuous_backups_to_turn_off(backup, client):
     was_on = {**PROPS, "ContinuousRetentionDays": "35"}
-    props = {**PROPS, "InstanceId": "newinstance123"}
+    props = {**PROPS, "DbResourceId": "newinstance123"}
     expect_update(client, [DAILY_7], instance="newinstance123")
     act(
         backup,
@@ -179,7 +181,7 @@ def test_other_numbers_fail_naming_the_property_before_any_call(backup, client, 
 
 
 def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(backup, client):
-    props = {**PROPS, "InstanceId": "newinstance123"}
+    props = {**PROPS, "DbResourceId": "newinstance123"}
     client.stub.add_response(
         "update_db_instance",
         {**UPDATED, "id": "newinstance123"},
@@ -282,7 +284,7 @@ def test_a_deletion_with_unreadable_properties_succeeds_without_a_backup(backup,
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("InstanceId", "anotherinstance1"),
+        ("DbResourceId", "anotherinstance1"),
         ("DailyRetentionDays", "1"),
         ("ContinuousRetentionDays", "35"),
         ("FinalBackupRetentionDays", "0"),
@@ -322,7 +324,7 @@ def test_the_delete_of_a_replaced_instance_is_not_refused(backup, client):
         {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
         {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
     )
-    config = configured({**PROPS, "InstanceId": "newinstance123"})
+    config = configured({**PROPS, "DbResourceId": "newinstance123"})
     assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, config) == (
         None,
         {},

@@ -15,7 +15,8 @@ STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
 LOGICAL_ID = "EngineParameterGroup"
 INSTANCE = "inst1a2b3c4d5e"
 PROPS = {
-    "InstanceId": INSTANCE,
+    "DbResourceType": "DB_INSTANCE",
+    "DbResourceId": INSTANCE,
     "Engine": "InfluxDBv2",
     "EngineParameters": '{"queryConcurrency": 16, "logLevel": "info"}',
     "ProjectName": "ons-data-platform",
@@ -56,7 +57,8 @@ def event(request_type, props=PROPS, **extra):
 
 def configured(props=PROPS):
     return {
-        "INSTANCE_ID": props["InstanceId"],
+        "DB_RESOURCE_TYPE": props["DbResourceType"],
+        "DB_RESOURCE_ID": props["DbResourceId"],
         "ENGINE": props["Engine"],
         "ENGINE_PARAMETERS": props["EngineParameters"],
         "PROJECT_NAME": props["ProjectName"],
@@ -241,7 +243,7 @@ def test_bad_parameters_fail_before_any_call_naming_the_parameter_and_the_botoco
     [
         ({"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/guid"}, "another stack"),
         ({"LogicalResourceId": "SomethingElse"}, "not this stack's parameter group resource"),
-        ({"ResourceProperties": {**PROPS, "InstanceId": "otherinstance"}}, "not this stack's InstanceId"),
+        ({"ResourceProperties": {**PROPS, "DbResourceId": "otherinstance"}}, "not this stack's DbResourceId"),
         ({"ResourceProperties": {**PROPS, "EngineParameters": "{}"}}, "not this stack's EngineParameters"),
     ],
 )

@@ -48,7 +48,7 @@ def test_create_configures_the_backups_and_names_the_instance_as_physical_id(sta
     props = request.event["ResourceProperties"]
     # Every scalar arrives as a string, the service properties included.
     assert props["DailyRetentionDays"] == "7" and props["ServiceTimeout"] == "360"
-    assert props["InstanceId"] == INSTANCE
+    assert props["DbResourceId"] == INSTANCE and props["DbResourceType"] == "DB_INSTANCE"
     assert request.event["ServiceToken"] == props["ServiceToken"]
     assert request.event["ResponseURL"].startswith("https://cloudformation-custom-resource-response-")
     assert stack.live["BackupConfiguration"].physical_id == INSTANCE
@@ -103,7 +103,7 @@ def test_a_replaced_instance_gets_a_final_backup_after_the_update_succeeds(stack
     ]
     cleanup = op.requests[1].event
     assert cleanup["PhysicalResourceId"] == INSTANCE
-    assert cleanup["ResourceProperties"]["InstanceId"] == INSTANCE  # the OLD properties
+    assert cleanup["ResourceProperties"]["DbResourceId"] == INSTANCE  # the OLD properties
     assert [b["retentionDays"] for b in influx.backups_of(INSTANCE)] == [30]
     assert daily(influx, REPLACEMENT) == (7, True)
     assert stack.live["BackupConfiguration"].physical_id == REPLACEMENT
