@@ -1,8 +1,10 @@
-"""The read-replica cluster product's custom resource - the API token - through whole stack
-lifecycles: create, update, update rollback, failed create, stack delete in every order, a forged
-Delete. The token resource is the instance product's (same functions, same inlined code); what
-differs is where its URL comes from: the cluster's writer endpoint. The reader endpoint is made
-unreachable here, so a token made through it would fail every scenario.
+"""The read-replica cluster product's API token through whole stack lifecycles: create, update,
+update rollback, failed create, stack delete in every order, a forged Delete. The token resource is
+the instance product's (same functions, same inlined code); what differs is where its URL comes
+from: the cluster's writer endpoint. The reader endpoint is made unreachable here, so a token made
+through it would fail every scenario. The cluster's backup and parameter group resources have
+lifecycles of their own (``test_backup_lifecycle``, ``test_parameter_group_lifecycle``); here the
+backup resource runs alongside, against a fake that knows the cluster.
 
 The scenario helpers and fixtures are the instance product's (``test_token_lifecycle``).
 """
@@ -52,7 +54,7 @@ def stack(rendered_cluster, influx, aws):
             f"{CLUSTER}.Id": CLUSTER_ID,
         },
         refs={"TokenSecret": token_arn, "AdminPasswordSecret": admin_arn},
-        clients={"timestream-influxdb": FakeTimestreamInfluxDB(CLUSTER_ID).client},
+        clients={"timestream-influxdb": FakeTimestreamInfluxDB(clusters=[CLUSTER_ID]).client},
         before_invoke=token.quick,
     ) as s:
         worker = s.module("TokenWorkerFunction")
@@ -61,9 +63,14 @@ def stack(rendered_cluster, influx, aws):
         yield s
 
 
-def test_the_only_custom_resource_is_the_token_and_it_follows_the_egress_rule(rendered_cluster):
-    custom = {n for n, r in rendered_cluster["Resources"].items() if r["Type"].startswith("Custom::")}
-    assert custom == {TOKEN}
+def test_the_custom_resources_are_the_instance_products_and_the_token_follows_the_egress_rule(
+    rendered_cluster, rendered_product
+):
+    def custom(template):
+        return {n: r["Type"] for n, r in template["Resources"].items() if r["Type"].startswith("Custom::")}
+
+    assert custom(rendered_cluster) == custom(rendered_product)
+    assert set(custom(rendered_cluster)) == {TOKEN, "BackupConfiguration", "EngineParameterGroup"}
     assert EGRESS in rendered_cluster["Resources"][TOKEN]["DependsOn"]
 
 
