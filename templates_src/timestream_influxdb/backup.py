@@ -147,8 +147,8 @@ def cluster_node_statements(sid: str) -> list[Statement]:
     own update handler of AWS::Timestream::InfluxDBCluster asks for it too (cfn-lint's bundled
     schema): the cluster's change reaches its nodes. The nodes are instances whose ids the service
     generates, and the reference lists no condition key that ties them to their cluster, so the
-    grant names this account's instances in this Region; only the function's code calls it, and
-    it calls UpdateDbCluster only.
+    grant names this account's instances in this Region. The function itself never calls
+    UpdateDbInstance on a cluster: the grant is for the call the service makes on its behalf.
     """
     return [
         Statement(
