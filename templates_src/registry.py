@@ -88,7 +88,8 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
             key_aliases=names.KEY,
         ),
     ),
-    # No instance_output: restore restores instances, and this product takes no backups of its own.
+    # No instance_output: restore restores instances; a cluster's backups are restored with the API
+    # (RestoreFromDbBackup), see the cluster package's docstring.
     TemplateSpec(
         name="timestream-influxdb-cluster",
         summary="The Timestream for InfluxDB read-replica cluster product (Service Catalog product template)",
@@ -97,6 +98,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         secret_env=cluster_checks.SECRET_ENV,
         protected_types=cluster_checks.PROTECTED_TYPES,
         value_checks=cluster_checks.value_problems,
+        retention_parameters=cluster_checks.RETENTION_PARAMETERS,
         renaming_parameters=cluster_checks.RENAMING_PARAMETERS,
         prerequisites=cluster_prerequisites.PREREQUISITES,
         # The cluster takes the instance product's names (one of the two per project environment);

@@ -21,7 +21,8 @@ def backup(request, rendered_product):
 
 INSTANCE = "a1b2c3d4e5f6g7h8i9"
 PROPS = {
-    "InstanceId": INSTANCE,
+    "DbResourceType": "DB_INSTANCE",
+    "DbResourceId": INSTANCE,
     "DailyRetentionDays": "7",
     "ContinuousRetentionDays": "0",
     "FinalBackupRetentionDays": "30",
@@ -62,7 +63,8 @@ def event(request_type, props=PROPS, **extra):
 def configured(props=PROPS):
     """The function's environment as the template sets it for the values ``props`` name."""
     return {
-        "INSTANCE_ID": props["InstanceId"],
+        "DB_RESOURCE_TYPE": props["DbResourceType"],
+        "DB_RESOURCE_ID": props["DbResourceId"],
         "DAILY_RETENTION_DAYS": props["DailyRetentionDays"],
         "CONTINUOUS_RETENTION_DAYS": props["ContinuousRetentionDays"],
         "FINAL_BACKUP_RETENTION_DAYS": props["FinalBackupRetentionDays"],
@@ -133,7 +135,7 @@ def test_turning_continuous_backups_off_names_them_disabled_only_when_they_were_
 
 def test_a_new_instance_never_had_continuous_backups_to_turn_off(backup, client):
     was_on = {**PROPS, "ContinuousRetentionDays": "35"}
-    props = {**PROPS, "InstanceId": "newinstance123"}
+    props = {**PROPS, "DbResourceId": "newinstance123"}
     expect_update(client, [DAILY_7], instance="newinstance123")
     act(
         backup,
@@ -179,7 +181,7 @@ def test_other_numbers_fail_naming_the_property_before_any_call(backup, client, 
 
 
 def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(backup, client):
-    props = {**PROPS, "InstanceId": "newinstance123"}
+    props = {**PROPS, "DbResourceId": "newinstance123"}
     client.stub.add_response(
         "update_db_instance",
         {**UPDATED, "id": "newinstance123"},
@@ -282,7 +284,7 @@ def test_a_deletion_with_unreadable_properties_succeeds_without_a_backup(backup,
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("InstanceId", "anotherinstance1"),
+        ("DbResourceId", "anotherinstance1"),
         ("DailyRetentionDays", "1"),
         ("ContinuousRetentionDays", "35"),
         ("FinalBackupRetentionDays", "0"),
@@ -322,7 +324,7 @@ def test_the_delete_of_a_replaced_instance_is_not_refused(backup, client):
         {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
         {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
     )
-    config = configured({**PROPS, "InstanceId": "newinstance123"})
+    config = configured({**PROPS, "DbResourceId": "newinstance123"})
     assert backup.act(event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client, config) == (
         None,
         {},
@@ -392,3 +394,80 @@ def test_the_delete_of_a_replaced_instances_old_id_takes_its_final_backup(backup
         None,
         {},
     )
+
+
+# --- a read-replica cluster ----------------------------------------------------------------------
+CLUSTER = "clu1a2b3c4d5e"
+CLUSTER_PROPS = {**PROPS, "DbResourceType": "DB_CLUSTER", "DbResourceId": CLUSTER}
+
+
+def test_a_clusters_backups_are_configured_with_update_db_cluster(backup, client):
+    configs = [DAILY_7, {"type": "CONTINUOUS", "retentionDays": 35, "enabled": True}]
+    client.stub.add_response(
+        "update_db_cluster",
+        {"dbClusterStatus": "UPDATING"},
+        {"dbClusterId": CLUSTER, "dbBackupConfigurations": configs},
+    )
+    props = {**CLUSTER_PROPS, "ContinuousRetentionDays": "35"}
+    assert act(backup, event("Create", props), FakeContext(), client) == (CLUSTER, {})
+
+
+def test_a_busy_cluster_is_retried_and_continuous_backups_are_turned_off_as_for_an_instance(
+    backup, client, monkeypatch
+):
+    monkeypatch.setattr(backup, "RETRY_SECONDS", 0)
+    was_on = {**CLUSTER_PROPS, "ContinuousRetentionDays": "35"}
+    expected = {
+        "dbClusterId": CLUSTER,
+        "dbBackupConfigurations": [DAILY_7, {"type": "CONTINUOUS", "retentionDays": 1, "enabled": False}],
+    }
+    client.stub.add_client_error("update_db_cluster", "ConflictException", "cluster is UPDATING")
+    client.stub.add_response("update_db_cluster", {"dbClusterStatus": "UPDATING"}, expected)
+    e = event("Update", CLUSTER_PROPS, PhysicalResourceId=CLUSTER, OldResourceProperties=was_on)
+    assert act(backup, e, FakeContext(), client) == (CLUSTER, {})
+
+
+def test_a_clusters_final_backup_names_the_cluster(backup, client):
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": CLUSTER, "retentionDays": 30},
+    )
+    e = event("Delete", CLUSTER_PROPS, PhysicalResourceId=CLUSTER)
+    assert act(backup, e, FakeContext(), client) == (None, {})
+
+
+def test_an_instance_configured_function_refuses_a_cluster_and_the_other_way_round(backup, client):
+    for props, config in ((CLUSTER_PROPS, configured(PROPS)), (PROPS, configured(CLUSTER_PROPS))):
+        e = event("Create", props)
+        with pytest.raises(ValueError, match="refused: not this stack's DbResourceType, DbResourceId$"):
+            backup.act(e, FakeContext(), client, config)
+
+
+def test_an_unknown_resource_type_is_refused_before_any_call(backup, client):
+    props = {**PROPS, "DbResourceType": "DB_TABLE"}
+    with pytest.raises(ValueError, match="DbResourceType must be one of DB_INSTANCE, DB_CLUSTER"):
+        backup.act(event("Create", props), FakeContext(), client, configured(props))
+
+
+# --- resources made before DbResourceType and DbResourceId: InstanceId ---------------------------
+LEGACY = {k: v for k, v in PROPS.items() if k not in ("DbResourceType", "DbResourceId")} | {
+    "InstanceId": INSTANCE
+}
+
+
+def test_the_delete_of_a_resource_made_with_instance_id_still_takes_the_final_backup(backup, client):
+    client.stub.add_response(
+        "create_db_backup",
+        {"id": "backup123", "arn": "arn:aws:timestream-influxdb:us-east-1:123456789012:db-backup/backup123"},
+        {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
+    )
+    e = event("Delete", LEGACY, PhysicalResourceId=INSTANCE)
+    assert backup.act(e, FakeContext(), client, configured(), StackStatus(STACK_ID)) == (None, {})
+
+
+def test_an_update_from_instance_id_knows_continuous_backups_were_on_for_that_instance(backup, client):
+    expect_update(client, [DAILY_7, {"type": "CONTINUOUS", "retentionDays": 1, "enabled": False}])
+    old = {**LEGACY, "ContinuousRetentionDays": "35"}
+    e = event("Update", PROPS, PhysicalResourceId=INSTANCE, OldResourceProperties=old)
+    assert act(backup, e, FakeContext(), client) == (INSTANCE, {})

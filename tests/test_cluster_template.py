@@ -208,9 +208,116 @@ def test_no_alarm_dashboard_or_metric_dimension_is_guessed(cluster_template):
     assert "No alarms" in cluster_template["Description"]
 
 
-def test_custom_resources_are_the_token_only(cluster_template):
+def test_custom_resources_are_the_token_backups_and_parameter_group(cluster_template):
     custom = {n for n, r in cluster_template["Resources"].items() if r["Type"].startswith("Custom::")}
-    assert custom == {"InfluxDBApiToken"}
+    assert custom == {"InfluxDBApiToken", "BackupConfiguration", "EngineParameterGroup"}
+
+
+# --- backups, engine parameters, token rotation --------------------------------------------------
+def test_the_backup_and_parameter_group_resources_name_the_cluster(cluster_template):
+    resources = cluster_template["Resources"]
+    for name in ("BackupConfiguration", "EngineParameterGroup"):
+        p = resources[name]["Properties"]
+        assert p["DbResourceType"] == "DB_CLUSTER", name
+        assert p["DbResourceId"] == {"Fn::GetAtt": [CLUSTER, "Id"]}, name
+    assert resources["EngineParameterGroup"]["Condition"] == "HasEngineParameters"
+    assert resources["EngineParameterGroup"]["Properties"]["Engine"] == "InfluxDBv2"
+    backup = resources["BackupConfiguration"]["Properties"]
+    assert backup["DailyRetentionDays"] == {"Ref": "BackupRetentionPeriod"}
+    assert backup["FinalBackupRetentionDays"] == {"Ref": "FinalBackupRetentionDays"}
+
+
+def statements(template, role):
+    (policy,) = template["Resources"][role]["Properties"]["Policies"]
+    return {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+
+
+def sub_texts(resources):
+    return [r["Fn::Sub"] if isinstance(r, dict) and "Fn::Sub" in r else r for r in resources]
+
+
+def test_the_functions_update_this_cluster_only_and_never_an_instance_by_its_own_arn(cluster_template):
+    """UpdateDbCluster on the cluster's own ARN (the db-cluster/<id> of cfn-lint's schema); its
+    dependent UpdateDbInstance (IAM's reference) on the account's instances, the cluster's nodes."""
+    arn = {"Fn::GetAtt": [CLUSTER, "Arn"]}
+    backup = statements(cluster_template, "BackupFunctionRole")
+    assert backup["ConfigureThisClustersBackups"]["Action"] == ["timestream-influxdb:UpdateDbCluster"]
+    assert backup["ConfigureThisClustersBackups"]["Resource"] == [arn]
+    assert sub_texts(backup["TakeFinalBackup"]["Resource"]) == [
+        "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}:db-cluster/*",
+        "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}:db-backup/*",
+    ]
+    group = statements(cluster_template, "ParameterGroupFunctionRole")
+    assert group["ReadThisClustersParameterGroup"]["Action"] == ["timestream-influxdb:GetDbCluster"]
+    assert group["ReadThisClustersParameterGroup"]["Resource"] == [arn]
+    assert group["SwitchThisClustersParameterGroup"]["Action"] == ["timestream-influxdb:UpdateDbCluster"]
+    assert group["SwitchThisClustersParameterGroup"]["Resource"][0] == arn
+    for role, sid in (
+        (backup, "UpdateTheClustersNodes"),
+        (group, "SwitchTheClustersNodes"),
+    ):
+        assert role[sid]["Action"] == ["timestream-influxdb:UpdateDbInstance"]
+        assert sub_texts(role[sid]["Resource"]) == [
+            "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}:db-instance/*"
+        ]
+    every = [a for s in (*backup.values(), *group.values()) for a in s["Action"]]
+    assert "timestream-influxdb:GetDbInstance" not in every
+
+
+def test_the_cluster_facts_the_functions_rely_on_are_botocores(api, schema):
+    update = api.operation_model("UpdateDbCluster").input_shape.members
+    instance = api.operation_model("UpdateDbInstance").input_shape.members
+    assert update["dbBackupConfigurations"].name == instance["dbBackupConfigurations"].name
+    assert update["dbParameterGroupIdentifier"].name == instance["dbParameterGroupIdentifier"].name
+    assert (
+        "cluster" in api.operation_model("CreateDbBackup").input_shape.members["dbResourceId"].documentation
+    )
+    got = api.operation_model("GetDbCluster").output_shape.members
+    assert {"dbParameterGroupIdentifier", "dbBackupConfigurations", "status"} <= set(got)
+    assert tuple(api.shape_for("ResourceType").enum) == ("DB_INSTANCE", "DB_CLUSTER")
+    assert "db\\-cluster" in schema["properties"]["Arn"]["pattern"]
+    assert "DbParameterGroupIdentifier" not in [p.split("/")[-1] for p in schema["createOnlyProperties"]]
+
+
+def test_the_token_is_rotated_against_the_writer(cluster_template):
+    resources = cluster_template["Resources"]
+    assert resources["TokenRotationSchedule"]["Condition"] == "RotateInfluxDBToken"
+    env = resources["TokenRotationFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["INFLUXDB_URL"]["Fn::Sub"][1] == {"Endpoint": {"Fn::GetAtt": [CLUSTER, "Endpoint"]}}
+    assert "ReaderEndpoint" not in json.dumps(resources["TokenRotationFunction"])
+
+
+def test_the_launch_form_has_the_instance_products_backup_engine_and_rotation_parameters(
+    cluster_template, product
+):
+    for name in (
+        "BackupRetentionPeriod",
+        "ContinuousBackupRetentionDays",
+        "FinalBackupRetentionDays",
+        "EngineParameters",
+        "TokenRotationDays",
+    ):
+        ours, theirs = cluster_template["Parameters"][name], product["Parameters"][name]
+        assert {k: v for k, v in ours.items() if k != "Description"} == {
+            k: v for k, v in theirs.items() if k != "Description"
+        }, name
+    assert "cluster" in cluster_template["Parameters"]["FinalBackupRetentionDays"]["Description"]
+    assert "OneParameterGroupSource" in cluster_template["Rules"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"queryFileLimit": 100}', '{"InfluxDBv3Core": {"queryFileLimit": 100}}', '{"ingestQueryInstances": 2}'],
+)
+def test_influxdb_3_parameters_are_refused_offline_in_one_line_naming_what_is_accepted(text):
+    spec = TEMPLATES[NAME]
+    values = {"ProjectName": "ons", "SubnetIds": SUBNETS, "EngineParameters": text}
+    (problem,) = [p for p in spec.value_checks(values) if p[0] == "EngineParameters"]
+    assert "\n" not in problem[1] and "accepts its parameters only" in problem[1]
+    assert "InfluxDBv3" in problem[1] and "queryConcurrency" in problem[1]
+    with pytest.raises(OptionError, match="default_engine_parameters: .*InfluxDBv3"):
+        Options(default_engine_parameters=text)
+    assert spec.value_checks({**values, "EngineParameters": '{"queryConcurrency": 16}'}) == []
 
 
 # --- offline checks ----------------------------------------------------------------------------
@@ -256,5 +363,8 @@ def test_the_registry_entry_protects_the_cluster_and_asks_preflight_for_three_zo
     assert spec.prerequisites.zones_needed({}) == 3
     assert spec.prerequisites.max_subnets == 3
     assert spec.instance_output is None  # restore restores instances only
-    assert spec.retention_parameters == ()  # no backup resource
+    # The backup resource's parameters: deploy refuses a decrease without --allow-data-loss.
+    assert spec.retention_parameters == TEMPLATES["timestream-influxdb"].retention_parameters
+    assert set(spec.retention_parameters) <= set(spec.build(spec.options()).parameters)
+    assert "list_db_backups" in [probe.operation for probe in spec.prerequisites.probes]
     assert set(spec.secret_env) <= set(spec.build(spec.options()).parameters)

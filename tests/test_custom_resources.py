@@ -163,7 +163,9 @@ def test_each_custom_resource_sends_exactly_the_properties_its_function_declares
         undeclared = set(props) - set(SERVICE_PROPERTIES) - set(function.PROPERTIES)
         assert {p for p in undeclared if not p.startswith(WAIT_FOR)} == set(), logical_id
     backup_props = next(props for _, module, props in sent if module == "backup")
-    assert backup_props["DailyRetentionDays"] == "7" and backup_props["InstanceId"] == "<InfluxDBInstance.Id>"
+    assert (
+        backup_props["DailyRetentionDays"] == "7" and backup_props["DbResourceId"] == "<InfluxDBInstance.Id>"
+    )
 
 
 def test_a_missing_property_fails_the_request_with_its_name():
@@ -193,8 +195,8 @@ def backup_function() -> LambdaFunction:
             "custom resource Backups: property DailyRetentionDay is not read by functions/backup.py",
         ),
         (
-            {k: v for k, v in BACKUP_PROPERTIES.items() if k != "InstanceId"},
-            "custom resource Backups: property InstanceId, read by functions/backup.py, is not given",
+            {k: v for k, v in BACKUP_PROPERTIES.items() if k != "DbResourceId"},
+            "custom resource Backups: property DbResourceId, read by functions/backup.py, is not given",
         ),
     ],
     ids=["typo", "missing"],
@@ -386,7 +388,8 @@ def test_backup_custom_resource_properties(product):
     assert resource["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["BackupFunction", "Arn"]},
         "ServiceTimeout": 360,
-        "InstanceId": {"Fn::GetAtt": ["InfluxDBInstance", "Id"]},
+        "DbResourceType": "DB_INSTANCE",
+        "DbResourceId": {"Fn::GetAtt": ["InfluxDBInstance", "Id"]},
         "DailyRetentionDays": {"Ref": "BackupRetentionPeriod"},
         "ContinuousRetentionDays": {"Ref": "ContinuousBackupRetentionDays"},
         "FinalBackupRetentionDays": {"Ref": "FinalBackupRetentionDays"},

@@ -194,3 +194,29 @@ def test_deploy_refuses_bad_engine_parameters_before_creating_anything():
             "InfluxDBv2.queryConcurrency: 999 is out of range; use a whole number from 0 to 256",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("engine", "parameters", "theirs"),
+    [
+        (
+            "InfluxDBv2",
+            {"queryFileLimit": 100, "logLevel": "info"},
+            "InfluxDBv3Core and InfluxDBv3Enterprise",
+        ),
+        ("InfluxDBv2", {"InfluxDBv3Enterprise": {"queryFileLimit": 100}}, "InfluxDBv3Enterprise"),
+        ("InfluxDBv3Core", {"queryConcurrency": 16}, "InfluxDBv2"),
+        ("InfluxDBv3Core", {"compactionRowLimit": 5}, "InfluxDBv3Enterprise"),
+    ],
+)
+def test_another_engines_parameters_are_one_line_naming_what_the_engine_accepts(engine, parameters, theirs):
+    (problem,) = ep.problems(engine, parameters)
+    assert f"{theirs} parameters, not {engine}'s" in problem
+    accepted = ep.model().shape_for("Parameters").members[engine].members
+    assert problem.endswith(", ".join(accepted))
+
+
+def test_a_misspelt_parameter_of_the_engine_is_still_a_hint_not_another_engines():
+    assert ep.problems("InfluxDBv2", {"queryConcurency": 1}) == [
+        "InfluxDBv2 has no parameter queryConcurency; did you mean queryConcurrency?"
+    ]

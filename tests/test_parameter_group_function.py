@@ -15,7 +15,8 @@ STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
 LOGICAL_ID = "EngineParameterGroup"
 INSTANCE = "inst1a2b3c4d5e"
 PROPS = {
-    "InstanceId": INSTANCE,
+    "DbResourceType": "DB_INSTANCE",
+    "DbResourceId": INSTANCE,
     "Engine": "InfluxDBv2",
     "EngineParameters": '{"queryConcurrency": 16, "logLevel": "info"}',
     "ProjectName": "ons-data-platform",
@@ -56,7 +57,8 @@ def event(request_type, props=PROPS, **extra):
 
 def configured(props=PROPS):
     return {
-        "INSTANCE_ID": props["InstanceId"],
+        "DB_RESOURCE_TYPE": props["DbResourceType"],
+        "DB_RESOURCE_ID": props["DbResourceId"],
         "ENGINE": props["Engine"],
         "ENGINE_PARAMETERS": props["EngineParameters"],
         "PROJECT_NAME": props["ProjectName"],
@@ -241,7 +243,7 @@ def test_bad_parameters_fail_before_any_call_naming_the_parameter_and_the_botoco
     [
         ({"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/other/guid"}, "another stack"),
         ({"LogicalResourceId": "SomethingElse"}, "not this stack's parameter group resource"),
-        ({"ResourceProperties": {**PROPS, "InstanceId": "otherinstance"}}, "not this stack's InstanceId"),
+        ({"ResourceProperties": {**PROPS, "DbResourceId": "otherinstance"}}, "not this stack's DbResourceId"),
         ({"ResourceProperties": {**PROPS, "EngineParameters": "{}"}}, "not this stack's EngineParameters"),
     ],
 )
@@ -259,3 +261,73 @@ def test_delete_calls_nothing_and_says_the_group_stays(pg, client):
     )
     failed_create = event("Delete", PhysicalResourceId=FakeContext.log_stream_name)
     assert act(pg, failed_create, client)[2] == "no parameter group was created"
+
+
+# --- a read-replica cluster ----------------------------------------------------------------------
+CLUSTER = "clu1a2b3c4d5e"
+CLUSTER_PROPS = {**PROPS, "DbResourceType": "DB_CLUSTER", "DbResourceId": CLUSTER}
+CLUSTER_ANSWER = {
+    "id": CLUSTER,
+    "name": "ons-development-influxdb",
+    "arn": f"arn:aws:timestream-influxdb:us-east-1:123456789012:db-cluster/{CLUSTER}",
+    "status": "AVAILABLE",
+}
+
+
+def expect_cluster(client, current, then_update_to=None):
+    client.stub.add_response(
+        "get_db_cluster",
+        {**CLUSTER_ANSWER, **({"dbParameterGroupIdentifier": current} if current else {})},
+        {"dbClusterId": CLUSTER},
+    )
+    if then_update_to:
+        client.stub.add_response(
+            "update_db_cluster",
+            {"dbClusterStatus": "UPDATING"},
+            {"dbClusterId": CLUSTER, "dbParameterGroupIdentifier": then_update_to},
+        )
+
+
+def test_a_cluster_is_switched_with_update_db_cluster(pg, client):
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_cluster(client, "default1", then_update_to="pg0001")
+    assert act(pg, event("Create", CLUSTER_PROPS), client)[2] == "the cluster now uses pg0001"
+
+
+def test_a_cluster_on_the_group_already_is_left_alone(pg, client):
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_cluster(client, "pg0001")
+    e = event("Update", CLUSTER_PROPS, PhysicalResourceId="pg0001", OldResourceProperties=CLUSTER_PROPS)
+    assert act(pg, e, client)[2] == "the cluster already used pg0001"
+
+
+def test_a_busy_cluster_is_retried(pg, client):
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_cluster(client, "default1")
+    client.stub.add_client_error("update_db_cluster", "ConflictException", http_status_code=409)
+    expect_cluster(client, "default1", then_update_to="pg0001")  # asked again, then switched
+    assert act(pg, event("Create", CLUSTER_PROPS), client)[0] == "pg0001"
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    ['{"queryFileLimit": 100}', '{"InfluxDBv3Core": {"queryFileLimit": 100}}', '{"compactionRowLimit": 5}'],
+)
+def test_influxdb_3_parameters_for_an_influxdb_v2_cluster_are_one_line_before_any_call(
+    pg, client, parameters
+):
+    props = {**CLUSTER_PROPS, "EngineParameters": parameters}
+    with pytest.raises(ValueError) as err:
+        act(pg, event("Create", props), client)
+    message = str(err.value)
+    assert message.count("; ") >= 1 and "\n" not in message
+    assert "not InfluxDBv2's; this database runs InfluxDBv2 and accepts its parameters only" in message
+    assert "queryConcurrency" in message and "InfluxDBv3" in message
+
+
+def test_a_function_configured_for_the_instance_refuses_the_cluster(pg, client):
+    with pytest.raises(ValueError, match="refused: not this stack's DbResourceType, DbResourceId$"):
+        pg.act(event("Create", CLUSTER_PROPS), FakeContext(), client, configured(PROPS))

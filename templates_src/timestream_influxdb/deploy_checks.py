@@ -124,7 +124,8 @@ LAMBDA_ENVIRONMENT_MARGIN = 128
 _LONGEST_STACK_ID = (
     "arn:aws-us-gov:cloudformation:" + "r" * 20 + ":123456789012:stack/" + "s" * 128 + "/" + "u" * 36
 )
-#: The longest instance id (DbInstanceId: 3 to 64 characters, botocore's timestream-influxdb model).
+#: The longest instance or cluster id (DbInstanceId, DbClusterId: 3 to 64 characters, botocore's
+#: timestream-influxdb model).
 _LONGEST_INSTANCE_ID = "i" * 64
 
 
@@ -135,7 +136,8 @@ def parameter_group_environment(values: Mapping[str, str]) -> dict[str, str]:
     from .parameter_group import PARAMETER_GROUP_RESOURCE
 
     given = {
-        "InstanceId": _LONGEST_INSTANCE_ID,
+        "DbResourceType": "DB_INSTANCE",  # the longer of DB_INSTANCE and DB_CLUSTER
+        "DbResourceId": _LONGEST_INSTANCE_ID,
         "Engine": engine_parameters.INFLUXDB_V2,
         "EngineParameters": values.get("EngineParameters", ""),
         "ProjectName": values.get("ProjectName", ""),

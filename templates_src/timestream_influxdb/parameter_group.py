@@ -1,15 +1,16 @@
-"""Parameter group: the instance's engine parameters as code, in a group a custom resource makes.
+"""Parameter group: the database's engine parameters as code, in a group a custom resource makes.
 
 EngineParameters (a JSON object of InfluxDB v2 engine parameters, as botocore's model names and
 types them) makes the custom resource ``EngineParameterGroup`` (``functions/parameter_group.py``):
 it finds or creates a DB parameter group with exactly those parameters, named from its content,
-and switches the instance to it (UpdateDbInstance dbParameterGroupIdentifier); its physical id is
-the group's id. Empty EngineParameters makes no group, and DbParameterGroupIdentifier (an existing
-group, set on the instance itself) or the service default applies; a Rule refuses both at once.
+and switches the instance (UpdateDbInstance) or the read-replica cluster (UpdateDbCluster) to it
+(their dbParameterGroupIdentifier); its physical id is the group's id. Empty EngineParameters makes
+no group, and DbParameterGroupIdentifier (an existing group, set on the instance or cluster itself)
+or the service default applies; a Rule refuses both at once.
 
 The Timestream for InfluxDB API can neither update nor delete a parameter group (botocore's model
 has CreateDbParameterGroup, GetDbParameterGroup and ListDbParameterGroups only), so a change of
-EngineParameters makes a new group and the instance switches to it; old groups stay in the account.
+EngineParameters makes a new group and the database switches to it; old groups stay in the account.
 
 Why the custom resource applies the group rather than the instance's own DbParameterGroupIdentifier
 taking its id: the instance is retained, and a retained resource must refer only to retained ones
@@ -17,6 +18,10 @@ taking its id: the instance is retained, and a retained resource must refer only
 the instance referred to would be retained, and with it, through its ServiceToken, the function, its
 role and its log group. So the group resource refers to the instance instead, as the backup resource
 does, and is deleted with the stack - a Delete that leaves the group and the instance as they are.
+The read-replica cluster is retained too, and its DbParameterGroupIdentifier (updatable in place,
+cfn-lint's bundled schema of AWS::Timestream::InfluxDBCluster) would tie it to the group resource in
+the same way: the same design holds, the function switches the cluster (UpdateDbCluster), and the
+cluster's own property stays the launch form's existing group.
 
 The function is always present (only the resource depends on the condition), so emptying and
 setting EngineParameters again never re-creates its named log group.
@@ -27,10 +32,11 @@ from __future__ import annotations
 from awacs import timestream_influxdb as tsi
 from awacs.aws import Allow, Condition, ForAllValuesStringEquals, Statement, StringEquals
 from troposphere import AWS_STACK_ID, GetAtt, Ref, Sub
-from troposphere.timestream import InfluxDBInstance
+from troposphere.timestream import InfluxDBCluster, InfluxDBInstance
 
 from ..common import MANAGED_BY, TAG_KEYS, Context, checkov_skips
 from . import names
+from .backup import DbResource, cluster_node_statements, db_resource
 from .custom_resources import (
     FUNCTION_CHECKOV_SKIPS,
     OUTSIDE_VPC_SKIP,
@@ -38,13 +44,14 @@ from .custom_resources import (
     add_custom_resource,
     add_function,
 )
+from .database import Database
 from .encryption import ProductKey
 from .engine_parameters import INFLUXDB_V2
 from .functions.parameter_group import CONFIGURED
 from .parameters import HAS_ENGINE_PARAMETERS
 
-# A few List pages, one Create, and UpdateDbInstance retried every 20 s while the instance is busy
-# with another change (the backup resource configures it at the same time).
+# A few List pages, one Create, and UpdateDbInstance/UpdateDbCluster retried every 20 s while the
+# database is busy with another change (the backup resource configures it at the same time).
 TIMEOUT = 300
 #: Logical id of the parameter group resource; the function refuses requests for any other.
 PARAMETER_GROUP_RESOURCE = "EngineParameterGroup"
@@ -52,17 +59,25 @@ TSI_ARN = "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::Accou
 ENVIRONMENT_SKIP = {
     "CKV_AWS_173": (
         "The parameter group function's environment holds no secret (engine parameters, the "
-        "project and environment names, the stack id, a logical id), and Lambda encrypts "
+        "project and environment names, a database id and type, the stack id, a logical id), and Lambda encrypts "
         "environment variables at rest with an AWS managed key in any case"
     ),
 }
 
 
-def add_parameter_group(ctx: Context, key: ProductKey, instance: InfluxDBInstance) -> CustomResource:
-    """The parameter group function, its role and the group resource, when EngineParameters is given."""
+def add_parameter_group(
+    ctx: Context,
+    key: ProductKey,
+    instance: InfluxDBInstance | InfluxDBCluster | Database,
+    engine: str = INFLUXDB_V2,
+) -> CustomResource:
+    """The parameter group function, its role and the group resource, when EngineParameters is given;
+    ``instance`` is the product's instance or read-replica cluster, ``engine`` the member of the
+    model's Parameters union its EngineParameters are (InfluxDB v2's by default)."""
+    database = db_resource(instance)
     properties = {
-        "InstanceId": GetAtt(instance, "Id"),
-        "Engine": INFLUXDB_V2,
+        **database.properties(),
+        "Engine": engine,
         "EngineParameters": ctx.ref("EngineParameters"),
         "ProjectName": ctx.ref("ProjectName"),
         "Environment": ctx.ref("Environment"),
@@ -73,7 +88,7 @@ def add_parameter_group(ctx: Context, key: ProductKey, instance: InfluxDBInstanc
         title="ParameterGroupFunction",
         suffix=names.PARAMETER_GROUP_FUNCTION,
         module="parameter_group",
-        statements=parameter_group_statements(instance),
+        statements=parameter_group_statements(database),
         timeout=TIMEOUT,
         environment={
             **{CONFIGURED[name]: value for name, value in properties.items()},
@@ -109,7 +124,15 @@ def tagged_by_this_stack() -> Condition:
     )
 
 
-def parameter_group_statements(instance: InfluxDBInstance) -> list[Statement]:
+def parameter_group_statements(
+    database: InfluxDBInstance | InfluxDBCluster | Database | DbResource,
+) -> list[Statement]:
+    db = database if isinstance(database, DbResource) else db_resource(database)
+    read, update = (
+        (tsi.GetDbCluster, tsi.UpdateDbCluster)
+        if db.is_cluster
+        else (tsi.GetDbInstance, tsi.UpdateDbInstance)
+    )
     # The Service Authorization Reference (as parliament's bundled copy has it): ListDbParameterGroups
     # and CreateDbParameterGroup take no resource type, so "*"; CreateDbParameterGroup takes the
     # aws:RequestTag and aws:TagKeys condition keys, and with tags also authorizes TagResource, whose
@@ -144,17 +167,19 @@ def parameter_group_statements(instance: InfluxDBInstance) -> list[Statement]:
             Resource=[Sub(TSI_ARN + ":db-parameter-group/*")],
         ),
         Statement(
-            Sid="ReadThisInstancesParameterGroup",
+            Sid=f"ReadThis{db.noun}sParameterGroup",
             Effect=Allow,
-            Action=[tsi.GetDbInstance],
-            Resource=[GetAtt(instance, "Arn")],
+            Action=[read],
+            Resource=[GetAtt(db.resource, "Arn")],
         ),
-        # UpdateDbInstance naming a group is authorized on the instance and on the group (the
-        # reference's db-parameter-group resource type for it), whose ARN holds a generated id.
+        # UpdateDbInstance or UpdateDbCluster naming a group is authorized on the instance or
+        # cluster and on the group (the reference's db-parameter-group resource type for both),
+        # whose ARN holds a generated id.
         Statement(
-            Sid="SwitchThisInstancesParameterGroup",
+            Sid=f"SwitchThis{db.noun}sParameterGroup",
             Effect=Allow,
-            Action=[tsi.UpdateDbInstance],
-            Resource=[GetAtt(instance, "Arn"), Sub(TSI_ARN + ":db-parameter-group/*")],
+            Action=[update],
+            Resource=[GetAtt(db.resource, "Arn"), Sub(TSI_ARN + ":db-parameter-group/*")],
         ),
+        *(cluster_node_statements("SwitchTheClustersNodes") if db.is_cluster else []),
     ]

@@ -34,6 +34,9 @@ class Options:
     default_log_retention_days: int = 30
     #: FailoverMode preselected on the launch form.
     default_failover_mode: str = service.FAILOVER_MODES[0]
+    #: EngineParameters preselected on the launch form: a JSON object of InfluxDB v2 engine
+    #: parameters (checked as the instance product checks it: a cluster runs InfluxDB v2), or "".
+    default_engine_parameters: str = ""
 
     def __post_init__(self) -> None:
         self.instance_options()  # raises OptionError for a shared value the instance refuses
@@ -53,6 +56,7 @@ class Options:
             default_allocated_storage=self.default_allocated_storage,
             default_port=self.default_port,
             default_log_retention_days=self.default_log_retention_days,
+            default_engine_parameters=self.default_engine_parameters,
         )
 
     @property

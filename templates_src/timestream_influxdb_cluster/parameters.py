@@ -4,8 +4,7 @@ parameter means the same, and the cluster's own (DeploymentType, FailoverMode, t
 The shared parameters are taken from the instance product's form as it builds them (same type,
 constraint, default and label), so a fix there reaches both products; where the words must say
 "cluster", only the description is replaced. Parameters of what the cluster does not have (the
-alarms, the backup resource, the engine parameter group) are left out: see the module docstring of
-:mod:`templates_src.timestream_influxdb_cluster`.
+alarms) are left out: see the module docstring of :mod:`templates_src.timestream_influxdb_cluster`.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ GROUP_NETWORK = instance_parameters.GROUP_NETWORK
 GROUP_CLUSTER = f"Read-replica cluster (needs the AWS Marketplace add-on: {service.MARKETPLACE_LISTING})"
 GROUP_INFLUX = instance_parameters.GROUP_INFLUX
 GROUP_DATA = instance_parameters.GROUP_DATA
-GROUP_PROTECTION = "Encryption"
+GROUP_PROTECTION = instance_parameters.GROUP_PROTECTION
 GROUP_MONITORING = "Logs"
 
 #: (group, parameter, new description or None) in launch-form order, for the shared parameters.
@@ -61,7 +60,15 @@ SHARED = (
         GROUP_CLUSTER,
         "DbParameterGroupIdentifier",
         "Identifier of an existing InfluxDB v2 parameter group for every node; empty for the service "
-        "default. Can be changed in place later.",
+        "default. Can be changed in place later. Not with EngineParameters.",
+    ),
+    (
+        GROUP_CLUSTER,
+        "EngineParameters",
+        "InfluxDB v2 engine parameters for every node as a JSON object, named and typed as the "
+        'CreateDbParameterGroup API has them, e.g. {"queryConcurrency": 16, "logLevel": "info"} (a '
+        "read-replica cluster runs InfluxDB v2: no InfluxDB 3 parameters); the stack makes a parameter "
+        "group of them and switches the cluster to it. Empty for none; not with DbParameterGroupIdentifier.",
     ),
     (GROUP_CLUSTER, "MaintenanceWindow", None),
     (GROUP_CLUSTER, "MaintenanceTimezone", None),
@@ -70,6 +77,7 @@ SHARED = (
     (GROUP_INFLUX, "Organization", None),
     (GROUP_INFLUX, "Bucket", None),
     (GROUP_INFLUX, "InfluxDBToken", None),
+    (GROUP_INFLUX, "TokenRotationDays", None),
     (GROUP_DATA, "ProcessedDataBucket", None),
     (GROUP_DATA, "RejectedDataBucket", None),
     (GROUP_DATA, "RejectedDataPrefix", None),
@@ -79,11 +87,27 @@ SHARED = (
         "true creates a customer-managed KMS key (rotation on) for the secrets and the log groups. "
         "The cluster's own storage is always encrypted with a key the service manages.",
     ),
+    (
+        GROUP_PROTECTION,
+        "BackupRetentionPeriod",
+        "Days to keep the cluster's daily automated backups (always on).",
+    ),
+    (
+        GROUP_PROTECTION,
+        "ContinuousBackupRetentionDays",
+        "Days to keep the cluster's continuous backups for point-in-time restore; 0 turns them off.",
+    ),
+    (
+        GROUP_PROTECTION,
+        "FinalBackupRetentionDays",
+        "Days to keep a backup of the cluster taken when the stack is deleted or a ProjectName or "
+        "Environment change replaces the cluster; 0 takes none.",
+    ),
     (GROUP_MONITORING, "LogRetentionDays", None),
     (GROUP_MONITORING, "EngineLogBucket", None),
 )
 #: The instance product's Rules that hold for the cluster as they are.
-SHARED_RULES = ("SubnetsInVpc", "PortNotReserved")
+SHARED_RULES = ("SubnetsInVpc", "PortNotReserved", "OneParameterGroupSource")
 
 
 def instance_form(options: Options) -> ParameterForm:

@@ -1,7 +1,7 @@
 """What must be true of the account before this product's stack is created: its part of
 ``build.py preflight``. The instance product's, except the Availability Zones (three, one per node),
-the quota (the service documents none for clusters), the alarm topics (no alarms) and the backup
-probe (no backup resource).
+the quota (the service documents none for clusters), the alarm topics (no alarms), and a probe of
+ListDbClusters besides the backup probe.
 
 Not checkable through an API the tooling calls: the AWS Marketplace subscription to the read-replica
 add-on (the launch form and README state it).
@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from ..common import Probe
+from ..timestream_influxdb.prerequisites import BACKUP_PROBE
 from ..timestream_influxdb.prerequisites import PREREQUISITES as INSTANCE
 from . import service
 
@@ -28,8 +29,8 @@ PREREQUISITES = dataclasses.replace(
     zones_needed=zones_needed,
     max_subnets=service.SUBNETS,
     quota=None,
-    # The token function (its worker reaches the cluster) is the only custom resource; the cluster
-    # itself is created by CloudFormation: ListDbClusters answers for the Region.
+    # CloudFormation creates the cluster (ListDbClusters answers for the Region); the backup and
+    # parameter group functions configure it through the same API (the instance's backup probe).
     probes=(
         Probe(
             "timestream-influxdb",
@@ -37,5 +38,6 @@ PREREQUISITES = dataclasses.replace(
             {"maxResults": 1},
             purpose="CloudFormation creates the read-replica cluster through it",
         ),
+        BACKUP_PROBE,
     ),
 )

@@ -47,19 +47,24 @@ class _Answer:
 
 
 class FakeTimestreamInfluxDB:
-    """Timestream for InfluxDB instances and backups, answered from state.
+    """Timestream for InfluxDB instances, read-replica clusters and backups, answered from state.
 
-    ``busy[instance_id] = n``: the next n mutating calls on it fail with ConflictException (an
-    instance being modified). An id not in ``instances`` gives ResourceNotFoundException.
-    UpdateDbInstance's ``dbBackupConfigurations`` is "a list of backup configurations to update"
-    (botocore's model): the fake replaces the configuration of each type given and keeps the
-    others - what the service does with a type left out is not documented there.
+    ``busy[id] = n``: the next n mutating calls on that instance or cluster fail with
+    ConflictException (one being modified). An id not in ``instances`` (UpdateDbInstance) or
+    ``clusters`` (UpdateDbCluster, GetDbCluster) gives ResourceNotFoundException; CreateDbBackup
+    takes either (botocore's model: dbResourceId is "The id of the DB instance or DB cluster to back
+    up"). UpdateDbInstance's and UpdateDbCluster's ``dbBackupConfigurations`` is "a list of backup
+    configurations to update" (botocore's model, the same shape for both): the fake replaces the
+    configuration of each type given and keeps the others - what the service does with a type left
+    out is not documented there. A cluster answers GetDbCluster AVAILABLE and UpdateDbCluster
+    UPDATING (values of the model's ClusterStatus); the fake does not move it between statuses.
     """
 
-    def __init__(self, *instance_ids: str) -> None:
+    def __init__(self, *instance_ids: str, clusters: tuple[str, ...] | list[str] = ()) -> None:
         self.client = _client("timestream-influxdb")
         self.model = self.client.meta.service_model
         self.instances: dict[str, dict[str, Any]] = {i: {"backups": {}} for i in instance_ids}
+        self.clusters: dict[str, dict[str, Any]] = {c: {"backups": {}} for c in clusters}
         self.backups: list[dict[str, Any]] = []
         self.busy: dict[str, int] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -78,13 +83,59 @@ class FakeTimestreamInfluxDB:
             )
         return http, parsed
 
-    def _instance(self, identifier: str):
-        if identifier not in self.instances:
+    def _instance(self, identifier: str, among: dict[str, dict[str, Any]] | None = None):
+        among = self.instances if among is None else among
+        if identifier not in among:
             return None, _Answer.error(404, "ResourceNotFoundException", f"{identifier} not found")
         if self.busy.get(identifier, 0) > 0:
             self.busy[identifier] -= 1
-            return None, _Answer.error(409, "ConflictException", "The instance is being modified")
-        return self.instances[identifier], None
+            return None, _Answer.error(409, "ConflictException", f"{identifier} is being modified")
+        return among[identifier], None
+
+    def _cluster(self, identifier: str):
+        return self._instance(identifier, self.clusters)
+
+    def _status(self, value: str) -> str:
+        """``value`` if the model's ClusterStatus has it (validate_parameters checks no enum)."""
+        assert value in self.model.shape_for("ClusterStatus").enum, value
+        return value
+
+    def _cluster_summary(self, identifier: str) -> dict[str, Any]:
+        return {
+            "id": identifier,
+            "name": f"name-{identifier}",
+            "arn": f"arn:aws:timestream-influxdb:{REGION}:{ACCOUNT}:db-cluster/{identifier}",
+        }
+
+    @staticmethod
+    def _configured(resource: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in c.items() if k in ("type", "retentionDays", "enabled")}
+            for c in resource["backups"].values()
+        ]
+
+    def _UpdateDbCluster(self, body):
+        cluster, error = self._cluster(body["dbClusterId"])
+        if error:
+            return error
+        for config in body.get("dbBackupConfigurations", []):
+            cluster["backups"][config["type"]] = config
+        return _Answer.ok({"dbClusterStatus": self._status("UPDATING")})
+
+    def _GetDbCluster(self, body):
+        if body["dbClusterId"] not in self.clusters:
+            return _Answer.error(404, "ResourceNotFoundException", f"{body['dbClusterId']} not found")
+        cluster = self.clusters[body["dbClusterId"]]
+        group = cluster.get("parameterGroup")
+        return _Answer.ok(
+            {
+                **self._cluster_summary(body["dbClusterId"]),
+                "status": self._status("AVAILABLE"),
+                "engineType": "INFLUXDB_V2",
+                **({"dbParameterGroupIdentifier": group} if group else {}),
+                **({"dbBackupConfigurations": self._configured(cluster)} if cluster["backups"] else {}),
+            }
+        )
 
     def _summary(self, identifier: str) -> dict[str, Any]:
         return {
@@ -111,7 +162,8 @@ class FakeTimestreamInfluxDB:
         )
 
     def _CreateDbBackup(self, body):
-        _, error = self._instance(body["dbResourceId"])
+        among = self.clusters if body["dbResourceId"] in self.clusters else self.instances
+        _, error = self._instance(body["dbResourceId"], among)
         if error:
             return error
         backup_id = f"backup{len(self.backups) + 1:04d}"
@@ -127,14 +179,17 @@ class FakeTimestreamInfluxDB:
         return _Answer.ok({"id": backup_id, "arn": backup["arn"], "name": body["name"]})
 
     # --- end states ---------------------------------------------------------------------------
+    def _resource(self, identifier: str) -> dict[str, Any]:
+        return self.clusters[identifier] if identifier in self.clusters else self.instances[identifier]
+
     def backup_configuration(self, identifier: str) -> dict[str, tuple[int, bool]]:
-        """Type -> (retention days, enabled) of the instance's automated backups."""
+        """Type -> (retention days, enabled) of the instance's or cluster's automated backups."""
         return {
-            t: (c["retentionDays"], c["enabled"]) for t, c in self.instances[identifier]["backups"].items()
+            t: (c["retentionDays"], c["enabled"]) for t, c in self._resource(identifier)["backups"].items()
         }
 
     def continuous_enabled(self, identifier: str) -> bool:
-        config = self.instances[identifier]["backups"].get("CONTINUOUS")
+        config = self._resource(identifier)["backups"].get("CONTINUOUS")
         return bool(config and config["enabled"])
 
     def backups_of(self, identifier: str) -> list[dict[str, Any]]:
@@ -221,8 +276,9 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
 
     CreateDbParameterGroup (a name already taken: ConflictException; the group gets a generated
     id, its parameters and tags), GetDbParameterGroup (its parameters as they were given),
-    ListDbParameterGroups (summaries, ``page_size`` per page with nextToken), GetDbInstance and UpdateDbInstance's dbParameterGroupIdentifier (an unknown id:
-    ResourceNotFoundException). Requests and answers are checked against the model as for the
+    ListDbParameterGroups (summaries, ``page_size`` per page with nextToken), GetDbInstance and
+    UpdateDbInstance's dbParameterGroupIdentifier, GetDbCluster and UpdateDbCluster's (an unknown
+    id: ResourceNotFoundException). Requests and answers are checked against the model as for the
     parent. There is no update or delete of a group: the model has none.
 
     Not modelled: the service's own validation of parameter values (the function checks them
@@ -231,8 +287,10 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
     Create.
     """
 
-    def __init__(self, *instance_ids: str, page_size: int = 2) -> None:
-        super().__init__(*instance_ids)
+    def __init__(
+        self, *instance_ids: str, page_size: int = 2, clusters: tuple[str, ...] | list[str] = ()
+    ) -> None:
+        super().__init__(*instance_ids, clusters=clusters)
         self.groups: dict[str, dict[str, Any]] = {}  # id -> {"name", "parameters", "tags", ...}
         self.page_size = page_size
 
@@ -286,10 +344,19 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
             self.instances[body["identifier"]]["parameterGroup"] = group
         return http, parsed
 
+    def _UpdateDbCluster(self, body):
+        group = body.get("dbParameterGroupIdentifier")
+        if group is not None and group not in self.groups:
+            return _Answer.error(404, "ResourceNotFoundException", f"parameter group {group} not found")
+        http, parsed = super()._UpdateDbCluster(body)
+        if http.status_code < 300 and group is not None:
+            self.clusters[body["dbClusterId"]]["parameterGroup"] = group
+        return http, parsed
+
     # --- end states ---------------------------------------------------------------------------
     def group_of(self, identifier: str) -> dict[str, Any] | None:
-        """The parameter group the instance uses (with its id), None for the service default."""
-        gid = self.instances[identifier].get("parameterGroup")
+        """The parameter group the instance or cluster uses (with its id), None for the service default."""
+        gid = self._resource(identifier).get("parameterGroup")
         return {"id": gid, **self.groups[gid]} if gid else None
 
     def parameters_of(self, identifier: str) -> dict[str, Any] | None:

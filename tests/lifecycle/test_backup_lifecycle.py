@@ -1,16 +1,19 @@
-"""The backup custom resource of the product template through whole stack lifecycles.
+"""The backup custom resource of the instance and cluster products through whole stack lifecycles.
 
 The rendered template's inlined code runs against a stateful Timestream for InfluxDB fake
 (requests checked against botocore's model); each test asserts the end state: the backup
-configuration of the instance and the final backups taken.
+configuration of the instance or cluster and the final backups taken.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from conftest import yaml_data
 from lifecycle.aws import FakeTimestreamInfluxDB
 from lifecycle.harness import Stack
+from templates_src.registry import TEMPLATES
+from tooling.build.render import render
 
 INSTANCE, REPLACEMENT = "inst1a2b3c4d5e", "inst9z8y7x6w5v"
 #: A given InfluxDBToken: the stack has no token resource, only the backup resource.
@@ -48,7 +51,7 @@ def test_create_configures_the_backups_and_names_the_instance_as_physical_id(sta
     props = request.event["ResourceProperties"]
     # Every scalar arrives as a string, the service properties included.
     assert props["DailyRetentionDays"] == "7" and props["ServiceTimeout"] == "360"
-    assert props["InstanceId"] == INSTANCE
+    assert props["DbResourceId"] == INSTANCE and props["DbResourceType"] == "DB_INSTANCE"
     assert request.event["ServiceToken"] == props["ServiceToken"]
     assert request.event["ResponseURL"].startswith("https://cloudformation-custom-resource-response-")
     assert stack.live["BackupConfiguration"].physical_id == INSTANCE
@@ -103,7 +106,7 @@ def test_a_replaced_instance_gets_a_final_backup_after_the_update_succeeds(stack
     ]
     cleanup = op.requests[1].event
     assert cleanup["PhysicalResourceId"] == INSTANCE
-    assert cleanup["ResourceProperties"]["InstanceId"] == INSTANCE  # the OLD properties
+    assert cleanup["ResourceProperties"]["DbResourceId"] == INSTANCE  # the OLD properties
     assert [b["retentionDays"] for b in influx.backups_of(INSTANCE)] == [30]
     assert daily(influx, REPLACEMENT) == (7, True)
     assert stack.live["BackupConfiguration"].physical_id == REPLACEMENT
@@ -175,3 +178,108 @@ def test_a_delete_forged_between_operations_takes_no_backup_and_the_stacks_delet
     assert influx.backups == []
     assert stack.delete().status == "DELETE_COMPLETE"
     assert [b["retentionDays"] for b in influx.backups_of(INSTANCE)] == [30]
+
+
+# --- the read-replica cluster product: the same resource, on a cluster --------------------------
+CLUSTER, NEW_CLUSTER = "clu1a2b3c4d5e", "clu9z8y7x6w5v"
+
+
+@pytest.fixture(scope="module")
+def rendered_cluster():
+    """The cluster template as rendered to YAML (what CloudFormation is given), loaded back."""
+    return yaml_data(render(TEMPLATES["timestream-influxdb-cluster"]))
+
+
+@pytest.fixture
+def clusters():
+    """The fake knows the clusters only: an instance call for them is ResourceNotFoundException."""
+    return FakeTimestreamInfluxDB(clusters=[CLUSTER, NEW_CLUSTER])
+
+
+@pytest.fixture
+def cluster_stack(rendered_cluster, clusters):
+    def no_sleep(title, module, event):
+        module.RETRY_SECONDS = 0
+
+    with Stack(
+        rendered_cluster,
+        name="cluster",
+        attributes={"InfluxDBCluster.Id": CLUSTER},
+        clients={"timestream-influxdb": clusters.client},
+        before_invoke=no_sleep,
+    ) as s:
+        yield s
+
+
+def called(fake):
+    return [name for name, _ in fake.calls]
+
+
+def test_a_cluster_stack_configures_the_clusters_backups_through_update_db_cluster(cluster_stack, clusters):
+    op = cluster_stack.create(VALUES)
+    assert op.status == "CREATE_COMPLETE"
+    assert op.calls == [("forward", "Create", "BackupConfiguration")]
+    props = op.requests[0].event["ResourceProperties"]
+    assert props["DbResourceType"] == "DB_CLUSTER" and props["DbResourceId"] == CLUSTER
+    assert cluster_stack.live["BackupConfiguration"].physical_id == CLUSTER
+    assert called(clusters) == ["UpdateDbCluster"]
+    assert clusters.backup_configuration(CLUSTER) == {"DAILY": (7, True)}
+
+
+def test_a_busy_cluster_still_ends_configured(cluster_stack, clusters):
+    clusters.busy[CLUSTER] = 2
+    assert cluster_stack.create(VALUES).status == "CREATE_COMPLETE"
+    assert called(clusters) == ["UpdateDbCluster"] * 3
+    assert daily(clusters, CLUSTER) == (7, True)
+
+
+def test_a_cluster_create_that_fails_is_rolled_back_with_no_backup(cluster_stack, clusters):
+    op = cluster_stack.create(VALUES, attributes={"InfluxDBCluster.Id": "unknowncluster"})
+    assert op.status == "ROLLBACK_COMPLETE"
+    failed, delete = op.requests
+    assert failed.answer["Status"] == "FAILED" and "unknowncluster not found" in failed.answer["Reason"]
+    assert delete.ok and "[$LATEST]" in delete.event["PhysicalResourceId"]
+    assert clusters.backups == [] and cluster_stack.live == {}
+
+
+def test_a_clusters_retention_change_is_one_update_and_a_rollback_restores_it(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    op = cluster_stack.update({"BackupRetentionPeriod": "14", "ContinuousBackupRetentionDays": "35"})
+    assert op.status == "UPDATE_COMPLETE" and op.calls == [("forward", "Update", "BackupConfiguration")]
+    assert clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True), "CONTINUOUS": (35, True)}
+    op = cluster_stack.update_that_fails(
+        {"BackupRetentionPeriod": "21", "ContinuousBackupRetentionDays": "0"}
+    )
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [r.phase for r in op.requests] == ["forward", "rollback"]
+    # Forward turned CONTINUOUS off (it was on); the rollback turns it on again.
+    assert clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True), "CONTINUOUS": (35, True)}
+    assert clusters.backups == []
+
+
+def test_a_replaced_cluster_gets_its_final_backup_and_the_new_one_is_configured(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    op = cluster_stack.update(attributes={"InfluxDBCluster.Id": NEW_CLUSTER})
+    assert op.calls == [
+        ("forward", "Update", "BackupConfiguration"),
+        ("cleanup", "Delete", "BackupConfiguration"),
+    ]
+    assert [b["retentionDays"] for b in clusters.backups_of(CLUSTER)] == [30]
+    assert daily(clusters, NEW_CLUSTER) == (7, True)
+
+
+def test_a_cluster_stack_delete_takes_the_clusters_final_backup_once(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    op = cluster_stack.delete()
+    assert op.status == "DELETE_COMPLETE" and op.calls == [("forward", "Delete", "BackupConfiguration")]
+    (backup,) = clusters.backups_of(CLUSTER)
+    assert backup["retentionDays"] == 30 and backup["name"].startswith(f"final-{CLUSTER}-")
+
+
+def test_a_delete_forged_at_rest_takes_no_backup_of_the_cluster(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    answer = cluster_stack.forge("BackupConfiguration", "Delete")
+    assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
+    assert clusters.backups == [] and called(clusters) == ["UpdateDbCluster"]
+    assert cluster_stack.delete().status == "DELETE_COMPLETE"
+    assert len(clusters.backups_of(CLUSTER)) == 1

@@ -1,8 +1,10 @@
-"""The read-replica cluster product's custom resource - the API token - through whole stack
-lifecycles: create, update, update rollback, failed create, stack delete in every order, a forged
-Delete. The token resource is the instance product's (same functions, same inlined code); what
-differs is where its URL comes from: the cluster's writer endpoint. The reader endpoint is made
-unreachable here, so a token made through it would fail every scenario.
+"""The read-replica cluster product's API token through whole stack lifecycles: create, update,
+update rollback, failed create, stack delete in every order, a forged Delete, and its rotation. The token resource is
+the instance product's (same functions, same inlined code); what differs is where its URL comes
+from: the cluster's writer endpoint. The reader endpoint is made unreachable here, so a token made
+through it would fail every scenario. The cluster's backup and parameter group resources have
+lifecycles of their own (``test_backup_lifecycle``, ``test_parameter_group_lifecycle``); here the
+backup resource runs alongside, against a fake that knows the cluster.
 
 The scenario helpers and fixtures are the instance product's (``test_token_lifecycle``).
 """
@@ -12,8 +14,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import yaml_data
+from lifecycle import test_rotation_lifecycle as rotating
 from lifecycle import test_token_lifecycle as token
-from lifecycle.aws import FakeTimestreamInfluxDB
+from lifecycle.aws import FakeTimestreamInfluxDB, Rotation
 from lifecycle.harness import Stack
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
@@ -52,7 +55,7 @@ def stack(rendered_cluster, influx, aws):
             f"{CLUSTER}.Id": CLUSTER_ID,
         },
         refs={"TokenSecret": token_arn, "AdminPasswordSecret": admin_arn},
-        clients={"timestream-influxdb": FakeTimestreamInfluxDB(CLUSTER_ID).client},
+        clients={"timestream-influxdb": FakeTimestreamInfluxDB(clusters=[CLUSTER_ID]).client},
         before_invoke=token.quick,
     ) as s:
         worker = s.module("TokenWorkerFunction")
@@ -61,9 +64,14 @@ def stack(rendered_cluster, influx, aws):
         yield s
 
 
-def test_the_only_custom_resource_is_the_token_and_it_follows_the_egress_rule(rendered_cluster):
-    custom = {n for n, r in rendered_cluster["Resources"].items() if r["Type"].startswith("Custom::")}
-    assert custom == {TOKEN}
+def test_the_custom_resources_are_the_instance_products_and_the_token_follows_the_egress_rule(
+    rendered_cluster, rendered_product
+):
+    def custom(template):
+        return {n: r["Type"] for n, r in template["Resources"].items() if r["Type"].startswith("Custom::")}
+
+    assert custom(rendered_cluster) == custom(rendered_product)
+    assert set(custom(rendered_cluster)) == {TOKEN, "BackupConfiguration", "EngineParameterGroup"}
     assert EGRESS in rendered_cluster["Resources"][TOKEN]["DependsOn"]
 
 
@@ -129,3 +137,30 @@ def test_a_delete_forged_between_operations_revokes_nothing(stack, influx, aws):
     assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
     assert the_one(stack, influx, aws) == before
     assert stack.delete().status == "DELETE_COMPLETE" and influx.live(marker(stack)) == []
+
+
+# --- rotation: the instance product's schedule and function, against the writer ----------------
+@pytest.fixture
+def rotation(stack, aws):
+    sm, _, token_arn = aws
+    return Rotation(sm, token_arn, lambda event: stack.call(rotating.FUNCTION, event))
+
+
+def test_rotation_makes_the_new_token_through_the_writer_and_the_stack_delete_revokes_both(
+    stack, influx, aws, rotation
+):
+    """The reader endpoint resolves nowhere: a rotation that reached InfluxDB at all went to the writer."""
+    op = stack.create(values(influx, TokenRotationDays="30"))
+    assert op.status == "CREATE_COMPLETE"
+    assert stack.exists(rotating.SCHEDULE) and stack.exists(rotating.PERMISSION)
+    (first,) = influx.live(marker(stack))
+    rotation.enable()
+    assert rotation.rotate() is None
+    current, previous = rotating.current_and_previous(stack, influx, aws)
+    assert previous == first["token"] and posts(influx) == 2
+    assert stack.delete().status == "DELETE_COMPLETE" and influx.live(marker(stack)) == []
+
+
+def test_rotation_is_off_by_default_on_the_cluster_too(stack, influx):
+    stack.create(values(influx))
+    assert not stack.exists(rotating.SCHEDULE) and not stack.exists(rotating.PERMISSION)

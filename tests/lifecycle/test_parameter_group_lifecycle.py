@@ -1,8 +1,10 @@
-"""The engine parameter group custom resource of the product template through whole stack lifecycles.
+"""The engine parameter group custom resource of the instance and cluster products through whole
+stack lifecycles.
 
 The rendered template's inlined code runs against a stateful Timestream for InfluxDB fake with
 parameter groups (requests and answers checked against botocore's model); each test asserts the
-end state: which groups exist, which one the instance uses, and what each request was answered.
+end state: which groups exist, which one the instance or cluster uses, and what each request was
+answered.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import json
 
 import pytest
 
+from conftest import yaml_data
 from lifecycle.aws import FakeTimestreamInfluxDBParameterGroups
 from lifecycle.harness import Stack
+from templates_src.registry import TEMPLATES
+from tooling.build.render import render
 
 INSTANCE = "inst1a2b3c4d5e"
 RESOURCE = "EngineParameterGroup"
@@ -205,3 +210,103 @@ def test_a_squatted_group_name_fails_the_create_naming_the_group_and_the_instanc
     assert delete.ok and delete.answer["Reason"] == "no parameter group was created"
     assert influx.group_of(INSTANCE) is None and switches(influx) == []
     assert list(influx.groups) == [planted] and influx.groups[planted]["parameters"] == squatted
+
+
+# --- the read-replica cluster product: the same resource switches the cluster -------------------
+CLUSTER = "clu1a2b3c4d5e"
+
+
+@pytest.fixture(scope="module")
+def rendered_cluster():
+    """The cluster template as rendered to YAML (what CloudFormation is given), loaded back."""
+    return yaml_data(render(TEMPLATES["timestream-influxdb-cluster"]))
+
+
+@pytest.fixture
+def clusters():
+    """The fake knows the cluster only: an instance call for it is ResourceNotFoundException."""
+    return FakeTimestreamInfluxDBParameterGroups(page_size=1, clusters=[CLUSTER])
+
+
+@pytest.fixture
+def cluster_stack(rendered_cluster, clusters):
+    def no_sleep(title, module, event):
+        module.RETRY_SECONDS = 0
+
+    with Stack(
+        rendered_cluster,
+        name="cluster",
+        attributes={"InfluxDBCluster.Id": CLUSTER},
+        clients={"timestream-influxdb": clusters.client},
+        before_invoke=no_sleep,
+    ) as s:
+        yield s
+
+
+def cluster_switches(fake):
+    return [b for n, b in fake.calls if n == "UpdateDbCluster" and "dbParameterGroupIdentifier" in b]
+
+
+def test_a_cluster_stack_makes_the_group_and_switches_the_cluster(cluster_stack, clusters):
+    op = cluster_stack.create(VALUES)
+    assert op.status == "CREATE_COMPLETE"
+    (request,) = op.of(RESOURCE)
+    props = request.event["ResourceProperties"]
+    assert props["DbResourceType"] == "DB_CLUSTER" and props["DbResourceId"] == CLUSTER
+    (gid,) = clusters.groups
+    assert request.answer["Reason"] == f"the cluster now uses {gid}"
+    assert clusters.parameters_of(CLUSTER) == {"InfluxDBv2": FIRST}
+    assert cluster_switches(clusters) == [{"dbClusterId": CLUSTER, "dbParameterGroupIdentifier": gid}]
+    assert not [n for n, _ in clusters.calls if n in ("GetDbInstance", "UpdateDbInstance")]
+
+
+def test_a_busy_cluster_is_switched_once_it_is_free(cluster_stack, clusters):
+    # Two UpdateDbCluster calls of the backup resource's and the group's see it busy.
+    clusters.busy[CLUSTER] = 2
+    assert cluster_stack.create(VALUES).status == "CREATE_COMPLETE"
+    assert clusters.parameters_of(CLUSTER) == {"InfluxDBv2": FIRST}
+
+
+def test_changed_parameters_switch_the_cluster_to_a_new_group_and_leave_the_old_one(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    (old,) = clusters.groups
+    op = cluster_stack.update({"EngineParameters": json.dumps(SECOND)})
+    assert op.status == "UPDATE_COMPLETE"
+    assert [(r.phase, r.type) for r in op.of(RESOURCE)] == [("forward", "Update"), ("cleanup", "Delete")]
+    new = cluster_stack.live[RESOURCE].physical_id
+    assert new != old and clusters.group_of(CLUSTER)["id"] == new
+    assert clusters.parameters_of(CLUSTER) == {"InfluxDBv2": SECOND}
+    assert op.of(RESOURCE)[1].answer["Reason"] == f"the parameter group {old} {LEFT}"
+
+
+def test_a_failed_update_rolls_the_cluster_back_to_the_old_group(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    (old,) = clusters.groups
+    op = cluster_stack.update_that_fails({"EngineParameters": json.dumps(SECOND)})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [r.phase for r in op.of(RESOURCE)] == ["forward", "rollback", "rollback-cleanup"]
+    assert all(r.ok for r in op.of(RESOURCE))
+    assert clusters.group_of(CLUSTER)["id"] == old == cluster_stack.live[RESOURCE].physical_id
+    assert [b["dbParameterGroupIdentifier"] for b in cluster_switches(clusters)][-1] == old
+
+
+def test_influxdb_3_parameters_fail_the_clusters_create_before_any_group_is_made(cluster_stack, clusters):
+    op = cluster_stack.create({**VALUES, "EngineParameters": '{"queryFileLimit": 100}'})
+    assert op.status == "ROLLBACK_COMPLETE"
+    failed, delete = op.of(RESOURCE)
+    assert failed.answer["Status"] == "FAILED" and "accepts its parameters only" in failed.answer["Reason"]
+    assert delete.ok and delete.answer["Reason"] == "no parameter group was created"
+    assert clusters.groups == {} and cluster_switches(clusters) == []
+
+
+def test_a_cluster_stack_delete_and_a_forged_delete_leave_the_group_and_the_cluster(cluster_stack, clusters):
+    cluster_stack.create(VALUES)
+    (gid,) = clusters.groups
+    calls = len(clusters.calls)
+    answer = cluster_stack.forge(RESOURCE, "Delete")
+    assert answer["Status"] == "SUCCESS" and LEFT in answer["Reason"]
+    op = cluster_stack.delete()
+    assert op.status == "DELETE_COMPLETE" and all(r.ok for r in op.of(RESOURCE))
+    # Neither Delete called the parameter group API or touched the cluster's group.
+    assert [n for n, _ in clusters.calls[calls:] if n != "CreateDbBackup"] == []
+    assert clusters.group_of(CLUSTER)["id"] == gid

@@ -59,6 +59,8 @@ SAMPLE_ARNS: dict[str, tuple[str, str]] = {
     "AWS::SQS::Queue": (f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{{id}}", f"arn:aws:sqs:{_A}:{{id}}"),
     "AWS::Lambda::Function": ("{id}", f"arn:aws:lambda:{_A}:function:{{id}}"),
     "AWS::Timestream::InfluxDBInstance": ("{id}", f"arn:aws:timestream-influxdb:{_A}:db-instance/{{id}}"),
+    # Ref gives the Id (the primaryIdentifier in cfn-lint's bundled schema); its Arn pattern has db-cluster/<id>.
+    "AWS::Timestream::InfluxDBCluster": ("{id}", f"arn:aws:timestream-influxdb:{_A}:db-cluster/{{id}}"),
     "AWS::EC2::SecurityGroup": ("sg-0123456789abcdef0", "sg-0123456789abcdef0"),
     "AWS::CloudWatch::Alarm": ("{id}", f"arn:aws:cloudwatch:{_A}:alarm:{{id}}"),
     "AWS::ServiceCatalog::Portfolio": (

@@ -1,34 +1,41 @@
-"""Custom resource: automated backups of the InfluxDB instance, and a final backup on delete.
+"""Custom resource: automated backups of the InfluxDB instance or cluster, and a final backup on delete.
 
 Properties (numbers arrive as strings, and a CloudFormation Number parameter may read "20.0" or
-"3e2": any integral value is accepted): InstanceId; DailyRetentionDays (1-365: the DAILY automated
-backup); ContinuousRetentionDays (0: no CONTINUOUS backups, i.e. no point-in-time recovery; 1-365
-keeps them that many days); FinalBackupRetentionDays (0: no final backup; 1-3650: an on-demand
-backup kept that many days, taken when the resource is deleted - stack deletion, or instance
-replacement, which gives this resource a new physical id). The physical id is the instance id.
+"3e2": any integral value is accepted): DbResourceType (DB_INSTANCE or DB_CLUSTER, the values of
+the ResourceType shape in botocore's model); DbResourceId (the instance's or the cluster's id);
+DailyRetentionDays (1-365: the DAILY automated backup); ContinuousRetentionDays (0: no CONTINUOUS
+backups, i.e. no point-in-time recovery; 1-365 keeps them that many days); FinalBackupRetentionDays
+(0: no final backup; 1-3650: an on-demand backup kept that many days, taken when the resource is
+deleted - stack deletion, or replacement of the instance or cluster, which gives this resource a new
+physical id). The physical id is the instance's or cluster's id. Resources made by an earlier
+version of the function carry InstanceId instead of the first two (an instance): a Delete or the
+OldResourceProperties of such a resource are read that way.
 
-What is sent is what the user asked for. In botocore's model of UpdateDbInstance,
-dbBackupConfigurations is a DbBackupConfigurationInputList ("A list of backup configurations to
-update", 1 to 4 items) of DbBackupConfiguration (type, retentionDays and enabled all required;
-retentionDays an AutomatedBackupRetentionDays, 1-365). Nothing in the model says that a type left
-out of the list is turned off, so the list only changes the types it names: CONTINUOUS is named
-when it is on, and with enabled false only to turn off what this resource turned on before (an
-Update of the same instance whose OldResourceProperties had it on).
+What is sent is what the user asked for. In botocore's model, UpdateDbInstance (``identifier``) and
+UpdateDbCluster (``dbClusterId``) both take dbBackupConfigurations, a DbBackupConfigurationInputList
+("A list of backup configurations to update", 1 to 4 items) of DbBackupConfiguration (type,
+retentionDays and enabled all required; retentionDays an AutomatedBackupRetentionDays, 1-365); and
+CreateDbBackup's dbResourceId is "The id of the DB instance or DB cluster to back up". Nothing in
+the model says that a type left out of the list is turned off, so the list only changes the types
+it names: CONTINUOUS is named when it is on, and with enabled false only to turn off what this
+resource turned on before (an Update of the same instance or cluster whose OldResourceProperties
+had it on).
 
-Whoever may invoke the function must not change the product instance's backups: the template
+Whoever may invoke the function must not change the product database's backups: the template
 sets each property's value in the function's environment too (CONFIGURED), with the stack id and
 the resource's logical id (STACK_ID, LOGICAL_RESOURCE_ID). A request from another stack or for
-another resource, or a Create or Update whose properties differ from the environment, is refused
-with no action. A Delete is checked for its stack and resource only: when the instance is
-replaced, the Delete of the old physical id carries the old instance, and the environment
-already names the new one.
+another resource, or a Create or Update whose properties differ from the environment (another
+instance, a cluster where the template made an instance), is refused with no action. A Delete is
+checked for its stack and resource only: when the database is replaced, the Delete of the old
+physical id carries the old id, and the environment already names the new one.
 
 A Delete takes the final backup only while CloudFormation deletes this resource's physical id
 (cfn_response.deletion_of: the stack deleting resources, and this resource DELETE_IN_PROGRESS, gone,
-or holding another id - a replaced instance's), or when that cannot be read (an extra backup costs
+or holding another id - a replaced database's), or when that cannot be read (an extra backup costs
 storage; a missing one may cost data): a Delete sent by anyone else at rest or during another
-resource's clean-up takes none. The final backup is best effort: it never blocks a deletion. A busy instance (ConflictException)
-is retried while the time allows; any other failure is logged and the deletion goes on.
+resource's clean-up takes none. The final backup is best effort: it never blocks a deletion. A busy
+instance or cluster (ConflictException) is retried while the time allows; any other failure is
+logged and the deletion goes on.
 """
 
 import decimal
@@ -39,11 +46,18 @@ import boto3
 
 from .cfn_response import MARGIN, deletion_of, properties, run
 
-PROPERTIES = ("InstanceId", "DailyRetentionDays", "ContinuousRetentionDays", "FinalBackupRetentionDays")
+PROPERTIES = (
+    "DbResourceType",
+    "DbResourceId",
+    "DailyRetentionDays",
+    "ContinuousRetentionDays",
+    "FinalBackupRetentionDays",
+)
 RETRY_SECONDS = 20
 #: The environment variable that holds the configured value of each property.
 CONFIGURED = {
-    "InstanceId": "INSTANCE_ID",
+    "DbResourceType": "DB_RESOURCE_TYPE",
+    "DbResourceId": "DB_RESOURCE_ID",
     "DailyRetentionDays": "DAILY_RETENTION_DAYS",
     "ContinuousRetentionDays": "CONTINUOUS_RETENTION_DAYS",
     "FinalBackupRetentionDays": "FINAL_BACKUP_RETENTION_DAYS",
@@ -55,6 +69,11 @@ RANGES = {
     "ContinuousRetentionDays": (0, 365),
     "FinalBackupRetentionDays": (0, 3650),
 }
+#: What the function acts on: DbResourceType -> the noun of its messages (botocore's model's
+#: ResourceType values; CreateDbBackup takes the id of either).
+KINDS = {"DB_INSTANCE": "instance", "DB_CLUSTER": "cluster"}
+#: The property that named the instance before DbResourceType and DbResourceId existed.
+LEGACY_ID = "InstanceId"
 
 
 def configuration():
@@ -75,6 +94,15 @@ def check(event, config):
     wrong = [name for name, variable in CONFIGURED.items() if props[name] != config[variable]]
     if wrong:
         raise ValueError("refused: not this stack's " + ", ".join(wrong))
+    if props["DbResourceType"] not in KINDS:  # a template error: the environment says the same
+        raise ValueError(f"DbResourceType must be one of {', '.join(KINDS)}, not {props['DbResourceType']!r}")
+
+
+def target(props):
+    """(DbResourceType, id) that ``props`` (a request's properties) name, a legacy InstanceId too."""
+    if "DbResourceId" in props:
+        return props.get("DbResourceType", "DB_INSTANCE"), props["DbResourceId"]
+    return "DB_INSTANCE", props[LEGACY_ID]
 
 
 def whole_number(props, name):
@@ -92,11 +120,16 @@ def whole_number(props, name):
     return int(value)
 
 
-def continuous_was_on(event, instance):
-    """True when this resource turned CONTINUOUS backups on for ``instance`` before this request."""
+def continuous_was_on(event, resource):
+    """True when this resource turned CONTINUOUS backups on for ``resource`` ((type, id)) before
+    this request."""
     old = event.get("OldResourceProperties") or {}
-    if event["RequestType"] != "Update" or old.get("InstanceId") != instance:
-        return False  # a new instance has never had them
+    try:
+        same = event["RequestType"] == "Update" and target(old) == resource
+    except KeyError:
+        same = False
+    if not same:
+        return False  # a new instance or cluster has never had them
     try:
         return whole_number(old, "ContinuousRetentionDays") > 0
     except (KeyError, ValueError):
@@ -104,7 +137,8 @@ def continuous_was_on(event, instance):
 
 
 def backup_configurations(props, was_on=False):
-    """The UpdateDbInstance dbBackupConfigurations: what the properties ask for, nothing else."""
+    """The dbBackupConfigurations of UpdateDbInstance or UpdateDbCluster (the same shape in
+    botocore's model): what the properties ask for, nothing else."""
     configs = [{"type": "DAILY", "retentionDays": whole_number(props, "DailyRetentionDays"), "enabled": True}]
     continuous = whole_number(props, "ContinuousRetentionDays")
     if continuous:
@@ -118,31 +152,39 @@ def backup_configurations(props, was_on=False):
 def final_backup(event, context, client):
     """Take the final backup if one is asked for; log every failure, never raise."""
     try:
-        props = properties(event, PROPERTIES)
-        instance = props["InstanceId"]
+        props = event["ResourceProperties"]
+        kind, resource = target(props)
         days = whole_number(props, "FinalBackupRetentionDays")
     except Exception as e:  # a deletion is never blocked by what the resource was given
         print("final backup skipped:", f"{type(e).__name__}: {e}")
         return
-    # A physical id other than the instance id means Create failed: nothing to back up.
-    if not days or event.get("PhysicalResourceId") != instance:
+    # A physical id other than the database's id means Create failed: nothing to back up.
+    if not days or event.get("PhysicalResourceId") != resource:
         return
     # 3-40 letters, digits and single hyphens, unique per second.
-    name = time.strftime(f"final-{instance[:16]}-%Y%m%d%H%M%S", time.gmtime())
+    name = time.strftime(f"final-{resource[:16]}-%Y%m%d%H%M%S", time.gmtime())
     while True:
         try:
-            client.create_db_backup(name=name, dbResourceId=instance, retentionDays=days)
+            client.create_db_backup(name=name, dbResourceId=resource, retentionDays=days)
             print("final backup started:", name)
             return
         except client.exceptions.ConflictException as e:
-            # The instance is busy with another change: retry while the time allows.
+            # The instance or cluster is busy with another change: retry while the time allows.
             if context.get_remaining_time_in_millis() < (RETRY_SECONDS + MARGIN) * 1000:
-                print("final backup not taken, the instance stayed busy:", e)
+                print(f"final backup not taken, the {KINDS.get(kind, kind)} stayed busy:", e)
                 return
             time.sleep(RETRY_SECONDS)
         except Exception as e:  # gone (ResourceNotFoundException), denied, throttled: log, go on
             print("final backup not taken:", f"{type(e).__name__}: {e}")
             return
+
+
+def configure(client, kind, resource, configs):
+    """Send ``configs`` to the instance (UpdateDbInstance) or the cluster (UpdateDbCluster)."""
+    if kind == "DB_CLUSTER":
+        client.update_db_cluster(dbClusterId=resource, dbBackupConfigurations=configs)
+    else:
+        client.update_db_instance(identifier=resource, dbBackupConfigurations=configs)
 
 
 def act(event, context, client=None, config=None, cloudformation=None):
@@ -155,22 +197,22 @@ def act(event, context, client=None, config=None, cloudformation=None):
             # Fail open: an extra backup costs storage, a missing final backup may cost data.
             print("stack status unreadable, taking the final backup anyway:", e)
             verdict, why = "deleting", "unknown"
-        # "replaced": the Delete of a replaced instance's old physical id, whose final backup is due.
+        # "replaced": the Delete of a replaced database's old physical id, whose final backup is due.
         if verdict == "kept":
             print("refused: a Delete while", why)
             return None, {}, f"SUCCESS, but no final backup was taken: {why}"
         final_backup(event, context, client)
         return None, {}  # None: the request's own physical id
     props = properties(event, PROPERTIES)
-    instance = props["InstanceId"]
-    configs = backup_configurations(props, continuous_was_on(event, instance))
+    kind, resource = target(props)
+    configs = backup_configurations(props, continuous_was_on(event, (kind, resource)))
     whole_number(props, "FinalBackupRetentionDays")  # fail now, not when the stack is deleted
     while True:
         try:
-            client.update_db_instance(identifier=instance, dbBackupConfigurations=configs)
-            return instance, {}
+            configure(client, kind, resource, configs)
+            return resource, {}
         except client.exceptions.ConflictException:
-            # The instance is busy with another change: retry while the time allows.
+            # The instance or cluster is busy with another change: retry while the time allows.
             if context.get_remaining_time_in_millis() < (RETRY_SECONDS + MARGIN) * 1000:
                 raise
             time.sleep(RETRY_SECONDS)

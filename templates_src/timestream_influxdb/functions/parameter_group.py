@@ -1,16 +1,23 @@
 """Custom resource: a Timestream for InfluxDB DB parameter group holding the engine parameters given,
-applied to the instance.
+applied to the instance or read-replica cluster.
 
-Properties: InstanceId; Engine (a member of the CreateDbParameterGroup ``parameters`` union in
-botocore's model: InfluxDBv2, InfluxDBv3Core or InfluxDBv3Enterprise); EngineParameters (a JSON
-object of that engine's parameters, named and typed as the model names and types them, e.g.
+Properties: DbResourceType (DB_INSTANCE or DB_CLUSTER, the values of the ResourceType shape in
+botocore's model); DbResourceId (the instance's or cluster's id); Engine (a member of the
+CreateDbParameterGroup ``parameters`` union in botocore's model: InfluxDBv2, InfluxDBv3Core or
+InfluxDBv3Enterprise); EngineParameters (a JSON object of that engine's parameters, named and typed as the model names and types them, e.g.
 {"queryConcurrency": 16, "httpIdleTimeout": {"durationType": "minutes", "value": 3}}); ProjectName
 and Environment (the group's name and tags). The physical id is the group's id, which
-UpdateDbInstance's dbParameterGroupIdentifier takes (botocore's model: "The id of the DB parameter
-group", pattern [a-zA-Z0-9]+); the attributes Id, Name and Arn say the same. The instance is
-switched to the group only when GetDbInstance says it uses another (AWS documents that assigning a
-new group to an InfluxDB 3 cluster restarts it; plan for a restart of the instance too); a busy
-instance (ConflictException) is retried while the time allows.
+UpdateDbInstance's and UpdateDbCluster's dbParameterGroupIdentifier take (botocore's model: "The id
+of the DB parameter group", pattern [a-zA-Z0-9]+); the attributes Id, Name and Arn say the same. An
+instance is switched to the group (UpdateDbInstance ``identifier``) only when GetDbInstance says it
+uses another, a cluster (UpdateDbCluster ``dbClusterId``) only when GetDbCluster says so (both
+answer ``dbParameterGroupIdentifier``). AWS documents that assigning a new group to an InfluxDB 3
+cluster restarts it; plan for a restart of an instance or an InfluxDB 2 cluster too. A busy
+instance or cluster (ConflictException) is retried while the time allows.
+
+A read-replica cluster runs InfluxDB v2, an instance too: the template gives Engine InfluxDBv2, and
+parameters of another engine's set (InfluxDBv3Core, InfluxDBv3Enterprise) are refused in one line
+naming the engine's accepted parameters (:func:`problems`).
 
 The API has CreateDbParameterGroup, GetDbParameterGroup and ListDbParameterGroups, and neither an
 update nor a delete. So a group is never changed: its name is derived from its content (a hash of
@@ -19,8 +26,8 @@ engine, parameters, project and environment), Create and Update find the group o
 says it holds this engine and exactly these parameters (anyone may create a group of that name
 first: one of other content is refused, naming it). A changed content is a new name, a new group and a new
 physical id: CloudFormation then sends a Delete for the old id. Every Delete leaves the group
-where it is and the instance as it is (UpdateDbInstance cannot name "no group": its
-dbParameterGroupIdentifier is 3 to 64 characters), and says so in its answer's Reason. Finding before creating makes a retried request
+where it is and the instance or cluster as it is (UpdateDbInstance and UpdateDbCluster cannot
+name "no group": their dbParameterGroupIdentifier is 3 to 64 characters), and says so in its answer's Reason. Finding before creating makes a retried request
 (a lost answer, a Lambda retry) take the group the first attempt made; a ConflictException (the
 name was taken between the look-up and the create) is answered by looking again.
 
@@ -49,11 +56,12 @@ import botocore
 
 from .cfn_response import MARGIN, properties, run
 
-PROPERTIES = ("InstanceId", "Engine", "EngineParameters", "ProjectName", "Environment")
+PROPERTIES = ("DbResourceType", "DbResourceId", "Engine", "EngineParameters", "ProjectName", "Environment")
 RETRY_SECONDS = 20
 #: The environment variable that holds the configured value of each property.
 CONFIGURED = {
-    "InstanceId": "INSTANCE_ID",
+    "DbResourceType": "DB_RESOURCE_TYPE",
+    "DbResourceId": "DB_RESOURCE_ID",
     "Engine": "ENGINE",
     "EngineParameters": "ENGINE_PARAMETERS",
     "ProjectName": "PROJECT_NAME",
@@ -68,6 +76,9 @@ HASH_LENGTH = 24
 #: [a-zA-Z0-9]+ as well.
 NAME_MAX = 64
 GROUP_ID = re.compile(r"[a-zA-Z0-9]{3,64}")
+#: What the function switches: DbResourceType -> the noun of its messages (botocore's model's
+#: ResourceType values).
+KINDS = {"DB_INSTANCE": "instance", "DB_CLUSTER": "cluster"}
 LEFT = (
     "the parameter group {} is left in place: the Timestream for InfluxDB API has no operation "
     "that deletes a parameter group"
@@ -109,9 +120,36 @@ def problems(model, engine, parameters):
     known = engines(model)
     if engine not in known:
         return [f"engine {engine!r} is not accepted; use one of {', '.join(known)}"]
+    foreign = other_engines_parameters(model, engine, parameters)
+    if foreign:
+        return [foreign]
     found = []
     check(model.shape_for(PARAMETERS_SHAPE).members[engine], parameters, engine, found)
     return found
+
+
+def other_engines_parameters(model, engine, parameters):
+    """One line when ``parameters`` (a dict) names parameters only another engine has (an InfluxDB 3
+    set given to InfluxDB v2, say), or wraps them in an engine's name; None otherwise."""
+    if not isinstance(parameters, dict):
+        return None
+    union = model.shape_for(PARAMETERS_SHAPE).members
+    own = union[engine].members
+    wrapped = [name for name in parameters if name in union]
+    theirs = {
+        name: [e for e in union if e != engine and name in union[e].members]
+        for name in parameters
+        if name not in own
+    }
+    foreign = sorted(name for name, where in theirs.items() if where)
+    if not wrapped and not foreign:
+        return None
+    sets = sorted({e for name in foreign for e in theirs[name]} | set(wrapped))
+    what = ", ".join(wrapped + foreign)
+    return (
+        f"{what}: {' and '.join(sets)} parameters, not {engine}'s; this database runs {engine} and "
+        f"accepts its parameters only, given directly (not under an engine's name): {', '.join(own)}"
+    )
 
 
 def request_parameters(model, engine, parameters):
@@ -265,7 +303,7 @@ def check_content(client, group, engine, parameters):
 
     The name is a hash of inputs anyone can read (the template and its parameter values), so anyone
     in the account allowed CreateDbParameterGroup could take it first with other parameters (debug
-    logging, say); the instance must never be switched to such a group. GetDbParameterGroup answers
+    logging, say); the database must never be switched to such a group. GetDbParameterGroup answers
     the group's ``parameters`` as the union CreateDbParameterGroup takes (botocore's model), so the
     group made by this function reads back as exactly ``{engine: parameters}``.
     """
@@ -280,21 +318,37 @@ def check_content(client, group, engine, parameters):
         what = "other values of " + ", ".join(names)
     raise ValueError(
         f"refused: the parameter group {group['name']} ({group['id']}) has this stack's content-derived "
-        f"name but not its content ({what}); someone else created it. The instance was not switched to "
+        f"name but not its content ({what}); someone else created it. The database was not switched to "
         "it: find out who may call CreateDbParameterGroup in this account"
     )
 
 
-def apply(client, context, instance, group_id):
-    """Switch ``instance`` to the group unless it uses it already; True when it was switched."""
+def current_group(client, kind, resource):
+    """The group the instance (GetDbInstance) or cluster (GetDbCluster) uses, None for none."""
+    if kind == "DB_CLUSTER":
+        return client.get_db_cluster(dbClusterId=resource).get("dbParameterGroupIdentifier")
+    return client.get_db_instance(identifier=resource).get("dbParameterGroupIdentifier")
+
+
+def switch(client, kind, resource, group_id):
+    """Make the instance (UpdateDbInstance) or cluster (UpdateDbCluster) use the group."""
+    if kind == "DB_CLUSTER":
+        client.update_db_cluster(dbClusterId=resource, dbParameterGroupIdentifier=group_id)
+    else:
+        client.update_db_instance(identifier=resource, dbParameterGroupIdentifier=group_id)
+
+
+def apply(client, context, resource, group_id, kind="DB_INSTANCE"):
+    """Switch the instance or cluster ``resource`` to the group unless it uses it already; True
+    when it was switched."""
     while True:
         try:
-            if client.get_db_instance(identifier=instance).get("dbParameterGroupIdentifier") == group_id:
+            if current_group(client, kind, resource) == group_id:
                 return False
-            client.update_db_instance(identifier=instance, dbParameterGroupIdentifier=group_id)
+            switch(client, kind, resource, group_id)
             return True
         except client.exceptions.ConflictException:
-            # The instance is busy with another change: retry while the time allows.
+            # The instance or cluster is busy with another change: retry while the time allows.
             if context.get_remaining_time_in_millis() < (RETRY_SECONDS + MARGIN) * 1000:
                 raise
             time.sleep(RETRY_SECONDS)
@@ -318,6 +372,8 @@ def check_request(event, config):
     wrong = [name for name, variable in CONFIGURED.items() if props[name] != config[variable]]
     if wrong:
         raise ValueError("refused: not this stack's " + ", ".join(wrong))
+    if props["DbResourceType"] not in KINDS:  # a template error: the environment says the same
+        raise ValueError(f"DbResourceType must be one of {', '.join(KINDS)}, not {props['DbResourceType']!r}")
 
 
 def act(event, context, client=None, config=None):
@@ -340,9 +396,10 @@ def act(event, context, client=None, config=None):
         check_content(client, group, engine, parameters)
     else:
         group = create(client, name, engine, parameters, project, environment)
-    switched = apply(client, context, props["InstanceId"], group["id"])
+    kind = props["DbResourceType"]
+    switched = apply(client, context, props["DbResourceId"], group["id"], kind)
     data = {"Id": group["id"], "Name": group["name"], "Arn": group["arn"]}
-    return group["id"], data, f"the instance {'now uses' if switched else 'already used'} {group['id']}"
+    return group["id"], data, f"the {KINDS[kind]} {'now uses' if switched else 'already used'} {group['id']}"
 
 
 def handler(event, context):
