@@ -21,7 +21,8 @@ physical id, is made and stored in the token secret (JSON {ADMIN_TOKEN_KEY, "dat
 unless the secret already holds this very token (an Update that changes nothing it depends on).
 A token that cannot be stored is revoked. Core has no database-scoped tokens: nothing is made, and
 the clients read the admin token's secret. An Update that changes the engine is refused: the
-service documents Core and Enterprise parameter groups as not interchangeable.
+service documents Core and Enterprise parameter groups as not interchangeable (its rollback, the
+stack UPDATE_ROLLBACK_IN_PROGRESS, goes back to the cluster's engine and is let through).
 
 The physical id is "<stack name>-<LogicalResourceId>-<database>": a new Database makes a new id,
 so CloudFormation sends a Delete of the old id once the update is complete (or of the new one when
@@ -161,6 +162,13 @@ class Worker:
             waiter.wait(FunctionName=self.name, WaiterConfig=config)
 
 
+def stack_status(event, cloudformation):
+    """The request's stack's status (DescribeStacks by its unique id)."""
+    cloudformation = cloudformation or boto3.client("cloudformation")
+    stacks = cloudformation.describe_stacks(StackName=event["StackId"])["Stacks"]
+    return stacks[0]["StackStatus"] if stacks else "NONE"
+
+
 def act(event, context, config=None, secrets=None, lam=None, cloudformation=None):
     config = config or configuration()
     check_origin(event, config)
@@ -175,7 +183,12 @@ def act(event, context, config=None, secrets=None, lam=None, cloudformation=None
     props = properties(event, PROPERTIES)
     check(props, config)
     old = event.get("OldResourceProperties") or {}
-    if event["RequestType"] == "Update" and old.get("Engine", props["Engine"]) != props["Engine"]:
+    if (
+        event["RequestType"] == "Update"
+        and old.get("Engine", props["Engine"]) != props["Engine"]
+        # The rollback of a refused change returns to the engine the cluster has: let it through.
+        and stack_status(event, cloudformation) != "UPDATE_ROLLBACK_IN_PROGRESS"
+    ):
         raise ValueError(
             f"refused: the engine cannot change from {old['Engine']} to {props['Engine']} "
             "(Core and Enterprise parameter groups are not interchangeable)"
