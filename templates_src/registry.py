@@ -19,10 +19,12 @@ from typing import Any
 
 from troposphere import Template
 
-from . import launch_role, timestream_influxdb, timestream_influxdb_cluster
+from . import launch_role, timestream_influxdb, timestream_influxdb3, timestream_influxdb_cluster
 from .common import Prerequisites
 from .launch_role import LaunchScopes
 from .timestream_influxdb import deploy_checks, names, prerequisites
+from .timestream_influxdb3 import deploy_checks as influxdb3_checks
+from .timestream_influxdb3 import prerequisites as influxdb3_prerequisites
 from .timestream_influxdb_cluster import deploy_checks as cluster_checks
 from .timestream_influxdb_cluster import prerequisites as cluster_prerequisites
 
@@ -106,6 +108,26 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         launch_scopes=LaunchScopes(
             role_name="TimestreamInfluxDBClusterLaunchRole",
             title="the Timestream for InfluxDB read-replica cluster product",
+            secrets=f"{names.INSTANCE}-*",
+            log_groups=names.LOG_GROUPS,
+            key_aliases=names.KEY,
+        ),
+    ),
+    # No instance_output: restore restores instances; no retention parameters: no backups.
+    TemplateSpec(
+        name="timestream-influxdb3",
+        summary="The Timestream for InfluxDB 3 (Core or Enterprise) product (Service Catalog product template)",
+        build=timestream_influxdb3.build,
+        options=timestream_influxdb3.Options,
+        secret_env=influxdb3_checks.SECRET_ENV,
+        protected_types=influxdb3_checks.PROTECTED_TYPES,
+        value_checks=influxdb3_checks.value_problems,
+        renaming_parameters=influxdb3_checks.RENAMING_PARAMETERS,
+        prerequisites=influxdb3_prerequisites.PREREQUISITES,
+        # The instance product's names (one database per project environment); no alarm, no dashboard.
+        launch_scopes=LaunchScopes(
+            role_name="TimestreamInfluxDB3LaunchRole",
+            title="the Timestream for InfluxDB 3 product",
             secrets=f"{names.INSTANCE}-*",
             log_groups=names.LOG_GROUPS,
             key_aliases=names.KEY,

@@ -133,6 +133,26 @@ REVIEWED_SKIPS: dict[tuple[str, str, str], str] = {
         "TokenWorkerFunction",
         "CKV_AWS_116",
     ): "synchronous: no dead-letter queue",
+    # The InfluxDB 3 product: its database function and worker follow the token function's design
+    # (outside the VPC to answer CloudFormation, the worker in it); the same reasons hold.
+    (
+        "timestream-influxdb3.yaml",
+        "DatabaseFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    ("timestream-influxdb3.yaml", "DatabaseFunction", "CKV_AWS_116"): "CloudFormation waits for the answer",
+    ("timestream-influxdb3.yaml", "DatabaseFunction", "CKV_AWS_117"): "answers CloudFormation on Amazon S3",
+    ("timestream-influxdb3.yaml", "DatabaseFunction", "CKV_AWS_173"): "its environment holds no secret",
+    (
+        "timestream-influxdb3.yaml",
+        "DatabaseWorkerFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb3.yaml",
+        "DatabaseWorkerFunction",
+        "CKV_AWS_116",
+    ): "synchronous: no dead-letter queue",
 }
 # The cluster's backup, parameter group and rotation functions are the instance product's steps
 # (templates_src/timestream_influxdb backup.py, parameter_group.py, token_rotation.py) given the

@@ -16,6 +16,7 @@ fails the build.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from awacs import awslambda, logs
@@ -31,7 +32,7 @@ from ..common import POLICY_VERSION, BuildError, Context, checkov_skips
 from . import service
 from .access import lambda_trust_policy
 from .encryption import ProductKey
-from .functions import HANDLER, declared_properties, inline
+from .functions import HANDLER, HERE, declared_properties, inline
 
 #: Seconds CloudFormation waits for an answer beyond the function's own timeout.
 ANSWER_GRACE = 60
@@ -78,6 +79,8 @@ class LambdaFunction:
     module: str
     timeout: int
     condition: str | None = None
+    #: the directory of ``module`` (another product's ``functions/`` package, or this one's)
+    directory: Path = HERE
 
     def grant_get(self, sid: str = "GetFunction") -> Statement:
         """Read this function's configuration and state (lambda:GetFunction), nothing else."""
@@ -124,10 +127,12 @@ def add_function(
     managed_policies: list | None = None,
     condition: str | None = None,
     environment: dict[str, Any] | None = None,
+    directory: Path = HERE,
 ) -> LambdaFunction:
     """Log group, role (its log group plus ``statements``) and function running ``functions/<module>.py``.
 
-    With ``condition``, all three exist only when it holds; ``environment`` are its variables.
+    With ``condition``, all three exist only when it holds; ``environment`` are its variables;
+    ``directory`` is the ``functions/`` package the module is in (default: this product's).
     """
     when = ctx.when(condition)
     # Not retained: the function's own logs are not data, and a retained log group keeps its
@@ -184,7 +189,7 @@ def add_function(
             **when,
             Runtime=service.LAMBDA_RUNTIME,
             Handler=HANDLER,
-            Code=Code(ZipFile=inline(module)),
+            Code=Code(ZipFile=inline(module, directory)),
             Role=GetAtt(role, "Arn"),
             Timeout=timeout,
             LoggingConfig=LoggingConfig(LogGroup=Ref(log_group)),
@@ -193,7 +198,7 @@ def add_function(
             **props,
         )
     )
-    return LambdaFunction(function, role, log_group, module, timeout, condition)
+    return LambdaFunction(function, role, log_group, module, timeout, condition, directory)
 
 
 def add_custom_resource(
@@ -213,7 +218,7 @@ def add_custom_resource(
     ``condition`` holds, for a resource that is conditional while its function is not), and
     CloudFormation waits for its answer for ``fn``'s timeout plus a grace.
     """
-    check_properties(title, fn.module, properties)
+    check_properties(title, fn.module, properties, fn.directory)
     kind = type(type_name, (CustomResource,), {"resource_type": f"Custom::{type_name}"})
     return ctx.add(
         kind(
@@ -227,9 +232,10 @@ def add_custom_resource(
     )
 
 
-def check_properties(title: str, module: str, properties: dict[str, Any]) -> None:
+def check_properties(title: str, module: str, properties: dict[str, Any], directory: Path = HERE) -> None:
     """Fail the build when ``properties`` are not exactly those ``functions/<module>.py`` reads."""
-    declared = declared_properties(module)
+    # This product's own modules by the one-argument call (tests replace declared_properties so).
+    declared = declared_properties(module) if directory == HERE else declared_properties(module, directory)
     for name in properties:
         if name not in declared:
             raise BuildError(

@@ -31,9 +31,14 @@ class SecurityGroups:
     client: SecurityGroup
 
 
-def add_security_groups(ctx: Context) -> SecurityGroups:
+def add_security_groups(
+    ctx: Context, database_egress: list[SecurityGroupRule] | None = None
+) -> SecurityGroups:
     """The client group first (no ingress), then the database group that admits only it; all
-    three resources retained on stack deletion (see the module's docstring)."""
+    three resources retained on stack deletion (see the module's docstring).
+
+    ``database_egress`` replaces the database group's default of no egress (an InfluxDB 3 cluster
+    reaches its object store, Amazon S3)."""
     p, naming = ctx.form, ctx.naming
     port = p.ref("Port")
     client = ctx.add(
@@ -73,7 +78,8 @@ def add_security_groups(ctx: Context) -> SecurityGroups:
                         SourceSecurityGroupId=GetAtt(client, "GroupId"),
                     )
                 ],
-                SecurityGroupEgress=[
+                SecurityGroupEgress=database_egress
+                or [
                     SecurityGroupRule(
                         Description="No egress: replaces the default allow-all rule",
                         IpProtocol="-1",

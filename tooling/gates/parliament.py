@@ -72,7 +72,13 @@ SAMPLE_ARNS: dict[str, tuple[str, str]] = {
         f"arn:aws:catalog:{_A}:product/prod-abcdefghijklm",
     ),
 }
-GETATT_SAMPLES = {"GroupId": "sg-0123456789abcdef0", "Endpoint": "sample.example.com"}
+GETATT_SAMPLES = {
+    "GroupId": "sg-0123456789abcdef0",
+    "Endpoint": "sample.example.com",
+    # A Timestream for InfluxDB database's own secret: its service-linked role names the secrets it
+    # makes READONLY-InfluxDB-auth-parameters-* (AmazonTimestreamInfluxDBServiceRolePolicy).
+    "InfluxAuthParametersSecretArn": f"arn:aws:secretsmanager:{_A}:secret:READONLY-InfluxDB-auth-parameters-AbCdEf",
+}
 
 
 class Unresolvable(ValueError):

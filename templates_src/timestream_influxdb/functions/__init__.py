@@ -31,10 +31,11 @@ def modules() -> list[str]:
     return sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", SHARED))
 
 
-def inline(module: str) -> str:
+def inline(module: str, directory: Path = HERE) -> str:
     """``index.py`` of the function in ``functions/<module>.py``, with the shared protocol inlined
-    when the module imports it."""
-    own = _Source(module)
+    when the module imports it. ``directory`` is where the module is: another product's
+    ``functions/`` package; the shared protocol is always this package's."""
+    own = _Source(module, directory)
     shared = _Source(SHARED) if own.uses(SHARED) else None
     imports = set(shared.imports() if shared else ()) | set(own.imports())
     stdlib = sorted(i for i in imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
@@ -52,9 +53,9 @@ def inline(module: str) -> str:
     )
 
 
-def declared_properties(module: str) -> tuple[str, ...]:
+def declared_properties(module: str, directory: Path = HERE) -> tuple[str, ...]:
     """The ``PROPERTIES`` a function module declares, read from its source (nothing is imported)."""
-    for node in _Source(module).tree.body:
+    for node in _Source(module, directory).tree.body:
         if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [PROPERTIES]:
             value = ast.literal_eval(node.value)
             if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
@@ -65,8 +66,8 @@ def declared_properties(module: str) -> tuple[str, ...]:
 class _Source:
     """A module's source, split into its docstring, its imports and the rest (its body)."""
 
-    def __init__(self, module: str) -> None:
-        self.text = (HERE / f"{module}.py").read_text()
+    def __init__(self, module: str, directory: Path = HERE) -> None:
+        self.text = (directory / f"{module}.py").read_text()
         self.tree = ast.parse(self.text)
         self.docstring = ast.get_docstring(self.tree, clean=False) or ""
         head = [

@@ -1,0 +1,66 @@
+"""Amazon Timestream for InfluxDB 3 (Core or Enterprise) for Lambda clients.
+
+The third product: an AWS::Timestream::InfluxDBCluster whose engine, InfluxDB 3 Core or
+Enterprise, is chosen on the launch form (the service-defined parameter group), a database made
+at first launch, and for the Lambda clients a host URL, the database's name and a token secret
+they can read. ``build()`` composes the instance product's steps (network, encryption, the
+clients' log group, access, the custom-resource machinery); the cluster, its database resource,
+the secrets and the outputs are this package's. What the instance product has and this one does
+not, and why:
+
+- no CloudWatch alarms or dashboard: AWS documents metric names and the dimension DbInstanceName
+  for InfluxDB 2 instances only; neither InfluxDB 3's metrics nor a cluster dimension is
+  documented, and an alarm on a guessed metric would never fire;
+- no backup resource and no rotation: the project's backup function configures instances, and
+  CloudFormation's cluster schema has no backup property; the token is a database-scoped
+  Enterprise token without expiry, the rotation function speaks InfluxDB 2;
+- on Core, no database-scoped token: InfluxDB 3 Core has none, so the clients read the admin token
+  from the secret the service made (it can administer every database);
+- no custom parameter group: only the service-defined groups, so the engine is known to the template.
+
+    from templates_src.timestream_influxdb3 import Options, build
+    print(build(Options(default_engine="Enterprise")).to_yaml())
+"""
+
+from __future__ import annotations
+
+from troposphere import Template
+
+from ..common import Context
+from ..timestream_influxdb import access, encryption, monitoring, network
+from . import database, outputs, parameters, setup
+from .options import OptionError, Options
+
+DESCRIPTION = (
+    "Amazon Timestream for InfluxDB 3 (Core or Enterprise) for Lambda clients: a private cluster, "
+    "a database made at launch, a database-scoped token (Enterprise; Core clients get the admin "
+    "token), security groups, a least-privilege Lambda role, secrets and a KMS key. No alarms: AWS "
+    "documents no InfluxDB 3 metrics."
+)
+
+
+def build(options: Options | None = None) -> Template:
+    """The product template for ``options``; the defaults give ``output/timestream-influxdb3.yaml``."""
+    options = options or Options()
+    t = Template(Description=DESCRIPTION)
+    t.set_version("2010-09-09")
+    ctx = Context.for_template(t)
+
+    parameters.add_parameters(ctx, options)
+    database.add_engine_conditions(ctx)
+
+    sgs = network.add_security_groups(ctx, database_egress=database.object_store_egress(ctx))
+    key = encryption.add_key(ctx)
+    cluster = database.add_cluster(ctx, sgs)
+    secrets = setup.add_secrets(ctx, key, cluster)
+    log_group = monitoring.add_log_group(ctx, key)
+    vpc_access = access.add_vpc_access_policy(ctx, sgs)
+    role = access.add_lambda_role(ctx, vpc_access, secrets, key)
+    setup.add_database(ctx, key, sgs, vpc_access, cluster, secrets)
+    outputs.add_outputs(ctx, cluster, sgs, secrets, role, key, log_group)
+
+    t.set_metadata({"AWS::CloudFormation::Interface": ctx.form.interface()})
+    return t
+
+
+__all__ = ["DESCRIPTION", "OptionError", "Options", "build"]

@@ -1,0 +1,96 @@
+"""Database: the Timestream for InfluxDB 3 cluster, private, behind the database security group.
+
+The engine is the service-defined parameter group (DbParameterGroupIdentifier; EngineType is
+read-only in cfn-lint's bundled schema for AWS::Timestream::InfluxDBCluster). No Username,
+Password, Organization, Bucket, AllocatedStorage, DeploymentType or DbStorageType: see
+:mod:`.parameters`. Retained on stack deletion and on replacement, like the instance product's
+instance: its data must outlive the stack. Port, DbInstanceType, DbParameterGroupIdentifier,
+LogDeliveryConfiguration and MaintenanceSchedule change in place (not create-only in the schema).
+"""
+
+from __future__ import annotations
+
+from troposphere import And, Equals, GetAtt, If
+from troposphere.ec2 import SecurityGroupRule
+from troposphere.timestream import InfluxDBCluster, MaintenanceSchedule
+
+from ..common import Context, retained
+from ..timestream_influxdb import names
+from ..timestream_influxdb.database import Database, instance_name
+from ..timestream_influxdb.network import SecurityGroups
+from ..timestream_influxdb.parameters import DEFAULT_TIMEZONE
+from . import service
+
+#: True when Engine is Enterprise (any topology).
+ENTERPRISE = "IsEnterprise"
+#: True when Engine is Enterprise and EnterpriseNodes is 1.
+ENTERPRISE_ONE_NODE = "IsEnterpriseOneNode"
+
+
+def add_engine_conditions(ctx: Context) -> None:
+    """The engine's conditions (:data:`ENTERPRISE`, :data:`ENTERPRISE_ONE_NODE`)."""
+    ctx.add_condition(ENTERPRISE, Equals(ctx.ref("Engine"), service.ENTERPRISE))
+    ctx.add_condition(
+        ENTERPRISE_ONE_NODE,
+        And(Equals(ctx.ref("Engine"), service.ENTERPRISE), Equals(ctx.ref("EnterpriseNodes"), "1")),
+    )
+
+
+def parameter_group() -> If:
+    """The service-defined parameter group of the launch form's engine and topology."""
+    groups = service.PARAMETER_GROUPS
+    return If(
+        ENTERPRISE_ONE_NODE,
+        groups[(service.ENTERPRISE, "1")],
+        If(ENTERPRISE, groups[(service.ENTERPRISE, "3")], groups[(service.CORE, "")]),
+    )
+
+
+def object_store_egress(ctx: Context) -> list[SecurityGroupRule]:
+    """The database group's egress: to Amazon S3 through the VPC's gateway endpoint (its prefix
+    list), all protocols, as the Terraform AWS provider's acceptance test of a private InfluxDB 3
+    cluster allows it; nothing else."""
+    return [
+        SecurityGroupRule(
+            Description="Object store: Amazon S3 through the VPC's gateway endpoint",
+            IpProtocol="-1",
+            DestinationPrefixListId=ctx.ref("S3PrefixListId"),
+        )
+    ]
+
+
+def add_cluster(ctx: Context, sgs: SecurityGroups) -> Database:
+    """The cluster, never publicly accessible, named like the instance product's instance."""
+    p = ctx.form
+    cluster = ctx.add(
+        retained(
+            InfluxDBCluster(
+                "InfluxDBCluster",
+                Name=instance_name(ctx.naming),
+                DbInstanceType=p.ref("DbInstanceClass"),
+                DbParameterGroupIdentifier=parameter_group(),
+                NetworkType=p.ref("NetworkType"),
+                Port=p.ref("Port"),
+                PubliclyAccessible=False,
+                VpcSubnetIds=p.ref("SubnetIds"),
+                VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
+                MaintenanceSchedule=p.if_given(
+                    "MaintenanceWindow",
+                    MaintenanceSchedule(
+                        PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
+                        Timezone=p.if_given("MaintenanceTimezone", otherwise=DEFAULT_TIMEZONE),
+                    ),
+                ),
+                # A plain dict, as in the instance product (troposphere types it with another class).
+                LogDeliveryConfiguration=p.if_given(
+                    "EngineLogBucket",
+                    {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
+                ),
+                Tags=ctx.naming.tags(names.INSTANCE),
+            )
+        )
+    )
+    return Database(cluster, kind="cluster", id_output="DbClusterId", arn_output="DbClusterArn")
+
+
+__all__ = ["ENTERPRISE", "add_cluster", "add_engine_conditions", "object_store_egress", "parameter_group"]

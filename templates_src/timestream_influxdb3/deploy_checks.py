@@ -1,0 +1,69 @@
+"""What ``build.py deploy`` checks before it creates or changes a stack of the InfluxDB 3 product.
+
+Settings of InfluxDB 2 (Username, Password, Organization, Bucket, InfluxDBToken, AllocatedStorage,
+DbStorageType, DeploymentType, EngineParameters) are not parameters of this template: deploy's
+parameter check refuses them by name with the parameters this template accepts. What the launch
+form's constraints cannot say is checked here: the database name (InfluxDB 3's OpenAPI pattern),
+EnterpriseNodes given for Core, the cluster's name, and the subnets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..timestream_influxdb import deploy_checks as instance_checks
+from . import service
+from .options import database_problem
+
+#: NoEcho parameter -> environment variable: none (no password, no token on the launch form).
+SECRET_ENV: dict[str, str] = {}
+
+#: Resource types whose replacement or deletion loses data: the cluster, its secrets, their key.
+PROTECTED_TYPES = (
+    "AWS::Timestream::InfluxDBCluster",
+    "AWS::SecretsManager::Secret",
+    "AWS::KMS::Key",
+)
+
+#: Parameters that rename the cluster: the only ones that can replace it (as for the instance).
+RENAMING_PARAMETERS = instance_checks.RENAMING_PARAMETERS
+
+
+def value_problems(values: Mapping[str, str], region: str | None = None) -> list[tuple[str, str]]:
+    """(parameter, message) for what the service or InfluxDB 3 refuses but CloudFormation finds
+    out only while creating the stack."""
+    named = {k: v for k, v in values.items() if k in ("ProjectName", "Environment")}
+    problems = [
+        (parameter, message.replace("the instance name", "the cluster name"))
+        for parameter, message in instance_checks.value_problems(named, region)
+    ]
+    if "Database" in values:
+        problem = database_problem(values["Database"])
+        if problem:
+            problems.append(("Database", problem))
+    engine, nodes = values.get("Engine", ""), values.get("EnterpriseNodes", "")
+    if engine == service.CORE and nodes:
+        problems.append(
+            (
+                "EnterpriseNodes",
+                f"{nodes!r} is for Enterprise only: leave it empty for Core, or choose Engine Enterprise",
+            )
+        )
+    if "SubnetIds" in values:
+        problem = subnets_problem(values["SubnetIds"])
+        if problem:
+            problems.append(("SubnetIds", problem))
+    return problems
+
+
+def subnets_problem(text: str) -> str | None:
+    """Why an InfluxDB 3 cluster of this product cannot take the comma-separated subnets ``text``."""
+    subnets = [s.strip() for s in text.split(",") if s.strip()]
+    unique = list(dict.fromkeys(subnets))
+    if service.SUBNETS_MIN <= len(unique) <= service.SUBNETS_MAX and len(subnets) == len(unique):
+        return None
+    listed = ", ".join(subnets) or "no subnet"
+    return (
+        f"{listed}: an InfluxDB 3 cluster takes {service.SUBNETS_MIN} or {service.SUBNETS_MAX} "
+        "different subnets, each in its own Availability Zone"
+    )

@@ -1,0 +1,177 @@
+"""The InfluxDB 3 product: the cluster and its engine, what it leaves out (InfluxDB 2 settings, a
+guessed metric), its outputs, its offline checks, and the facts it was built from (cfn-lint's
+schema for AWS::Timestream::InfluxDBCluster and botocore's model of CreateDbCluster)."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.session
+import pytest
+
+from conftest import yaml_data
+from templates_src.registry import TEMPLATES
+from templates_src.timestream_influxdb3 import OptionError, Options, build, service
+from templates_src.timestream_influxdb3.deploy_checks import value_problems
+from tooling.build.options import OptionParseError, parse_options
+from tooling.build.render import render
+from tooling.cfn import schemas
+from tooling.cfn.evaluate import Resolver, evaluate_conditions, parameter_values
+
+NAME = "timestream-influxdb3"
+V2_ONLY = (
+    "Username",
+    "Password",
+    "Organization",
+    "Bucket",
+    "AllocatedStorage",
+    "DeploymentType",
+    "DbStorageType",
+)
+
+
+@pytest.fixture(scope="module")
+def template():
+    return yaml_data(render(TEMPLATES[NAME]))
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return schemas.schema("AWS::Timestream::InfluxDBCluster", "us-east-1")
+
+
+@pytest.fixture(scope="module")
+def api():
+    return botocore.session.get_session().get_service_model("timestream-influxdb")
+
+
+def cluster(template):
+    return template["Resources"]["InfluxDBCluster"]["Properties"]
+
+
+def test_facts_are_the_schema_s_and_the_api_s(schema, api):
+    p = schema["properties"]
+    assert "required" not in schema  # every property optional: none of the v2 ones is needed
+    # No property picks the engine: EngineType is read-only.
+    assert "/properties/EngineType" in schema["readOnlyProperties"]
+    assert "/properties/InfluxAuthParametersSecretArn" in schema["readOnlyProperties"]
+    assert "/properties/DbParameterGroupIdentifier" not in schema["createOnlyProperties"]
+    assert (p["Port"]["minimum"], p["Port"]["maximum"]) == (service.PORT_MIN, service.PORT_MAX)
+    assert p["VpcSubnetIds"]["maxItems"] == service.SUBNETS_MAX
+    create = api.operation_model("CreateDbCluster").input_shape
+    assert set(create.required_members) == {"name", "vpcSecurityGroupIds", "vpcSubnetIds"}
+    assert f"{service.DEFAULT_PORT} for InfluxDB v3" in create.members["port"].documentation
+    assert set(api.shape_for("EngineType").enum) == {
+        "INFLUXDB_V2",
+        "INFLUXDB_V3_CORE",
+        "INFLUXDB_V3_ENTERPRISE",
+    }
+    pattern = p["DbParameterGroupIdentifier"]["pattern"]
+    import re
+
+    for group in service.PARAMETER_GROUPS.values():
+        assert re.match(pattern, group), group
+
+
+@pytest.mark.parametrize(
+    ("engine", "nodes", "group"),
+    [
+        ("Core", "", "InfluxDBV3Core"),
+        ("Enterprise", "", "InfluxDBV3Enterprise"),
+        ("Enterprise", "3", "InfluxDBV3Enterprise"),
+        ("Enterprise", "1", "InfluxDBV3Enterprise1Node"),
+    ],
+)
+def test_the_engine_chooses_the_service_defined_parameter_group(template, engine, nodes, group):
+    given = {"Engine": engine, "EnterpriseNodes": nodes, "SubnetIds": "subnet-1,subnet-2"}
+    conditions = evaluate_conditions(template, given)
+    resolver = Resolver(parameter_values(template, given), {}, {}, conditions.__getitem__)
+    assert resolver.resolve(cluster(template)["DbParameterGroupIdentifier"]) == group
+
+
+def test_no_influxdb_2_setting_reaches_the_cluster_or_the_launch_form(template, schema):
+    for name in V2_ONLY:
+        assert name not in cluster(template)
+        assert name in schema["properties"]  # the schema has them: leaving them out is a choice
+    assert not set(V2_ONLY) & set(template["Parameters"])
+    assert cluster(template)["PubliclyAccessible"] is False
+    assert template["Parameters"]["Port"]["Default"] == str(service.DEFAULT_PORT)
+
+
+def test_the_database_group_reaches_only_amazon_s3(template):
+    (egress,) = template["Resources"]["InfluxDBSecurityGroup"]["Properties"]["SecurityGroupEgress"]
+    assert egress["DestinationPrefixListId"] == {"Ref": "S3PrefixListId"}
+    assert "CidrIp" not in egress and "CidrIpv6" not in egress
+
+
+def test_no_alarm_and_no_dashboard_without_documented_metrics(template):
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert not types & {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard"}
+
+
+def test_clients_get_url_database_and_a_token_secret_they_may_read(template):
+    out = template["Outputs"]
+    env = out["LambdaEnvironmentVariables"]["Value"]["Fn::Sub"][0]
+    variables = json.loads(env)
+    assert variables["INFLUX_HOST"] == "https://${Endpoint}:${Port}"
+    assert variables["INFLUX_DATABASE"] == "${Database}"
+    token_arn = out["TokenSecretArn"]["Value"]
+    assert token_arn == {
+        "Fn::If": [
+            "IsEnterprise",
+            {"Ref": "TokenSecret"},
+            {"Fn::GetAtt": ["InfluxDBCluster", "InfluxAuthParametersSecretArn"]},
+        ]
+    }
+    statements = template["Resources"]["LambdaExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    (read,) = [s for s in statements if s["Sid"] == "ReadInfluxDBSecrets"]
+    assert token_arn in read["Resource"]
+
+
+def test_core_s_token_limit_is_on_the_launch_form(template):
+    assert "Core has no database-scoped tokens" in template["Parameters"]["Engine"]["Description"]
+
+
+def test_the_database_resource_keeps_data_and_follows_the_egress_rule(template):
+    resource = template["Resources"]["InfluxDB3Database"]
+    assert "LambdaClientToInfluxDBEgress" in resource["DependsOn"]
+    assert template["Resources"]["InfluxDBCluster"]["DeletionPolicy"] == "RetainExceptOnCreate"
+
+
+# --- offline refusals -----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["tele_metry", "-x", "x-", "a/b", ""])
+def test_an_invalid_database_is_refused_in_one_line(name):
+    with pytest.raises(OptionError, match="not a database name"):
+        Options(default_database=name)
+    ((parameter, message),) = [p for p in value_problems({"Database": name}) if p[0] == "Database"]
+    assert repr(name) in message and "\n" not in message
+
+
+def test_enterprise_nodes_for_core_are_refused():
+    ((parameter, message),) = value_problems({"Engine": "Core", "EnterpriseNodes": "3"})
+    assert parameter == "EnterpriseNodes" and "Enterprise only" in message
+    assert value_problems({"Engine": "Enterprise", "EnterpriseNodes": "1"}) == []
+
+
+@pytest.mark.parametrize("option", ["organization=o", "default_port=8086", "default_allocated_storage=20"])
+def test_influxdb_2_build_options_are_refused_naming_what_is_accepted(option):
+    with pytest.raises(OptionParseError, match="accepted keys: .*default_engine"):
+        parse_options(Options, [option])
+
+
+def test_subnets_two_or_three_different():
+    assert value_problems({"SubnetIds": "subnet-1,subnet-2"}) == []
+    assert value_problems({"SubnetIds": "subnet-1"})[0][0] == "SubnetIds"
+    assert value_problems({"SubnetIds": "subnet-1,subnet-1"})[0][0] == "SubnetIds"
+
+
+def test_the_nodes_rule_is_in_the_template(template):
+    rule = template["Rules"]["NodesOnlyForEnterprise"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Engine"}, "Core"]}
+
+
+def test_build_with_enterprise_default():
+    t = build(Options(default_engine="Enterprise")).to_dict()
+    assert t["Parameters"]["Engine"]["Default"] == "Enterprise"
