@@ -200,12 +200,16 @@ def _lint_all(
                 found[name].setdefault(match, set()).update(regions)
         return found
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     _runner(lifecycle)  # loaded once, before the fork, for every child
     _FORKED.update(templates=templates, options={"combined": combined, "lifecycle": lifecycle})
+    context = multiprocessing.get_context("fork")
+    # An executor, not a multiprocessing.Pool: a child that dies fails the run (BrokenProcessPool)
+    # instead of leaving its task unanswered for ever.
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_child) as pool:
-            for name, by_match in pool.imap_unordered(_forked_task, tasks):
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_child) as pool:
+            for name, by_match in pool.map(_forked_task, tasks):
                 for match, regions in by_match.items():
                     found[name].setdefault(match, set()).update(regions)
     finally:
