@@ -69,12 +69,17 @@ docs: $(READY)
 	@$(PY) build.py docs
 	@mkdir -p $(dir $(DOCUMENTED)) && touch $(DOCUMENTED)
 
+# The tests run in one process per core (pytest-xdist; TEST_WORKERS=1 runs them in this one).
+# worksteal: an idle process takes tests queued for a busy one, so the long ones do not pile up.
+TEST_WORKERS ?= auto
+test_args = $(if $(filter 1,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
+
 test: $(READY)
-	@$(PY) -m pytest
+	@$(PY) -m pytest $(test_args)
 
 # The tests that run no gate, command line, moto server or pip (a few seconds).
 test-fast: $(READY)
-	@$(PY) -m pytest -m "not slow"
+	@$(PY) -m pytest $(test_args) -m "not slow"
 
 # Python style: `make format` rewrites (ruff format, then the fixable lint findings); `make lint-py`
 # only checks (both configured in pyproject.toml).

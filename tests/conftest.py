@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import types
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ from templates_src.registry import TEMPLATES
 from tooling.build.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
+# moto makes ~30,000 sample AMIs for every EC2 backend it starts (~0.3 s per mock account); no test
+# reads one. Set here, before any test starts moto, in-process or as a server.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 PRODUCT = "timestream-influxdb"
 #: The Lambda function of the product template that runs each function module.
 FUNCTIONS = {
