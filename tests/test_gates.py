@@ -81,16 +81,3 @@ def test_the_summary_says_how_many_regions_each_template_stands_for():
     (note,) = result.notes
     total = len(schemas.regions_for({"AWS::EC2::Instance"}))
     assert re.fullmatch(rf"regional\.yaml: \d+ Regions linted for {total}", note)
-
-
-def test_lint_tasks_cover_every_group_once_the_largest_template_first():
-    """The cfn-lint runs spread over processes lint each template's Region groups exactly once."""
-    templates = {"big.yaml": {"Resources": dict.fromkeys("abcd", {})}, "small.yaml": {"Resources": {"a": {}}}}
-    groups_of = {"big.yaml": [("r1",), ("r2", "r3"), ("r4",)], "small.yaml": [("r1",), ("r2",)]}
-    for workers in (1, 2, 3, 4, 8):
-        tasks = cfn_lint._tasks(templates, groups_of, workers)
-        for name, groups in groups_of.items():
-            linted = [g for task_name, part in tasks if task_name == name for g in part]
-            assert sorted(linted) == sorted(groups), (workers, name)
-        assert tasks[0][0] == "big.yaml"
-        assert len(tasks) >= min(workers, 5)

@@ -9,20 +9,14 @@ the same length, give the same findings: one representative Region is linted for
 a finding it reports is reported for every Region of the group. The product's 30 Regions are
 about ten runs, the launch role's 45 about ten.
 
-The rules are loaded once (about 0.4 s) and reused for every run. The runs are spread over one
-forked process per core (the rules loaded before the fork are shared): each template is a task,
-the largest first, and while there are fewer tasks than processes the largest is split in two
-halves of its Region groups. Four templates on two cores take ~0.75 of the time in turn; two (the
-product and its launch role, which costs little) about the same as in turn.
-A process with other threads (a test runner's) does not fork; it lints in turn, as does a single
-task or a single core.
+The rules are loaded once (about 0.4 s) and reused for every run. The runs are not spread over
+worker processes: in the build, checkov already runs beside this gate on the second core, and
+linting four templates in one forked process per core measured a slower cold build on two cores
+(about 1.16 times the time in turn), each child loading cfn-lint's schemas again.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -135,88 +129,6 @@ def _lint_template(
     return found
 
 
-Task = tuple[str, tuple[tuple[str, ...], ...]]
-
-
-def _tasks(
-    templates: dict[str, dict[str, Any]], groups_of: dict[str, list[tuple[str, ...]]], workers: int
-) -> list[Task]:
-    """(file name, Region groups) to lint, the largest template first; while there are fewer tasks
-    than ``workers``, the largest task with two groups or more is split into two halves."""
-
-    def size(task: Task) -> tuple[int, int]:
-        return len(templates[task[0]].get("Resources") or {}), len(task[1])
-
-    tasks: list[Task] = [(name, tuple(groups)) for name, groups in groups_of.items()]
-    while len(tasks) < workers:
-        splittable = [task for task in tasks if len(task[1]) > 1]
-        if not splittable:
-            break
-        name, groups = max(splittable, key=size)
-        tasks.remove((name, groups))
-        half = (len(groups) + 1) // 2
-        tasks += [(name, groups[:half]), (name, groups[half:])]
-    return sorted(tasks, key=size, reverse=True)
-
-
-def _workers(tasks: int) -> int:
-    """Processes to spread ``tasks`` over: one per core this process may use, and none besides
-    this one where forking is unsafe (another thread may hold a lock the child would inherit)."""
-    if tasks < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(tasks, cores))
-
-
-_FORKED: dict[str, Any] = {}
-
-
-def _forked_task(task: Task) -> tuple[str, dict[tuple[int, str, str, str], set[str]]]:
-    name, groups = task
-    return name, _lint_template(_FORKED["templates"][name], list(groups), **_FORKED["options"])
-
-
-def _quiet_child() -> None:
-    # A Ctrl-C reaches the whole process group: the parent stops the pool and says so once.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _lint_all(
-    templates: dict[str, dict[str, Any]],
-    groups_of: dict[str, list[tuple[str, ...]]],
-    combined: bool = True,
-    lifecycle: bool = True,
-) -> dict[str, dict[tuple[int, str, str, str], set[str]]]:
-    """:func:`_lint_template` for every template, spread over forked processes where it pays; a
-    task's matches and their Regions are merged with the other halves of the same template."""
-    found: dict[str, dict[tuple[int, str, str, str], set[str]]] = {name: {} for name in groups_of}
-    cores = _workers(len(groups_of) * 2)
-    tasks = _tasks(templates, groups_of, cores) if combined else [(n, tuple(g)) for n, g in groups_of.items()]
-    workers = min(cores, len(tasks))
-    if workers < 2:
-        done = ((name, _lint_template(templates[name], list(g), combined, lifecycle)) for name, g in tasks)
-        for name, by_match in done:
-            for match, regions in by_match.items():
-                found[name].setdefault(match, set()).update(regions)
-        return found
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    _runner(lifecycle)  # loaded once, before the fork, for every child
-    _FORKED.update(templates=templates, options={"combined": combined, "lifecycle": lifecycle})
-    context = multiprocessing.get_context("fork")
-    # An executor, not a multiprocessing.Pool: a child that dies fails the run (BrokenProcessPool)
-    # instead of leaving its task unanswered for ever.
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_child) as pool:
-            for name, by_match in pool.map(_forked_task, tasks):
-                for match, regions in by_match.items():
-                    found[name].setdefault(match, set()).update(regions)
-    finally:
-        _FORKED.clear()
-    return found
-
-
 def _resource(path: list | None) -> str:
     """The logical id a match's path points into (Resources, Outputs, Parameters...), else ""."""
     sections = ("Resources", "Outputs", "Parameters", "Conditions", "Rules", "Mappings")
@@ -267,9 +179,8 @@ def lint_texts(
         groups_of[filename] = region_groups(types, regions) if grouped else [(r,) for r in regions]
     if plans is not None:
         plans.update(groups_of)
-    matched = _lint_all(templates, groups_of, combined=grouped, lifecycle=lifecycle)
     for filename, groups in groups_of.items():
-        by_match = matched[filename]
+        by_match = _lint_template(templates[filename], groups, combined=grouped, lifecycle=lifecycle)
         every = {r for g in groups for r in g}
         findings[filename] = sorted(
             Finding(
