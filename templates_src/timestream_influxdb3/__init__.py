@@ -5,8 +5,17 @@ Enterprise, is chosen on the launch form (the service-defined parameter group), 
 at first launch, and for the Lambda clients a host URL, the database's name and a token secret
 they can read. ``build()`` composes the instance product's steps (network, encryption, the
 clients' log group, access, the custom-resource machinery); the cluster, its database resource,
-the secrets and the outputs are this package's. What the instance product has and this one does
-not, and why:
+the secrets and the outputs are this package's.
+
+The engine cannot change after launch: the cluster DependsOn an engine guard (a custom resource,
+functions/influxdb3_engine_guard.py) that CloudFormation updates first, so an update that changes
+the parameter group fails and rolls back before the cluster is changed (AWS documents Core and
+Enterprise groups as not interchangeable); ``build.py deploy`` refuses such an update before it
+makes a change set. A stack launched from a version without the guard gets it with its first
+update: that update cannot know the engine the stack was launched with, and only the database
+resource refuses an engine change made in the same update, after the cluster.
+
+What the instance product has and this one does not, and why:
 
 - no CloudWatch alarms or dashboard: AWS documents metric names and the dimension DbInstanceName
   for InfluxDB 2 instances only; neither InfluxDB 3's metrics nor a cluster dimension is
@@ -51,7 +60,8 @@ def build(options: Options | None = None) -> Template:
 
     sgs = network.add_security_groups(ctx, database_egress=database.object_store_egress(ctx))
     key = encryption.add_key(ctx)
-    cluster = database.add_cluster(ctx, sgs)
+    guard = setup.add_engine_guard(ctx, key)
+    cluster = database.add_cluster(ctx, sgs, guard)
     secrets = setup.add_secrets(ctx, key, cluster)
     log_group = monitoring.add_log_group(ctx, key)
     vpc_access = access.add_vpc_access_policy(ctx, sgs)

@@ -148,7 +148,9 @@ def _engine(form: ParameterForm, options: Options) -> None:
         Description=(
             "InfluxDB 3 Core (one node) or Enterprise (database-scoped tokens, compaction, one or "
             f"three nodes). {CORE_TOKEN_LIMIT} Enterprise clients get a read/write token on the "
-            f"database only. Not changeable after launch. Service-defined parameter groups: {groups}."
+            f"database only. Cannot be changed after launch: an update that changes it is refused "
+            "before the cluster is touched (launch a new product and move the data). "
+            f"Service-defined parameter groups: {groups}."
         ),
         AllowedValues=list(service.ENGINES),
         Default=options.default_engine,
@@ -161,7 +163,7 @@ def _engine(form: ParameterForm, options: Options) -> None:
         Type="String",
         Description=(
             "Enterprise only: 3 (two writer/reader nodes and a compactor) or 1; empty means 3. "
-            "Must be empty for Core. Not changeable after launch."
+            "Must be empty for Core. Cannot be changed after launch (empty and 3 are the same)."
         ),
         AllowedValues=["", *service.ENTERPRISE_NODES],
         Default="",
