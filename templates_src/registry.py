@@ -116,7 +116,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
             key_aliases=names.KEY,
         ),
     ),
-    # No instance_output: restore restores instances; no retention parameters: no backups.
+    # No instance_output: restore restores instances; a cluster's backups are restored with the API.
     TemplateSpec(
         name="timestream-influxdb3",
         summary="The Timestream for InfluxDB 3 (Core or Enterprise) product (Service Catalog product template)",
@@ -125,6 +125,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         secret_env=influxdb3_checks.SECRET_ENV,
         protected_types=influxdb3_checks.PROTECTED_TYPES,
         value_checks=influxdb3_checks.value_problems,
+        retention_parameters=influxdb3_checks.RETENTION_PARAMETERS,
         renaming_parameters=influxdb3_checks.RENAMING_PARAMETERS,
         fixed_parameters=influxdb3_checks.FIXED_PARAMETERS,
         prerequisites=influxdb3_prerequisites.PREREQUISITES,

@@ -15,14 +15,23 @@ makes a change set. A stack launched from a version without the guard gets it wi
 update: that update cannot know the engine the stack was launched with, and only the database
 resource refuses an engine change made in the same update, after the cluster.
 
+Backups: the instance product's backup resource, given the cluster (as the read-replica cluster
+product does): DAILY and CONTINUOUS automated backups (UpdateDbCluster ``dbBackupConfigurations``;
+CloudFormation's cluster schema has no backup property) and a final backup (CreateDbBackup) when
+the stack is deleted or the cluster replaced. botocore's model has dbBackupConfigurations on
+CreateDbCluster and UpdateDbCluster and takes a cluster id in CreateDbBackup; the Timestream
+developer guide's "Customer-managed backup and restore" page documents on-demand, scheduled and
+continuous backups for InfluxDB 3 clusters, Core and Enterprise. A backup is restored with the
+API's RestoreFromDbBackup into a new cluster outside the stack (``build.py restore`` restores
+instances).
+
 What the instance product has and this one does not, and why:
 
 - no CloudWatch alarms or dashboard: AWS documents metric names and the dimension DbInstanceName
   for InfluxDB 2 instances only; neither InfluxDB 3's metrics nor a cluster dimension is
   documented, and an alarm on a guessed metric would never fire;
-- no backup resource and no rotation: the project's backup function configures instances, and
-  CloudFormation's cluster schema has no backup property; the token is a database-scoped
-  Enterprise token without expiry, the rotation function speaks InfluxDB 2;
+- no rotation: the token is a database-scoped Enterprise token without expiry, and the rotation
+  function speaks InfluxDB 2;
 - on Core, no database-scoped token: InfluxDB 3 Core has none, so the clients read the admin token
   from the secret the service made (it can administer every database);
 - no custom parameter group: only the service-defined groups, so the engine is known to the template.
@@ -36,15 +45,15 @@ from __future__ import annotations
 from troposphere import Template
 
 from ..common import Context
-from ..timestream_influxdb import access, encryption, monitoring, network
+from ..timestream_influxdb import access, backup, encryption, monitoring, network
 from . import database, outputs, parameters, setup
 from .options import OptionError, Options
 
 DESCRIPTION = (
     "Amazon Timestream for InfluxDB 3 (Core or Enterprise) for Lambda clients: a private cluster, "
     "a database made at launch, a database-scoped token (Enterprise; Core clients get the admin "
-    "token), security groups, a least-privilege Lambda role, secrets and a KMS key. No alarms: AWS "
-    "documents no InfluxDB 3 metrics."
+    "token), security groups, a least-privilege Lambda role, secrets, a KMS key and backups. No "
+    "alarms: AWS documents no InfluxDB 3 metrics."
 )
 
 
@@ -67,6 +76,7 @@ def build(options: Options | None = None) -> Template:
     vpc_access = access.add_vpc_access_policy(ctx, sgs)
     role = access.add_lambda_role(ctx, vpc_access, secrets, key)
     setup.add_database(ctx, key, sgs, vpc_access, cluster, secrets)
+    backup.add_backups(ctx, key, cluster)
     outputs.add_outputs(ctx, cluster, sgs, secrets, role, key, log_group)
 
     t.set_metadata({"AWS::CloudFormation::Interface": ctx.form.interface()})

@@ -1,5 +1,5 @@
 """The InfluxDB 3 product's custom resource - the database, and on Enterprise its token - through
-whole stack lifecycles: create, a failed create, update, update rollback, stack delete, a forged
+whole stack lifecycles (with the backup resource, on the cluster): create, a failed create, update, update rollback, stack delete, a forged
 Delete; and the engine guard, which refuses an engine change before the cluster is updated
 (:func:`lifecycle.influxdb3.cluster_updates` models the cluster's UpdateDbCluster calls). The rendered template's inlined code runs: the database function (answering
 CloudFormation, reading the service's admin secret and writing the token secret in moto's Secrets
@@ -16,7 +16,7 @@ import json
 import pytest
 
 from conftest import yaml_data
-from lifecycle.aws import secretsmanager
+from lifecycle.aws import FakeTimestreamInfluxDB, secretsmanager
 from lifecycle.harness import Stack
 from lifecycle.influxdb3 import DATABASE, TOKEN, InfluxDB3, cluster_updates
 from templates_src.registry import TEMPLATES
@@ -24,6 +24,8 @@ from tooling.build.render import render
 
 RESOURCE = "InfluxDB3Database"
 GUARD = "EngineGuard"
+BACKUP = "BackupConfiguration"
+CLUSTER, NEW_CLUSTER = "clu1a2b3c4d5e", "clu9z8y7x6w5v"
 ADMIN = "apiv3_admin-token-1"
 REQUIRED = {
     "VpcId": "vpc-0123456789abcdef0",
@@ -63,16 +65,28 @@ def aws(moto, request):
 
 
 def make_stack(template, aws, name="v3"):
+    """A stack whose functions reach the InfluxDB 3 fake (the worker), moto (secrets) and a
+    Timestream for InfluxDB fake that knows the cluster (the backup function): ``stack.clusters``."""
     _, admin_arn, token_arn = aws
+
+    def no_sleep(title, module, event):
+        if title == "BackupFunction":
+            module.RETRY_SECONDS = 0  # a busy cluster is retried at once
+
+    clusters = FakeTimestreamInfluxDB(clusters=[CLUSTER, NEW_CLUSTER])
     stack = Stack(
         template,
         name=name,
         attributes={
             "InfluxDBCluster.Endpoint": "localhost",
             "InfluxDBCluster.InfluxAuthParametersSecretArn": admin_arn,
+            "InfluxDBCluster.Id": CLUSTER,
         },
         refs={"TokenSecret": token_arn},
+        clients={"timestream-influxdb": clusters.client},
+        before_invoke=no_sleep,
     )
+    stack.clusters = clusters
     worker = stack.module("DatabaseWorkerFunction")
     worker.BACKOFF, worker.TIMEOUT = 0, 2
     stack.clients["lambda"] = stack.lambda_client("DatabaseWorkerFunction")
@@ -318,3 +332,84 @@ def test_a_forged_delete_revokes_nothing_and_the_stack_s_delete_still_does(stack
     the_token(stack, enterprise, aws, "telemetry")
     assert stack.delete().status == "DELETE_COMPLETE" and enterprise.tokens == {}
     assert ("POST", DATABASE) in enterprise.requests
+
+
+# --- backups: the instance product's backup resource, on the InfluxDB 3 cluster ----------------
+def called(stack):
+    return [name for name, _ in stack.clusters.calls]
+
+
+def test_create_configures_the_cluster_s_daily_backups_through_update_db_cluster(stack, core, aws):
+    op = stack.create(values(core))
+    assert op.status == "CREATE_COMPLETE"
+    (request,) = op.of(BACKUP)
+    props = request.event["ResourceProperties"]
+    assert props["DbResourceType"] == "DB_CLUSTER" and props["DbResourceId"] == CLUSTER
+    assert stack.live[BACKUP].physical_id == CLUSTER
+    assert called(stack) == ["UpdateDbCluster"]
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (7, True)}
+
+
+def test_a_busy_cluster_still_ends_configured(stack, enterprise, aws):
+    stack.clusters.busy[CLUSTER] = 2
+    assert stack.create(values(enterprise, Engine="Enterprise")).status == "CREATE_COMPLETE"
+    assert called(stack) == ["UpdateDbCluster"] * 3
+    assert stack.clusters.backup_configuration(CLUSTER)["DAILY"] == (7, True)
+
+
+def test_a_failed_create_rolls_the_backup_resource_back_with_one_final_backup(stack, core, aws):
+    op = stack.create_that_fails(values(core))
+    assert op.status == "ROLLBACK_COMPLETE"
+    assert [(r.phase, r.type) for r in op.of(BACKUP)] == [("forward", "Create"), ("rollback", "Delete")]
+    # The shared backup function treats the rollback's Delete (ROLLBACK_IN_PROGRESS, a status in
+    # which CloudFormation deletes resources) as a deletion: one final backup of the new cluster,
+    # which CloudFormation then deletes (RetainExceptOnCreate). Nothing else is left.
+    assert [b["dbResourceId"] for b in stack.clusters.backups] == [CLUSTER]
+    assert stack.live == {}
+
+
+def test_a_retention_change_is_one_update_and_a_rollback_restores_it(stack, core, aws):
+    stack.create(values(core))
+    op = stack.update({"BackupRetentionPeriod": "14", "ContinuousBackupRetentionDays": "35"})
+    assert op.status == "UPDATE_COMPLETE" and op.calls == [("forward", "Update", BACKUP)]
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True), "CONTINUOUS": (35, True)}
+    op = stack.update_that_fails({"BackupRetentionPeriod": "21", "ContinuousBackupRetentionDays": "0"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [r.phase for r in op.of(BACKUP)] == ["forward", "rollback"]
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True), "CONTINUOUS": (35, True)}
+    assert stack.clusters.backups == []
+
+
+def test_an_engine_change_refused_by_the_guard_leaves_the_backups_alone(stack, core, aws):
+    stack.create(values(core, BackupRetentionPeriod="14"))
+    before = list(stack.clusters.calls)
+    op = stack.update({"Engine": "Enterprise", "BackupRetentionPeriod": "21"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE" and op.of(BACKUP) == []
+    assert stack.clusters.calls == before
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True)}
+
+
+def test_a_replaced_cluster_gets_its_final_backup_and_the_new_one_is_configured(stack, core, aws):
+    stack.create(values(core))
+    op = stack.update(attributes={"InfluxDBCluster.Id": NEW_CLUSTER})
+    assert [(r.phase, r.type) for r in op.of(BACKUP)] == [("forward", "Update"), ("cleanup", "Delete")]
+    assert [b["retentionDays"] for b in stack.clusters.backups_of(CLUSTER)] == [30]
+    assert stack.clusters.backup_configuration(NEW_CLUSTER) == {"DAILY": (7, True)}
+
+
+def test_stack_delete_takes_the_cluster_s_final_backup_once(stack, enterprise, aws):
+    stack.create(values(enterprise, Engine="Enterprise"))
+    op = stack.delete()
+    assert op.status == "DELETE_COMPLETE"
+    assert [r.type for r in op.of(BACKUP)] == ["Delete"]
+    (backup,) = stack.clusters.backups_of(CLUSTER)
+    assert backup["retentionDays"] == 30 and backup["name"].startswith(f"final-{CLUSTER}-")
+
+
+def test_a_delete_forged_at_rest_takes_no_backup_of_the_cluster(stack, core, aws):
+    stack.create(values(core))
+    answer = stack.forge(BACKUP, "Delete")
+    assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
+    assert stack.clusters.backups == [] and called(stack) == ["UpdateDbCluster"]
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert len(stack.clusters.backups_of(CLUSTER)) == 1
