@@ -49,6 +49,9 @@ class TemplateSpec:
     retention_parameters: tuple[str, ...] = ()
     #: parameters that rename (and so can replace) the instance; other replacements fail and roll back
     renaming_parameters: tuple[str, ...] = ()
+    #: parameters whose value cannot change once the stack exists (deploy refuses an update that
+    #: changes one, before it makes a change set; no flag overrides it)
+    fixed_parameters: tuple[str, ...] = ()
     #: stack output holding the id of the instance ``restore`` restores
     instance_output: str | None = None
     #: why the service refuses a new instance name (None: accepted)
@@ -113,7 +116,7 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
             key_aliases=names.KEY,
         ),
     ),
-    # No instance_output: restore restores instances; no retention parameters: no backups.
+    # No instance_output: restore restores instances; a cluster's backups are restored with the API.
     TemplateSpec(
         name="timestream-influxdb3",
         summary="The Timestream for InfluxDB 3 (Core or Enterprise) product (Service Catalog product template)",
@@ -122,7 +125,9 @@ PRODUCTS: tuple[TemplateSpec, ...] = (
         secret_env=influxdb3_checks.SECRET_ENV,
         protected_types=influxdb3_checks.PROTECTED_TYPES,
         value_checks=influxdb3_checks.value_problems,
+        retention_parameters=influxdb3_checks.RETENTION_PARAMETERS,
         renaming_parameters=influxdb3_checks.RENAMING_PARAMETERS,
+        fixed_parameters=influxdb3_checks.FIXED_PARAMETERS,
         prerequisites=influxdb3_prerequisites.PREREQUISITES,
         # The instance product's names (one database per project environment); no alarm, no dashboard.
         launch_scopes=LaunchScopes(

@@ -175,3 +175,22 @@ def test_the_nodes_rule_is_in_the_template(template):
 def test_build_with_enterprise_default():
     t = build(Options(default_engine="Enterprise")).to_dict()
     assert t["Parameters"]["Engine"]["Default"] == "Enterprise"
+
+
+def test_the_cluster_gets_the_instance_products_backups_and_deploy_guards_their_retention(template):
+    backup = template["Resources"]["BackupConfiguration"]
+    assert backup["Type"] == "Custom::InfluxDBBackups"
+    props = backup["Properties"]
+    assert props["DbResourceType"] == "DB_CLUSTER"
+    assert props["DbResourceId"] == {"Fn::GetAtt": ["InfluxDBCluster", "Id"]}
+    assert props["DailyRetentionDays"] == {"Ref": "BackupRetentionPeriod"}
+    instance = yaml_data(render(TEMPLATES["timestream-influxdb"]))["Parameters"]
+    spec = TEMPLATES[NAME]
+    assert spec.retention_parameters == TEMPLATES["timestream-influxdb"].retention_parameters
+    for name in spec.retention_parameters:
+        mine = {k: v for k, v in template["Parameters"][name].items() if k != "Description"}
+        assert mine == {k: v for k, v in instance[name].items() if k != "Description"}
+    # The backup function may update this cluster (and, as UpdateDbCluster's dependent action, its nodes).
+    statements = template["Resources"]["BackupFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    (update,) = [s for s in statements["Statement"] if s["Sid"] == "ConfigureThisClustersBackups"]
+    assert update["Resource"] == [{"Fn::GetAtt": ["InfluxDBCluster", "Arn"]}]

@@ -28,6 +28,14 @@ PROTECTED_TYPES = (
 #: Parameters that rename the cluster: the only ones that can replace it (as for the instance).
 RENAMING_PARAMETERS = instance_checks.RENAMING_PARAMETERS
 
+#: Parameters whose decrease deletes backups: the backup resource's, as for the instance.
+RETENTION_PARAMETERS = instance_checks.RETENTION_PARAMETERS
+
+#: Parameters that choose the service-defined parameter group: the template's engine guard refuses
+#: an update that changes the group, before the cluster; deploy refuses any change of their value
+#: earlier, without a change set (stricter: EnterpriseNodes empty and 3 choose the same group).
+FIXED_PARAMETERS = ("Engine", "EnterpriseNodes")
+
 
 def value_problems(values: Mapping[str, str], region: str | None = None) -> list[tuple[str, str]]:
     """(parameter, message) for what the service or InfluxDB 3 refuses but CloudFormation finds

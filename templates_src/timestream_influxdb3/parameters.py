@@ -7,7 +7,8 @@ Username, Password, Organization, Bucket, InfluxDBToken, AllocatedStorage, Deplo
 out as well: DbStorageType (not required by CreateDbCluster, passed by no InfluxDB 3 example, so
 its meaning for InfluxDB 3 is not documented), the v2 engine parameters and a custom parameter
 group (the engine is one of the service-defined groups, so the launch form can say which it is),
-and what the product does not make (alarms, backups).
+and what the product does not make (alarms). The backup parameters are the instance product's, as
+the read-replica cluster product has them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ GROUP_NAMING = instance_parameters.GROUP_NAMING
 GROUP_NETWORK = instance_parameters.GROUP_NETWORK
 GROUP_CLUSTER = "InfluxDB 3 cluster"
 GROUP_DATA = instance_parameters.GROUP_DATA
-GROUP_PROTECTION = "Encryption"
+GROUP_PROTECTION = instance_parameters.GROUP_PROTECTION
 GROUP_MONITORING = "Logs"
 #: What the launch form says of Core's token: the limit of the edition, stated where it is chosen.
 CORE_TOKEN_LIMIT = (
@@ -66,6 +67,22 @@ SHARED = (
         "StorageEncrypted",
         "true creates a customer-managed KMS key (rotation on) for the product's secrets and log "
         "groups. The cluster's own storage is encrypted with a key the service manages.",
+    ),
+    (
+        GROUP_PROTECTION,
+        "BackupRetentionPeriod",
+        "Days to keep the cluster's daily automated backups (always on).",
+    ),
+    (
+        GROUP_PROTECTION,
+        "ContinuousBackupRetentionDays",
+        "Days to keep the cluster's continuous backups for point-in-time restore; 0 turns them off.",
+    ),
+    (
+        GROUP_PROTECTION,
+        "FinalBackupRetentionDays",
+        "Days to keep a backup of the cluster taken when the stack is deleted or a ProjectName or "
+        "Environment change replaces the cluster; 0 takes none.",
     ),
     (GROUP_MONITORING, "LogRetentionDays", None),
     (GROUP_MONITORING, "EngineLogBucket", None),
@@ -148,7 +165,9 @@ def _engine(form: ParameterForm, options: Options) -> None:
         Description=(
             "InfluxDB 3 Core (one node) or Enterprise (database-scoped tokens, compaction, one or "
             f"three nodes). {CORE_TOKEN_LIMIT} Enterprise clients get a read/write token on the "
-            f"database only. Not changeable after launch. Service-defined parameter groups: {groups}."
+            f"database only. Cannot be changed after launch: an update that changes it is refused "
+            "before the cluster is touched (launch a new product and move the data). "
+            f"Service-defined parameter groups: {groups}."
         ),
         AllowedValues=list(service.ENGINES),
         Default=options.default_engine,
@@ -161,7 +180,7 @@ def _engine(form: ParameterForm, options: Options) -> None:
         Type="String",
         Description=(
             "Enterprise only: 3 (two writer/reader nodes and a compactor) or 1; empty means 3. "
-            "Must be empty for Core. Not changeable after launch."
+            "Must be empty for Core. Cannot be changed after launch (empty and 3 are the same)."
         ),
         AllowedValues=["", *service.ENTERPRISE_NODES],
         Default="",

@@ -37,7 +37,7 @@ from ..timestream_influxdb.influx_token import CLIENT_EGRESS, WORKER_CHECKOV_SKI
 from ..timestream_influxdb.network import SecurityGroups
 from ..timestream_influxdb.outputs import URL
 from . import functions
-from .database import ENTERPRISE
+from .database import ENTERPRISE, parameter_group
 
 #: Logical id of the database resource; the function refuses requests for any other.
 DATABASE_RESOURCE = "InfluxDB3Database"
@@ -50,6 +50,11 @@ WORKER_FUNCTION = "influxdb-database-worker"
 TIMEOUT = 450
 #: Seconds the worker may run: each request is given up on after 3 tries of 10 s, with back-off.
 WORKER_TIMEOUT = 90
+#: Logical id of the engine guard (the cluster DependsOn it), its function's name suffix and its
+#: Timeout: no AWS call, only the answer to CloudFormation (cfn_response.MARGIN, 35) and a margin.
+ENGINE_GUARD = "EngineGuard"
+GUARD_FUNCTION = "influxdb-engine-guard"
+GUARD_TIMEOUT = 60
 #: The token secret's name suffix (the instance product's token secret name: one per environment).
 TOKEN_SECRET = names.TOKEN_SECRET
 ENVIRONMENT_SKIP = {
@@ -78,6 +83,33 @@ class ClientSecrets:
             Action=[secretsmanager.GetSecretValue],
             Resource=[Ref(self.credentials), self.token_arn],
         )
+
+
+def add_engine_guard(ctx: Context, key: ProductKey) -> CustomResource:
+    """The engine guard (functions/influxdb3_engine_guard.py): the cluster DependsOn it, so an
+    update that changes the parameter group fails here, before the cluster is changed. Its
+    function references nothing of the cluster (its role may write only its own log group)."""
+    fn = add_function(
+        ctx,
+        key,
+        title="EngineGuardFunction",
+        suffix=GUARD_FUNCTION,
+        module="influxdb3_engine_guard",
+        statements=[],
+        timeout=GUARD_TIMEOUT,
+        directory=functions.HERE,
+    )
+    return add_custom_resource(
+        ctx,
+        ENGINE_GUARD,
+        "InfluxDB3EngineGuard",
+        fn,
+        properties={
+            "Engine": ctx.ref("Engine"),
+            "EnterpriseNodes": ctx.ref("EnterpriseNodes"),
+            "ParameterGroup": parameter_group(),
+        },
+    )
 
 
 def add_secrets(ctx: Context, key: ProductKey, cluster: Database) -> ClientSecrets:

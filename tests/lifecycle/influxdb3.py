@@ -15,6 +15,9 @@ and Enterprise OpenAPI documents:
   created_at, expiry};
 - ``DELETE /api/v3/configure/token?token_name=X``: 200, or 404 for an unknown name.
 
+:func:`cluster_updates` models what the harness does not run: the UpdateDbCluster calls
+CloudFormation makes for the cluster in a stack update, by its dependencies.
+
 Switches: :meth:`lose` (carried out, answered by a dropped connection). Not modelled: databases'
 deletion, retention periods, tables, writes and queries, token expiry, the admin-token endpoints
 (``/api/v3/configure/token/admin``), named admin tokens, roles and users, TLS client details
@@ -183,3 +186,39 @@ class _Handler(BaseHTTPRequestHandler):
         return self._answer(201, {**answer, "expiry": None})
 
     do_POST = do_DELETE = do_GET = _handle
+
+
+#: The cluster's logical id in the product template.
+CLUSTER = "InfluxDBCluster"
+
+
+def cluster_updates(
+    stack, op, before: dict[str, str], after: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The UpdateDbCluster calls CloudFormation makes in ``op``, an update of ``stack`` from the
+    parameter values ``before`` to ``after``: (phase, the cluster's resolved properties) each.
+
+    The harness runs custom resources only; this is CloudFormation's documented ordering applied to
+    the cluster: a resource whose properties change is updated once every resource it depends on
+    (DependsOn and references, through any chain) was updated successfully, and an update that
+    fails before that never reaches it. A cluster that was updated is updated back to its old
+    properties when the stack rolls back. A custom resource the cluster does not depend on is
+    modelled as failing after the cluster (CloudFormation may run both in parallel).
+    """
+    from lifecycle.harness import dependencies_among, is_custom
+
+    template = stack.template
+    body = template["Resources"][CLUSTER]
+    old = stack.resolver(before)[0].resolve(body.get("Properties") or {})
+    new = stack.resolver(after)[0].resolve(body.get("Properties") or {})
+    if old == new:
+        return []
+    customs = {n for n, b in template["Resources"].items() if is_custom(b)}
+    first = dependencies_among(template, customs | {CLUSTER})[CLUSTER]
+    forward = [r for r in op.requests if r.phase == "forward" and r.resource in first]
+    if any(not r.ok for r in forward):
+        return []
+    calls = [("forward", new)]
+    if op.status.startswith("UPDATE_ROLLBACK"):
+        calls.append(("rollback", old))
+    return calls

@@ -1,6 +1,7 @@
 """The InfluxDB 3 product's custom resource - the database, and on Enterprise its token - through
-whole stack lifecycles: create, a failed create, update, update rollback, stack delete, a forged
-Delete. The rendered template's inlined code runs: the database function (answering
+whole stack lifecycles (with the backup resource, on the cluster): create, a failed create, update, update rollback, stack delete, a forged
+Delete; and the engine guard, which refuses an engine change before the cluster is updated
+(:func:`lifecycle.influxdb3.cluster_updates` models the cluster's UpdateDbCluster calls). The rendered template's inlined code runs: the database function (answering
 CloudFormation, reading the service's admin secret and writing the token secret in moto's Secrets
 Manager) invokes the worker in process (:class:`lifecycle.aws.FakeLambda`), which reaches the
 stateful InfluxDB 3 fake over HTTPS, verifying its certificate. Each test asserts END STATES: the
@@ -9,18 +10,22 @@ databases and tokens the fake has, what the token secret holds, the stack status
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
 from conftest import yaml_data
-from lifecycle.aws import secretsmanager
+from lifecycle.aws import FakeTimestreamInfluxDB, secretsmanager
 from lifecycle.harness import Stack
-from lifecycle.influxdb3 import DATABASE, TOKEN, InfluxDB3
+from lifecycle.influxdb3 import DATABASE, TOKEN, InfluxDB3, cluster_updates
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
 
 RESOURCE = "InfluxDB3Database"
+GUARD = "EngineGuard"
+BACKUP = "BackupConfiguration"
+CLUSTER, NEW_CLUSTER = "clu1a2b3c4d5e", "clu9z8y7x6w5v"
 ADMIN = "apiv3_admin-token-1"
 REQUIRED = {
     "VpcId": "vpc-0123456789abcdef0",
@@ -60,16 +65,28 @@ def aws(moto, request):
 
 
 def make_stack(template, aws, name="v3"):
+    """A stack whose functions reach the InfluxDB 3 fake (the worker), moto (secrets) and a
+    Timestream for InfluxDB fake that knows the cluster (the backup function): ``stack.clusters``."""
     _, admin_arn, token_arn = aws
+
+    def no_sleep(title, module, event):
+        if title == "BackupFunction":
+            module.RETRY_SECONDS = 0  # a busy cluster is retried at once
+
+    clusters = FakeTimestreamInfluxDB(clusters=[CLUSTER, NEW_CLUSTER])
     stack = Stack(
         template,
         name=name,
         attributes={
             "InfluxDBCluster.Endpoint": "localhost",
             "InfluxDBCluster.InfluxAuthParametersSecretArn": admin_arn,
+            "InfluxDBCluster.Id": CLUSTER,
         },
         refs={"TokenSecret": token_arn},
+        clients={"timestream-influxdb": clusters.client},
+        before_invoke=no_sleep,
     )
+    stack.clusters = clusters
     worker = stack.module("DatabaseWorkerFunction")
     worker.BACKOFF, worker.TIMEOUT = 0, 2
     stack.clients["lambda"] = stack.lambda_client("DatabaseWorkerFunction")
@@ -164,6 +181,12 @@ def test_a_secret_without_the_token_key_fails_naming_its_keys_never_values(stack
     assert enterprise.databases == set() and enterprise.tokens == {}
 
 
+def test_the_guard_is_created_first_with_the_launched_group_in_its_id(stack, core, aws):
+    op = stack.create(values(core))
+    assert op.calls[0] == ("forward", "Create", GUARD)
+    assert stack.live[GUARD].physical_id == f"{stack.name}-{GUARD}-InfluxDBV3Core"
+
+
 # --- failed create ------------------------------------------------------------------------------
 def test_a_create_that_fails_after_the_database_revokes_the_token_and_keeps_the_database(
     stack, enterprise, aws
@@ -172,6 +195,13 @@ def test_a_create_that_fails_after_the_database_revokes_the_token_and_keeps_the_
     assert op.status == "ROLLBACK_COMPLETE"
     assert enterprise.databases == {"telemetry"}  # data is never deleted
     assert enterprise.tokens == {}
+
+
+def test_a_failed_create_deletes_the_guard_which_does_nothing(stack, core, aws):
+    op = stack.create_that_fails(values(core))
+    assert op.status == "ROLLBACK_COMPLETE"
+    (create, delete) = op.of(GUARD)
+    assert create.ok and delete.ok and delete.phase == "rollback"
 
 
 # --- update -------------------------------------------------------------------------------------
@@ -193,13 +223,68 @@ def test_a_new_database_gets_a_new_token_and_the_old_one_is_revoked_the_old_data
     the_token(stack, enterprise, aws, "metrics")
 
 
-def test_an_engine_change_is_refused_and_rolled_back(stack, core, aws):
+def test_an_engine_change_is_refused_by_the_guard_before_the_cluster_and_rolled_back(stack, core, aws):
     stack.create(values(core))
+    guard_id = stack.live[GUARD].physical_id
+    before = dict(stack.values)
     op = stack.update({"Engine": "Enterprise"})
     assert op.status == "UPDATE_ROLLBACK_COMPLETE"
-    failed = [r for r in op.of(RESOURCE) if r.answer["Status"] == "FAILED"]
-    assert failed and "the engine cannot change from Core to Enterprise" in failed[0].answer["Reason"]
+    assert op.calls == [("forward", "Update", GUARD), ("rollback", "Update", GUARD)]
+    refused, rollback = op.of(GUARD)
+    assert refused.answer["Status"] == "FAILED"
+    reason = refused.answer["Reason"]
+    assert "\n" not in reason and "refused before the cluster was changed" in reason
+    assert "Engine Core, parameter group InfluxDBV3Core -> Engine Enterprise" in reason
+    assert "launch a new product with Engine Enterprise and move the data" in reason
+    # The rollback back to the launched engine succeeds with the same id; nothing else was asked.
+    assert rollback.ok and rollback.answer["PhysicalResourceId"] == guard_id == stack.live[GUARD].physical_id
+    assert op.of(RESOURCE) == []
+    # CloudFormation never reached the cluster: no UpdateDbCluster, forward or back.
+    assert cluster_updates(stack, op, before, {**before, "Engine": "Enterprise"}) == []
     assert core.tokens == {} and core.databases == {"telemetry"}
+    # The stack goes on as it was: an ordinary update is made.
+    assert stack.update({"Database": "metrics"}).status == "UPDATE_COMPLETE"
+    assert core.databases == {"telemetry", "metrics"}
+
+
+def test_without_the_guard_dependency_the_cluster_would_switch_engine_and_back(rendered, aws, core):
+    # The same change against the template without the cluster's DependsOn on the guard: the model
+    # has CloudFormation change DbParameterGroupIdentifier in place, then back on the rollback.
+    unguarded = copy.deepcopy(rendered)
+    del unguarded["Resources"]["InfluxDBCluster"]["DependsOn"]
+    with make_stack(unguarded, aws, name="unguarded") as s:
+        s.create(values(core))
+        before = dict(s.values)
+        op = s.update({"Engine": "Enterprise"})
+        assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+        calls = cluster_updates(s, op, before, {**before, "Engine": "Enterprise"})
+    assert [(phase, props["DbParameterGroupIdentifier"]) for phase, props in calls] == [
+        ("forward", "InfluxDBV3Enterprise"),
+        ("rollback", "InfluxDBV3Core"),
+    ]
+
+
+def test_an_enterprise_topology_change_is_refused_before_the_cluster(stack, enterprise, aws):
+    stack.create(values(enterprise, Engine="Enterprise", EnterpriseNodes="3"))
+    before, token = dict(stack.values), held(aws)
+    op = stack.update({"EnterpriseNodes": "1"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    (refused, _) = op.of(GUARD)
+    assert "EnterpriseNodes 3, parameter group InfluxDBV3Enterprise -> " in refused.answer["Reason"]
+    assert cluster_updates(stack, op, before, {**before, "EnterpriseNodes": "1"}) == []
+    assert held(aws) == token
+
+
+def test_an_update_that_keeps_the_parameter_group_is_let_through(stack, enterprise, aws):
+    stack.create(values(enterprise, Engine="Enterprise"))
+    guard_id, before = stack.live[GUARD].physical_id, dict(stack.values)
+    op = stack.update({"EnterpriseNodes": "3", "DbInstanceClass": "db.influx.large"})  # empty means 3
+    assert op.status == "UPDATE_COMPLETE"
+    (update,) = op.of(GUARD)
+    assert update.ok and update.answer["PhysicalResourceId"] == guard_id
+    after = {**before, "EnterpriseNodes": "3", "DbInstanceClass": "db.influx.large"}
+    ((phase, props),) = cluster_updates(stack, op, before, after)
+    assert (phase, props["DbParameterGroupIdentifier"]) == ("forward", "InfluxDBV3Enterprise")
 
 
 # --- rollback -----------------------------------------------------------------------------------
@@ -225,6 +310,21 @@ def test_core_delete_keeps_the_database(stack, core, aws):
     assert ("DELETE", "/api/v3/configure/token") not in core.requests
 
 
+def test_delete_deletes_the_guard_last_and_it_does_nothing(stack, core, aws):
+    stack.create(values(core))
+    op = stack.delete()
+    assert op.status == "DELETE_COMPLETE" and op.calls[-1] == ("forward", "Delete", GUARD)
+    assert op.of(GUARD)[0].answer["Reason"] == "SUCCESS: nothing to delete"
+
+
+def test_a_forged_delete_of_the_guard_changes_nothing_and_it_still_refuses(stack, core, aws):
+    stack.create(values(core))
+    answer = stack.forge(GUARD, "Delete")
+    assert answer["Status"] == "SUCCESS"
+    op = stack.update({"Engine": "Enterprise"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE" and not op.of(GUARD)[0].ok
+
+
 def test_a_forged_delete_revokes_nothing_and_the_stack_s_delete_still_does(stack, enterprise, aws):
     stack.create(values(enterprise, Engine="Enterprise"))
     answer = stack.forge(RESOURCE, "Delete")
@@ -232,3 +332,84 @@ def test_a_forged_delete_revokes_nothing_and_the_stack_s_delete_still_does(stack
     the_token(stack, enterprise, aws, "telemetry")
     assert stack.delete().status == "DELETE_COMPLETE" and enterprise.tokens == {}
     assert ("POST", DATABASE) in enterprise.requests
+
+
+# --- backups: the instance product's backup resource, on the InfluxDB 3 cluster ----------------
+def called(stack):
+    return [name for name, _ in stack.clusters.calls]
+
+
+def test_create_configures_the_cluster_s_daily_backups_through_update_db_cluster(stack, core, aws):
+    op = stack.create(values(core))
+    assert op.status == "CREATE_COMPLETE"
+    (request,) = op.of(BACKUP)
+    props = request.event["ResourceProperties"]
+    assert props["DbResourceType"] == "DB_CLUSTER" and props["DbResourceId"] == CLUSTER
+    assert stack.live[BACKUP].physical_id == CLUSTER
+    assert called(stack) == ["UpdateDbCluster"]
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (7, True)}
+
+
+def test_a_busy_cluster_still_ends_configured(stack, enterprise, aws):
+    stack.clusters.busy[CLUSTER] = 2
+    assert stack.create(values(enterprise, Engine="Enterprise")).status == "CREATE_COMPLETE"
+    assert called(stack) == ["UpdateDbCluster"] * 3
+    assert stack.clusters.backup_configuration(CLUSTER)["DAILY"] == (7, True)
+
+
+def test_a_failed_create_rolls_the_backup_resource_back_with_one_final_backup(stack, core, aws):
+    op = stack.create_that_fails(values(core))
+    assert op.status == "ROLLBACK_COMPLETE"
+    assert [(r.phase, r.type) for r in op.of(BACKUP)] == [("forward", "Create"), ("rollback", "Delete")]
+    # The shared backup function treats the rollback's Delete (ROLLBACK_IN_PROGRESS, a status in
+    # which CloudFormation deletes resources) as a deletion: one final backup of the new cluster,
+    # which CloudFormation then deletes (RetainExceptOnCreate). Nothing else is left.
+    assert [b["dbResourceId"] for b in stack.clusters.backups] == [CLUSTER]
+    assert stack.live == {}
+
+
+def test_a_retention_change_is_one_update_and_a_rollback_restores_it(stack, core, aws):
+    stack.create(values(core))
+    op = stack.update({"BackupRetentionPeriod": "14", "ContinuousBackupRetentionDays": "35"})
+    assert op.status == "UPDATE_COMPLETE" and op.calls == [("forward", "Update", BACKUP)]
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True), "CONTINUOUS": (35, True)}
+    op = stack.update_that_fails({"BackupRetentionPeriod": "21", "ContinuousBackupRetentionDays": "0"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert [r.phase for r in op.of(BACKUP)] == ["forward", "rollback"]
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True), "CONTINUOUS": (35, True)}
+    assert stack.clusters.backups == []
+
+
+def test_an_engine_change_refused_by_the_guard_leaves_the_backups_alone(stack, core, aws):
+    stack.create(values(core, BackupRetentionPeriod="14"))
+    before = list(stack.clusters.calls)
+    op = stack.update({"Engine": "Enterprise", "BackupRetentionPeriod": "21"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE" and op.of(BACKUP) == []
+    assert stack.clusters.calls == before
+    assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (14, True)}
+
+
+def test_a_replaced_cluster_gets_its_final_backup_and_the_new_one_is_configured(stack, core, aws):
+    stack.create(values(core))
+    op = stack.update(attributes={"InfluxDBCluster.Id": NEW_CLUSTER})
+    assert [(r.phase, r.type) for r in op.of(BACKUP)] == [("forward", "Update"), ("cleanup", "Delete")]
+    assert [b["retentionDays"] for b in stack.clusters.backups_of(CLUSTER)] == [30]
+    assert stack.clusters.backup_configuration(NEW_CLUSTER) == {"DAILY": (7, True)}
+
+
+def test_stack_delete_takes_the_cluster_s_final_backup_once(stack, enterprise, aws):
+    stack.create(values(enterprise, Engine="Enterprise"))
+    op = stack.delete()
+    assert op.status == "DELETE_COMPLETE"
+    assert [r.type for r in op.of(BACKUP)] == ["Delete"]
+    (backup,) = stack.clusters.backups_of(CLUSTER)
+    assert backup["retentionDays"] == 30 and backup["name"].startswith(f"final-{CLUSTER}-")
+
+
+def test_a_delete_forged_at_rest_takes_no_backup_of_the_cluster(stack, core, aws):
+    stack.create(values(core))
+    answer = stack.forge(BACKUP, "Delete")
+    assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
+    assert stack.clusters.backups == [] and called(stack) == ["UpdateDbCluster"]
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert len(stack.clusters.backups_of(CLUSTER)) == 1

@@ -4,6 +4,7 @@
 - :func:`analyse`: the rows of a change set, and which of them lose data (replace or delete the
   InfluxDB instance, a secret or the KMS key) and which parameters cause that;
 - :func:`retention_decreases`: retention parameters an update lowers (backups deleted sooner);
+- :func:`fixed_changes`: parameters that cannot change once the stack exists, changed by an update;
 - :func:`stack_policy`: the policy that denies Update:Replace and Update:Delete on those resources,
   derived from the template by resource type;
 - :func:`template_key` and :func:`template_url`: where the template goes in S3 and the URL the change
@@ -362,6 +363,39 @@ def retention_decreases(
         if old is not None and value is not None and value < old:
             result.append(RetentionDecrease(key, str(before[key]), str(p["ParameterValue"])))
     return result
+
+
+@dataclass(frozen=True)
+class FixedChange:
+    """A parameter that cannot change once the stack exists, changed by an update."""
+
+    parameter: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.parameter} cannot be changed after the stack is created "
+            f"(the stack has {self.before or '(empty)'}, the update gives {self.after or '(empty)'})"
+        )
+
+
+def fixed_changes(
+    previous: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]], fixed: Iterable[str]
+) -> list[FixedChange]:
+    """The ``fixed`` parameters whose new value (the change set's input) differs from the stack's
+    current one (DescribeStacks). A value kept with UsePreviousValue, or a parameter the stack does
+    not have yet, is not compared."""
+    before = {p["ParameterKey"]: p.get("ParameterValue") for p in previous}
+    names = set(fixed)
+    return [
+        FixedChange(p["ParameterKey"], str(before[p["ParameterKey"]]), str(p.get("ParameterValue")))
+        for p in new
+        if p["ParameterKey"] in names
+        and not p.get("UsePreviousValue")
+        and p["ParameterKey"] in before
+        and str(before[p["ParameterKey"]]) != str(p.get("ParameterValue"))
+    ]
 
 
 def _number(value: Any) -> Decimal | None:

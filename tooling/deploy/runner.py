@@ -75,6 +75,10 @@ class DeployOptions:
     def renaming_parameters(self) -> tuple[str, ...]:
         return self.spec.renaming_parameters if self.spec else ()
 
+    @property
+    def fixed_parameters(self) -> tuple[str, ...]:
+        return self.spec.fixed_parameters if self.spec else ()
+
 
 class DeployError(Exception):
     """Invalid input the user can fix (template, bucket name, parameter file); one line, exit status 2.
@@ -287,6 +291,16 @@ class Deployer:
             self.out(f"deploy  refused: {action.message}")
             return EXIT_FAILED
         parameters = self.parameters(template, values, stack if action.kind == "UPDATE" else None)
+        if action.kind == "UPDATE":
+            fixed = plan.fixed_changes(stack.get("Parameters", []), parameters, options.fixed_parameters)
+            if fixed:
+                for change in fixed:
+                    self.out(f"deploy  refused: {change}")
+                self.out(
+                    f"        No change set was made. Put back the stack's value in {options.params_path}, "
+                    "or create a new stack with the new value and move the data to it."
+                )
+                return EXIT_FAILED
         self.out(f"deploy  creating change set {self.change_set_name} ({action.kind}) for stack {name}")
         created = self.cf.create_change_set(
             StackName=name,

@@ -20,8 +20,9 @@ physical id, is made and stored in the token secret (JSON {ADMIN_TOKEN_KEY, "dat
 "token_name"}: the clients read the token under the same key in either secret),
 unless the secret already holds this very token (an Update that changes nothing it depends on).
 A token that cannot be stored is revoked. Core has no database-scoped tokens: nothing is made, and
-the clients read the admin token's secret. An Update that changes the engine is refused: the
-service documents Core and Enterprise parameter groups as not interchangeable (its rollback, the
+the clients read the admin token's secret. An Update that changes the engine is refused (the
+engine guard, functions/influxdb3_engine_guard.py, refuses it first, before the cluster; this is
+the second line of defence): the service documents Core and Enterprise parameter groups as not interchangeable (its rollback, the
 stack UPDATE_ROLLBACK_IN_PROGRESS, goes back to the cluster's engine and is let through).
 
 The physical id is "<stack name>-<LogicalResourceId>-<database>": a new Database makes a new id,
