@@ -24,6 +24,23 @@ from templates_src.timestream_influxdb.functions import declared_properties, inl
 from tooling.cfn.evaluate import active, evaluate_conditions
 
 
+def shared_modules_of(module: str) -> list[str]:
+    """The shared modules a function module imports (``from .<shared> import ...``), in the
+    inliner's order: read from its source, not from the inliner."""
+    from templates_src.timestream_influxdb.functions import HERE, SHARED
+
+    tree = ast.parse((HERE / f"{module}.py").read_text())
+    imported = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.level}
+    return [name for name in SHARED if name in imported]
+
+
+def test_the_functions_that_call_a_worker_share_one_worker_call():
+    """The token and rotation functions invoke their worker through the one shared module."""
+    assert shared_modules_of("api_token") == ["cfn_response", "worker_call"]
+    assert shared_modules_of("token_rotation") == ["worker_call"]
+    assert "class Worker" not in inline("api_token").split("# From api_token.py")[1]
+
+
 def zip_file(template, title: str) -> str:
     return template["Resources"][title]["Properties"]["Code"]["ZipFile"]
 
@@ -47,11 +64,14 @@ def test_inlined_code_is_the_source_as_written_normally_indented(module):
     # A custom-resource handler carries the shared protocol; the worker does not.
     protocol = {"run", "send", "properties"}
     assert "handler" in names and (protocol <= names) is (module in HANDLERS)
-    assert (f"# From {SHARED}.py" in code) is (module in HANDLERS)
+    used = shared_modules_of(module)
+    assert ("cfn_response" in used) is (module in HANDLERS)
+    for name in SHARED:
+        assert (f"# From {name}.py" in code) is (name in used), name
     indents = {len(line) - len(line.lstrip(" ")) for line in code.splitlines() if line.strip()}
     assert indents and all(i % 4 == 0 for i in indents) and 4 in indents
     # Every line of the sources after their imports is in index.py, in order: comments too.
-    for name in (SHARED, module) if module in HANDLERS else (module,):
+    for name in (*used, module):
         source = (HERE / f"{name}.py").read_text()
         body = source[source.index("\n\n\n", source.rindex("\nimport ")) :].strip("\n")
         body = "\n".join(line for line in body.splitlines() if not line.startswith("from ."))
@@ -65,10 +85,12 @@ def test_inlined_code_behaves_like_the_source_module(module, rendered_product):
     from importlib import import_module
 
     source = import_module(f"templates_src.timestream_influxdb.functions.{module}")
-    shared = import_module("templates_src.timestream_influxdb.functions.cfn_response")
+    shared = [
+        import_module(f"templates_src.timestream_influxdb.functions.{s}") for s in shared_modules_of(module)
+    ]
     namespace = vars(inlined_module(rendered_product, FUNCTIONS[module]))
     same = ("co_names", "co_varnames", "co_argcount", "co_freevars")
-    for origin in (source, shared) if module in HANDLERS else (source,):
+    for origin in (source, *shared):
         for name, value in vars(origin).items():
             if callable(value) and getattr(value, "__module__", None) == origin.__name__:
                 # Functions, and the methods of classes.

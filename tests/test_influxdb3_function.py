@@ -173,3 +173,24 @@ def test_the_worker_never_returns_the_admin_token_in_an_error(worker, monkeypatc
         {"action": "database", "url": "http://127.0.0.1:9", "admin_token": "SECRET", "database": "d"}, None
     )
     assert "error" in answer and "SECRET" not in answer["error"]
+
+
+def test_the_function_s_timeout_covers_every_worker_call_and_the_answer(database, rendered):
+    """The template's Timeout of the database function covers its worker invocations (each bounded
+    by the shared worker call's INVOKE_TIMEOUT), one wait for an Inactive worker and the margin kept
+    to answer CloudFormation; the worker's own timeout ends before the function stops waiting."""
+    from templates_src.timestream_influxdb.functions import cfn_response
+    from templates_src.timestream_influxdb3 import setup
+
+    call = database.Worker.invoke.__globals__  # worker_call's globals, or index.py's
+    resources = rendered["Resources"]
+    functions = {
+        props["Properties"]["Timeout"]: title
+        for title, props in resources.items()
+        if props["Type"] == "AWS::Lambda::Function" and title.startswith("Database")
+    }
+    assert set(functions) == {setup.TIMEOUT, setup.WORKER_TIMEOUT}
+    assert setup.WORKER_TIMEOUT + 15 <= call["INVOKE_TIMEOUT"]
+    waits = database.INVOCATIONS * call["INVOKE_TIMEOUT"] + call["ACTIVE_WAIT"] + cfn_response.MARGIN
+    assert waits <= setup.TIMEOUT
+    assert database.INVOKE_CONFIG.read_timeout == call["INVOKE_TIMEOUT"]

@@ -42,6 +42,12 @@ def shipped(request, rendered_product):
     return token, loaded_inlined_module(rendered_product, FUNCTIONS["token_worker"])
 
 
+def worker_call_of(function):
+    """The globals the function's Worker runs with: the shared worker_call module's, or the
+    inlined index.py's (where the shared code is part of the one module)."""
+    return function.Worker.invoke.__globals__
+
+
 @pytest.fixture
 def modules(shipped, monkeypatch):
     """The shipped modules, with no wait for a new instance and quick retries."""
@@ -766,13 +772,18 @@ def test_the_answer_is_always_sent_the_margin_covers_the_worst_response_put(ship
     # The worker's own timeout, and a cold start in the VPC (its initialization is not counted in
     # it), end before the token function stops waiting for it; the token function's timeout covers
     # the wait for a new instance, every invocation, the wait for an inactive worker and the margin.
-    assert influx_token.WORKER_TIMEOUT + 15 <= token.INVOKE_TIMEOUT
+    call = worker_call_of(token)
+    assert call["INVOKE_TIMEOUT"] >= influx_token.WORKER_TIMEOUT + 15
     assert token.INVOCATIONS == 3
-    waits = token.SETTLE + token.INVOCATIONS * token.INVOKE_TIMEOUT + token.ACTIVE_WAIT
+    waits = token.SETTLE + token.INVOCATIONS * call["INVOKE_TIMEOUT"] + call["ACTIVE_WAIT"]
     assert waits + margin <= influx_token.TIMEOUT
-    assert token.ACTIVE_WAIT >= 60 and token.ACTIVE_POLL * (token.ACTIVE_WAIT // token.ACTIVE_POLL) <= 90
-    assert token.INVOKE_CONFIG.read_timeout == token.INVOKE_TIMEOUT
-    assert token.INVOKE_CONFIG.retries == {"total_max_attempts": 1}  # an invocation is never repeated
+    assert (
+        call["ACTIVE_WAIT"] >= 60 and call["ACTIVE_POLL"] * (call["ACTIVE_WAIT"] // call["ACTIVE_POLL"]) <= 90
+    )
+    # The client the function invokes its worker with is made with this configuration.
+    assert token.INVOKE_CONFIG is call["INVOKE_CONFIG"]
+    assert call["INVOKE_CONFIG"].read_timeout == call["INVOKE_TIMEOUT"]
+    assert call["INVOKE_CONFIG"].retries == {"total_max_attempts": 1}  # an invocation is never repeated
     assert token.SETTLE == 30
 
 
@@ -789,7 +800,7 @@ def test_the_template_gives_the_functions_these_timeouts(product):
 @pytest.mark.parametrize("error", ["ResourceNotReadyException", "ResourceConflictException"])
 def test_an_inactive_worker_is_waited_for_and_invoked_again(modules, influx, secrets, monkeypatch, error):
     token, worker = modules
-    monkeypatch.setattr(token, "ACTIVE_POLL", 0)
+    monkeypatch.setitem(worker_call_of(token), "ACTIVE_POLL", 0)
     lam = NotActiveLambda(worker, error)
     secrets.password()
     secrets.token(None)
@@ -802,7 +813,7 @@ def test_an_inactive_worker_is_waited_for_and_invoked_again(modules, influx, sec
 
 def test_a_worker_still_not_active_after_the_wait_fails_the_request(modules, influx, secrets, monkeypatch):
     token, worker = modules
-    monkeypatch.setattr(token, "ACTIVE_POLL", 0)
+    monkeypatch.setitem(worker_call_of(token), "ACTIVE_POLL", 0)
     lam = NotActiveLambda(worker, "ResourceNotReadyException", refusals=2)
     secrets.password()
     secrets.token(None)
@@ -828,8 +839,9 @@ def test_the_waiter_and_the_errors_waited_for_are_botocores(shipped):
     client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     assert client.get_waiter("function_active_v2").config.operation == "GetFunction"
     invoke_errors = {shape.name for shape in client.meta.service_model.operation_model("Invoke").error_shapes}
-    assert set(token.NOT_ACTIVE) == {"ResourceNotReadyException", "ResourceConflictException"}
-    assert set(token.NOT_ACTIVE) <= invoke_errors
+    not_active = worker_call_of(token)["NOT_ACTIVE"]
+    assert set(not_active) == {"ResourceNotReadyException", "ResourceConflictException"}
+    assert set(not_active) <= invoke_errors
 
 
 def test_a_delete_that_cannot_revoke_says_so_in_the_stack_events(

@@ -43,14 +43,14 @@ from .outputs import URL
 from .secrets import Secrets
 
 # Seconds the token function may run: the wait for a new instance (api_token.SETTLE, 30), three
-# worker invocations at most (api_token.INVOCATIONS, each bounded by api_token.INVOKE_TIMEOUT, 105),
-# the wait for an Inactive worker to turn Active (api_token.ACTIVE_WAIT, 90), and the margin kept to
+# worker invocations at most (api_token.INVOCATIONS, each bounded by worker_call.INVOKE_TIMEOUT, 105),
+# the wait for an Inactive worker to turn Active (worker_call.ACTIVE_WAIT, 90), and the margin kept to
 # answer CloudFormation (cfn_response.MARGIN, 35): 470, and 10 s for the refused invocation and the
 # secret reads; tests/test_token_function.py checks the sum. The custom resource's ServiceTimeout
 # is this plus custom_resources.ANSWER_GRACE (cfn-lint rule E9106 wants it above the Timeout).
 TIMEOUT = 480
 # Seconds the worker may run: each InfluxDB request is given up on after 3 tries of 10 s; 15 s
-# below api_token.INVOKE_TIMEOUT at least (a cold start in the VPC adds its initialization), so
+# below worker_call.INVOKE_TIMEOUT at least (a cold start in the VPC adds its initialization), so
 # the token function hears of the worker's own timeout.
 WORKER_TIMEOUT = 90
 #: Logical id of the token resource; the function refuses requests for any other.

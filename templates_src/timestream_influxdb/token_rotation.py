@@ -44,7 +44,7 @@ HAS_ROTATION = "HasTokenRotation"
 #: True when the stack makes the token and rotation is on: the schedule and the permission exist.
 ROTATE_TOKEN = "RotateInfluxDBToken"
 # Seconds a step may run: two worker invocations at most (functions/token_rotation.INVOCATIONS,
-# each bounded by INVOKE_TIMEOUT, 105), one wait for an Inactive worker (ACTIVE_WAIT, 90), and 30 s
+# each bounded by worker_call.INVOKE_TIMEOUT, 105), one wait for an Inactive worker (worker_call.ACTIVE_WAIT, 90), and 30 s
 # for the Secrets Manager calls; tests/test_token_rotation_function.py checks the sum.
 TIMEOUT = 330
 # Secrets Manager, not CloudFormation, invokes this function: once per step of a rotation.

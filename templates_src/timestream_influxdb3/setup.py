@@ -45,8 +45,9 @@ DATABASE_RESOURCE = "InfluxDB3Database"
 FUNCTION = "influxdb-database"
 WORKER_FUNCTION = "influxdb-database-worker"
 #: Seconds the function may run: three worker invocations at most (INVOCATIONS, each bounded by
-#: INVOKE_TIMEOUT, 105), the wait for an Inactive worker (ACTIVE_WAIT, 90), the margin kept to
-#: answer CloudFormation (cfn_response.MARGIN, 35): 440, and 10 s for the secret reads and writes.
+#: worker_call.INVOKE_TIMEOUT, 105), the wait for an Inactive worker (worker_call.ACTIVE_WAIT, 90),
+#: the margin kept to answer CloudFormation (cfn_response.MARGIN, 35): 440, and 10 s for the secret
+#: reads and writes.
 TIMEOUT = 450
 #: Seconds the worker may run: each request is given up on after 3 tries of 10 s, with back-off.
 WORKER_TIMEOUT = 90

@@ -2,11 +2,11 @@
 
 Each function is a real module here, unit-tested as such. A custom-resource handler imports the
 shared protocol from :mod:`.cfn_response` and declares the resource properties it reads in
-``PROPERTIES``; a plain Lambda handler (the token worker, which another function invokes) imports
-neither. :func:`inline` makes the single ``index.py`` that ``Code.ZipFile`` carries (handler
-``index.handler``): the function module's docstring, the imports of both modules (each once),
-the shared module's code when the function imports it, then the function's own code, as
-written - comments included.
+``PROPERTIES``; a function that calls an in-VPC worker imports :mod:`.worker_call`; a plain Lambda
+handler (a worker, which another function invokes) imports neither. :func:`inline` makes the
+single ``index.py`` that ``Code.ZipFile`` carries (handler ``index.handler``): the function
+module's docstring, the imports of every module it is made of (each once), the code of each shared
+module the function imports, then the function's own code, as written - comments included.
 
 There is no size budget to meet: cfn-lint's bundled schema for AWS::Lambda::Function says of
 ``Code.ZipFile`` only that CloudFormation zips it into a deployment package and "This zip file
@@ -20,24 +20,25 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SHARED = "cfn_response"
+#: The shared modules, in the order they are inlined.
+SHARED = ("cfn_response", "worker_call")
 HANDLER = "index.handler"
 #: Name of the module-level tuple in which a function module declares the properties it reads.
 PROPERTIES = "PROPERTIES"
 
 
 def modules() -> list[str]:
-    """The function modules (every module here but the shared protocol)."""
-    return sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", SHARED))
+    """The function modules (every module here but the shared ones)."""
+    return sorted(p.stem for p in HERE.glob("*.py") if p.stem not in ("__init__", *SHARED))
 
 
 def inline(module: str, directory: Path = HERE) -> str:
-    """``index.py`` of the function in ``functions/<module>.py``, with the shared protocol inlined
-    when the module imports it. ``directory`` is where the module is: another product's
-    ``functions/`` package; the shared protocol is always this package's."""
+    """``index.py`` of the function in ``functions/<module>.py``, with each shared module it
+    imports inlined. ``directory`` is where the module is: another product's ``functions/``
+    package; the shared modules are always this package's."""
     own = _Source(module, directory)
-    shared = _Source(SHARED) if own.uses(SHARED) else None
-    imports = set(shared.imports() if shared else ()) | set(own.imports())
+    shared = {name: _Source(name) for name in SHARED if own.uses(name)}
+    imports = {line for source in (*shared.values(), own) for line in source.imports()}
     stdlib = sorted(i for i in imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
     import_groups = ["\n".join(group) for group in (stdlib, sorted(imports - set(stdlib))) if group]
     head = "\n\n".join(part for part in (own.docstring_source, *import_groups) if part)
@@ -45,7 +46,7 @@ def inline(module: str, directory: Path = HERE) -> str:
         "\n\n\n".join(
             [
                 head,
-                *([f"# From {SHARED}.py: {shared.summary}\n\n{shared.body}"] if shared else []),
+                *(f"# From {name}.py: {source.summary}\n\n{source.body}" for name, source in shared.items()),
                 f"# From {module}.py.\n\n{own.body}",
             ]
         )

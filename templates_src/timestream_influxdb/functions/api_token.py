@@ -37,38 +37,23 @@ resource's clean-up, or when the status cannot be read, revokes nothing and says
 Properties: Url (https://endpoint:port), Org, Bucket, TokenSecretArn.
 """
 
-import json
 import os
 import re
 import time
 import urllib.parse
 
 import boto3
-import botocore.config
-import botocore.exceptions
 
 from .cfn_response import deletion_of, properties, run
+from .worker_call import INVOKE_CONFIG, Worker
 
 PROPERTIES = ("Url", "Org", "Bucket", "TokenSecretArn")
 #: Seconds to wait before the first sign-in to an instance that may have just turned AVAILABLE, as
 #: AWS's own rotation functions for Timestream for InfluxDB do.
 SETTLE = 30
-#: Seconds to wait for the worker's answer: its own timeout (the template's WORKER_TIMEOUT, 90) plus
-#: at least 15 s for the initialization of a cold start in the VPC, which its timeout does not count.
-INVOKE_TIMEOUT = 105
 #: Worker invocations a Create or Update makes at most ("ensure", "revoke", and one more "revoke"
 #: when the token cannot be stored); the template's Timeout covers them.
 INVOCATIONS = 3
-#: Seconds to wait, once per request, for an Inactive or Pending worker to turn Active; polled every
-#: ACTIVE_POLL seconds with GetFunction (botocore's lambda waiter function_active_v2).
-ACTIVE_WAIT, ACTIVE_POLL = 90, 5
-#: Invoke errors of a worker that is not Active yet (botocore's model of lambda Invoke): the
-#: invocation did not run.
-NOT_ACTIVE = ("ResourceNotReadyException", "ResourceConflictException")
-# POST /api/v2/authorizations is not idempotent: an invocation is never repeated by the SDK.
-INVOKE_CONFIG = botocore.config.Config(
-    read_timeout=INVOKE_TIMEOUT, connect_timeout=10, retries={"total_max_attempts": 1}
-)
 #: Host names of Amazon S3 (virtual-hosted or path style, Regional or not, China included).
 S3_HOST = re.compile(r"(^|\.)s3[.-]([a-z0-9-]+\.)*amazonaws\.com(\.cn)?$")
 # An authorization id in InfluxDB: 16 hex digits; the physical id of this resource made before
@@ -116,48 +101,6 @@ def check(props, config):
         raise ValueError("refused: not this stack's " + ", ".join(wrong))
 
 
-class Worker:
-    """The token worker, invoked synchronously; ``call`` returns its result or raises its error."""
-
-    def __init__(self, client, config, password, description):
-        self.client, self.name = client, config["WORKER_FUNCTION_NAME"]
-        self.waited = False
-        self.base = {
-            "url": config["INFLUXDB_URL"],
-            "username": config["INFLUXDB_USERNAME"],
-            "password": password,
-            "description": description,
-        }
-
-    def call(self, action, **fields):
-        payload = json.dumps({**self.base, "org": "", "bucket": "", "keep": "", **fields, "action": action})
-        answer = self.invoke(payload)
-        result = json.loads(answer["Payload"].read() or "null")
-        if answer.get("FunctionError") or not isinstance(result, dict) or "error" in result:
-            # An unhandled error (the worker's timeout) carries errorType and errorMessage only.
-            error = (
-                (result.get("error") or result.get("errorMessage")) if isinstance(result, dict) else result
-            )
-            raise RuntimeError(f"token worker, {action}: {error}")
-        return result
-
-    def invoke(self, payload):
-        """Invoke the worker; when it is not Active yet, wait for it (once per request) and again."""
-        while True:
-            try:
-                return self.client.invoke(
-                    FunctionName=self.name, InvocationType="RequestResponse", Payload=payload
-                )
-            except botocore.exceptions.ClientError as e:
-                if e.response.get("Error", {}).get("Code") not in NOT_ACTIVE or self.waited:
-                    raise
-            self.waited = True
-            print("token worker not active: waiting for it")
-            waiter = self.client.get_waiter("function_active_v2")
-            config = {"Delay": ACTIVE_POLL, "MaxAttempts": max(ACTIVE_WAIT // max(ACTIVE_POLL, 1), 1)}
-            waiter.wait(FunctionName=self.name, WaiterConfig=config)
-
-
 #: The staging labels, besides AWSCURRENT, whose tokens live on (Secrets Manager's rotation labels).
 LIVE_STAGES = ("AWSPREVIOUS", "AWSPENDING")
 
@@ -185,7 +128,16 @@ def act(event, context, config=None, secrets=None, lam=None, cloudformation=None
 
     def worker():
         password = secrets.get_secret_value(SecretId=config["ADMIN_PASSWORD_SECRET_ARN"])["SecretString"]
-        return Worker(lam, config, password, marker)
+        base = {
+            "url": config["INFLUXDB_URL"],
+            "username": config["INFLUXDB_USERNAME"],
+            "password": password,
+            "description": marker,
+            "org": "",
+            "bucket": "",
+            "keep": "",
+        }
+        return Worker(lam, config["WORKER_FUNCTION_NAME"], base, "token worker")
 
     if event["RequestType"] == "Delete":
         # The request's Url and secret are not used: they may name an instance replaced meanwhile.

@@ -34,77 +34,23 @@ its environment: INFLUXDB_URL, INFLUXDB_USERNAME, ADMIN_PASSWORD_SECRET_ARN, TOK
 ORG, BUCKET, WORKER_FUNCTION_NAME, MARKER. No token or password is ever logged.
 """
 
-import json
 import os
 
 import boto3
-import botocore.config
-import botocore.exceptions
+
+from .worker_call import INVOKE_CONFIG, Worker
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 CURRENT, PENDING = "AWSCURRENT", "AWSPENDING"
-#: Seconds to wait for the worker's answer: its own timeout (the template's WORKER_TIMEOUT, 90) plus
-#: at least 15 s for the initialization of a cold start in the VPC.
-INVOKE_TIMEOUT = 105
 #: Worker invocations one step makes at most (createSecret: "mint", and "revoke_token" when the
 #: token cannot be stored); the template's Timeout covers them.
 INVOCATIONS = 2
-#: Seconds to wait, once per step, for an Inactive worker to turn Active (botocore's lambda waiter
-#: function_active_v2, polling GetFunction every ACTIVE_POLL seconds).
-ACTIVE_WAIT, ACTIVE_POLL = 90, 5
-#: Invoke errors of a worker that is not Active yet (botocore's model of lambda Invoke): it did not run.
-NOT_ACTIVE = ("ResourceNotReadyException", "ResourceConflictException")
-# POST /api/v2/authorizations is not idempotent: an invocation is never repeated by the SDK.
-INVOKE_CONFIG = botocore.config.Config(
-    read_timeout=INVOKE_TIMEOUT, connect_timeout=10, retries={"total_max_attempts": 1}
-)
 
 
 def configuration():
     """The function's configuration, from its environment (set by the template)."""
     names = ("INFLUXDB_URL", "INFLUXDB_USERNAME", "ADMIN_PASSWORD_SECRET_ARN", "TOKEN_SECRET_ARN")
     return {name: os.environ[name] for name in (*names, "ORG", "BUCKET", "WORKER_FUNCTION_NAME", "MARKER")}
-
-
-class Worker:
-    """The token worker, invoked synchronously; ``call`` returns its result or raises its error."""
-
-    def __init__(self, client, config, password):
-        self.client, self.name, self.waited = client, config["WORKER_FUNCTION_NAME"], False
-        self.base = {
-            "url": config["INFLUXDB_URL"],
-            "username": config["INFLUXDB_USERNAME"],
-            "password": password,
-            "description": config["MARKER"],
-            "org": config["ORG"],
-            "bucket": config["BUCKET"],
-        }
-
-    def call(self, action, **fields):
-        payload = json.dumps({**self.base, "keep": "", **fields, "action": action})
-        answer = self.invoke(payload)
-        result = json.loads(answer["Payload"].read() or "null")
-        if answer.get("FunctionError") or not isinstance(result, dict) or "error" in result:
-            error = (
-                (result.get("error") or result.get("errorMessage")) if isinstance(result, dict) else result
-            )
-            raise RuntimeError(f"token worker, {action}: {error}")
-        return result
-
-    def invoke(self, payload):
-        """Invoke the worker; when it is not Active yet, wait for it (once per step) and again."""
-        while True:
-            try:
-                return self.client.invoke(
-                    FunctionName=self.name, InvocationType="RequestResponse", Payload=payload
-                )
-            except botocore.exceptions.ClientError as e:
-                if e.response.get("Error", {}).get("Code") not in NOT_ACTIVE or self.waited:
-                    raise
-            self.waited = True
-            print("token worker not active: waiting for it")
-            config = {"Delay": ACTIVE_POLL, "MaxAttempts": max(ACTIVE_WAIT // max(ACTIVE_POLL, 1), 1)}
-            self.client.get_waiter("function_active_v2").wait(FunctionName=self.name, WaiterConfig=config)
 
 
 def value(secrets, arn, **version):
@@ -195,7 +141,17 @@ def handler(event, context, config=None, secrets=None, lam=None):
 
     def worker():
         password = value(secrets, config["ADMIN_PASSWORD_SECRET_ARN"])
-        return Worker(lam or boto3.client("lambda", config=INVOKE_CONFIG), config, password)
+        base = {
+            "url": config["INFLUXDB_URL"],
+            "username": config["INFLUXDB_USERNAME"],
+            "password": password,
+            "description": config["MARKER"],
+            "org": config["ORG"],
+            "bucket": config["BUCKET"],
+            "keep": "",
+        }
+        client = lam or boto3.client("lambda", config=INVOKE_CONFIG)
+        return Worker(client, config["WORKER_FUNCTION_NAME"], base, "token worker")
 
     if step == "createSecret":
         create_secret(secrets, config, version, worker)

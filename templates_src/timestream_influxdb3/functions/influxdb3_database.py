@@ -39,10 +39,9 @@ import json
 import os
 
 import boto3
-import botocore.config
-import botocore.exceptions
 
 from .cfn_response import deletion_of, properties, run
+from .worker_call import INVOKE_CONFIG, Worker
 
 PROPERTIES = ("Url", "Database", "Engine", "TokenSecretArn")
 #: The JSON key of the admin token in the secret Timestream for InfluxDB makes for an InfluxDB 3
@@ -53,20 +52,9 @@ PROPERTIES = ("Url", "Database", "Engine", "TokenSecretArn")
 ADMIN_TOKEN_KEY = "token"
 #: The engine that has database-scoped (resource) tokens.
 ENTERPRISE = "Enterprise"
-#: Seconds to wait for the worker's answer: its own timeout (the template's WORKER_TIMEOUT, 90) plus
-#: at least 15 s for the initialization of a cold start in the VPC.
-INVOKE_TIMEOUT = 105
 #: Worker invocations a Create or Update makes at most: "database", "token", and "revoke" when
 #: the token cannot be stored; the template's Timeout covers them.
 INVOCATIONS = 3
-#: Seconds to wait, once per request, for an Inactive or Pending worker to turn Active.
-ACTIVE_WAIT, ACTIVE_POLL = 90, 5
-#: Invoke errors of a worker that is not Active yet: the invocation did not run.
-NOT_ACTIVE = ("ResourceNotReadyException", "ResourceConflictException")
-# A token POST is not idempotent: an invocation is never repeated by the SDK.
-INVOKE_CONFIG = botocore.config.Config(
-    read_timeout=INVOKE_TIMEOUT, connect_timeout=10, retries={"total_max_attempts": 1}
-)
 
 
 def configuration():
@@ -129,40 +117,6 @@ def stored(secrets, arn):
     return value if isinstance(value, dict) else {}
 
 
-class Worker:
-    """The worker, invoked synchronously; ``call`` returns its result or raises its error."""
-
-    def __init__(self, client, config, token):
-        self.client, self.name, self.waited = client, config["WORKER_FUNCTION_NAME"], False
-        self.base = {"url": config["INFLUXDB_URL"], "admin_token": token}
-
-    def call(self, action, **fields):
-        answer = self.invoke(json.dumps({**self.base, **fields, "action": action}))
-        result = json.loads(answer["Payload"].read() or "null")
-        if answer.get("FunctionError") or not isinstance(result, dict) or "error" in result:
-            error = (
-                (result.get("error") or result.get("errorMessage")) if isinstance(result, dict) else result
-            )
-            raise RuntimeError(f"InfluxDB 3 worker, {action}: {error}")
-        return result
-
-    def invoke(self, payload):
-        """Invoke the worker; when it is not Active yet, wait for it (once per request) and again."""
-        while True:
-            try:
-                return self.client.invoke(
-                    FunctionName=self.name, InvocationType="RequestResponse", Payload=payload
-                )
-            except botocore.exceptions.ClientError as e:
-                if e.response.get("Error", {}).get("Code") not in NOT_ACTIVE or self.waited:
-                    raise
-            self.waited = True
-            print("worker not active: waiting for it")
-            waiter = self.client.get_waiter("function_active_v2")
-            config = {"Delay": ACTIVE_POLL, "MaxAttempts": max(ACTIVE_WAIT // max(ACTIVE_POLL, 1), 1)}
-            waiter.wait(FunctionName=self.name, WaiterConfig=config)
-
-
 def stack_status(event, cloudformation):
     """The request's stack's status (DescribeStacks by its unique id)."""
     cloudformation = cloudformation or boto3.client("cloudformation")
@@ -177,7 +131,11 @@ def act(event, context, config=None, secrets=None, lam=None, cloudformation=None
     lam = lam or boto3.client("lambda", config=INVOKE_CONFIG)
 
     def worker():
-        return Worker(lam, config, admin_token(secrets, config["ADMIN_SECRET_ARN"]))
+        base = {
+            "url": config["INFLUXDB_URL"],
+            "admin_token": admin_token(secrets, config["ADMIN_SECRET_ARN"]),
+        }
+        return Worker(lam, config["WORKER_FUNCTION_NAME"], base, "InfluxDB 3 worker")
 
     if event["RequestType"] == "Delete":
         return delete(event, config, worker, cloudformation)
