@@ -344,3 +344,33 @@ class FakeInflux(Quiet):
         if state["authorizations"].pop(auth_id, None) is None:
             return self.error(404, "not found", "authorization not found")
         self.reply(204)
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    """Answers every request with ``state["status"]`` (a 3xx) to ``state["location"]``, or, when
+    ``state["body_bytes"]`` is set, with a 200 of that many bytes; records what it was sent."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.server.state.setdefault("calls", []).append(  # type: ignore[attr-defined]
+            (self.command, self.path, self.headers.get("Authorization"))
+        )
+        state = self.server.state  # type: ignore[attr-defined]
+        if state.get("body_bytes"):
+            body = b"[" + b"0," * (state["body_bytes"] // 2) + b"0]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(state["status"])
+        self.send_header("Location", state["location"])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_DELETE = do_PUT = _answer
+
+    def log_message(self, *args) -> None:  # quiet
+        pass

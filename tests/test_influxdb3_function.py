@@ -194,3 +194,30 @@ def test_the_function_s_timeout_covers_every_worker_call_and_the_answer(database
     waits = database.INVOCATIONS * call["INVOKE_TIMEOUT"] + call["ACTIVE_WAIT"] + cfn_response.MARGIN
     assert waits <= setup.TIMEOUT
     assert database.INVOKE_CONFIG.read_timeout == call["INVOKE_TIMEOUT"]
+
+
+@pytest.mark.parametrize("status", [302, 307, 308])
+def test_a_redirect_is_refused_and_the_admin_token_goes_nowhere_else(worker, monkeypatch, status):
+    """urllib would follow a redirect with the Authorization header, to any host, and turn the
+    POST into a GET whose 200 would read as "created"; the worker reports the 3xx instead."""
+    from servers import Redirecting, serve, url
+
+    monkeypatch.setattr(worker, "BACKOFF", 0)
+    with serve(Redirecting) as elsewhere, serve(Redirecting, status=status) as influx:
+        influx.state["location"] = url(elsewhere) + "/api/v3/configure/database"
+        answer = worker.handler(
+            {"action": "database", "url": url(influx), "admin_token": "SECRET", "database": "d"}, None
+        )
+    assert answer == {"error": f"ApiError: POST /api/v3/configure/database: {status}"}
+    assert len(influx.state["calls"]) == 1 and "calls" not in elsewhere.state
+
+
+def test_an_answer_over_the_size_limit_is_not_read(worker, monkeypatch):
+    from servers import Redirecting, serve, url
+
+    monkeypatch.setattr(worker, "BACKOFF", 0)
+    with serve(Redirecting, body_bytes=worker.read_body.__globals__["MAX_BODY"] + 10) as influx:
+        answer = worker.handler(
+            {"action": "database", "url": url(influx), "admin_token": "SECRET", "database": "d"}, None
+        )
+    assert answer["error"].startswith("ApiError: POST /api/v3/configure/database: HTTPException")

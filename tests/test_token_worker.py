@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import function_module
-from servers import FakeInflux, closed_port_url, serve, url
+from servers import FakeInflux, Redirecting, closed_port_url, serve, url
 
 MARKER = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid InfluxDBApiToken"
 ORG_ID, BUCKET_ID = "0a1b2c3d4e5f6071", "1122334455667788"
@@ -225,3 +225,20 @@ def test_tls_verification_is_on_in_the_shipped_code(worker):
 
     assert worker.CONTEXT.verify_mode == ssl.CERT_REQUIRED
     assert worker.CONTEXT.check_hostname is True
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_refused_and_the_password_goes_nowhere_else(worker, status):
+    """urllib would follow a redirect with the Authorization header, to any host; the worker
+    reports the 3xx instead and the other server is never called."""
+    with serve(Redirecting) as elsewhere, serve(Redirecting, status=status) as influx:
+        influx.state["location"] = url(elsewhere) + "/api/v2/signin"
+        result = worker.handler(event(url(influx)), None)
+    assert result == {"error": f"ApiError: POST /api/v2/signin: {status}"}
+    assert len(influx.state["calls"]) == 1 and "calls" not in elsewhere.state
+
+
+def test_an_answer_over_the_size_limit_is_not_read(worker):
+    with serve(Redirecting, body_bytes=worker.read_body.__globals__["MAX_BODY"] + 10) as influx:
+        result = worker.handler(event(url(influx)), None)
+    assert result["error"].startswith("ApiError: POST /api/v2/signin: HTTPException")

@@ -45,6 +45,8 @@ import time
 import urllib.parse
 import urllib.request
 
+from .http_once import open_once, read_body
+
 TIMEOUT, TRIES, BACKOFF = 10, 3, 2
 # Verifies the endpoint's public certificate; tests give a plain-HTTP URL instead.
 CONTEXT = ssl.create_default_context()
@@ -80,10 +82,10 @@ def session(url):
         tries = TRIES if retry else 1
         for attempt in range(tries):
             try:
-                with urllib.request.urlopen(req, timeout=TIMEOUT, context=CONTEXT) as r:
+                with open_once(req, TIMEOUT, CONTEXT) as r:
                     if r.headers["Set-Cookie"]:
                         cookie["Cookie"] = r.headers["Set-Cookie"].split(";")[0]
-                    return json.loads(r.read() or "{}")
+                    return json.loads(read_body(r) or "{}")
             # HTTPError (with a code), URLError, timeouts, TLS errors; a cut answer (IncompleteRead).
             except (OSError, http.client.HTTPException) as e:
                 status = getattr(e, "code", 0) or 0

@@ -1,10 +1,11 @@
 """Python sources of the InfluxDB 3 product's Lambda functions (inlined into ``Code.ZipFile`` by
 :func:`templates_src.timestream_influxdb.functions.inline` with this directory).
 
-The custom-resource protocol and the worker call are the instance product's ``cfn_response`` and
-``worker_call`` modules, shared, not copied: they are registered here as this package's, so that
-a function module's ``from .cfn_response import ...`` works when the module is imported as written
-(its tests), and are inlined from the instance product's package when the template is built.
+The custom-resource protocol, the worker call and the worker's HTTP request are the instance
+product's ``cfn_response``, ``worker_call`` and ``http_once`` modules, shared, not copied: they are
+registered here as this package's, so that a function module's ``from .cfn_response import ...``
+works when the module is imported as written (its tests), and are inlined from the instance
+product's package when the template is built.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ...timestream_influxdb.functions import cfn_response, worker_call
+from ...timestream_influxdb.functions import cfn_response, http_once, worker_call
 
 HERE = Path(__file__).parent
 sys.modules[f"{__name__}.cfn_response"] = cfn_response
 sys.modules[f"{__name__}.worker_call"] = worker_call
+sys.modules[f"{__name__}.http_once"] = http_once

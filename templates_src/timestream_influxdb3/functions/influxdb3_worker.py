@@ -35,6 +35,8 @@ import time
 import urllib.parse
 import urllib.request
 
+from .http_once import open_once, read_body
+
 TIMEOUT, TRIES, BACKOFF = 10, 3, 2
 # Verifies the endpoint's public certificate; tests give a plain-HTTP URL instead.
 CONTEXT = ssl.create_default_context()
@@ -68,8 +70,8 @@ def client(url, token):
         req = urllib.request.Request(url + path, data, headers, method=method)
         for attempt in range(TRIES):
             try:
-                with urllib.request.urlopen(req, timeout=TIMEOUT, context=CONTEXT) as r:
-                    text = r.read()
+                with open_once(req, TIMEOUT, CONTEXT) as r:
+                    text = read_body(r)
                     return r.status, (json.loads(text) if text.strip() else None)
             # HTTPError (with a code), URLError, timeouts, TLS errors; a cut answer (IncompleteRead).
             except (OSError, http.client.HTTPException) as e:
