@@ -50,7 +50,8 @@ class TemplateSpec:
     #: parameters that rename (and so can replace) the instance; other replacements fail and roll back
     renaming_parameters: tuple[str, ...] = ()
     #: parameters whose value cannot change once the stack exists (deploy refuses an update that
-    #: changes one, before it makes a change set; no flag overrides it)
+    #: changes one, before it makes a change set; no flag overrides it). A Service Catalog update
+    #: does not pass through deploy: the template must refuse the change itself (a guard resource)
     fixed_parameters: tuple[str, ...] = ()
     #: stack output holding the id of the instance ``restore`` restores
     instance_output: str | None = None

@@ -174,3 +174,26 @@ def test_a_closed_port_is_one_line(argv) -> None:
     assert "Traceback" not in done.stderr + done.stdout
     line = done.stderr.strip()
     assert "\n" not in line and "cannot reach AWS" in line
+
+
+def test_a_parameter_file_of_another_product_without_template_is_refused_naming_it(tmp_path, capsys) -> None:
+    """An InfluxDB 3 file given without --template would meet the instance template and read as
+    "not a parameter" errors; the command names the template that takes it instead (exit 2)."""
+    v3 = tmp_path / "v3.json"
+    v3.write_text('["ProjectName=ons", "Engine=Enterprise", "S3PrefixListId=pl-0123456789abcdef0"]')
+    argv = ["deploy", "--stack-name", STACK, "--params", str(v3), "--s3-bucket", BUCKET]
+    assert build.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Engine, S3PrefixListId" in err
+    assert f"add --template {build.OUTPUT_DIR / 'timestream-influxdb3.yaml'}" in err
+    # The same for preflight, which takes the same --template default.
+    assert build.main(["preflight", "--params", str(v3)]) == 2
+    assert "timestream-influxdb3.yaml" in capsys.readouterr().err
+
+
+def test_the_default_template_is_kept_for_its_own_files_and_an_explicit_one_always():
+    instance = ROOT / "params" / "production.json"
+    assert build.template_for(None, instance) == build.DEFAULT_TEMPLATE
+    assert build.template_for("x.yaml", instance).name == "x.yaml"
+    # Keys no template has: the default template's own check names them.
+    assert build.template_for(None, ROOT / "pyproject.toml") == build.DEFAULT_TEMPLATE

@@ -607,6 +607,40 @@ def test_parameter_effects_treat_unknown_types_as_updates_in_place():
     assert docs.parameter_effects(template, {})["Size"]["in place"] == ["Thing (Size)"]
 
 
+def test_a_fixed_parameter_s_row_says_it_is_refused_not_what_it_would_update():
+    """A parameter the registry fixes after launch (deploy refuses its change) does not read as an
+    update in place in docs/OPERATIONS.md; the other parameters' rows are unchanged."""
+    template = {
+        "Parameters": {"Engine": {"Type": "String"}, "Size": {"Type": "Number"}},
+        "Resources": {
+            "Thing": {
+                "Type": "Custom::Thing",
+                "Properties": {"ServiceToken": "arn", "Engine": {"Ref": "Engine"}, "Size": {"Ref": "Size"}},
+            }
+        },
+    }
+    rows = {
+        line.split(" | ")[0]: line
+        for line in docs.parameter_effects_table(template, {}, ("Engine",)).splitlines()
+        if line.startswith("| `")
+    }
+    assert "fixed after launch" in rows["| `Engine`"] and "Thing (Engine)" not in rows["| `Engine`"]
+    assert "Thing (Size)" in rows["| `Size`"] and "fixed" not in rows["| `Size`"]
+
+
+def test_the_operations_rows_of_the_registry_s_fixed_parameters_say_so(operations):
+    from templates_src.registry import TEMPLATES
+
+    fixed = {name: spec.fixed_parameters for name, spec in TEMPLATES.items() if spec.fixed_parameters}
+    assert fixed, "no registered template fixes a parameter: this test checks nothing"
+    changes = docs.extract_section(operations, "changes")
+    for name, parameters in fixed.items():
+        block = changes.split(f"### `{name}`")[1].split("### ")[0]
+        for parameter in parameters:
+            (row,) = [line for line in block.splitlines() if line.startswith(f"| `{parameter}` |")]
+            assert "fixed after launch" in row, (name, parameter)
+
+
 def test_every_parameter_has_a_change_row_and_every_retained_resource_is_listed(operations, specs):
     for name, (_, template) in specs.items():
         changes = template_block(docs.extract_section(operations, "changes"), name)

@@ -17,6 +17,8 @@ from tooling.paths import project_path
 
 # Defaults are under the project root whatever the working directory (given paths are the user's).
 OUTPUT_DIR = project_path("output")
+#: The template deploy and preflight use without --template: the InfluxDB 2 instance product.
+DEFAULT_TEMPLATE = OUTPUT_DIR / "timestream-influxdb.yaml"
 
 
 class CommandError(Exception):
@@ -194,6 +196,37 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def template_for(given: str | None, params: Path) -> Path:
+    """The template of a deploy or preflight: ``--template``, else the default one, unless the
+    parameter file names parameters only another product's template has (a cluster's or an
+    InfluxDB 3 file given without --template): that is refused in one line naming the template."""
+    if given is not None:
+        return Path(given)
+    from templates_src.registry import PRODUCTS
+    from tooling.deploy.params import parse_file_text, templates_taking
+    from tooling.deploy.runner import DeployError, load_template
+
+    try:
+        keys, _ = parse_file_text(params.read_text(encoding="utf-8"), str(params))
+        candidates = [DEFAULT_TEMPLATE, *(OUTPUT_DIR / p.filename for p in PRODUCTS)]
+        parameters = {
+            path: set(load_template(path).get("Parameters") or {}) for path in dict.fromkeys(candidates)
+        }
+    except (OSError, UnicodeError, DeployError):
+        return DEFAULT_TEMPLATE  # unreadable: the command says so, with the default template
+    if not keys or set(keys) <= parameters[DEFAULT_TEMPLATE]:
+        return DEFAULT_TEMPLATE
+    taking = templates_taking(keys, parameters)
+    if len(taking) == 1:
+        (other,) = taking
+        only = sorted(set(keys) - parameters[DEFAULT_TEMPLATE])
+        raise CommandError(
+            f"{params} gives {', '.join(only[:3])}{', ...' if len(only) > 3 else ''}, parameters of "
+            f"{other.name}, not of the default template {DEFAULT_TEMPLATE.name}: add --template {other}"
+        )
+    return DEFAULT_TEMPLATE
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     import os
 
@@ -207,7 +240,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     target = aws.Target(args.profile, args.region, args.endpoint_url)
     options = DeployOptions(
         stack_name=args.stack_name,
-        template_path=Path(args.template),
+        template_path=template_for(args.template, Path(args.params)),
         params_path=Path(args.params),
         allow_data_loss=args.allow_data_loss,
         dry_run=args.dry_run,
@@ -235,7 +268,7 @@ def cmd_preflight(args: argparse.Namespace) -> int:
 
     options = PreflightOptions(
         params_path=Path(args.params),
-        template_path=Path(args.template),
+        template_path=template_for(args.template, Path(args.params)),
         target=aws.Target(args.profile, args.region, args.endpoint_url),
         stack_name=args.stack_name,
         environ=dict(os.environ),
@@ -247,6 +280,24 @@ def cmd_preflight(args: argparse.Namespace) -> int:
     except aws.AwsProblem as err:  # no Region, an unknown profile...: exit 1, as deploy and restore
         print(f"build.py preflight: {err}", file=sys.stderr)
         return 1
+
+
+def secret_variables() -> str:
+    """The environment variables deploy reads secret parameters from, for every product."""
+    from templates_src.registry import PRODUCTS
+
+    pairs = {f"{v} ({k})" for p in PRODUCTS for k, v in p.secret_env.items()}
+    return " and ".join(sorted(pairs)) or "none"
+
+
+def fixed_parameters() -> str:
+    """The parameters each product fixes after launch, for the deploy help."""
+    from templates_src.registry import PRODUCTS
+
+    return (
+        "; ".join(f"{p.name}: {', '.join(p.fixed_parameters)}" for p in PRODUCTS if p.fixed_parameters)
+        or "none"
+    )
 
 
 def preflight_help() -> str:
@@ -375,11 +426,12 @@ def parser() -> argparse.ArgumentParser:
             "Validate a parameter file offline (all problems at once, before any AWS call), upload the "
             "template to S3 (--s3-bucket, or bucket: of catalog.yaml; content-addressed, so once), create a "
             "change set (CREATE or UPDATE) from its URL, print it, refuse it when it would replace or delete the "
-            "InfluxDB instance, a secret or the KMS key (naming the parameters that cause it), then "
+            "database (instance or cluster), a secret or the KMS key (naming the parameters that cause it) "
+            f"or change a parameter fixed after launch ({fixed_parameters()}), then "
             "execute it and stream the stack events. The stack gets a stack policy denying "
             "Update:Replace and Update:Delete on those resources, set again on every deploy where it "
             "differs and after an --allow-data-loss update on every path. Secrets come from the "
-            "environment: INFLUXDB_ADMIN_PASSWORD (Password) and INFLUXDB_TOKEN (InfluxDBToken). Exit "
+            f"environment: {secret_variables()}. Exit "
             "status: 0 success or no changes, 1 failed or refused (including any AWS error, said in one "
             "line), 2 invalid input, 130 interrupted."
         ),
@@ -393,8 +445,9 @@ def parser() -> argparse.ArgumentParser:
     )
     d.add_argument(
         "--template",
-        default=str(OUTPUT_DIR / "timestream-influxdb.yaml"),
-        help="template file (default: output/timestream-influxdb.yaml)",
+        default=None,
+        help="template file (default: output/timestream-influxdb.yaml; a parameter file of another "
+        "product's template is refused without it)",
     )
     d.add_argument(
         "--allow-data-loss",
@@ -453,8 +506,9 @@ def parser() -> argparse.ArgumentParser:
     )
     pf.add_argument(
         "--template",
-        default=str(OUTPUT_DIR / "timestream-influxdb.yaml"),
-        help="template file (default: output/timestream-influxdb.yaml)",
+        default=None,
+        help="template file (default: output/timestream-influxdb.yaml; a parameter file of another "
+        "product's template is refused without it)",
     )
     pf.add_argument(
         "--stack-name",

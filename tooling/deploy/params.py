@@ -19,13 +19,15 @@ name built from project and environment, the subnet count for the deployment typ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from templates_src.registry import TemplateSpec
 from tooling.constraints import Problem, validate
+
+T = TypeVar("T")
 
 ValueChecks = Callable[[Mapping[str, str], str | None], list[tuple[str, str]]]
 
@@ -92,6 +94,12 @@ def parse_file_text(text: str, source: str = "parameter file") -> tuple[dict[str
             continue
         values[key] = value
     return values, problems
+
+
+def templates_taking(keys: Iterable[str], parameters_of: Mapping[T, Iterable[str]]) -> list[T]:
+    """The templates (keys of ``parameters_of``) whose parameters include every one of ``keys``."""
+    wanted = set(keys)
+    return [template for template, names in parameters_of.items() if wanted <= set(names)]
 
 
 def invalid_text(text: str) -> str | None:

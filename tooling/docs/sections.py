@@ -72,19 +72,23 @@ def extract_section(text: str, name: str) -> str:
 
 
 def operations_sections(
-    specs: Mapping[str, tuple[str, Template]], create_only: Mapping[str, set[str]]
+    specs: Mapping[str, tuple[str, Template]],
+    create_only: Mapping[str, set[str]],
+    fixed: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str]:
-    """The generated sections of docs/OPERATIONS.md."""
+    """The generated sections of docs/OPERATIONS.md; ``fixed`` names, per template, the parameters
+    an update may not change (the registry's ``fixed_parameters``)."""
+    fixed = fixed or {}
 
     def per_template(render, wanted=lambda t: True) -> str:
-        blocks = [f"### `{name}`\n\n{render(t)}" for name, (_, t) in specs.items() if wanted(t)]
+        blocks = [f"### `{name}`\n\n{render(name, t)}" for name, (_, t) in specs.items() if wanted(t)]
         return "\n\n".join(blocks) or "*None.*"
 
     has_alarms = lambda t: any(r["Type"] == "AWS::CloudWatch::Alarm" for r in t.get("Resources", {}).values())  # noqa: E731
     return {
-        "alarms": per_template(alarms_table, has_alarms),
-        "changes": per_template(lambda t: parameter_effects_table(t, create_only)),
-        "retained": per_template(retained_table),
+        "alarms": per_template(lambda _, t: alarms_table(t), has_alarms),
+        "changes": per_template(lambda n, t: parameter_effects_table(t, create_only, fixed.get(n, ()))),
+        "retained": per_template(lambda _, t: retained_table(t)),
     }
 
 
@@ -98,6 +102,13 @@ def registry_templates() -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
+def fixed_parameters() -> dict[str, tuple[str, ...]]:
+    """Per registered template, the parameters its stack refuses to change after launch."""
+    from templates_src.registry import TEMPLATES
+
+    return {name: spec.fixed_parameters for name, spec in TEMPLATES.items() if spec.fixed_parameters}
+
+
 README = Path("README.md")
 OPERATIONS = Path("docs/OPERATIONS.md")
 
@@ -109,7 +120,9 @@ def generated_documents(root: Path | None = None) -> dict[Path, dict[str, str]]:
     types = {r["Type"] for _, t in specs.values() for r in t.get("Resources", {}).values()}
     return {
         root / README: sections(specs),
-        root / OPERATIONS: operations_sections(specs, schemas.create_only_properties(types)),
+        root / OPERATIONS: operations_sections(
+            specs, schemas.create_only_properties(types), fixed_parameters()
+        ),
     }
 
 

@@ -251,12 +251,23 @@ def parameter_effects(
     return effects
 
 
-def parameter_effects_table(template: Template, create_only: Mapping[str, set[str]]) -> str:
+#: The row of a parameter that is fixed after launch: what the template would change is never reached.
+FIXED_ROW = "— (fixed after launch: `build.py deploy` refuses a change, and the product's template guards it)"
+
+
+def parameter_effects_table(
+    template: Template, create_only: Mapping[str, set[str]], fixed: tuple[str, ...] = ()
+) -> str:
+    """What changing each parameter does; a ``fixed`` parameter's change is refused, so its row
+    says so instead of listing the updates the refusal prevents."""
     effects = parameter_effects(template, create_only)
     if not effects:
         return "*No parameters.*"
     rows = []
     for param, effect in effects.items():
+        if param in fixed:
+            rows.append([code(param), FIXED_ROW, "—", "—", "—"])
+            continue
         joined = {k: "; ".join(cell(x) for x in v) for k, v in effect.items()}
         rows.append(
             [
