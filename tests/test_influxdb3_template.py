@@ -9,7 +9,7 @@ import json
 import botocore.session
 import pytest
 
-from conftest import yaml_data
+from conftest import ROOT, yaml_data
 from templates_src.registry import TEMPLATES
 from templates_src.timestream_influxdb3 import OptionError, Options, build, service
 from templates_src.timestream_influxdb3.deploy_checks import value_problems
@@ -145,14 +145,40 @@ def test_the_database_resource_keeps_data_and_follows_the_egress_rule(template):
 def test_an_invalid_database_is_refused_in_one_line(name):
     with pytest.raises(OptionError, match="not a database name"):
         Options(default_database=name)
-    ((parameter, message),) = [p for p in value_problems({"Database": name}) if p[0] == "Database"]
-    assert repr(name) in message and "\n" not in message
 
 
-def test_enterprise_nodes_for_core_are_refused():
-    ((parameter, message),) = value_problems({"Engine": "Core", "EnterpriseNodes": "3"})
-    assert parameter == "EnterpriseNodes" and "Enterprise only" in message
-    assert value_problems({"Engine": "Enterprise", "EnterpriseNodes": "1"}) == []
+def deploy_problems(tmp_path, **values) -> list[tuple[str, str]]:
+    """(parameter, message) of every problem deploy's offline check finds in a parameter file of
+    this product with ``values`` over valid ones (the template's constraints and value checks)."""
+    from tooling.deploy.params import read_and_check
+    from tooling.deploy.runner import load_template
+
+    valid = {
+        "ProjectName": "ons",
+        "VpcId": "vpc-0a1b2c3d4e5f60003",
+        "SubnetIds": "subnet-0a1b2c3d4e5f60031,subnet-0a1b2c3d4e5f60032",
+        "S3PrefixListId": "pl-0123456789abcdef0",
+        "ProcessedDataBucket": "ons-processed",
+        "RejectedDataBucket": "ons-rejected",
+    }
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps([f"{k}={v}" for k, v in {**valid, **values}.items()]))
+    spec = TEMPLATES["timestream-influxdb3"]
+    template = load_template(ROOT / "output" / spec.filename)
+    return [(p.parameter, p.message) for p in read_and_check(path, template, {}, spec, "us-east-1").problems]
+
+
+@pytest.mark.parametrize("name", ["tele_metry", "-x", "x-", "a/b"])
+def test_deploy_refuses_an_invalid_database_once_in_one_line(tmp_path, name):
+    ((parameter, message),) = deploy_problems(tmp_path, Database=name)
+    assert parameter == "Database" and name in message and "\n" not in message
+
+
+def test_deploy_refuses_enterprise_nodes_for_core_once(tmp_path):
+    ((parameter, message),) = deploy_problems(tmp_path, Engine="Core", EnterpriseNodes="3")
+    assert "EnterpriseNodes is for Enterprise only" in message
+    assert deploy_problems(tmp_path, Engine="Enterprise", EnterpriseNodes="1") == []
+    assert deploy_problems(tmp_path) == []
 
 
 @pytest.mark.parametrize("option", ["organization=o", "default_port=8086", "default_allocated_storage=20"])

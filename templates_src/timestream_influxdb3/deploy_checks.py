@@ -2,9 +2,10 @@
 
 Settings of InfluxDB 2 (Username, Password, Organization, Bucket, InfluxDBToken, AllocatedStorage,
 DbStorageType, DeploymentType, EngineParameters) are not parameters of this template: deploy's
-parameter check refuses them by name with the parameters this template accepts. What the launch
-form's constraints cannot say is checked here: the database name (InfluxDB 3's OpenAPI pattern),
-EnterpriseNodes given for Core, the cluster's name, and the subnets.
+parameter check refuses them by name with the parameters this template accepts. The launch form's
+own constraints refuse a database name InfluxDB 3 does not take (AllowedPattern) and EnterpriseNodes
+given for Core (a Rule), and deploy checks them offline; what they cannot say is checked here: the
+cluster's name and the subnets.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Mapping
 
 from ..timestream_influxdb import deploy_checks as instance_checks
 from . import service
-from .options import database_problem
 
 #: NoEcho parameter -> environment variable: none (no password, no token on the launch form).
 SECRET_ENV: dict[str, str] = {}
@@ -45,18 +45,6 @@ def value_problems(values: Mapping[str, str], region: str | None = None) -> list
         (parameter, message.replace("the instance name", "the cluster name"))
         for parameter, message in instance_checks.value_problems(named, region)
     ]
-    if "Database" in values:
-        problem = database_problem(values["Database"])
-        if problem:
-            problems.append(("Database", problem))
-    engine, nodes = values.get("Engine", ""), values.get("EnterpriseNodes", "")
-    if engine == service.CORE and nodes:
-        problems.append(
-            (
-                "EnterpriseNodes",
-                f"{nodes!r} is for Enterprise only: leave it empty for Core, or choose Engine Enterprise",
-            )
-        )
     if "SubnetIds" in values:
         problem = subnets_problem(values["SubnetIds"])
         if problem:
