@@ -9,9 +9,9 @@ Read from the rendered templates in output/.
 from __future__ import annotations
 
 import pytest
+from lifecycle.harness import creation_order, dependencies_among
 
 from conftest import ROOT, yaml_data
-from lifecycle.harness import creation_order, dependencies_among
 
 #: product template -> (the HTTP resource, the resources that change the database)
 PRODUCTS = {
