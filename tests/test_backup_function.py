@@ -15,8 +15,12 @@ from stack_status import StackStatus
 
 @pytest.fixture(params=["source", "inlined"])
 def backup(request, rendered_product):
-    """functions/backup.py, and the code the rendered template gives the backup function."""
-    return function_module(request, "backup", rendered_product)
+    """functions/backup.py, and the code the rendered template gives the backup function; its
+    status reads after a change follow one another at once."""
+    module = function_module(request, "backup", rendered_product)
+    module.POLL_SECONDS = 0
+    yield module
+    module.POLL_SECONDS = 5
 
 
 INSTANCE = "a1b2c3d4e5f6g7h8i9"
@@ -89,6 +93,19 @@ def expect_update(client, configurations, instance=INSTANCE):
         {**UPDATED, "id": instance},
         {"identifier": instance, "dbBackupConfigurations": configurations},
     )
+    expect_status(client, "AVAILABLE", instance=instance)
+
+
+def expect_status(client, *statuses, instance=INSTANCE, cluster=None):
+    """GetDbInstance (GetDbCluster for a ``cluster``) answers each of ``statuses`` in turn (botocore's
+    model's Status, ClusterStatus): the reads after a change, until AVAILABLE."""
+    for status in statuses:
+        if cluster:
+            answer = {**CLUSTER_ANSWER, "id": cluster, "status": status}
+            client.stub.add_response("get_db_cluster", answer, {"dbClusterId": cluster})
+        else:
+            answer = {**UPDATED, "id": instance, "status": status}
+            client.stub.add_response("get_db_instance", answer, {"identifier": instance})
 
 
 def test_create_without_continuous_backups_sends_daily_only(backup, client):
@@ -187,6 +204,7 @@ def test_a_replaced_instance_gets_a_new_physical_id_so_the_old_one_is_deleted(ba
         {**UPDATED, "id": "newinstance123"},
         {"identifier": "newinstance123", "dbBackupConfigurations": ANY},
     )
+    expect_status(client, "AVAILABLE", instance="newinstance123")
     pid, _ = act(backup, event("Update", props, PhysicalResourceId=INSTANCE), FakeContext(), client)
     assert pid == "newinstance123"
 
@@ -197,6 +215,7 @@ def test_a_busy_instance_is_retried(backup, client, monkeypatch):
     client.stub.add_response(
         "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": ANY}
     )
+    expect_status(client, "AVAILABLE")
     assert act(backup, event("Create"), FakeContext(), client) == (INSTANCE, {})
 
 
@@ -399,6 +418,11 @@ def test_the_delete_of_a_replaced_instances_old_id_takes_its_final_backup(backup
 # --- a read-replica cluster ----------------------------------------------------------------------
 CLUSTER = "clu1a2b3c4d5e"
 CLUSTER_PROPS = {**PROPS, "DbResourceType": "DB_CLUSTER", "DbResourceId": CLUSTER}
+CLUSTER_ANSWER = {
+    "id": CLUSTER,
+    "name": "ons-development-influxdb",
+    "arn": f"arn:aws:timestream-influxdb:us-east-1:123456789012:db-cluster/{CLUSTER}",
+}
 
 
 def test_a_clusters_backups_are_configured_with_update_db_cluster(backup, client):
@@ -408,6 +432,7 @@ def test_a_clusters_backups_are_configured_with_update_db_cluster(backup, client
         {"dbClusterStatus": "UPDATING"},
         {"dbClusterId": CLUSTER, "dbBackupConfigurations": configs},
     )
+    expect_status(client, "UPDATING", "AVAILABLE", cluster=CLUSTER)
     props = {**CLUSTER_PROPS, "ContinuousRetentionDays": "35"}
     assert act(backup, event("Create", props), FakeContext(), client) == (CLUSTER, {})
 
@@ -423,6 +448,7 @@ def test_a_busy_cluster_is_retried_and_continuous_backups_are_turned_off_as_for_
     }
     client.stub.add_client_error("update_db_cluster", "ConflictException", "cluster is UPDATING")
     client.stub.add_response("update_db_cluster", {"dbClusterStatus": "UPDATING"}, expected)
+    expect_status(client, "AVAILABLE", cluster=CLUSTER)
     e = event("Update", CLUSTER_PROPS, PhysicalResourceId=CLUSTER, OldResourceProperties=was_on)
     assert act(backup, e, FakeContext(), client) == (CLUSTER, {})
 
@@ -471,3 +497,45 @@ def test_an_update_from_instance_id_knows_continuous_backups_were_on_for_that_in
     old = {**LEGACY, "ContinuousRetentionDays": "35"}
     e = event("Update", PROPS, PhysicalResourceId=INSTANCE, OldResourceProperties=old)
     assert act(backup, e, FakeContext(), client) == (INSTANCE, {})
+
+
+# --- waiting for the database after the change ----------------------------------------------------
+
+
+class Clock:
+    """A Lambda context whose remaining time is each of ``remaining_ms`` in turn, then the last."""
+
+    log_stream_name = FakeContext.log_stream_name
+
+    def __init__(self, *remaining_ms):
+        self.remaining = list(remaining_ms)
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining.pop(0) if len(self.remaining) > 1 else self.remaining[0]
+
+
+def test_the_answer_waits_until_the_instance_is_available_again(backup, client):
+    """Reads follow UpdateDbInstance until AVAILABLE, and stop there (the Stubber has no more)."""
+    client.stub.add_response(
+        "update_db_instance", UPDATED, {"identifier": INSTANCE, "dbBackupConfigurations": [DAILY_7]}
+    )
+    expect_status(client, "UPDATING", "MODIFYING", "AVAILABLE")
+    assert act(backup, event("Create"), FakeContext(), client) == (INSTANCE, {})
+
+
+def test_still_unavailable_when_the_time_runs_out_succeeds_and_says_so(backup, client, capsys):
+    """Success, not failure: the change was accepted, and a failed Create would delete the database."""
+    client.stub.add_response(
+        "update_db_cluster",
+        {"dbClusterStatus": "UPDATING"},
+        {"dbClusterId": CLUSTER, "dbBackupConfigurations": ANY},
+    )
+    expect_status(client, "UPDATING", "UPDATING", cluster=CLUSTER)
+    enough = (backup.POLL_SECONDS + backup.READ_SECONDS + backup.MARGIN) * 1000
+    context = Clock(enough, enough, enough - 1)  # two reads, then too little time for a third
+    pid, data, reason = act(backup, event("Create", CLUSTER_PROPS), context, client)
+    assert (pid, data) == (CLUSTER, {})
+    assert reason == (
+        "the cluster accepted the change but was UPDATING, not yet AVAILABLE, when the time to wait ran out"
+    )
+    assert "not yet AVAILABLE" in capsys.readouterr().out

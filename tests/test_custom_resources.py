@@ -263,6 +263,9 @@ def test_backup_role_may_configure_only_this_instance(product):
     assert by_sid["ConfigureThisInstancesBackups"]["Resource"] == [
         {"Fn::GetAtt": ["InfluxDBInstance", "Arn"]}
     ]
+    # It answers once the instance is AVAILABLE again: it reads this instance's status only.
+    assert by_sid["WaitForThisInstance"]["Action"] == ["timestream-influxdb:GetDbInstance"]
+    assert by_sid["WaitForThisInstance"]["Resource"] == [{"Fn::GetAtt": ["InfluxDBInstance", "Arn"]}]
     assert by_sid["TakeFinalBackup"]["Action"] == ["timestream-influxdb:CreateDbBackup"]
     assert by_sid["WriteOwnLogGroup"]["Resource"] == [{"Fn::GetAtt": ["BackupFunctionLogGroup", "Arn"]}]
     # A Delete is acted on only while the stack deletes (functions/cfn_response.py).
@@ -274,6 +277,7 @@ def test_backup_role_may_configure_only_this_instance(product):
     assert set(by_sid) == {
         "WriteOwnLogGroup",
         "ConfigureThisInstancesBackups",
+        "WaitForThisInstance",
         "TakeFinalBackup",
         "ReadOwnStackStatus",
     }
@@ -409,7 +413,7 @@ def test_backup_custom_resource_properties(product):
     assert resource["Type"] == "Custom::InfluxDBBackups"
     assert resource["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["BackupFunction", "Arn"]},
-        "ServiceTimeout": 360,
+        "ServiceTimeout": 960,
         "DbResourceType": "DB_INSTANCE",
         "DbResourceId": {"Fn::GetAtt": ["InfluxDBInstance", "Id"]},
         "DailyRetentionDays": {"Ref": "BackupRetentionPeriod"},
@@ -436,6 +440,10 @@ def test_token_custom_resource_never_gets_the_password(product):
         "Org": {"Ref": "Organization"},
         "Bucket": {"Ref": "Bucket"},
         "TokenSecretArn": {"Ref": "TokenSecret"},
+        # Orders the token after the conditional parameter group (templates_src backup.py).
+        "WaitForEngineParameterGroup": {
+            "Fn::If": ["HasEngineParameters", {"Ref": "EngineParameterGroup"}, {"Ref": "AWS::NoValue"}]
+        },
     }
     # No output carries the token.
     assert "InfluxDBApiToken" not in json.dumps(product["Outputs"])
@@ -444,7 +452,11 @@ def test_token_custom_resource_never_gets_the_password(product):
 def test_the_token_is_revoked_before_the_path_to_the_instance_goes(product):
     """On delete, CloudFormation removes a resource before what it depends on."""
     resource = product["Resources"]["InfluxDBApiToken"]
-    assert resource["DependsOn"] == ["LambdaClientToInfluxDBEgress", "TokenWorkerFunction"]
+    assert resource["DependsOn"] == [
+        "LambdaClientToInfluxDBEgress",
+        "TokenWorkerFunction",
+        "BackupConfiguration",
+    ]
     rule = product["Resources"]["LambdaClientToInfluxDBEgress"]["Properties"]
     assert rule["DestinationSecurityGroupId"] == {"Fn::GetAtt": ["InfluxDBSecurityGroup", "GroupId"]}
 
@@ -504,9 +516,14 @@ def test_the_product_makes_no_vpc_endpoint(product):
     whoever runs the network, and a stack updated from a version that had it deletes it."""
     assert "CreateSecretsManagerEndpoint" not in product["Parameters"]
     assert not resources_of_type(product, "AWS::EC2::VPCEndpoint")
-    assert not any(
-        k.startswith(WAIT_FOR) for r in product["Resources"].values() for k in r.get("Properties", {})
-    )
+    # The only property that orders a resource after another is the token's, on the parameter group.
+    waits = {
+        (name, k)
+        for name, r in product["Resources"].items()
+        for k in r.get("Properties", {})
+        if k.startswith(WAIT_FOR)
+    }
+    assert waits == {("InfluxDBApiToken", WAIT_FOR + "EngineParameterGroup")}
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "output").glob("*.yaml")), ids=lambda p: p.name)

@@ -30,8 +30,9 @@ ARN = "arn:aws:timestream-influxdb:us-east-1:123456789012:db-parameter-group/"
 def pg(request, rendered_product):
     module = function_module(request, "parameter_group", rendered_product)
     module.RETRY_SECONDS = 0  # a busy instance is retried at once
+    module.POLL_SECONDS = 0  # the status is read again at once
     yield module
-    module.RETRY_SECONDS = 20
+    module.RETRY_SECONDS, module.POLL_SECONDS = 20, 5
 
 
 @pytest.fixture
@@ -99,7 +100,9 @@ def expect_content(client, gid, parameters=None):
     client.stub.add_response("get_db_parameter_group", answer, {"identifier": gid})
 
 
-def expect_instance(client, current, then_update_to=None):
+def expect_instance(client, current, then_update_to=None, statuses=("AVAILABLE",)):
+    """GetDbInstance answers the ``current`` group; with ``then_update_to``, UpdateDbInstance switches
+    it, and GetDbInstance answers each of ``statuses`` (botocore's model's Status) in turn."""
     answer = {
         "id": INSTANCE,
         "name": "ons-development-influxdb",
@@ -117,6 +120,12 @@ def expect_instance(client, current, then_update_to=None):
             answer,
             {"identifier": INSTANCE, "dbParameterGroupIdentifier": then_update_to},
         )
+        for status in statuses:
+            client.stub.add_response(
+                "get_db_instance",
+                {**answer, "status": status, "dbParameterGroupIdentifier": then_update_to},
+                {"identifier": INSTANCE},
+            )
 
 
 def test_create_makes_the_content_named_group_with_tags_and_switches_the_instance(pg, client):
@@ -274,7 +283,9 @@ CLUSTER_ANSWER = {
 }
 
 
-def expect_cluster(client, current, then_update_to=None):
+def expect_cluster(client, current, then_update_to=None, statuses=("AVAILABLE",)):
+    """GetDbCluster answers the ``current`` group; with ``then_update_to``, UpdateDbCluster switches
+    it, and GetDbCluster answers each of ``statuses`` (botocore's model's ClusterStatus) in turn."""
     client.stub.add_response(
         "get_db_cluster",
         {**CLUSTER_ANSWER, **({"dbParameterGroupIdentifier": current} if current else {})},
@@ -286,6 +297,12 @@ def expect_cluster(client, current, then_update_to=None):
             {"dbClusterStatus": "UPDATING"},
             {"dbClusterId": CLUSTER, "dbParameterGroupIdentifier": then_update_to},
         )
+        for status in statuses:
+            client.stub.add_response(
+                "get_db_cluster",
+                {**CLUSTER_ANSWER, "status": status, "dbParameterGroupIdentifier": then_update_to},
+                {"dbClusterId": CLUSTER},
+            )
 
 
 def test_a_cluster_is_switched_with_update_db_cluster(pg, client):
@@ -331,3 +348,72 @@ def test_influxdb_3_parameters_for_an_influxdb_v2_cluster_are_one_line_before_an
 def test_a_function_configured_for_the_instance_refuses_the_cluster(pg, client):
     with pytest.raises(ValueError, match="refused: not this stack's DbResourceType, DbResourceId$"):
         pg.act(event("Create", CLUSTER_PROPS), FakeContext(), client, configured(PROPS))
+
+
+# --- waiting for the database after a switch -------------------------------------------------------
+
+
+class Clock:
+    """A Lambda context whose remaining time is each of ``remaining_ms`` in turn, then the last."""
+
+    log_stream_name = FakeContext.log_stream_name
+
+    def __init__(self, *remaining_ms):
+        self.remaining = list(remaining_ms)
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining.pop(0) if len(self.remaining) > 1 else self.remaining[0]
+
+
+def enough_for_one_read(pg):
+    return (pg.POLL_SECONDS + pg.READ_SECONDS + pg.MARGIN) * 1000
+
+
+def test_a_switch_answers_only_once_the_instance_is_available_again(pg, client):
+    """A switch can restart the instance: the status is read until AVAILABLE, and no more."""
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_instance(
+        client, "default1", then_update_to="pg0001", statuses=("UPDATING", "REBOOTING", "AVAILABLE")
+    )
+    assert act(pg, event("Create"), client)[2] == "the instance now uses pg0001"
+
+
+def test_a_switch_of_a_cluster_waits_for_the_cluster(pg, client):
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_cluster(client, "default1", then_update_to="pg0001", statuses=("UPDATING", "AVAILABLE"))
+    assert act(pg, event("Create", CLUSTER_PROPS), client)[2] == "the cluster now uses pg0001"
+
+
+def test_a_switch_still_unavailable_when_the_time_runs_out_succeeds_and_says_so(pg, client, capsys):
+    """Success, not failure: the change was accepted, and a failed Create would delete the database."""
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_instance(client, "default1", then_update_to="pg0001", statuses=("UPDATING", "UPDATING"))
+    enough = enough_for_one_read(pg)
+    context = Clock(enough, enough, enough - 1)  # two reads, then too little time for a third
+    pid, _, reason = act(pg, event("Create"), client, context=context)
+    assert pid == "pg0001"
+    assert reason == (
+        "the instance now uses pg0001; the instance accepted the change but was UPDATING, not yet "
+        "AVAILABLE, when the time to wait ran out"
+    )
+    assert "not yet AVAILABLE" in capsys.readouterr().out
+
+
+def test_an_instance_already_on_the_group_is_not_waited_for(pg, client):
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_instance(client, "pg0001")  # one read: no switch, no status reads after it
+    assert act(pg, event("Create"), client)[2] == "the instance already used pg0001"
+
+
+def test_the_wait_keeps_the_margin_to_answer_cloudformation(pg, client):
+    """With less time left than one read and the answer need, the status is not read at all."""
+    expect_list(client, [summary(name_of(pg))])
+    expect_content(client, "pg0001")
+    expect_instance(client, "default1", then_update_to="pg0001", statuses=())
+    context = Clock(enough_for_one_read(pg) - 1)
+    reason = act(pg, event("Create"), client, context=context)[2]
+    assert reason.endswith("was not read, not yet AVAILABLE, when the time to wait ran out")

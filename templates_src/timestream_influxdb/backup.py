@@ -14,6 +14,7 @@ Meaning of the parameters (see also :mod:`.parameters`):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from awacs import timestream_influxdb as tsi
@@ -26,6 +27,7 @@ from . import names
 from .custom_resources import (
     FUNCTION_CHECKOV_SKIPS,
     OUTSIDE_VPC_SKIP,
+    WAIT_FOR,
     CustomResource,
     add_custom_resource,
     add_function,
@@ -35,7 +37,13 @@ from .database import Database
 from .encryption import ProductKey
 from .functions.backup import CONFIGURED
 
-TIMEOUT = 300  # UpdateDbInstance/UpdateDbCluster is retried while the database is busy with another change
+# Seconds the function may run: UpdateDbInstance/UpdateDbCluster retried while the database is busy
+# with another change, then GetDbInstance/GetDbCluster read until it is AVAILABLE again (the time
+# left, less cfn_response.MARGIN). Lambda's maximum (cfn-lint's bundled schema for
+# AWS::Lambda::Function: "the maximum allowed value is 900 seconds"), since how long the service
+# takes to apply a change is documented nowhere; the ServiceTimeout is this plus
+# custom_resources.ANSWER_GRACE (cfn-lint rule E9106 wants it above the Timeout).
+TIMEOUT = 900
 #: Logical id of the backup resource; the function refuses requests for any other.
 BACKUP_RESOURCE = "BackupConfiguration"
 ENVIRONMENT_SKIP = {
@@ -116,12 +124,23 @@ def backup_statements(
     database: InfluxDBInstance | InfluxDBCluster | Database | DbResource,
 ) -> list[Statement]:
     db = database if isinstance(database, DbResource) else db_resource(database)
-    update = tsi.UpdateDbCluster if db.is_cluster else tsi.UpdateDbInstance
+    read, update = (
+        (tsi.GetDbCluster, tsi.UpdateDbCluster)
+        if db.is_cluster
+        else (tsi.GetDbInstance, tsi.UpdateDbInstance)
+    )
     return [
         Statement(
             Sid=f"ConfigureThis{db.noun}sBackups",
             Effect=Allow,
             Action=[update],
+            Resource=[GetAtt(db.resource, "Arn")],
+        ),
+        # The function answers once the change is applied: it reads the status until AVAILABLE.
+        Statement(
+            Sid=f"WaitForThis{db.noun}",
+            Effect=Allow,
+            Action=[read],
             Resource=[GetAtt(db.resource, "Arn")],
         ),
         *(cluster_node_statements("UpdateTheClustersNodes") if db.is_cluster else []),
@@ -158,3 +177,34 @@ def cluster_node_statements(sid: str) -> list[Statement]:
             Resource=[Sub(TSI_ARN + ":db-instance/*")],
         )
     ]
+
+
+def after_database_changes(
+    ctx: Context, resource: CustomResource, changes: Iterable[CustomResource | None]
+) -> None:
+    """Create and update ``resource`` (one that talks HTTP to the database) only after each of
+    ``changes`` (the backup and parameter group resources: they change the database with
+    UpdateDbInstance or UpdateDbCluster and answer once it is AVAILABLE again) has answered.
+
+    Otherwise CloudFormation runs them at the same time, and a parameter group switch, which can
+    restart the database, makes the HTTP calls fail mid-create and the stack roll back. On delete
+    CloudFormation goes the other way: ``resource`` is deleted (a token revoked) while the database
+    is untouched, before the backup resource takes its final backup.
+
+    An unconditional change is named in DependsOn. A DependsOn naming a resource whose Condition
+    is false is a template error (cfn-lint E3005), so a conditional one is referred to in a
+    ``WaitFor<logical id>`` property under ``Fn::If`` on its condition instead (the function never
+    reads it: custom_resources.WAIT_FOR). Its value is the resource's physical id, so a change of
+    it (a new parameter group) sends ``resource`` an Update after the switch, which checks the
+    HTTP side again against the restarted database.
+    """
+    for change in changes:
+        if change is None:
+            continue
+        condition = getattr(change, "Condition", None)
+        if condition is None:
+            depends = getattr(resource, "DependsOn", [])
+            depends = [depends] if isinstance(depends, str) else list(depends)
+            resource.DependsOn = [*depends, change.title]
+        else:
+            resource.properties[WAIT_FOR + change.title] = ctx.if_(condition, Ref(change))

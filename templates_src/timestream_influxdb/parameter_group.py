@@ -50,9 +50,13 @@ from .engine_parameters import INFLUXDB_V2
 from .functions.parameter_group import CONFIGURED
 from .parameters import HAS_ENGINE_PARAMETERS
 
-# A few List pages, one Create, and UpdateDbInstance/UpdateDbCluster retried every 20 s while the
-# database is busy with another change (the backup resource configures it at the same time).
-TIMEOUT = 300
+# A few List pages, one Create, UpdateDbInstance/UpdateDbCluster retried every 20 s while the
+# database is busy with another change (the backup resource configures it at the same time), then
+# GetDbInstance/GetDbCluster read until the database is AVAILABLE again after the switch (a restart).
+# Lambda's maximum (cfn-lint's bundled schema for AWS::Lambda::Function: "the maximum allowed value
+# is 900 seconds"), since how long a restart takes is documented nowhere; the ServiceTimeout is this
+# plus custom_resources.ANSWER_GRACE (cfn-lint rule E9106 wants it above the Timeout).
+TIMEOUT = 900
 #: Logical id of the parameter group resource; the function refuses requests for any other.
 PARAMETER_GROUP_RESOURCE = "EngineParameterGroup"
 TSI_ARN = "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}"

@@ -75,8 +75,10 @@ def build(options: Options | None = None) -> Template:
     log_group = monitoring.add_log_group(ctx, key)
     vpc_access = access.add_vpc_access_policy(ctx, sgs)
     role = access.add_lambda_role(ctx, vpc_access, secrets, key)
-    setup.add_database(ctx, key, sgs, vpc_access, cluster, secrets)
-    backup.add_backups(ctx, key, cluster)
+    influx_database = setup.add_database(ctx, key, sgs, vpc_access, cluster, secrets)
+    backups = backup.add_backups(ctx, key, cluster)
+    # The database resource's HTTP calls wait for the backup configuration's UpdateDbCluster.
+    backup.after_database_changes(ctx, influx_database, [backups])
     outputs.add_outputs(ctx, cluster, sgs, secrets, role, key, log_group)
 
     t.set_metadata({"AWS::CloudFormation::Interface": ctx.form.interface()})

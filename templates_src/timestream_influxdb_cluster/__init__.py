@@ -72,14 +72,16 @@ def build(options: Options | None = None) -> Template:
     key = encryption.add_key(ctx)
     password = secrets.add_admin_password(ctx, key)
     cluster = database.add_cluster(ctx, sgs, password.value)
-    parameter_group.add_parameter_group(ctx, key, cluster)
+    group = parameter_group.add_parameter_group(ctx, key, cluster)
     conn = secrets.add_connection_secrets(ctx, cluster.resource, key, password)
     log_group = monitoring.add_log_group(ctx, key)
     vpc_access = access.add_vpc_access_policy(ctx, sgs)
     role = access.add_lambda_role(ctx, vpc_access, conn, key)
-    backup.add_backups(ctx, key, cluster)
+    backups = backup.add_backups(ctx, key, cluster)
     # The token resource and its rotation work against the writer: the cluster's Endpoint attribute.
     token = influx_token.add_token(ctx, key, sgs, vpc_access, cluster.resource, conn)
+    # The token's HTTP calls wait for the database changes (a parameter group switch can restart it).
+    backup.after_database_changes(ctx, token.resource, [group, backups])
     token_rotation.add_token_rotation(ctx, key, conn, token)
     outputs.add_outputs(ctx, cluster, sgs, conn, role, key, log_group, dashboard=None)
 

@@ -67,6 +67,9 @@ class FakeTimestreamInfluxDB:
         self.clusters: dict[str, dict[str, Any]] = {c: {"backups": {}} for c in clusters}
         self.backups: list[dict[str, Any]] = []
         self.busy: dict[str, int] = {}
+        #: id -> the statuses GetDbInstance/GetDbCluster answer, one per read, before AVAILABLE
+        #: (a change being applied); the fake itself never moves a database between statuses.
+        self.settling: dict[str, list[str]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.client.meta.events.register("before-call.timestream-influxdb", self._answer)
 
@@ -100,6 +103,20 @@ class FakeTimestreamInfluxDB:
         assert value in self.model.shape_for("ClusterStatus").enum, value
         return value
 
+    def _reported(self, identifier: str, enum: str = "ClusterStatus") -> str:
+        """The next of ``settling[identifier]``, else AVAILABLE (a value of the model's ``enum``)."""
+        pending = self.settling.get(identifier) or []
+        value = pending.pop(0) if pending else "AVAILABLE"
+        assert value in self.model.shape_for(enum).enum, value
+        return value
+
+    def _GetDbInstance(self, body):
+        if body["identifier"] not in self.instances:
+            return _Answer.error(404, "ResourceNotFoundException", f"{body['identifier']} not found")
+        return _Answer.ok(
+            {**self._summary(body["identifier"]), "status": self._reported(body["identifier"], "Status")}
+        )
+
     def _cluster_summary(self, identifier: str) -> dict[str, Any]:
         return {
             "id": identifier,
@@ -130,7 +147,7 @@ class FakeTimestreamInfluxDB:
         return _Answer.ok(
             {
                 **self._cluster_summary(body["dbClusterId"]),
-                "status": self._status("AVAILABLE"),
+                "status": self._reported(body["dbClusterId"]),
                 "engineType": "INFLUXDB_V2",
                 **({"dbParameterGroupIdentifier": group} if group else {}),
                 **({"dbBackupConfigurations": self._configured(cluster)} if cluster["backups"] else {}),
@@ -331,8 +348,13 @@ class FakeTimestreamInfluxDBParameterGroups(FakeTimestreamInfluxDB):
         if error:
             return error
         group = instance.get("parameterGroup")
+        status = {"status": self._reported(body["identifier"], "Status")}
         return _Answer.ok(
-            {**self._summary(body["identifier"]), **({"dbParameterGroupIdentifier": group} if group else {})}
+            {
+                **self._summary(body["identifier"]),
+                **status,
+                **({"dbParameterGroupIdentifier": group} if group else {}),
+            }
         )
 
     def _UpdateDbInstance(self, body):

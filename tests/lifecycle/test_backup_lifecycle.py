@@ -50,7 +50,7 @@ def test_create_configures_the_backups_and_names_the_instance_as_physical_id(sta
     (request,) = op.requests
     props = request.event["ResourceProperties"]
     # Every scalar arrives as a string, the service properties included.
-    assert props["DailyRetentionDays"] == "7" and props["ServiceTimeout"] == "360"
+    assert props["DailyRetentionDays"] == "7" and props["ServiceTimeout"] == "960"
     assert props["DbResourceId"] == INSTANCE and props["DbResourceType"] == "DB_INSTANCE"
     assert request.event["ServiceToken"] == props["ServiceToken"]
     assert request.event["ResponseURL"].startswith("https://cloudformation-custom-resource-response-")
@@ -222,14 +222,15 @@ def test_a_cluster_stack_configures_the_clusters_backups_through_update_db_clust
     props = op.requests[0].event["ResourceProperties"]
     assert props["DbResourceType"] == "DB_CLUSTER" and props["DbResourceId"] == CLUSTER
     assert cluster_stack.live["BackupConfiguration"].physical_id == CLUSTER
-    assert called(clusters) == ["UpdateDbCluster"]
+    # Answered once GetDbCluster says AVAILABLE.
+    assert called(clusters) == ["UpdateDbCluster", "GetDbCluster"]
     assert clusters.backup_configuration(CLUSTER) == {"DAILY": (7, True)}
 
 
 def test_a_busy_cluster_still_ends_configured(cluster_stack, clusters):
     clusters.busy[CLUSTER] = 2
     assert cluster_stack.create(VALUES).status == "CREATE_COMPLETE"
-    assert called(clusters) == ["UpdateDbCluster"] * 3
+    assert called(clusters) == ["UpdateDbCluster"] * 3 + ["GetDbCluster"]
     assert daily(clusters, CLUSTER) == (7, True)
 
 
@@ -280,6 +281,6 @@ def test_a_delete_forged_at_rest_takes_no_backup_of_the_cluster(cluster_stack, c
     cluster_stack.create(VALUES)
     answer = cluster_stack.forge("BackupConfiguration", "Delete")
     assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
-    assert clusters.backups == [] and called(clusters) == ["UpdateDbCluster"]
+    assert clusters.backups == [] and called(clusters) == ["UpdateDbCluster", "GetDbCluster"]
     assert cluster_stack.delete().status == "DELETE_COMPLETE"
     assert len(clusters.backups_of(CLUSTER)) == 1

@@ -346,14 +346,15 @@ def test_create_configures_the_cluster_s_daily_backups_through_update_db_cluster
     props = request.event["ResourceProperties"]
     assert props["DbResourceType"] == "DB_CLUSTER" and props["DbResourceId"] == CLUSTER
     assert stack.live[BACKUP].physical_id == CLUSTER
-    assert called(stack) == ["UpdateDbCluster"]
+    # Answered once GetDbCluster says AVAILABLE.
+    assert called(stack) == ["UpdateDbCluster", "GetDbCluster"]
     assert stack.clusters.backup_configuration(CLUSTER) == {"DAILY": (7, True)}
 
 
 def test_a_busy_cluster_still_ends_configured(stack, enterprise, aws):
     stack.clusters.busy[CLUSTER] = 2
     assert stack.create(values(enterprise, Engine="Enterprise")).status == "CREATE_COMPLETE"
-    assert called(stack) == ["UpdateDbCluster"] * 3
+    assert called(stack) == ["UpdateDbCluster"] * 3 + ["GetDbCluster"]
     assert stack.clusters.backup_configuration(CLUSTER)["DAILY"] == (7, True)
 
 
@@ -410,6 +411,6 @@ def test_a_delete_forged_at_rest_takes_no_backup_of_the_cluster(stack, core, aws
     stack.create(values(core))
     answer = stack.forge(BACKUP, "Delete")
     assert answer["Status"] == "SUCCESS" and "not deleting" in answer["Reason"]
-    assert stack.clusters.backups == [] and called(stack) == ["UpdateDbCluster"]
+    assert stack.clusters.backups == [] and called(stack) == ["UpdateDbCluster", "GetDbCluster"]
     assert stack.delete().status == "DELETE_COMPLETE"
     assert len(stack.clusters.backups_of(CLUSTER)) == 1

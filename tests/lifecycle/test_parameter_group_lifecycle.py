@@ -310,3 +310,15 @@ def test_a_cluster_stack_delete_and_a_forged_delete_leave_the_group_and_the_clus
     # Neither Delete called the parameter group API or touched the cluster's group.
     assert [n for n, _ in clusters.calls[calls:] if n != "CreateDbBackup"] == []
     assert clusters.group_of(CLUSTER)["id"] == gid
+
+
+def test_a_switch_is_answered_once_the_instance_reports_available_again(stack, influx):
+    """The instance restarts after the switch: the group resource answers after its status reads
+    reach AVAILABLE (the backup resource's reads come after the update it makes too)."""
+    influx.settling[INSTANCE] = ["UPDATING", "REBOOTING"]
+    op = stack.create(VALUES)
+    assert op.status == "CREATE_COMPLETE"
+    reads = [name for name, _ in influx.calls if name == "GetDbInstance"]
+    assert influx.settling[INSTANCE] == [] and len(reads) >= 4  # current group, 2 not yet, AVAILABLE
+    (request,) = op.of(RESOURCE)
+    assert request.answer["Reason"] == f"the instance now uses {stack.live[RESOURCE].physical_id}"

@@ -449,3 +449,14 @@ def test_stack_delete_succeeds_when_the_instance_is_gone(stack, influx, aws, cap
     assert request.ok
     out = capsys.readouterr().out
     assert "unhandled" not in out and "not revoked:" in out
+
+
+def test_the_token_is_made_after_the_backup_configuration_and_revoked_before_it(stack, influx):
+    """The backup resource changes the instance (UpdateDbInstance) and answers once it is AVAILABLE:
+    the token's HTTP calls come after it on create, and before its final backup on delete."""
+    created = [r for _, kind, r in stack.create(values(influx)).calls if kind == "Create"]
+    assert created.index("BackupConfiguration") < created.index("InfluxDBApiToken")
+    orders = list(stack.deletion_orders())
+    assert orders
+    for order in orders:
+        assert order.index("InfluxDBApiToken") < order.index("BackupConfiguration")

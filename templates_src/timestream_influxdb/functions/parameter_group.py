@@ -354,6 +354,50 @@ def apply(client, context, resource, group_id, kind="DB_INSTANCE"):
             time.sleep(RETRY_SECONDS)
 
 
+# --- waiting for the database to apply the change -------------------------------------------------
+
+#: Seconds between two reads of the database's status while it applies an accepted change.
+POLL_SECONDS = 5
+#: Seconds kept beyond MARGIN for the last status read (a call retried by botocore on throttling).
+READ_SECONDS = 15
+
+
+def status_of(client, kind, resource):
+    """The instance's (GetDbInstance) or cluster's (GetDbCluster) ``status``: botocore's model's
+    Status or ClusterStatus, both of which name AVAILABLE."""
+    if kind == "DB_CLUSTER":
+        return client.get_db_cluster(dbClusterId=resource).get("status")
+    return client.get_db_instance(identifier=resource).get("status")
+
+
+def wait_until_available(client, context, kind, resource):
+    """Read the status every POLL_SECONDS until it is AVAILABLE, while the Lambda's remaining time
+    allows one more read and the answer to CloudFormation (MARGIN); the last status read.
+
+    The first read comes one interval after the change was accepted, not at once: the service
+    may still report the status it had before the change."""
+    status = None
+    while context.get_remaining_time_in_millis() >= (POLL_SECONDS + READ_SECONDS + MARGIN) * 1000:
+        time.sleep(POLL_SECONDS)
+        status = status_of(client, kind, resource)
+        if status == "AVAILABLE":
+            return status
+    return status
+
+
+def not_available(kind, status):
+    """The line logged, and given as the answer's Reason, when the time ran out before AVAILABLE.
+
+    Success anyway, not failure: the change was accepted and the service goes on applying it. A
+    failed Create rolls the stack back and deletes the new database; a failed Update rolls back
+    with a second change of a database still busy with the first. The resources ordered after
+    this one talk to the database with retries of their own."""
+    line = f"the {KINDS[kind]} accepted the change but was {status or 'not read'}, not yet AVAILABLE, "
+    line += "when the time to wait ran out"
+    print(line)
+    return line
+
+
 def configuration():
     """The function's configuration, from its environment (set by the template)."""
     return {name: os.environ[name] for name in (*CONFIGURED.values(), "STACK_ID", "LOGICAL_RESOURCE_ID")}
@@ -399,7 +443,14 @@ def act(event, context, client=None, config=None):
     kind = props["DbResourceType"]
     switched = apply(client, context, props["DbResourceId"], group["id"], kind)
     data = {"Id": group["id"], "Name": group["name"], "Arn": group["arn"]}
-    return group["id"], data, f"the {KINDS[kind]} {'now uses' if switched else 'already used'} {group['id']}"
+    reason = f"the {KINDS[kind]} {'now uses' if switched else 'already used'} {group['id']}"
+    if switched:
+        # A switch can restart the database: answer once it is AVAILABLE again, so that the
+        # resources that talk to it (ordered after this one) find it up.
+        status = wait_until_available(client, context, kind, props["DbResourceId"])
+        if status != "AVAILABLE":
+            reason += "; " + not_available(kind, status)
+    return group["id"], data, reason
 
 
 def handler(event, context):
