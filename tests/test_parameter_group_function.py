@@ -30,9 +30,10 @@ ARN = "arn:aws:timestream-influxdb:us-east-1:123456789012:db-parameter-group/"
 def pg(request, rendered_product):
     module = function_module(request, "parameter_group", rendered_product)
     module.RETRY_SECONDS = 0  # a busy instance is retried at once
-    module.POLL_SECONDS = 0  # the status is read again at once
+    waiting = module.wait_until_available.__globals__  # the shared database_status's, or index.py's
+    waiting["POLL_SECONDS"] = 0  # the status is read again at once
     yield module
-    module.RETRY_SECONDS, module.POLL_SECONDS = 20, 5
+    module.RETRY_SECONDS, waiting["POLL_SECONDS"] = 20, 5
 
 
 @pytest.fixture
@@ -366,7 +367,8 @@ class Clock:
 
 
 def enough_for_one_read(pg):
-    return (pg.POLL_SECONDS + pg.READ_SECONDS + pg.MARGIN) * 1000
+    waiting = pg.wait_until_available.__globals__
+    return (waiting["POLL_SECONDS"] + waiting["READ_SECONDS"] + pg.MARGIN) * 1000
 
 
 def test_a_switch_answers_only_once_the_instance_is_available_again(pg, client):

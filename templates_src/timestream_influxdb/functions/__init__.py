@@ -2,8 +2,9 @@
 
 Each function is a real module here, unit-tested as such. A custom-resource handler imports the
 shared protocol from :mod:`.cfn_response` and declares the resource properties it reads in
-``PROPERTIES``; a function that calls an in-VPC worker imports :mod:`.worker_call`; a worker (a
-plain Lambda handler another function invokes) imports :mod:`.http_once` for its HTTP requests. :func:`inline` makes the
+``PROPERTIES``; a function that calls an in-VPC worker imports :mod:`.worker_call`, one that
+waits for the database to apply a change :mod:`.database_status`; a worker (a plain Lambda handler
+another function invokes) imports :mod:`.http_once` for its HTTP requests. :func:`inline` makes the
 single ``index.py`` that ``Code.ZipFile`` carries (handler ``index.handler``): the function
 module's docstring, the imports of every module it is made of (each once), the code of each shared
 module the function imports, then the function's own code, as written - comments included.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 #: The shared modules, in the order they are inlined.
-SHARED = ("cfn_response", "worker_call", "http_once")
+SHARED = ("cfn_response", "worker_call", "http_once", "database_status")
 HANDLER = "index.handler"
 #: Name of the module-level tuple in which a function module declares the properties it reads.
 PROPERTIES = "PROPERTIES"

@@ -45,6 +45,7 @@ import time
 import boto3
 
 from .cfn_response import MARGIN, deletion_of, properties, run
+from .database_status import KINDS, not_available, wait_until_available
 
 PROPERTIES = (
     "DbResourceType",
@@ -69,55 +70,8 @@ RANGES = {
     "ContinuousRetentionDays": (0, 365),
     "FinalBackupRetentionDays": (0, 3650),
 }
-#: What the function acts on: DbResourceType -> the noun of its messages (botocore's model's
-#: ResourceType values; CreateDbBackup takes the id of either).
-KINDS = {"DB_INSTANCE": "instance", "DB_CLUSTER": "cluster"}
 #: The property that named the instance before DbResourceType and DbResourceId existed.
 LEGACY_ID = "InstanceId"
-
-
-# --- waiting for the database to apply the change -------------------------------------------------
-
-#: Seconds between two reads of the database's status while it applies an accepted change.
-POLL_SECONDS = 5
-#: Seconds kept beyond MARGIN for the last status read (a call retried by botocore on throttling).
-READ_SECONDS = 15
-
-
-def status_of(client, kind, resource):
-    """The instance's (GetDbInstance) or cluster's (GetDbCluster) ``status``: botocore's model's
-    Status or ClusterStatus, both of which name AVAILABLE."""
-    if kind == "DB_CLUSTER":
-        return client.get_db_cluster(dbClusterId=resource).get("status")
-    return client.get_db_instance(identifier=resource).get("status")
-
-
-def wait_until_available(client, context, kind, resource):
-    """Read the status every POLL_SECONDS until it is AVAILABLE, while the Lambda's remaining time
-    allows one more read and the answer to CloudFormation (MARGIN); the last status read.
-
-    The first read comes one interval after the change was accepted, not at once: the service
-    may still report the status it had before the change."""
-    status = None
-    while context.get_remaining_time_in_millis() >= (POLL_SECONDS + READ_SECONDS + MARGIN) * 1000:
-        time.sleep(POLL_SECONDS)
-        status = status_of(client, kind, resource)
-        if status == "AVAILABLE":
-            return status
-    return status
-
-
-def not_available(kind, status):
-    """The line logged, and given as the answer's Reason, when the time ran out before AVAILABLE.
-
-    Success anyway, not failure: the change was accepted and the service goes on applying it. A
-    failed Create rolls the stack back and deletes the new database; a failed Update rolls back
-    with a second change of a database still busy with the first. The resources ordered after
-    this one talk to the database with retries of their own."""
-    line = f"the {KINDS[kind]} accepted the change but was {status or 'not read'}, not yet AVAILABLE, "
-    line += "when the time to wait ran out"
-    print(line)
-    return line
 
 
 def configuration():
