@@ -153,3 +153,31 @@ def test_one_product_can_be_chosen():
     publish_both(world, catalog)
     assert [p["Name"] for p in world.catalog.products.values()] == ["Small product"]
     assert roles_by_product(world) == {"Small product": "SmallProductLaunchRole"}
+
+
+def test_dry_run_of_the_committed_catalog_plans_each_of_its_products_with_its_launch_role():
+    """``make publish --dry-run`` with catalog.yaml as committed: every product it lists (the three
+    products of the registry) is planned from its built template, each with its own launch role,
+    and nothing is made."""
+    from templates_src.registry import PRODUCTS
+    from tests.conftest import ROOT
+    from tooling.publish.config import load
+
+    world = World()
+    catalog = load(ROOT / "catalog.yaml", [f"bucket={world.bucket}", f"regions={REGION}"])
+    assert sorted(p.template for p in catalog.products) == sorted(p.name for p in PRODUCTS)
+    texts = {p.template: (ROOT / "output" / f"{p.template}.yaml").read_text() for p in catalog.products}
+    results = publish_all(
+        catalog,
+        "1.0.0",
+        texts,
+        world.client_for,
+        log=world.lines.append,
+        sleep=world.slept.append,
+        dry_run=True,
+    )
+    assert world.mutating_calls() == [] and [r.calls_made for r in results] == [0] * len(PRODUCTS)
+    text = "\n".join(world.lines)
+    for product in catalog.products:
+        assert f"create_product(Name='{product.product.name}'" in text
+        assert f'LocalRoleName": "{product.launch_role_name}' in text
