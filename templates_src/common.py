@@ -161,6 +161,17 @@ class ParameterForm:
         self.template.add_condition(self.given[name], Not(Equals(value, "")))
         return param
 
+    def borrow(self, source: ParameterForm, name: str, group: str, description: str | None = None) -> None:
+        """Add ``source``'s parameter ``name`` (and its ``Has<Name>`` condition) to this form, under
+        ``group`` and, when given, with this product's ``description``."""
+        self.add(name, group=group, label=source.labels[name], **source.template.parameters[name].properties)
+        if description is not None:
+            self.template.parameters[name].Description = description
+        if name in source.given:
+            condition = source.given[name]
+            self.given[name] = condition
+            self.template.add_condition(condition, source.template.conditions[condition])
+
     def ref(self, name: str) -> Ref:
         """A ``Ref`` to a parameter added earlier; an unknown name fails the build, not the deploy."""
         if name not in self.labels:

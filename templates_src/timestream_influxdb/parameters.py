@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from troposphere import Template
+
 from ..common import Context, ParameterForm
 from . import alarms, names, service
 from .engine_parameters import canonical
@@ -98,6 +100,12 @@ GROUP_INFLUX = "InfluxDB access"
 GROUP_DATA = "Data buckets for the Lambda functions"
 GROUP_PROTECTION = "Encryption and backup"
 GROUP_MONITORING = "Monitoring and logs"
+
+
+def standalone_form(options: Options) -> ParameterForm:
+    """This product's launch form for ``options`` in a template of its own: the other products
+    borrow their shared parameters from it (``ParameterForm.borrow``)."""
+    return add_parameters(Context.for_template(Template()), options)
 
 
 def add_parameters(ctx: Context, options: Options) -> ParameterForm:

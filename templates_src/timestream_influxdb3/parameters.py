@@ -13,8 +13,6 @@ the read-replica cluster product has them.
 
 from __future__ import annotations
 
-from troposphere import Template
-
 from ..common import Context, ParameterForm
 from ..timestream_influxdb import names
 from ..timestream_influxdb import parameters as instance_parameters
@@ -91,21 +89,13 @@ SHARED = (
 SHARED_RULES = ("SubnetsInVpc", "PortNotReserved")
 
 
-def instance_form(options: Options) -> ParameterForm:
-    """The instance product's launch form for the same shared options, in a template of its own."""
-    ctx = Context.for_template(Template())
-    return instance_parameters.add_parameters(ctx, options.instance_options())
-
-
 def add_parameters(ctx: Context, options: Options) -> ParameterForm:
     """Add every parameter, grouped in launch-form order, and the rules; return the form."""
-    form, source = ctx.form, instance_form(options)
+    form, source = ctx.form, instance_parameters.standalone_form(options.instance_options())
     for group, name, description in SHARED:
         if group == GROUP_CLUSTER and name == "DbInstanceClass":
             _engine(form, options)
-        _borrow(form, source, name, group)
-        if description is not None:
-            form.template.parameters[name].Description = description
+        form.borrow(source, name, group, description)
         if name == "SubnetIds":
             _object_store(form)
     form.template.parameters["Port"].Default = str(service.DEFAULT_PORT)
@@ -124,15 +114,6 @@ def add_parameters(ctx: Context, options: Options) -> ParameterForm:
         },
     )
     return form
-
-
-def _borrow(form: ParameterForm, source: ParameterForm, name: str, group: str) -> None:
-    """Add the instance form's parameter ``name`` (and its ``Has<Name>`` condition) to ``form``."""
-    form.add(name, group=group, label=source.labels[name], **source.template.parameters[name].properties)
-    if name in source.given:
-        condition = source.given[name]
-        form.given[name] = condition
-        form.template.add_condition(condition, source.template.conditions[condition])
 
 
 def _object_store(form: ParameterForm) -> None:

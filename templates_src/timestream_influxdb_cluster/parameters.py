@@ -9,8 +9,6 @@ alarms) are left out: see the module docstring of :mod:`templates_src.timestream
 
 from __future__ import annotations
 
-from troposphere import Template
-
 from ..common import Context, ParameterForm
 from ..timestream_influxdb import names
 from ..timestream_influxdb import parameters as instance_parameters
@@ -110,33 +108,16 @@ SHARED = (
 SHARED_RULES = ("SubnetsInVpc", "PortNotReserved", "OneParameterGroupSource")
 
 
-def instance_form(options: Options) -> ParameterForm:
-    """The instance product's launch form for the same shared options, in a template of its own."""
-    ctx = Context.for_template(Template())
-    return instance_parameters.add_parameters(ctx, options.instance_options())
-
-
 def add_parameters(ctx: Context, options: Options) -> ParameterForm:
     """Add every parameter, grouped in launch-form order, and the rules; return the form."""
-    form, source = ctx.form, instance_form(options)
+    form, source = ctx.form, instance_parameters.standalone_form(options.instance_options())
     for group, name, description in SHARED:
-        _borrow(form, source, name, group)
-        if description is not None:
-            form.template.parameters[name].Description = description
+        form.borrow(source, name, group, description)
         if group == GROUP_CLUSTER and name == "DbInstanceClass":
             _cluster(form, options)
     for rule in SHARED_RULES:
         ctx.template.add_rule(rule, source.template.rules[rule])
     return form
-
-
-def _borrow(form: ParameterForm, source: ParameterForm, name: str, group: str) -> None:
-    """Add the instance form's parameter ``name`` (and its ``Has<Name>`` condition) to ``form``."""
-    form.add(name, group=group, label=source.labels[name], **source.template.parameters[name].properties)
-    if name in source.given:
-        condition = source.given[name]
-        form.given[name] = condition
-        form.template.add_condition(condition, source.template.conditions[condition])
 
 
 def _cluster(form: ParameterForm, options: Options) -> None:
