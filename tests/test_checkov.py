@@ -163,6 +163,30 @@ REVIEWED_SKIPS |= {
     if template == "timestream-influxdb.yaml"
     and function in ("BackupFunction", "ParameterGroupFunction", "TokenRotationFunction")
 }
+# The InfluxDB 3 product's backup function is the same step given its cluster: the same reasons.
+REVIEWED_SKIPS |= {
+    ("timestream-influxdb3.yaml", function, check): why
+    for (template, function, check), why in list(REVIEWED_SKIPS.items())
+    if template == "timestream-influxdb.yaml" and function == "BackupFunction"
+}
+# Its engine guard answers CloudFormation only, from outside the VPC, and calls nothing.
+REVIEWED_SKIPS |= {
+    (
+        "timestream-influxdb3.yaml",
+        "EngineGuardFunction",
+        "CKV_AWS_115",
+    ): "reserved concurrency can fail new accounts",
+    (
+        "timestream-influxdb3.yaml",
+        "EngineGuardFunction",
+        "CKV_AWS_116",
+    ): "CloudFormation waits for the answer",
+    (
+        "timestream-influxdb3.yaml",
+        "EngineGuardFunction",
+        "CKV_AWS_117",
+    ): "answers CloudFormation on Amazon S3",
+}
 
 
 @pytest.fixture(scope="module")
