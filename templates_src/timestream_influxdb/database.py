@@ -36,27 +36,40 @@ def add_instance(ctx: Context, sgs: SecurityGroups, password: If) -> InfluxDBIns
 
 
 def shared_properties(ctx: Context, sgs: SecurityGroups, password: If, **specific: Any) -> dict:
-    """The properties an instance and a read-replica cluster share (the same names and meaning in
-    cfn-lint's bundled schemas of both types), with the type's own ``specific`` ones after the
-    name: a private database behind the database security group, named after the project and
-    environment, with the launch form's settings."""
+    """The properties an instance and a read-replica cluster of InfluxDB 2 share (the same names
+    and meaning in cfn-lint's bundled schemas of both types), with the type's own ``specific`` ones
+    after the name: :func:`engine_neutral_properties`, InfluxDB 2's storage, credentials,
+    organization and bucket, and the launch form's parameter group."""
     p = ctx.form
-    return dict(
-        Name=instance_name(ctx.naming),
+    return engine_neutral_properties(
+        ctx,
+        sgs,
         **specific,
-        DbInstanceType=p.ref("DbInstanceClass"),
         DbStorageType=p.ref("DbStorageType"),
         AllocatedStorage=p.ref("AllocatedStorage"),
-        NetworkType=p.ref("NetworkType"),
-        Port=p.ref("Port"),
-        PubliclyAccessible=False,
-        VpcSubnetIds=p.ref("SubnetIds"),
-        VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
         Username=p.ref("Username"),
         Password=password,
         Organization=p.ref("Organization"),
         Bucket=p.ref("Bucket"),
         DbParameterGroupIdentifier=p.if_given("DbParameterGroupIdentifier"),
+    )
+
+
+def engine_neutral_properties(ctx: Context, sgs: SecurityGroups, **specific: Any) -> dict:
+    """The properties every database of the catalog has, InfluxDB 2 or 3, instance or cluster,
+    with the ``specific`` ones after the name: a private database behind the database security
+    group, named after the project and environment, with the launch form's size, network,
+    maintenance window and engine-log bucket."""
+    p = ctx.form
+    return dict(
+        Name=instance_name(ctx.naming),
+        **specific,
+        DbInstanceType=p.ref("DbInstanceClass"),
+        NetworkType=p.ref("NetworkType"),
+        Port=p.ref("Port"),
+        PubliclyAccessible=False,
+        VpcSubnetIds=p.ref("SubnetIds"),
+        VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
         MaintenanceSchedule=p.if_given(
             "MaintenanceWindow",
             MaintenanceSchedule(

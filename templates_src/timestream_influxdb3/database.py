@@ -10,15 +10,13 @@ LogDeliveryConfiguration and MaintenanceSchedule change in place (not create-onl
 
 from __future__ import annotations
 
-from troposphere import And, BaseAWSObject, Equals, GetAtt, If
+from troposphere import And, BaseAWSObject, Equals, If
 from troposphere.ec2 import SecurityGroupRule
-from troposphere.timestream import InfluxDBCluster, MaintenanceSchedule
+from troposphere.timestream import InfluxDBCluster
 
 from ..common import Context, retained
-from ..timestream_influxdb import names
-from ..timestream_influxdb.database import Database, instance_name
+from ..timestream_influxdb.database import Database, engine_neutral_properties
 from ..timestream_influxdb.network import SecurityGroups
-from ..timestream_influxdb.parameters import DEFAULT_TIMEZONE
 from . import service
 
 #: cfn-lint rules the cluster skips, each with its written reason (resource Metadata, cfn-lint's
@@ -73,32 +71,12 @@ def add_cluster(ctx: Context, sgs: SecurityGroups, guard: BaseAWSObject) -> Data
     """The cluster, never publicly accessible, named like the instance product's instance; it
     DependsOn ``guard`` (the engine guard), which CloudFormation therefore updates first: an engine
     change fails there and rolls back before DbParameterGroupIdentifier is changed in place."""
-    p = ctx.form
     cluster = ctx.add(
         retained(
             InfluxDBCluster(
                 "InfluxDBCluster",
-                Name=instance_name(ctx.naming),
-                DbInstanceType=p.ref("DbInstanceClass"),
-                DbParameterGroupIdentifier=parameter_group(),
-                NetworkType=p.ref("NetworkType"),
-                Port=p.ref("Port"),
-                PubliclyAccessible=False,
-                VpcSubnetIds=p.ref("SubnetIds"),
-                VpcSecurityGroupIds=[GetAtt(sgs.database, "GroupId")],
-                MaintenanceSchedule=p.if_given(
-                    "MaintenanceWindow",
-                    MaintenanceSchedule(
-                        PreferredMaintenanceWindow=p.ref("MaintenanceWindow"),
-                        Timezone=p.if_given("MaintenanceTimezone", otherwise=DEFAULT_TIMEZONE),
-                    ),
-                ),
-                # A plain dict, as in the instance product (troposphere types it with another class).
-                LogDeliveryConfiguration=p.if_given(
-                    "EngineLogBucket",
-                    {"S3Configuration": {"BucketName": p.ref("EngineLogBucket"), "Enabled": True}},
-                ),
-                Tags=ctx.naming.tags(names.INSTANCE),
+                # No storage, credentials, organization or bucket: InfluxDB 3 takes none of them.
+                **engine_neutral_properties(ctx, sgs, DbParameterGroupIdentifier=parameter_group()),
                 DependsOn=[guard.title],
                 Metadata={"cfn-lint": {"config": {"ignore_checks": sorted(CLUSTER_LINT_SKIPS)}}},
             )
