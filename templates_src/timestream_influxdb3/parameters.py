@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..common import Context, ParameterForm
 from ..timestream_influxdb import names
 from ..timestream_influxdb import parameters as instance_parameters
+from ..timestream_influxdb_cluster import parameters as cluster_parameters
 from . import service
 from .options import Options
 
@@ -66,22 +67,7 @@ SHARED = (
         "true creates a customer-managed KMS key (rotation on) for the product's secrets and log "
         "groups. The cluster's own storage is encrypted with a key the service manages.",
     ),
-    (
-        GROUP_PROTECTION,
-        "BackupRetentionPeriod",
-        "Days to keep the cluster's daily automated backups (always on).",
-    ),
-    (
-        GROUP_PROTECTION,
-        "ContinuousBackupRetentionDays",
-        "Days to keep the cluster's continuous backups for point-in-time restore; 0 turns them off.",
-    ),
-    (
-        GROUP_PROTECTION,
-        "FinalBackupRetentionDays",
-        "Days to keep a backup of the cluster taken when the stack is deleted or a ProjectName or "
-        "Environment change replaces the cluster; 0 takes none.",
-    ),
+    *cluster_parameters.BACKUP,
     (GROUP_MONITORING, "LogRetentionDays", None),
     (GROUP_MONITORING, "EngineLogBucket", None),
 )

@@ -25,6 +25,26 @@ GROUP_DATA = instance_parameters.GROUP_DATA
 GROUP_PROTECTION = instance_parameters.GROUP_PROTECTION
 GROUP_MONITORING = "Logs"
 
+#: The backup parameters of a cluster (any engine): the instance product's, described for a cluster.
+BACKUP = (
+    (
+        GROUP_PROTECTION,
+        "BackupRetentionPeriod",
+        "Days to keep the cluster's daily automated backups (always on).",
+    ),
+    (
+        GROUP_PROTECTION,
+        "ContinuousBackupRetentionDays",
+        "Days to keep the cluster's continuous backups for point-in-time restore; 0 turns them off.",
+    ),
+    (
+        GROUP_PROTECTION,
+        "FinalBackupRetentionDays",
+        "Days to keep a backup of the cluster taken when the stack is deleted or a ProjectName or "
+        "Environment change replaces the cluster; 0 takes none.",
+    ),
+)
+
 #: (group, parameter, new description or None) in launch-form order, for the shared parameters.
 SHARED = (
     (
@@ -85,22 +105,7 @@ SHARED = (
         "true creates a customer-managed KMS key (rotation on) for the secrets and the log groups. "
         "The cluster's own storage is always encrypted with a key the service manages.",
     ),
-    (
-        GROUP_PROTECTION,
-        "BackupRetentionPeriod",
-        "Days to keep the cluster's daily automated backups (always on).",
-    ),
-    (
-        GROUP_PROTECTION,
-        "ContinuousBackupRetentionDays",
-        "Days to keep the cluster's continuous backups for point-in-time restore; 0 turns them off.",
-    ),
-    (
-        GROUP_PROTECTION,
-        "FinalBackupRetentionDays",
-        "Days to keep a backup of the cluster taken when the stack is deleted or a ProjectName or "
-        "Environment change replaces the cluster; 0 takes none.",
-    ),
+    *BACKUP,
     (GROUP_MONITORING, "LogRetentionDays", None),
     (GROUP_MONITORING, "EngineLogBucket", None),
 )
