@@ -12,7 +12,7 @@ from botocore.validate import ParamValidator
 from templates_src.registry import TEMPLATES
 from templates_src.timestream_influxdb import OptionError, Options, build
 from templates_src.timestream_influxdb import engine_parameters as ep
-from templates_src.timestream_influxdb.functions import parameter_group as fn
+from templates_src.timestream_influxdb.functions import parameter_groups as fn
 
 V2 = ep.INFLUXDB_V2
 #: Valid text for the string members whose pattern a generic value cannot meet.

@@ -19,7 +19,7 @@ from typing import Any
 import botocore.session
 from botocore.model import ServiceModel
 
-from .functions import parameter_group
+from .functions import parameter_groups as parameter_group
 
 SERVICE = "timestream-influxdb"
 #: The engine parameter set of an InfluxDB 2 instance (a member of the model's Parameters union).

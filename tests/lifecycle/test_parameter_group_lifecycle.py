@@ -194,7 +194,7 @@ def test_a_squatted_group_name_fails_the_create_naming_the_group_and_the_instanc
 ):
     """Someone in the account creates the content-derived name first, with debug logging: the
     stack must not switch the instance to it."""
-    from templates_src.timestream_influxdb.functions.parameter_group import group_name
+    from templates_src.timestream_influxdb.functions.parameter_groups import group_name
 
     name = group_name("InfluxDBv2", FIRST, "ons-data-platform", "development")
     squatted = {"InfluxDBv2": {**FIRST, "logLevel": "debug"}}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 #: The shared modules, in the order they are inlined.
-SHARED = ("cfn_response", "worker_call", "http_once", "database_status")
+SHARED = ("cfn_response", "worker_call", "http_once", "database_status", "parameter_groups")
 HANDLER = "index.handler"
 #: Name of the module-level tuple in which a function module declares the properties it reads.
 PROPERTIES = "PROPERTIES"
