@@ -102,7 +102,9 @@ def test_the_guard_is_given_the_cluster_s_very_parameter_group(rendered, engine,
     assert (guard["Engine"], guard["EnterpriseNodes"]) == (engine, nodes)
 
 
-def test_the_cluster_skips_e9103_only_for_the_guard_everything_else_it_refers_to_is_retained(rendered):
+def test_the_cluster_skips_e9103_only_for_the_guard_and_its_parameter_group_the_rest_is_retained(rendered):
+    """The two resources whose Delete does nothing (the guard's and the parameter group's, proven by
+    their function tests) are the only ones the cluster refers to that the stack may delete."""
     resources = rendered["Resources"]
     cluster = resources["InfluxDBCluster"]
     assert (
@@ -110,8 +112,10 @@ def test_the_cluster_skips_e9103_only_for_the_guard_everything_else_it_refers_to
     )
     referred = _model.direct_references(cluster, resources)
     assert referred[ENGINE_GUARD] == "DependsOn"
-    # What E9103 checks, for every reference but the guard's.
-    not_retained = [n for n in referred if n != ENGINE_GUARD and not _model.is_retained(resources[n])]
+    assert "EngineParameterGroup" in referred
+    # What E9103 checks, for every reference but those two.
+    exempt = {ENGINE_GUARD, "EngineParameterGroup"}
+    not_retained = [n for n in referred if n not in exempt and not _model.is_retained(resources[n])]
     assert not_retained == []
     assert len(referred) > 1  # the database security group at least
 

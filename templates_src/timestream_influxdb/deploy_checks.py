@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from . import engine_parameters, names, service
 
@@ -48,7 +48,7 @@ def value_problems(values: Mapping[str, str], region: str | None = None) -> list
     problems.extend(_storage_problems(values))
     problems.extend(_alarm_action_problems(values, region))
     problems.extend(_engine_parameter_problems(values))
-    problems.extend(_environment_problems(values))
+    problems.extend(environment_problems(values, parameter_group_environment))
     project, environment = values.get("ProjectName"), values.get("Environment")
     if project and environment:
         name = f"{project}-{environment}-{names.INSTANCE}"
@@ -121,7 +121,7 @@ LAMBDA_ENVIRONMENT_MAX = 4096
 LAMBDA_ENVIRONMENT_MARGIN = 128
 #: The longest stack id: arn:<partition>:cloudformation:<Region>:<account>:stack/<name>/<uuid>, with
 #: the longest stack name CreateStack takes (128 characters, botocore's CloudFormation model).
-_LONGEST_STACK_ID = (
+LONGEST_STACK_ID = (
     "arn:aws-us-gov:cloudformation:" + "r" * 20 + ":123456789012:stack/" + "s" * 128 + "/" + "u" * 36
 )
 #: The longest instance or cluster id (DbInstanceId, DbClusterId: 3 to 64 characters, botocore's
@@ -145,7 +145,7 @@ def parameter_group_environment(values: Mapping[str, str]) -> dict[str, str]:
     }
     return {
         **{CONFIGURED[name]: value for name, value in given.items()},
-        "STACK_ID": _LONGEST_STACK_ID,
+        "STACK_ID": LONGEST_STACK_ID,
         "LOGICAL_RESOURCE_ID": PARAMETER_GROUP_RESOURCE,
     }
 
@@ -156,12 +156,15 @@ def environment_size(variables: Mapping[str, str]) -> int:
     return len(json.dumps(dict(variables)).encode("ascii"))
 
 
-def _environment_problems(values: Mapping[str, str]) -> list[tuple[str, str]]:
-    """EngineParameters is also in the parameter group function's environment: Lambda refuses it, in
-    the middle of the deploy, when the variables pass 4 KB in all."""
+def environment_problems(
+    values: Mapping[str, str], environment: Callable[[Mapping[str, str]], Mapping[str, str]]
+) -> list[tuple[str, str]]:
+    """EngineParameters is also in the parameter group function's environment (``environment``
+    gives it for ``values``): Lambda refuses it, in the middle of the deploy, when the variables
+    pass 4 KB in all."""
     if not values.get("EngineParameters", "").strip():
         return []
-    size = environment_size(parameter_group_environment(values))
+    size = environment_size(environment(values))
     room = LAMBDA_ENVIRONMENT_MAX - LAMBDA_ENVIRONMENT_MARGIN
     if size <= room:
         return []

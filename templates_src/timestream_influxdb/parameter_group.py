@@ -62,8 +62,8 @@ PARAMETER_GROUP_RESOURCE = "EngineParameterGroup"
 TSI_ARN = "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:${AWS::AccountId}"
 ENVIRONMENT_SKIP = {
     "CKV_AWS_173": (
-        "The parameter group function's environment holds no secret (engine parameters, the "
-        "project and environment names, a database id and type, the stack id, a logical id), and Lambda encrypts "
+        "The parameter group function's environment holds no secret (its properties' values: "
+        "engine parameters, names and ids; the stack id, a logical id), and Lambda encrypts "
         "environment variables at rest with an AWS managed key in any case"
     ),
 }
@@ -128,15 +128,8 @@ def tagged_by_this_stack() -> Condition:
     )
 
 
-def parameter_group_statements(
-    database: InfluxDBInstance | InfluxDBCluster | Database | DbResource,
-) -> list[Statement]:
-    db = database if isinstance(database, DbResource) else db_resource(database)
-    read, update = (
-        (tsi.GetDbCluster, tsi.UpdateDbCluster)
-        if db.is_cluster
-        else (tsi.GetDbInstance, tsi.UpdateDbInstance)
-    )
+def group_statements() -> list[Statement]:
+    """What a parameter group function needs to find, read and make this stack's groups."""
     # The Service Authorization Reference (as parliament's bundled copy has it): ListDbParameterGroups
     # and CreateDbParameterGroup take no resource type, so "*"; CreateDbParameterGroup takes the
     # aws:RequestTag and aws:TagKeys condition keys, and with tags also authorizes TagResource, whose
@@ -170,6 +163,21 @@ def parameter_group_statements(
             Action=[tsi.GetDbParameterGroup],
             Resource=[Sub(TSI_ARN + ":db-parameter-group/*")],
         ),
+    ]
+
+
+def parameter_group_statements(
+    database: InfluxDBInstance | InfluxDBCluster | Database | DbResource,
+) -> list[Statement]:
+    """:func:`group_statements`, and reading and switching the group of ``database``."""
+    db = database if isinstance(database, DbResource) else db_resource(database)
+    read, update = (
+        (tsi.GetDbCluster, tsi.UpdateDbCluster)
+        if db.is_cluster
+        else (tsi.GetDbInstance, tsi.UpdateDbInstance)
+    )
+    return [
+        *group_statements(),
         Statement(
             Sid=f"ReadThis{db.noun}sParameterGroup",
             Effect=Allow,

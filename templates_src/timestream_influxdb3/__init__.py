@@ -33,8 +33,12 @@ What the instance product has and this one does not, and why:
 - no rotation: the token is a database-scoped Enterprise token without expiry, and the rotation
   function speaks InfluxDB 2;
 - on Core, no database-scoped token: InfluxDB 3 Core has none, so the clients read the admin token
-  from the secret the service made (it can administer every database);
-- no custom parameter group: only the service-defined groups, so the engine is known to the template.
+  from the secret the service made (it can administer every database).
+
+Engine parameters: EngineParameters (InfluxDB 3 Core or Enterprise parameters, as the launch
+form's engine takes them) makes a parameter group the cluster uses instead of the service-defined
+one (:mod:`.parameter_group`); on Enterprise the group keeps the node counts of the service-defined
+group EnterpriseNodes chose, so the engine and topology stay the guard's.
 
     from templates_src.timestream_influxdb3 import Options, build
     print(build(Options(default_engine="Enterprise")).to_yaml())
@@ -46,7 +50,7 @@ from troposphere import Template
 
 from ..common import Context
 from ..timestream_influxdb import access, backup, encryption, monitoring, network
-from . import database, outputs, parameters, setup
+from . import database, outputs, parameter_group, parameters, setup
 from .options import OptionError, Options
 
 DESCRIPTION = (
@@ -70,7 +74,8 @@ def build(options: Options | None = None) -> Template:
     sgs = network.add_security_groups(ctx, database_egress=database.object_store_egress(ctx))
     key = encryption.add_key(ctx)
     guard = setup.add_engine_guard(ctx, key)
-    cluster = database.add_cluster(ctx, sgs, guard)
+    engine_group = parameter_group.add_parameter_group(ctx, key)
+    cluster = database.add_cluster(ctx, sgs, guard, engine_group)
     secrets = setup.add_secrets(ctx, key, cluster)
     log_group = monitoring.add_log_group(ctx, key)
     vpc_access = access.add_vpc_access_policy(ctx, sgs)

@@ -1,7 +1,8 @@
 """Database: the Timestream for InfluxDB 3 cluster, private, behind the database security group.
 
 The engine is the service-defined parameter group (DbParameterGroupIdentifier; EngineType is
-read-only in cfn-lint's bundled schema for AWS::Timestream::InfluxDBCluster). No Username,
+read-only in cfn-lint's bundled schema for AWS::Timestream::InfluxDBCluster), or with
+EngineParameters a group of the same engine the stack makes (:mod:`.parameter_group`). No Username,
 Password, Organization, Bucket, AllocatedStorage, DeploymentType or DbStorageType: see
 :mod:`.parameters`. Retained on stack deletion and on replacement, like the instance product's
 instance: its data must outlive the stack. Port, DbInstanceType, DbParameterGroupIdentifier,
@@ -10,13 +11,14 @@ LogDeliveryConfiguration and MaintenanceSchedule change in place (not create-onl
 
 from __future__ import annotations
 
-from troposphere import And, BaseAWSObject, Equals, If
+from troposphere import And, BaseAWSObject, Equals, GetAtt, If
 from troposphere.ec2 import SecurityGroupRule
 from troposphere.timestream import InfluxDBCluster
 
 from ..common import Context, retained
 from ..timestream_influxdb.database import Database, engine_neutral_properties
 from ..timestream_influxdb.network import SecurityGroups
+from ..timestream_influxdb.parameters import HAS_ENGINE_PARAMETERS
 from . import service
 
 #: cfn-lint rules the cluster skips, each with its written reason (resource Metadata, cfn-lint's
@@ -25,8 +27,10 @@ CLUSTER_LINT_SKIPS = {
     "E9103": (
         "The cluster's DependsOn on the engine guard only orders an update (the guard is updated, "
         "and refuses an engine change, before the cluster); the cluster never uses the guard, whose "
-        "Delete does nothing, so its deletion with the stack is harmless. Everything else the "
-        "cluster refers to is retained: tests/test_influxdb3_template.py checks it as E9103 would."
+        "Delete does nothing, so its deletion with the stack is harmless. The cluster takes the Id "
+        "of the engine parameter group resource, whose Delete does nothing either (the API cannot "
+        "delete a group): the cluster keeps the group it uses. Everything else the cluster refers "
+        "to is retained: tests/test_influxdb3_template.py checks it as E9103 would."
     ),
 }
 #: True when Engine is Enterprise (any topology).
@@ -67,16 +71,21 @@ def object_store_egress(ctx: Context) -> list[SecurityGroupRule]:
     ]
 
 
-def add_cluster(ctx: Context, sgs: SecurityGroups, guard: BaseAWSObject) -> Database:
+def add_cluster(
+    ctx: Context, sgs: SecurityGroups, guard: BaseAWSObject, engine_group: BaseAWSObject
+) -> Database:
     """The cluster, never publicly accessible, named like the instance product's instance; it
     DependsOn ``guard`` (the engine guard), which CloudFormation therefore updates first: an engine
-    change fails there and rolls back before DbParameterGroupIdentifier is changed in place."""
+    change fails there and rolls back before DbParameterGroupIdentifier is changed in place. With
+    EngineParameters its group is ``engine_group``'s (the parameter group resource), else the
+    service-defined group of its engine and topology."""
+    group = If(HAS_ENGINE_PARAMETERS, GetAtt(engine_group, "Id"), parameter_group())
     cluster = ctx.add(
         retained(
             InfluxDBCluster(
                 "InfluxDBCluster",
                 # No storage, credentials, organization or bucket: InfluxDB 3 takes none of them.
-                **engine_neutral_properties(ctx, sgs, DbParameterGroupIdentifier=parameter_group()),
+                **engine_neutral_properties(ctx, sgs, DbParameterGroupIdentifier=group),
                 DependsOn=[guard.title],
                 Metadata={"cfn-lint": {"config": {"ignore_checks": sorted(CLUSTER_LINT_SKIPS)}}},
             )

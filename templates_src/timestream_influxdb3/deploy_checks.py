@@ -1,11 +1,12 @@
 """What ``build.py deploy`` checks before it creates or changes a stack of the InfluxDB 3 product.
 
 Settings of InfluxDB 2 (Username, Password, Organization, Bucket, InfluxDBToken, AllocatedStorage,
-DbStorageType, DeploymentType, EngineParameters) are not parameters of this template: deploy's
-parameter check refuses them by name with the parameters this template accepts. The launch form's
-own constraints refuse a database name InfluxDB 3 does not take (AllowedPattern) and EnterpriseNodes
-given for Core (a Rule), and deploy checks them offline; what they cannot say is checked here: the
-cluster's name and the subnets.
+DbStorageType, DeploymentType, DbParameterGroupIdentifier) are not parameters of this template:
+deploy's parameter check refuses them by name with the parameters this template accepts. The launch
+form's own constraints refuse a database name InfluxDB 3 does not take (AllowedPattern) and
+EnterpriseNodes given for Core (a Rule), and deploy checks them offline; what they cannot say is
+checked here: the cluster's name, the subnets, and EngineParameters (the chosen engine's InfluxDB 3
+parameters, no node count, and the size of the parameter group function's environment).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..timestream_influxdb import deploy_checks as instance_checks
+from ..timestream_influxdb.parameter_group import PARAMETER_GROUP_RESOURCE
 from . import service
+from .functions.influxdb3_parameter_group import CONFIGURED
+from .options import engine_parameter_problems
 
 #: NoEcho parameter -> environment variable: none (no password, no token on the launch form).
 SECRET_ENV: dict[str, str] = {}
@@ -49,7 +53,30 @@ def value_problems(values: Mapping[str, str], region: str | None = None) -> list
         problem = subnets_problem(values["SubnetIds"])
         if problem:
             problems.append(("SubnetIds", problem))
+    engine = values.get("Engine", "")
+    if engine in service.ENGINES:  # another value is the launch form's AllowedValues to refuse
+        text = values.get("EngineParameters", "")
+        found = engine_parameter_problems(engine, values.get("EnterpriseNodes", ""), text)
+        problems.extend(("EngineParameters", problem) for problem in found)
+    problems.extend(instance_checks.environment_problems(values, parameter_group_environment))
     return problems
+
+
+def parameter_group_environment(values: Mapping[str, str]) -> dict[str, str]:
+    """The parameter group function's environment variables as the template sets them, with the
+    values only known at deploy (the stack id) and the engine's names at their longest."""
+    given = {
+        "Engine": max(service.MODEL_ENGINES.values(), key=len),
+        "EngineParameters": values.get("EngineParameters", ""),
+        "ServiceParameterGroup": max(service.PARAMETER_GROUPS.values(), key=len),
+        "ProjectName": values.get("ProjectName", ""),
+        "Environment": values.get("Environment", ""),
+    }
+    return {
+        **{CONFIGURED[name]: value for name, value in given.items()},
+        "STACK_ID": instance_checks.LONGEST_STACK_ID,
+        "LOGICAL_RESOURCE_ID": PARAMETER_GROUP_RESOURCE,
+    }
 
 
 def subnets_problem(text: str) -> str | None:

@@ -8,12 +8,15 @@ same; the engine and database defaults are this product's. The defaults reproduc
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
+from ..timestream_influxdb import engine_parameters
 from ..timestream_influxdb.options import OptionError
 from ..timestream_influxdb.options import Options as InstanceOptions
 from . import service
+from .functions.influxdb3_parameter_group import node_count_problem
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class Options:
     default_engine: str = service.CORE
     #: Database preselected on the launch form.
     default_database: str = "telemetry"
+    #: EngineParameters preselected on the launch form: a JSON object of the default engine's
+    #: InfluxDB 3 parameters (as botocore's model names and types them), checked now; empty for none.
+    default_engine_parameters: str = ""
 
     def __post_init__(self) -> None:
         self.instance_options()  # raises OptionError for a shared value the instance refuses
@@ -43,6 +49,9 @@ class Options:
         problem = database_problem(self.default_database)
         if problem:
             raise OptionError(f"default_database: {problem}")
+        found = engine_parameter_problems(self.default_engine, "", self.default_engine_parameters)
+        if found:
+            raise OptionError("default_engine_parameters: " + "; ".join(found))
 
     def instance_options(self) -> InstanceOptions:
         """The instance product's options with the same shared values (the launch-form parameters
@@ -60,6 +69,17 @@ class Options:
         return self.instance_options().project_name_max_length
 
 
+def engine_parameter_problems(engine: str, nodes: str, text: str) -> list[str]:
+    """What the service or this product refuses in EngineParameters ``text`` for the launch-form
+    ``engine`` and EnterpriseNodes ``nodes`` (none for an empty value: no group)."""
+    found = engine_parameters.text_problems(service.MODEL_ENGINES[engine], text)
+    if found or not text.strip():
+        return found
+    group = service.PARAMETER_GROUPS[(engine, (nodes or "3") if engine == service.ENTERPRISE else "")]
+    problem = node_count_problem(json.loads(text), group)
+    return [problem] if problem else []
+
+
 def database_problem(name: str) -> str | None:
     """Why InfluxDB 3 refuses ``name`` as a database (None: it takes it)."""
     if not re.fullmatch(service.DATABASE_PATTERN, name) or len(name) > service.DATABASE_MAX:
@@ -70,4 +90,4 @@ def database_problem(name: str) -> str | None:
     return None
 
 
-__all__ = ["OptionError", "Options", "database_problem"]
+__all__ = ["OptionError", "Options", "database_problem", "engine_parameter_problems"]

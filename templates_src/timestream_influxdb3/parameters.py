@@ -5,17 +5,20 @@ Left out, because an InfluxDB 3 cluster takes no such setting (the Terraform AWS
 them with an InfluxDB 3 parameter group; the AWS CLI examples of the developer guide pass none):
 Username, Password, Organization, Bucket, InfluxDBToken, AllocatedStorage, DeploymentType. Left
 out as well: DbStorageType (not required by CreateDbCluster, passed by no InfluxDB 3 example, so
-its meaning for InfluxDB 3 is not documented), the v2 engine parameters and a custom parameter
-group (the engine is one of the service-defined groups, so the launch form can say which it is),
-and what the product does not make (alarms). The backup parameters are the instance product's, as
+its meaning for InfluxDB 3 is not documented), an existing parameter group (the engine is a
+service-defined group, so the launch form can say which it is; EngineParameters makes a custom one
+of the same engine), and what the product does not make (alarms). The backup parameters are the instance product's, as
 the read-replica cluster product has them.
 """
 
 from __future__ import annotations
 
+import json
+
 from ..common import Context, ParameterForm
 from ..timestream_influxdb import names
 from ..timestream_influxdb import parameters as instance_parameters
+from ..timestream_influxdb.engine_parameters import canonical
 from ..timestream_influxdb_cluster import parameters as cluster_parameters
 from . import service
 from .options import Options
@@ -56,6 +59,15 @@ SHARED = (
         "DbInstanceClass",
         "Compute size of every node; can be changed in place later.",
     ),
+    (
+        GROUP_CLUSTER,
+        "EngineParameters",
+        "InfluxDB 3 engine parameters of the chosen engine (Core or Enterprise) as a JSON object, named "
+        'and typed as the CreateDbParameterGroup API has them, e.g. {"queryFileLimit": 500}; the stack '
+        "makes a parameter group of them (on Enterprise with the node counts of the service-defined "
+        "group, so no ingestQueryInstances, queryOnlyInstances or dedicatedCompactor) and the cluster "
+        "restarts on it. Empty for the service-defined group.",
+    ),
     (GROUP_CLUSTER, "MaintenanceWindow", None),
     (GROUP_CLUSTER, "MaintenanceTimezone", None),
     (GROUP_DATA, "ProcessedDataBucket", None),
@@ -85,6 +97,10 @@ def add_parameters(ctx: Context, options: Options) -> ParameterForm:
         if name == "SubnetIds":
             _object_store(form)
     form.template.parameters["Port"].Default = str(service.DEFAULT_PORT)
+    if options.default_engine_parameters:  # checked by Options
+        form.template.parameters["EngineParameters"].Default = canonical(
+            json.loads(options.default_engine_parameters)
+        )
     for rule in SHARED_RULES:
         ctx.template.add_rule(rule, source.template.rules[rule])
     ctx.template.add_rule(

@@ -33,6 +33,9 @@ PARAMETER_GROUPS = {
     (ENTERPRISE, "3"): "InfluxDBV3Enterprise",
     (ENTERPRISE, "1"): "InfluxDBV3Enterprise1Node",
 }
+#: The engine parameter set (a member of CreateDbParameterGroup's ``parameters`` union in
+#: botocore's model) of each launch-form engine.
+MODEL_ENGINES = {CORE: "InfluxDBv3Core", ENTERPRISE: "InfluxDBv3Enterprise"}
 #: The port the API documents as InfluxDB 3's default; the template always sets Port, so the
 #: cluster listens where the launch form says (the guide's connectivity example shows 8086).
 DEFAULT_PORT = 8181
