@@ -163,11 +163,13 @@ REVIEWED_SKIPS |= {
     if template == "timestream-influxdb.yaml"
     and function in ("BackupFunction", "ParameterGroupFunction", "TokenRotationFunction")
 }
-# The InfluxDB 3 product's backup function is the same step given its cluster: the same reasons.
+# The InfluxDB 3 product's backup function is the same step given its cluster, and its parameter
+# group function runs outside the VPC with the same kind of environment (engine parameters, names,
+# ids): the same reasons.
 REVIEWED_SKIPS |= {
     ("timestream-influxdb3.yaml", function, check): why
     for (template, function, check), why in list(REVIEWED_SKIPS.items())
-    if template == "timestream-influxdb.yaml" and function == "BackupFunction"
+    if template == "timestream-influxdb.yaml" and function in ("BackupFunction", "ParameterGroupFunction")
 }
 # Its engine guard answers CloudFormation only, from outside the VPC, and calls nothing.
 REVIEWED_SKIPS |= {

@@ -87,6 +87,73 @@ def test_the_engine_chooses_the_service_defined_parameter_group(template, engine
     conditions = evaluate_conditions(template, given)
     resolver = Resolver(parameter_values(template, given), {}, {}, conditions.__getitem__)
     assert resolver.resolve(cluster(template)["DbParameterGroupIdentifier"]) == group
+    assert not conditions["HasEngineParameters"]
+
+
+@pytest.mark.parametrize(
+    ("engine", "nodes", "model_engine", "group"),
+    [
+        ("Core", "", "InfluxDBv3Core", "InfluxDBV3Core"),
+        ("Enterprise", "", "InfluxDBv3Enterprise", "InfluxDBV3Enterprise"),
+        ("Enterprise", "1", "InfluxDBv3Enterprise", "InfluxDBV3Enterprise1Node"),
+    ],
+)
+def test_engine_parameters_give_the_cluster_the_group_the_resource_makes_for_its_engine(
+    template, engine, nodes, model_engine, group
+):
+    given = {
+        "Engine": engine,
+        "EnterpriseNodes": nodes,
+        "EngineParameters": '{"queryFileLimit": 500}',
+        "ProjectName": "demo",
+    }
+    conditions = evaluate_conditions(template, given)
+    attributes = {"EngineParameterGroup.Id": "pgid0001", "ParameterGroupFunction.Arn": "arn:function"}
+    refs = {"AWS::StackId": "arn:stack"}
+    resolver = Resolver(parameter_values(template, given), refs, attributes, conditions.__getitem__)
+    assert resolver.resolve(cluster(template)["DbParameterGroupIdentifier"]) == "pgid0001"
+    resource = template["Resources"]["EngineParameterGroup"]
+    assert conditions[resource["Condition"]]
+    props = resolver.resolve(resource["Properties"])
+    assert (props["Engine"], props["ServiceParameterGroup"]) == (model_engine, group)
+    # The function's environment holds the same values: a request with others is refused.
+    function = template["Resources"][resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]
+    environment = resolver.resolve(function["Properties"]["Environment"]["Variables"])
+    from templates_src.timestream_influxdb3.functions.influxdb3_parameter_group import CONFIGURED
+
+    assert {name: environment[variable] for name, variable in CONFIGURED.items()} == {
+        name: props[name] for name in CONFIGURED
+    }
+
+
+def test_the_model_engines_are_the_api_s_parameter_sets(api):
+    union = api.shape_for("Parameters").members
+    assert set(service.MODEL_ENGINES.values()) <= set(union)
+    # The node counts are Enterprise's only, and the function copies exactly these.
+    from templates_src.timestream_influxdb3.functions.influxdb3_parameter_group import NODE_COUNTS
+
+    assert all(n in union["InfluxDBv3Enterprise"].members for n in NODE_COUNTS)
+    assert not any(n in union["InfluxDBv3Core"].members for n in NODE_COUNTS)
+
+
+def test_the_parameter_group_function_may_change_no_database(template):
+    resources = template["Resources"]
+    function = resources[resources["EngineParameterGroup"]["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]
+    role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+    actions = {
+        action
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in statement["Action"]
+    }
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "timestream-influxdb:ListDbParameterGroups",
+        "timestream-influxdb:CreateDbParameterGroup",
+        "timestream-influxdb:TagResource",
+        "timestream-influxdb:GetDbParameterGroup",
+    }
 
 
 def test_no_influxdb_2_setting_reaches_the_cluster_or_the_launch_form(template, schema):
@@ -185,6 +252,60 @@ def test_deploy_refuses_enterprise_nodes_for_core_once(tmp_path):
 def test_influxdb_2_build_options_are_refused_naming_what_is_accepted(option):
     with pytest.raises(OptionParseError, match="accepted keys: .*default_engine"):
         parse_options(Options, [option])
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (
+            {"Engine": "Enterprise", "EngineParameters": '{"ingestQueryInstances": 3}'},
+            "the node counts are the launch form's EnterpriseNodes",
+        ),
+        (
+            {"Engine": "Core", "EngineParameters": '{"compactionRowLimit": 10}'},
+            "InfluxDBv3Enterprise parameters, not InfluxDBv3Core's",
+        ),
+        (
+            {"Engine": "Core", "EngineParameters": '{"queryFileLimit": 2000}'},
+            "InfluxDBv3Core.queryFileLimit: 2000 is out of range",
+        ),
+        (
+            {"Engine": "Enterprise", "EngineParameters": '{"queryFileLimt": 16}'},
+            "InfluxDBv3Enterprise has no parameter queryFileLimt; did you mean queryFileLimit?",
+        ),
+        ({"Engine": "Core", "EngineParameters": "{queryFileLimit}"}, "EngineParameters is not a JSON object"),
+    ],
+)
+def test_deploy_refuses_engine_parameters_the_engine_does_not_take_in_one_line(tmp_path, given, said):
+    ((parameter, message),) = deploy_problems(tmp_path, **given)
+    assert parameter == "EngineParameters" and said in message and "\n" not in message
+
+
+def test_deploy_accepts_the_engine_s_own_parameters(tmp_path):
+    assert deploy_problems(tmp_path, Engine="Core", EngineParameters='{"queryFileLimit": 500}') == []
+    enterprise = '{"compactionRowLimit": 10, "queryFileLimit": 500}'
+    assert (
+        deploy_problems(tmp_path, Engine="Enterprise", EnterpriseNodes="1", EngineParameters=enterprise) == []
+    )
+
+
+def test_deploy_refuses_engine_parameters_that_overflow_the_function_s_environment():
+    big = json.dumps({"logFilter": "x" * 1000, "dataFusionConfig": "a:" + "b" * 3000})
+    found = value_problems(
+        {"Engine": "Core", "EngineParameters": big, "ProjectName": "p", "Environment": "e"}
+    )
+    assert [p for p, m in found if "parameter group function's environment" in m] == ["EngineParameters"]
+
+
+def test_the_engine_parameters_build_option_is_checked_against_the_default_engine():
+    built = build(Options(default_engine_parameters='{"queryFileLimit": 500}')).to_dict()
+    assert built["Parameters"]["EngineParameters"]["Default"] == '{"queryFileLimit":500}'
+    with pytest.raises(
+        OptionError, match="default_engine_parameters: compactionRowLimit: InfluxDBv3Enterprise"
+    ):
+        Options(default_engine_parameters='{"compactionRowLimit": 10}')
+    with pytest.raises(OptionError, match="default_engine_parameters: dedicatedCompactor: the node counts"):
+        Options(default_engine="Enterprise", default_engine_parameters='{"dedicatedCompactor": false}')
 
 
 def test_subnets_two_or_three_different():

@@ -18,7 +18,7 @@ What is modelled (CloudFormation's documented custom-resource behaviour):
 - Properties resolved against the parameter values (defaults included), the template's
   Conditions, pseudo parameters and sample physical ids / attributes of the other resources
   (``Stack.refs`` / ``Stack.attributes``; pass ``attributes=`` to an operation to model, e.g., a
-  replaced instance).
+  replaced instance); a custom resource's ``Fn::GetAtt`` is the Data of its last successful answer.
 - Create in dependency order. Update only when the resolved properties changed; a resource whose
   condition turned false (or that the new template drops) is deleted in the cleanup phase, one
   whose condition turned true is created. An Update whose answer carries a NEW physical id gets a
@@ -154,10 +154,17 @@ def deletion_orders(deps: Mapping[str, set[str]]) -> Iterator[list[str]]:
 
 @dataclass
 class Live:
-    """A custom resource the stack has: its physical id and the properties it was given."""
+    """A custom resource the stack has: its physical id, the properties it was given and the Data
+    of its last successful answer (what ``Fn::GetAtt`` on it returns)."""
 
     physical_id: str
     properties: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def answer_data(req: Request) -> dict[str, Any]:
+    """The Data of a successful answer (CloudFormation's attributes of the resource)."""
+    return dict(req.answer.get("Data") or {}) if req.ok else {}
 
 
 @dataclass
@@ -308,12 +315,14 @@ class Stack:
         return self.attribute_overrides.get(f"{title}.Arn", default)
 
     def attributes(self) -> dict[str, Any]:
-        """Sample ``Fn::GetAtt`` values: any "Resource.Attribute" asked for, Arn of functions."""
+        """Sample ``Fn::GetAtt`` values: any "Resource.Attribute" asked for, Arn of functions; a
+        custom resource's are the Data of its last successful answer."""
         attrs = _Samples()
         for n, body in self.template["Resources"].items():
             if body["Type"] == "AWS::Lambda::Function":
                 attrs[f"{n}.Arn"] = self.function_arn(n)
         attrs.update(self.attribute_overrides)
+        attrs.update({f"{n}.{k}": v for n, live in self.live.items() for k, v in live.data.items()})
         return attrs
 
     def resolver(self, values: Mapping[str, str]) -> tuple[Resolver, dict[str, bool]]:
@@ -375,7 +384,7 @@ class Stack:
             req = self._send(op, "Create", n, desired[n], phase="forward")
             # A FAILED answer still names a physical id: the rollback's Delete carries it.
             pid = req.answer["PhysicalResourceId"] if req.answer else f"{n}-NO-ANSWER"
-            self.live[n] = Live(pid, desired[n])
+            self.live[n] = Live(pid, desired[n], answer_data(req))
             if not req.ok:
                 failed = True
                 break
@@ -431,7 +440,7 @@ class Stack:
             else:
                 pid = before.physical_id
             if req.ok or before is None:
-                self.live[n] = Live(pid, desired[n])
+                self.live[n] = Live(pid, desired[n], answer_data(req))
             done.append((n, before, desired[n], pid))
             if not req.ok:
                 failed = True
@@ -463,7 +472,7 @@ class Stack:
                 op.status = "UPDATE_ROLLBACK_FAILED"
                 continue
             back = req.answer["PhysicalResourceId"]
-            self.live[n] = Live(back, before.properties)
+            self.live[n] = Live(back, before.properties, answer_data(req))
             if back != pid:
                 stale_ids[n] = Live(pid, sent)
         # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS: what the failed update made, dependents first.

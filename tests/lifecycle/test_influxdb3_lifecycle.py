@@ -16,8 +16,8 @@ import json
 import pytest
 
 from conftest import yaml_data
-from lifecycle.aws import FakeTimestreamInfluxDB, secretsmanager
-from lifecycle.harness import Stack
+from lifecycle.aws import FakeTimestreamInfluxDBParameterGroups, secretsmanager
+from lifecycle.harness import Stack, dependencies_among
 from lifecycle.influxdb3 import DATABASE, TOKEN, InfluxDB3, cluster_updates
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
@@ -64,16 +64,46 @@ def aws(moto, request):
     return moto, admin["ARN"], token["ARN"]
 
 
+#: The service-defined groups as the Timestream for InfluxDB fake holds them (GetDbParameterGroup):
+#: Enterprise's with node counts (sample values; the real ones are the service's) and tuning.
+SERVICE_GROUPS = {
+    "InfluxDBV3Core": {"name": "InfluxDBV3Core", "parameters": {"InfluxDBv3Core": {"queryFileLimit": 432}}},
+    "InfluxDBV3Enterprise": {
+        "name": "InfluxDBV3Enterprise",
+        "parameters": {
+            "InfluxDBv3Enterprise": {
+                "ingestQueryInstances": 2,
+                "queryOnlyInstances": 0,
+                "dedicatedCompactor": True,
+                "queryFileLimit": 432,
+            }
+        },
+    },
+    "InfluxDBV3Enterprise1Node": {
+        "name": "InfluxDBV3Enterprise1Node",
+        "parameters": {
+            "InfluxDBv3Enterprise": {
+                "ingestQueryInstances": 1,
+                "queryOnlyInstances": 0,
+                "dedicatedCompactor": False,
+            }
+        },
+    },
+}
+
+
 def make_stack(template, aws, name="v3"):
     """A stack whose functions reach the InfluxDB 3 fake (the worker), moto (secrets) and a
-    Timestream for InfluxDB fake that knows the cluster (the backup function): ``stack.clusters``."""
+    Timestream for InfluxDB fake that knows the cluster (the backup function) and the
+    service-defined parameter groups (the parameter group function): ``stack.clusters``."""
     _, admin_arn, token_arn = aws
 
     def no_sleep(title, module, event):
         if title == "BackupFunction":
             module.RETRY_SECONDS = 0  # a busy cluster is retried at once
 
-    clusters = FakeTimestreamInfluxDB(clusters=[CLUSTER, NEW_CLUSTER])
+    clusters = FakeTimestreamInfluxDBParameterGroups(clusters=[CLUSTER, NEW_CLUSTER])
+    clusters.groups.update(SERVICE_GROUPS)
     stack = Stack(
         template,
         name=name,
@@ -414,3 +444,134 @@ def test_a_delete_forged_at_rest_takes_no_backup_of_the_cluster(stack, core, aws
     assert stack.clusters.backups == [] and called(stack) == ["UpdateDbCluster", "GetDbCluster"]
     assert stack.delete().status == "DELETE_COMPLETE"
     assert len(stack.clusters.backups_of(CLUSTER)) == 1
+
+
+# --- engine parameters: a parameter group the cluster's DbParameterGroupIdentifier takes ---------
+GROUP = "EngineParameterGroup"
+TUNED = {"queryFileLimit": 500}
+RETUNED = {"queryFileLimit": 600}
+
+
+def cluster_group(stack):
+    """The DbParameterGroupIdentifier CloudFormation gives the cluster in the stack's current state
+    (parameter values and the parameter group resource's last answer)."""
+    prop = stack.template["Resources"]["InfluxDBCluster"]["Properties"]["DbParameterGroupIdentifier"]
+    return stack.resolver(stack.values)[0].resolve(prop)
+
+
+def made(stack):
+    """The groups the stack made: (id, parameters) of every group but the service-defined ones."""
+    return {gid: g["parameters"] for gid, g in stack.clusters.groups.items() if gid not in SERVICE_GROUPS}
+
+
+def test_enterprise_with_engine_parameters_creates_the_cluster_with_a_group_keeping_the_node_counts(
+    stack, enterprise, aws
+):
+    op = stack.create(values(enterprise, Engine="Enterprise", EngineParameters=json.dumps(TUNED)))
+    assert op.status == "CREATE_COMPLETE"
+    ((gid, parameters),) = made(stack).items()
+    counts = {"ingestQueryInstances": 2, "queryOnlyInstances": 0, "dedicatedCompactor": True}
+    assert parameters == {"InfluxDBv3Enterprise": {**TUNED, **counts}}
+    assert cluster_group(stack) == gid == stack.live[GROUP].physical_id
+    # No API call changed the cluster: CloudFormation creates it with the group.
+    assert not [
+        n for n, _ in stack.clusters.calls if n == "UpdateDbCluster" and "dbParameterGroupIdentifier" in _
+    ]
+    assert enterprise.databases == {"telemetry"}
+
+
+def test_one_node_enterprise_takes_the_one_node_group_s_counts(stack, enterprise, aws):
+    stack.create(
+        values(enterprise, Engine="Enterprise", EnterpriseNodes="1", EngineParameters=json.dumps(TUNED))
+    )
+    ((_, parameters),) = made(stack).items()
+    assert parameters == {
+        "InfluxDBv3Enterprise": {
+            **TUNED,
+            "ingestQueryInstances": 1,
+            "queryOnlyInstances": 0,
+            "dedicatedCompactor": False,
+        }
+    }
+
+
+def test_core_without_engine_parameters_makes_no_group_and_uses_the_service_group(stack, core, aws):
+    op = stack.create(values(core))
+    assert op.of(GROUP) == [] and made(stack) == {}
+    assert cluster_group(stack) == "InfluxDBV3Core"
+    assert not [n for n, _ in stack.clusters.calls if "ParameterGroup" in n]
+
+
+def test_changed_parameters_make_a_new_group_the_cluster_is_updated_to_and_leave_the_old(stack, core, aws):
+    stack.create(values(core, EngineParameters=json.dumps(TUNED)))
+    old = cluster_group(stack)
+    op = stack.update({"EngineParameters": json.dumps(RETUNED)})
+    assert op.status == "UPDATE_COMPLETE"
+    new = cluster_group(stack)
+    assert new != old and made(stack) == {old: {"InfluxDBv3Core": TUNED}, new: {"InfluxDBv3Core": RETUNED}}
+    # CloudFormation updates the cluster once the group resource answered (it refers to it).
+    assert dependencies_among(stack.template, {GROUP, "InfluxDBCluster"})["InfluxDBCluster"] == {GROUP}
+    assert [r.phase for r in op.of(GROUP)] == ["forward", "cleanup"]
+    cleanup = op.of(GROUP)[1]
+    assert (
+        cleanup.event["PhysicalResourceId"] == old
+        and cleanup.ok
+        and "is left in place" in cleanup.answer["Reason"]
+    )
+
+
+def test_emptying_engine_parameters_returns_the_cluster_to_the_service_group(stack, enterprise, aws):
+    stack.create(values(enterprise, Engine="Enterprise", EngineParameters=json.dumps(TUNED)))
+    (gid,) = made(stack)
+    op = stack.update({"EngineParameters": ""})
+    assert op.status == "UPDATE_COMPLETE"
+    assert cluster_group(stack) == "InfluxDBV3Enterprise"
+    assert op.calls == [("cleanup", "Delete", GROUP)]
+    assert GROUP not in stack.live and set(made(stack)) == {gid}  # the group stays in the account
+
+
+def test_a_failed_update_of_the_parameters_rolls_the_cluster_back_to_the_old_group(stack, core, aws):
+    stack.create(values(core, EngineParameters=json.dumps(TUNED)))
+    old = cluster_group(stack)
+    op = stack.update_that_fails({"EngineParameters": json.dumps(RETUNED)})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert cluster_group(stack) == old == stack.live[GROUP].physical_id
+    forward, back, cleanup = op.of(GROUP)
+    assert (forward.phase, back.phase, cleanup.phase) == ("forward", "rollback", "rollback-cleanup")
+    assert back.answer["PhysicalResourceId"] == old and cleanup.event["PhysicalResourceId"] != old
+    assert len(made(stack)) == 2
+
+
+def test_an_engine_change_with_engine_parameters_is_still_refused_before_the_cluster(stack, core, aws):
+    stack.create(values(core, EngineParameters=json.dumps(TUNED)))
+    old, before = cluster_group(stack), dict(stack.values)
+    op = stack.update({"Engine": "Enterprise"})
+    assert op.status == "UPDATE_ROLLBACK_COMPLETE" and not op.of(GUARD)[0].ok
+    assert cluster_updates(stack, op, before, {**before, "Engine": "Enterprise"}) == []
+    assert cluster_group(stack) == old
+
+
+def test_a_node_count_in_engine_parameters_fails_the_create_and_makes_nothing(stack, enterprise, aws):
+    op = stack.create(values(enterprise, Engine="Enterprise", EngineParameters='{"queryOnlyInstances": 2}'))
+    assert op.status == "ROLLBACK_COMPLETE"
+    (failed, rollback) = op.of(GROUP)
+    assert (
+        "queryOnlyInstances: the node counts are the launch form's EnterpriseNodes" in failed.answer["Reason"]
+    )
+    assert rollback.ok and rollback.answer["Reason"] == "no parameter group was created"
+    assert made(stack) == {} and op.of(RESOURCE) == []
+
+
+def test_a_failed_create_and_a_stack_delete_leave_the_group_the_cluster_uses(stack, core, aws):
+    op = stack.create_that_fails(values(core, EngineParameters=json.dumps(TUNED)))
+    assert op.status == "ROLLBACK_COMPLETE"
+    (gid,) = made(stack)
+    assert "is left in place" in op.of(GROUP)[-1].answer["Reason"]
+    assert stack.delete().status == "DELETE_COMPLETE"  # a stack in ROLLBACK_COMPLETE is deleted first
+    stack.create(values(core, EngineParameters=json.dumps(TUNED)))
+    assert set(made(stack)) == {gid}  # the second create found the first one's group by name
+    op = stack.delete()
+    assert op.status == "DELETE_COMPLETE" and set(made(stack)) == {gid}
+    assert all(
+        n != "UpdateDbCluster" or "dbParameterGroupIdentifier" not in b for n, b in stack.clusters.calls
+    )
