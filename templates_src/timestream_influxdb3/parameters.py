@@ -97,6 +97,9 @@ def add_parameters(ctx: Context, options: Options) -> ParameterForm:
         if name == "SubnetIds":
             _object_store(form)
     form.template.parameters["Port"].Default = str(service.DEFAULT_PORT)
+    form.template.parameters[
+        "EngineParameters"
+    ].ConstraintDescription = 'empty, or a JSON object of engine parameters such as {"queryFileLimit": 500}'
     if options.default_engine_parameters:  # checked by Options
         form.template.parameters["EngineParameters"].Default = canonical(
             json.loads(options.default_engine_parameters)
