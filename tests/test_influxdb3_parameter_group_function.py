@@ -116,34 +116,58 @@ def expect_create(client, name, parameters, gid="pg0001"):
     )
 
 
-def test_core_makes_a_group_of_exactly_the_parameters_given_and_reads_no_service_group(pg, client):
-    name = name_of(pg, "InfluxDBv3Core", {"queryFileLimit": 500})
-    expect_create(client, name, {"InfluxDBv3Core": {"queryFileLimit": 500}})
+def test_core_s_group_is_the_service_group_s_parameters_with_the_given_ones_laid_over(pg, client):
+    wanted = {"queryFileLimit": 500, "logFilter": "info"}  # 500 given over the service's 100
+    name = name_of(pg, "InfluxDBv3Core", wanted)
+    expect_service_group(
+        client, "InfluxDBV3Core", {"InfluxDBv3Core": {"queryFileLimit": 100, "logFilter": "info"}}
+    )
+    expect_create(client, name, {"InfluxDBv3Core": wanted})
     pid, data, reason = act(pg, event("Create", CORE), client)
     assert pid == "pg0001" and data == {"Id": "pg0001", "Name": name, "Arn": ARN + "pg0001"}
-    assert reason == "the cluster takes pg0001"
+    assert reason == "the cluster takes pg0001: InfluxDBV3Core's parameters with 1 given"
 
 
-def test_enterprise_keeps_the_node_counts_of_the_service_defined_group_and_nothing_else_of_it(pg, client):
-    wanted = {"queryFileLimit": 500, **COUNTS}
+def test_a_service_group_holding_nothing_gives_core_exactly_the_parameters_given(pg, client):
+    name = name_of(pg, "InfluxDBv3Core", {"queryFileLimit": 500})
+    expect_service_group(client, "InfluxDBV3Core", None)
+    expect_create(client, name, {"InfluxDBv3Core": {"queryFileLimit": 500}})
+    assert act(pg, event("Create", CORE), client)[0] == "pg0001"
+
+
+def test_enterprise_keeps_the_service_defined_group_s_node_counts_and_settings_under_those_given(pg, client):
+    wanted = {**COUNTS, "queryFileLimit": 500}
     name = name_of(pg, "InfluxDBv3Enterprise", wanted)
     expect_service_group(client, "InfluxDBV3Enterprise", SERVICE_HELD)
     expect_create(client, name, {"InfluxDBv3Enterprise": wanted})
     pid, data, reason = act(pg, event("Update", ENTERPRISE, PhysicalResourceId="pgold"), client)
     assert pid == "pg0001" and data["Id"] == "pg0001"
-    assert reason == "the cluster takes pg0001, with the node counts of InfluxDBV3Enterprise"
+    assert reason == "the cluster takes pg0001: InfluxDBV3Enterprise's parameters with 1 given"
 
 
-def test_the_one_node_topology_gives_another_group_than_three_nodes(pg):
-    """The name covers the node counts: a one-node stack never takes a three-node stack's group."""
-    one = {
-        "queryFileLimit": 500,
-        "ingestQueryInstances": 1,
-        "queryOnlyInstances": 0,
-        "dedicatedCompactor": False,
-    }
-    three = {"queryFileLimit": 500, **COUNTS}
-    assert name_of(pg, "InfluxDBv3Enterprise", one) != name_of(pg, "InfluxDBv3Enterprise", three)
+def test_a_botocore_without_the_node_counts_makes_no_enterprise_group(pg):
+    """botocore leaves out of an answer what its model lacks: a runtime whose model has no
+    dedicatedCompactor would copy a group without it, so the function refuses instead."""
+    import copy
+    import types
+
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
+
+    loaded = copy.deepcopy(Loader().load_service_model("timestream-influxdb", "service-2"))
+    shape = ServiceModel(loaded).shape_for("Parameters").members["InfluxDBv3Enterprise"].name
+    del loaded["shapes"][shape]["members"]["dedicatedCompactor"]
+    older = types.SimpleNamespace(
+        meta=types.SimpleNamespace(service_model=ServiceModel(loaded, "timestream-influxdb")),
+        get_db_parameter_group=lambda identifier: {"id": identifier, "parameters": SERVICE_HELD},
+    )
+    with pytest.raises(ValueError) as e:
+        act(pg, event("Create", ENTERPRISE), older)
+    assert str(e.value).startswith("refused: this function's botocore ")
+    assert str(e.value).endswith(
+        "has no dedicatedCompactor for InfluxDBv3Enterprise, so it cannot keep the cluster's node "
+        "counts; no parameter group was made"
+    )
 
 
 def test_a_service_group_without_node_counts_makes_no_group(pg, client):
@@ -195,16 +219,18 @@ def test_an_out_of_range_value_is_refused_naming_it_and_the_range(pg, client):
 
 def test_a_group_of_that_name_with_this_content_is_taken(pg, client):
     name = name_of(pg, "InfluxDBv3Core", {"queryFileLimit": 500})
+    expect_service_group(client, "InfluxDBV3Core", None)
     client.stub.add_response(
         "list_db_parameter_groups", {"items": [{"id": "pg0007", "name": name, "arn": ARN + "pg0007"}]}, {}
     )
     expect_service_group(client, "pg0007", {"InfluxDBv3Core": {"queryFileLimit": 500}})
     pid, _, reason = act(pg, event("Update", CORE, PhysicalResourceId="pg0007"), client)
-    assert pid == "pg0007" and reason == "the cluster takes pg0007"
+    assert pid == "pg0007" and reason == "the cluster takes pg0007: InfluxDBV3Core's parameters with 1 given"
 
 
 def test_a_squatted_name_is_refused_and_nothing_is_created(pg, client):
     name = name_of(pg, "InfluxDBv3Core", {"queryFileLimit": 500})
+    expect_service_group(client, "InfluxDBV3Core", None)
     client.stub.add_response(
         "list_db_parameter_groups", {"items": [{"id": "pg0007", "name": name, "arn": ARN + "pg0007"}]}, {}
     )

@@ -297,15 +297,23 @@ def test_deploy_refuses_engine_parameters_that_overflow_the_function_s_environme
     assert [p for p, m in found if "parameter group function's environment" in m] == ["EngineParameters"]
 
 
-def test_the_engine_parameters_build_option_is_checked_against_the_default_engine():
+def test_the_engine_parameters_build_option_is_checked_against_both_engines():
     built = build(Options(default_engine_parameters='{"queryFileLimit": 500}')).to_dict()
     assert built["Parameters"]["EngineParameters"]["Default"] == '{"queryFileLimit":500}'
     with pytest.raises(
         OptionError, match="default_engine_parameters: compactionRowLimit: InfluxDBv3Enterprise"
     ):
         Options(default_engine_parameters='{"compactionRowLimit": 10}')
-    with pytest.raises(OptionError, match="default_engine_parameters: dedicatedCompactor: the node counts"):
+    # A launch may choose Core although Enterprise is preselected: an Enterprise-only default is refused.
+    with pytest.raises(OptionError, match=r"compactionRowLimit: .*a default must suit both\)$"):
+        Options(default_engine="Enterprise", default_engine_parameters='{"compactionRowLimit": 10}')
+    with pytest.raises(
+        OptionError, match="dedicatedCompactor: the node counts are the launch form's EnterpriseNodes"
+    ):
         Options(default_engine="Enterprise", default_engine_parameters='{"dedicatedCompactor": false}')
+    with pytest.raises(OptionError) as e:
+        Options(default_engine_parameters="{x}")
+    assert str(e.value).count("is not a JSON object") == 1
 
 
 def test_subnets_two_or_three_different():

@@ -37,8 +37,8 @@ What the instance product has and this one does not, and why:
 
 Engine parameters: EngineParameters (InfluxDB 3 Core or Enterprise parameters, as the launch
 form's engine takes them) makes a parameter group the cluster uses instead of the service-defined
-one (:mod:`.parameter_group`); on Enterprise the group keeps the node counts of the service-defined
-group EnterpriseNodes chose, so the engine and topology stay the guard's.
+one: a copy of it with the given parameters laid over (:mod:`.parameter_group`); on Enterprise the
+node counts are never given, so the engine and topology stay the guard's.
 
     from templates_src.timestream_influxdb3 import Options, build
     print(build(Options(default_engine="Enterprise")).to_yaml())
@@ -74,7 +74,7 @@ def build(options: Options | None = None) -> Template:
     sgs = network.add_security_groups(ctx, database_egress=database.object_store_egress(ctx))
     key = encryption.add_key(ctx)
     guard = setup.add_engine_guard(ctx, key)
-    engine_group = parameter_group.add_parameter_group(ctx, key)
+    engine_group = parameter_group.add_parameter_group(ctx, key, guard)
     cluster = database.add_cluster(ctx, sgs, guard, engine_group)
     secrets = setup.add_secrets(ctx, key, cluster)
     log_group = monitoring.add_log_group(ctx, key)

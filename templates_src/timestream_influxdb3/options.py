@@ -35,8 +35,10 @@ class Options:
     default_engine: str = service.CORE
     #: Database preselected on the launch form.
     default_database: str = "telemetry"
-    #: EngineParameters preselected on the launch form: a JSON object of the default engine's
-    #: InfluxDB 3 parameters (as botocore's model names and types them), checked now; empty for none.
+    #: EngineParameters preselected on the launch form: a JSON object of InfluxDB 3 parameters (as
+    #: botocore's model names and types them) that both engines take, checked now; empty for none.
+    #: A product version with a new default gives it to every provisioned product updated to that
+    #: version without a value of its own: their clusters restart on the new group.
     default_engine_parameters: str = ""
 
     def __post_init__(self) -> None:
@@ -49,9 +51,18 @@ class Options:
         problem = database_problem(self.default_database)
         if problem:
             raise OptionError(f"default_database: {problem}")
-        found = engine_parameter_problems(self.default_engine, "", self.default_engine_parameters)
+        # A launch may pick either engine: the default must suit both.
+        found = [
+            problem
+            for engine in service.ENGINES
+            for problem in engine_parameter_problems(engine, "", self.default_engine_parameters)
+        ]
         if found:
-            raise OptionError("default_engine_parameters: " + "; ".join(found))
+            raise OptionError(
+                "default_engine_parameters: "
+                + "; ".join(dict.fromkeys(found))
+                + f" (the launch form offers {' and '.join(service.ENGINES)}: a default must suit both)"
+            )
 
     def instance_options(self) -> InstanceOptions:
         """The instance product's options with the same shared values (the launch-form parameters

@@ -4,9 +4,11 @@ makes and the cluster's own DbParameterGroupIdentifier takes.
 EngineParameters (a JSON object of the launch form's engine's parameters, InfluxDBv3Core or
 InfluxDBv3Enterprise as botocore's model names and types them) makes the custom resource
 ``EngineParameterGroup`` (``functions/influxdb3_parameter_group.py``): it finds or creates a group
-with exactly those parameters (on Enterprise, plus the node counts of the service-defined group
-EnterpriseNodes chose), named from its content; its attribute Id is the cluster's
-DbParameterGroupIdentifier. Empty EngineParameters makes no group and the cluster uses the
+holding the parameters of the service-defined group the launch form chose with the given ones laid
+over them (on Enterprise the node counts are the service-defined group's, never given), named
+from its content; its attribute Id is the cluster's DbParameterGroupIdentifier. The resource
+DependsOn the engine guard, so an update that changes the engine or topology is refused before a
+group of the other engine is made (a group can never be deleted). Empty EngineParameters makes no group and the cluster uses the
 service-defined group of its engine and topology, as before.
 
 Why the cluster refers to the group here, while the InfluxDB 2 products' function switches the
@@ -28,7 +30,9 @@ setting EngineParameters again never re-creates its named log group.
 
 from __future__ import annotations
 
-from troposphere import AWS_STACK_ID, If, Ref
+from awacs import timestream_influxdb as tsi
+from awacs.aws import Allow, Statement
+from troposphere import AWS_STACK_ID, BaseAWSObject, If, Ref, Sub
 
 from ..common import Context, checkov_skips
 from ..timestream_influxdb import names
@@ -60,9 +64,26 @@ def model_engine() -> If:
     return If(ENTERPRISE, service.MODEL_ENGINES[service.ENTERPRISE], service.MODEL_ENGINES[service.CORE])
 
 
-def add_parameter_group(ctx: Context, key: ProductKey) -> CustomResource:
+def read_service_group() -> Statement:
+    """Reading the service-defined group of the launch form's engine and topology, whichever account
+    owns it: the service documents no ARN for its own groups, and a group's ARN names an account."""
+    return Statement(
+        Sid="ReadTheServiceDefinedParameterGroup",
+        Effect=Allow,
+        Action=[tsi.GetDbParameterGroup],
+        Resource=[
+            Sub(
+                "arn:${AWS::Partition}:timestream-influxdb:${AWS::Region}:*:db-parameter-group/${Group}",
+                Group=parameter_group(),
+            )
+        ],
+    )
+
+
+def add_parameter_group(ctx: Context, key: ProductKey, guard: BaseAWSObject) -> CustomResource:
     """The parameter group function, its role and the group resource (when EngineParameters is
-    given); the cluster takes the resource's Id (:func:`.database.add_cluster`)."""
+    given), after ``guard`` (the engine guard); the cluster takes the resource's Id
+    (:func:`.database.add_cluster`)."""
     properties = {
         "Engine": model_engine(),
         "EngineParameters": ctx.ref("EngineParameters"),
@@ -76,9 +97,8 @@ def add_parameter_group(ctx: Context, key: ProductKey) -> CustomResource:
         title="ParameterGroupFunction",
         suffix=names.PARAMETER_GROUP_FUNCTION,
         module="influxdb3_parameter_group",
-        # Reading the service-defined group is ReadParameterGroupsFoundByName's (db-parameter-group/*
-        # of this account); the role may change no database.
-        statements=group_statements(),
+        # The role may change no database: CloudFormation updates the cluster.
+        statements=[*group_statements(), read_service_group()],
         timeout=TIMEOUT,
         environment={
             **{CONFIGURED[name]: value for name, value in properties.items()},
@@ -88,7 +108,7 @@ def add_parameter_group(ctx: Context, key: ProductKey) -> CustomResource:
         directory=functions.HERE,
     )
     fn.function.Metadata = checkov_skips({**FUNCTION_CHECKOV_SKIPS, **OUTSIDE_VPC_SKIP, **ENVIRONMENT_SKIP})
-    return add_custom_resource(
+    group = add_custom_resource(
         ctx,
         PARAMETER_GROUP_RESOURCE,
         "InfluxDBParameterGroup",
@@ -96,6 +116,10 @@ def add_parameter_group(ctx: Context, key: ProductKey) -> CustomResource:
         properties=properties,
         condition=HAS_ENGINE_PARAMETERS,
     )
+    # Updated after the guard, which refuses an engine or topology change: otherwise CloudFormation
+    # may update both at once, and a group of the refused engine would stay in the account.
+    group.DependsOn = [guard.title]
+    return group
 
 
-__all__ = ["add_parameter_group", "model_engine"]
+__all__ = ["add_parameter_group", "model_engine", "read_service_group"]

@@ -87,9 +87,10 @@ class ClientSecrets:
 
 
 def add_engine_guard(ctx: Context, key: ProductKey) -> CustomResource:
-    """The engine guard (functions/influxdb3_engine_guard.py): the cluster DependsOn it, so an
-    update that changes the parameter group fails here, before the cluster is changed. Its
-    function references nothing of the cluster (its role may write only its own log group)."""
+    """The engine guard (functions/influxdb3_engine_guard.py): the cluster and the parameter group
+    resource DependsOn it, so an update that changes the service-defined parameter group fails
+    here, before either is changed. Its function references nothing of the cluster (its role may
+    write only its own log group)."""
     fn = add_function(
         ctx,
         key,

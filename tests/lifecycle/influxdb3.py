@@ -203,11 +203,21 @@ def cluster_updates(
     (DependsOn and references, through any chain) was updated successfully, and an update that
     fails before that never reaches it. A cluster that was updated is updated back to its old
     properties when the stack rolls back. A custom resource the cluster does not depend on is
-    modelled as failing after the cluster (CloudFormation may run both in parallel).
+    modelled as failing after the cluster (CloudFormation may run both in parallel). A resource
+    whose Condition is false for ``after`` is not in the stack: no dependency runs through it.
     """
     from lifecycle.harness import dependencies_among, is_custom
+    from tooling.cfn.evaluate import evaluate_conditions
 
-    template = stack.template
+    conditions = evaluate_conditions(stack.template, after)
+    template = {
+        **stack.template,
+        "Resources": {
+            n: b
+            for n, b in stack.template["Resources"].items()
+            if "Condition" not in b or conditions[b["Condition"]]
+        },
+    }
     body = template["Resources"][CLUSTER]
     old = stack.resolver(before)[0].resolve(body.get("Properties") or {})
     new = stack.resolver(after)[0].resolve(body.get("Properties") or {})

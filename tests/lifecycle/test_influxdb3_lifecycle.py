@@ -67,7 +67,10 @@ def aws(moto, request):
 #: The service-defined groups as the Timestream for InfluxDB fake holds them (GetDbParameterGroup):
 #: Enterprise's with node counts (sample values; the real ones are the service's) and tuning.
 SERVICE_GROUPS = {
-    "InfluxDBV3Core": {"name": "InfluxDBV3Core", "parameters": {"InfluxDBv3Core": {"queryFileLimit": 432}}},
+    "InfluxDBV3Core": {
+        "name": "InfluxDBV3Core",
+        "parameters": {"InfluxDBv3Core": {"queryFileLimit": 432, "logFilter": "info"}},
+    },
     "InfluxDBV3Enterprise": {
         "name": "InfluxDBV3Enterprise",
         "parameters": {
@@ -508,7 +511,12 @@ def test_changed_parameters_make_a_new_group_the_cluster_is_updated_to_and_leave
     op = stack.update({"EngineParameters": json.dumps(RETUNED)})
     assert op.status == "UPDATE_COMPLETE"
     new = cluster_group(stack)
-    assert new != old and made(stack) == {old: {"InfluxDBv3Core": TUNED}, new: {"InfluxDBv3Core": RETUNED}}
+    # Each group is the service-defined group's parameters with those given laid over them.
+    kept = {"logFilter": "info"}
+    assert new != old and made(stack) == {
+        old: {"InfluxDBv3Core": {**kept, **TUNED}},
+        new: {"InfluxDBv3Core": {**kept, **RETUNED}},
+    }
     # CloudFormation updates the cluster once the group resource answered (it refers to it).
     assert dependencies_among(stack.template, {GROUP, "InfluxDBCluster"})["InfluxDBCluster"] == {GROUP}
     assert [r.phase for r in op.of(GROUP)] == ["forward", "cleanup"]
@@ -542,11 +550,15 @@ def test_a_failed_update_of_the_parameters_rolls_the_cluster_back_to_the_old_gro
     assert len(made(stack)) == 2
 
 
-def test_an_engine_change_with_engine_parameters_is_still_refused_before_the_cluster(stack, core, aws):
+def test_an_engine_change_with_engine_parameters_is_refused_before_a_group_or_the_cluster(stack, core, aws):
     stack.create(values(core, EngineParameters=json.dumps(TUNED)))
-    old, before = cluster_group(stack), dict(stack.values)
+    old, before, groups = cluster_group(stack), dict(stack.values), made(stack)
     op = stack.update({"Engine": "Enterprise"})
     assert op.status == "UPDATE_ROLLBACK_COMPLETE" and not op.of(GUARD)[0].ok
+    # The group resource DependsOn the guard: it is never asked to make an Enterprise group, which
+    # could never be deleted.
+    assert op.of(GROUP) == [] and made(stack) == groups
+    assert GUARD in dependencies_among(stack.template, {GUARD, GROUP})[GROUP]
     assert cluster_updates(stack, op, before, {**before, "Engine": "Enterprise"}) == []
     assert cluster_group(stack) == old
 

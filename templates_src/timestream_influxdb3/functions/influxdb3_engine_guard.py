@@ -1,8 +1,10 @@
 """Custom resource: the engine guard, which refuses an engine change before the cluster sees it.
 
-The cluster DependsOn this resource, so CloudFormation updates it first: an Update whose parameter
-group (the engine, and on Enterprise the topology) differs from the one the stack was launched
-with fails, the stack rolls back, and the cluster is never updated. The service documents Core
+The cluster and the engine parameter group resource DependsOn this resource, so CloudFormation
+updates it first: an Update whose service-defined parameter group (the engine, and on Enterprise
+the topology) differs from the one the stack was launched with fails, the stack rolls back, and
+neither the cluster nor a group of the other engine is touched (EngineParameters makes a custom
+group of the same engine and topology: the service-defined group stays this resource's property). The service documents Core
 and Enterprise parameter groups as not interchangeable; changing DbParameterGroupIdentifier in
 place would switch the engine of a live cluster.
 

@@ -16,18 +16,20 @@ one (DbParameterGroupIdentifier is updatable, cfn-lint's bundled schema of
 AWS::Timestream::InfluxDBCluster); AWS documents that assigning a new group to an InfluxDB 3
 cluster restarts it. The function's role may therefore not change any database.
 
-The node counts. An Enterprise group carries the cluster's topology: the model's
-InfluxDBv3Enterprise parameters ingestQueryInstances, queryOnlyInstances and dedicatedCompactor
-(deprecated in favour of CreateDbCluster's deploymentConfiguration, which CloudFormation's schema
-does not have, so they are the only topology a template can set). The launch form's
-EnterpriseNodes chose the topology through the service-defined group, and it cannot change after
-launch; so the parameters given may not name a node count, and the group gets those of the
-service-defined group (GetDbParameterGroup), as the console's "clone" of a group keeps what it
-does not change. When that group shows no node count for the engine, no group is made: a group
-without them could give the cluster another topology. Core's parameters have no node counts.
+What the group holds: the parameters of the service-defined group (GetDbParameterGroup), with
+the ones given laid over them, as the console's "clone" of a group keeps what it does not change;
+so the cluster keeps the service's settings except those EngineParameters names. An Enterprise
+group also carries the cluster's topology: the model's InfluxDBv3Enterprise parameters
+ingestQueryInstances, queryOnlyInstances and dedicatedCompactor (deprecated in favour of
+CreateDbCluster's deploymentConfiguration, which CloudFormation's schema does not have, so they are
+the only topology a template can set). EnterpriseNodes chose it at launch through the
+service-defined group and cannot change, so the parameters given may not name a node count, and
+no Enterprise group is made when the service-defined group shows none, or when this function's
+botocore does not know them (botocore leaves out what its model lacks: a copy without them could
+give the cluster another topology). Core's parameters have no node counts.
 
-The group is found or made by ``parameter_groups`` (a content-derived name, the node counts
-included; the API can neither update nor delete a group). A changed content is a new group and a
+The group is found or made by ``parameter_groups`` (a name derived from its whole content, the
+service-defined group's parameters included; the API can neither update nor delete a group). A changed content is a new group and a
 new physical id: CloudFormation then updates the cluster and sends a Delete for the old id. Every
 Delete leaves the group where it is, and says so in its answer's Reason.
 
@@ -38,6 +40,7 @@ calls no API at all.
 """
 
 import boto3
+import botocore
 
 from .cfn_response import properties, run
 from .parameter_groups import (
@@ -60,6 +63,8 @@ CONFIGURED = {
 }
 #: The engine parameters that set an Enterprise cluster's topology (botocore's model).
 NODE_COUNTS = ("ingestQueryInstances", "queryOnlyInstances", "dedicatedCompactor")
+#: The engines whose parameter sets hold the node counts.
+WITH_NODE_COUNTS = ("InfluxDBv3Enterprise",)
 
 
 def node_count_problem(parameters, service_group):
@@ -73,20 +78,27 @@ def node_count_problem(parameters, service_group):
     )
 
 
-def node_counts(client, engine, service_group):
-    """The node counts of ``service_group`` for ``engine`` ({} for an engine without any)."""
-    members = client.meta.service_model.shape_for("Parameters").members[engine].members
-    if not any(name in members for name in NODE_COUNTS):
-        return {}
+def service_parameters(client, engine, service_group):
+    """The parameters ``service_group`` holds for ``engine``; on an engine with node counts, refused
+    unless they are among them and this function's botocore knows all of them."""
     held = client.get_db_parameter_group(identifier=service_group).get("parameters") or {}
-    counts = {name: value for name, value in (held.get(engine) or {}).items() if name in NODE_COUNTS}
-    if not counts:
+    parameters = dict(held.get(engine) or {})
+    if engine not in WITH_NODE_COUNTS:
+        return parameters
+    members = client.meta.service_model.shape_for("Parameters").members[engine].members
+    unknown = [name for name in NODE_COUNTS if name not in members]
+    if unknown:
+        raise ValueError(
+            f"refused: this function's botocore {botocore.__version__} has no {', '.join(unknown)} for "
+            f"{engine}, so it cannot keep the cluster's node counts; no parameter group was made"
+        )
+    if not any(name in parameters for name in NODE_COUNTS):
         raise ValueError(
             f"refused: the service-defined parameter group {service_group} shows no node counts "
             f"({', '.join(NODE_COUNTS)}) for {engine} (it holds {', '.join(sorted(held)) or 'no parameters'}); "
             "a parameter group without them could change the cluster's topology, so none was made"
         )
-    return counts
+    return parameters
 
 
 def act(event, context, client=None, config=None):
@@ -100,10 +112,10 @@ def act(event, context, client=None, config=None):
     problem = node_count_problem(parameters, service_group)
     if problem:
         raise ValueError(problem)
-    counts = node_counts(client, engine, service_group)
-    group = wanted_group(client, engine, {**parameters, **counts}, props["ProjectName"], props["Environment"])
-    kept = f", with the node counts of {service_group}" if counts else ""
-    return group["id"], attributes(group), f"the cluster takes {group['id']}{kept}"
+    wanted = {**service_parameters(client, engine, service_group), **parameters}
+    group = wanted_group(client, engine, wanted, props["ProjectName"], props["Environment"])
+    reason = f"the cluster takes {group['id']}: {service_group}'s parameters with {len(parameters)} given"
+    return group["id"], attributes(group), reason
 
 
 def handler(event, context):
