@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from awacs import timestream_influxdb as tsi
-from awacs.aws import Allow, Statement
+from awacs.aws import Action, Allow, Statement
 from troposphere import AWS_STACK_ID, AWSObject, GetAtt, Ref, Sub
 from troposphere.timestream import InfluxDBCluster, InfluxDBInstance
 
@@ -72,13 +72,24 @@ class DbResource:
     def is_cluster(self) -> bool:
         return self.type == "DB_CLUSTER"
 
+    @property
+    def read_and_update(self) -> tuple[Action, Action]:
+        """GetDbCluster and UpdateDbCluster for a cluster, GetDbInstance and UpdateDbInstance for an
+        instance: what a function reads and changes it with."""
+        if self.is_cluster:
+            return tsi.GetDbCluster, tsi.UpdateDbCluster
+        return tsi.GetDbInstance, tsi.UpdateDbInstance
+
     def properties(self) -> dict:
         """The DbResourceType and DbResourceId properties of a function's resource."""
         return {"DbResourceType": self.type, "DbResourceId": GetAtt(self.resource, "Id")}
 
 
-def db_resource(database: InfluxDBInstance | InfluxDBCluster | Database) -> DbResource:
-    """The instance or read-replica cluster ``database`` is (a bare resource or a :class:`Database`)."""
+def db_resource(database: InfluxDBInstance | InfluxDBCluster | Database | DbResource) -> DbResource:
+    """The instance or read-replica cluster ``database`` is (a bare resource, a :class:`Database`,
+    or already a :class:`DbResource`)."""
+    if isinstance(database, DbResource):
+        return database
     resource = database.resource if isinstance(database, Database) else database
     if isinstance(resource, InfluxDBCluster):
         return DbResource(resource, "DB_CLUSTER", "db-cluster", "Cluster")
@@ -123,12 +134,8 @@ def add_backups(
 def backup_statements(
     database: InfluxDBInstance | InfluxDBCluster | Database | DbResource,
 ) -> list[Statement]:
-    db = database if isinstance(database, DbResource) else db_resource(database)
-    read, update = (
-        (tsi.GetDbCluster, tsi.UpdateDbCluster)
-        if db.is_cluster
-        else (tsi.GetDbInstance, tsi.UpdateDbInstance)
-    )
+    db = db_resource(database)
+    read, update = db.read_and_update
     return [
         Statement(
             Sid=f"ConfigureThis{db.noun}sBackups",

@@ -170,12 +170,8 @@ def parameter_group_statements(
     database: InfluxDBInstance | InfluxDBCluster | Database | DbResource,
 ) -> list[Statement]:
     """:func:`group_statements`, and reading and switching the group of ``database``."""
-    db = database if isinstance(database, DbResource) else db_resource(database)
-    read, update = (
-        (tsi.GetDbCluster, tsi.UpdateDbCluster)
-        if db.is_cluster
-        else (tsi.GetDbInstance, tsi.UpdateDbInstance)
-    )
+    db = db_resource(database)
+    read, update = db.read_and_update
     return [
         *group_statements(),
         Statement(
