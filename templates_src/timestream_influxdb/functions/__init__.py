@@ -17,6 +17,7 @@ cannot exceed 4MB".
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -37,8 +38,8 @@ def inline(module: str, directory: Path = HERE) -> str:
     """``index.py`` of the function in ``functions/<module>.py``, with each shared module it
     imports inlined. ``directory`` is where the module is: another product's ``functions/``
     package; the shared modules are always this package's."""
-    own = _Source(module, directory)
-    shared = {name: _Source(name) for name in SHARED if own.uses(name)}
+    own = _source(module, directory)
+    shared = {name: _source(name) for name in SHARED if own.uses(name)}
     imports = {line for source in (*shared.values(), own) for line in source.imports()}
     stdlib = sorted(i for i in imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
     import_groups = ["\n".join(group) for group in (stdlib, sorted(imports - set(stdlib))) if group]
@@ -57,7 +58,7 @@ def inline(module: str, directory: Path = HERE) -> str:
 
 def declared_properties(module: str, directory: Path = HERE) -> tuple[str, ...]:
     """The ``PROPERTIES`` a function module declares, read from its source (nothing is imported)."""
-    for node in _Source(module, directory).tree.body:
+    for node in _source(module, directory).tree.body:
         if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [PROPERTIES]:
             value = ast.literal_eval(node.value)
             if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
@@ -65,11 +66,23 @@ def declared_properties(module: str, directory: Path = HERE) -> tuple[str, ...]:
     raise ValueError(f"functions/{module}.py declares no {PROPERTIES} = (<property name>, ...)")
 
 
-class _Source:
-    """A module's source, split into its docstring, its imports and the rest (its body)."""
+def _source(module: str, directory: Path = HERE) -> _Source:
+    """``functions/<module>.py`` as it is now on disk: the file is read on every call, its parse
+    is reused while the text is the same (every template build inlines each module again)."""
+    return _parsed((directory / f"{module}.py").read_text())
 
-    def __init__(self, module: str, directory: Path = HERE) -> None:
-        self.text = (directory / f"{module}.py").read_text()
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> _Source:
+    return _Source(text)
+
+
+class _Source:
+    """A module's source, split into its docstring, its imports and the rest (its body); not
+    changed once made (:func:`_parsed` shares it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
         self.tree = ast.parse(self.text)
         self.docstring = ast.get_docstring(self.tree, clean=False) or ""
         head = [
