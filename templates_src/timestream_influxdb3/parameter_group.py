@@ -8,8 +8,8 @@ holding the parameters of the service-defined group the launch form chose with t
 over them (on Enterprise the node counts are the service-defined group's, never given), named
 from its content; its attribute Id is the cluster's DbParameterGroupIdentifier. The resource
 DependsOn the engine guard, so an update that changes the engine or topology is refused before a
-group of the other engine is made (a group can never be deleted). Empty EngineParameters makes no group and the cluster uses the
-service-defined group of its engine and topology, as before.
+group of the other engine is made (a group can never be deleted). Empty EngineParameters makes no
+group, and the cluster uses the service-defined group of its engine and topology.
 
 Why the cluster refers to the group here, while the InfluxDB 2 products' function switches the
 instance or cluster itself: an InfluxDB 3 cluster always names a group (the engine is the group),
