@@ -84,9 +84,9 @@ def skip_absent_sat_solver() -> None:
     cfn-lint asks sympy's ``satisfiable()`` which of a template's Conditions can hold together, and
     ``satisfiable()`` imports pycosat on every call, falling back to sympy's own solver when it is
     missing. Python does not remember a failed import, so each call searched sys.path again: about
-    3,500 searches per product template, a quarter of its lint time. A None entry in sys.modules is
-    the import system's documented way to make an import fail at once; sympy then falls back as
-    before, so the findings are the same. An installed pycosat is left alone.
+    3,500 searches per product template. A None entry in sys.modules is the import system's
+    documented way to make an import fail at once; sympy then falls back as before, so the findings
+    are the same. An installed pycosat is left alone.
     """
     import importlib.util
     import sys
