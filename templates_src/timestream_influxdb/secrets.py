@@ -11,6 +11,7 @@ and the token secret (the raw token). The secrets' owner is also where access to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from awacs import secretsmanager
 from awacs.aws import Allow, Statement
@@ -67,33 +68,49 @@ class Secrets:
         return Statement(Sid=sid, Effect=Allow, Action=actions, Resource=[Ref(s) for s in chosen])
 
 
+def add_product_secret(
+    ctx: Context, key: ProductKey, title: str, suffix: str, description: str, **value: Any
+) -> Secret:
+    """A secret of the product: named and tagged ``{project}-{environment}-<suffix>``, encrypted
+    with the product's key when StorageEncrypted, retained (it protects data); ``value`` is its
+    SecretString or GenerateSecretString, if any."""
+    naming = ctx.naming
+    return ctx.add(
+        retained(
+            Secret(
+                title,
+                Name=naming.name(suffix),
+                Description=description,
+                **value,
+                KmsKeyId=key.arn_if_encrypted(),
+                Tags=naming.tags(suffix),
+            )
+        )
+    )
+
+
 def add_admin_password(ctx: Context, key: ProductKey) -> AdminPassword:
     """The admin password's secret: a generated letters-and-digits password when the Password
     parameter is empty, else the parameter's value (the raw password either way)."""
-    naming = ctx.naming
     condition = ctx.add_condition(GENERATE_PASSWORD, Equals(ctx.ref("Password"), ""))
-    secret = ctx.add(
-        retained(
-            Secret(
-                "AdminPasswordSecret",
-                Name=naming.name(names.ADMIN_PASSWORD_SECRET),
-                Description="Password of the InfluxDB admin user",
-                GenerateSecretString=If(
-                    condition,
-                    GenerateSecretString(
-                        PasswordLength=GENERATED_PASSWORD_LENGTH,
-                        # The service accepts letters and digits only.
-                        ExcludePunctuation=True,
-                        IncludeSpace=False,
-                        RequireEachIncludedType=True,
-                    ),
-                    NoValue,
-                ),
-                SecretString=If(condition, NoValue, ctx.ref("Password")),
-                KmsKeyId=key.arn_if_encrypted(),
-                Tags=naming.tags(names.ADMIN_PASSWORD_SECRET),
-            )
-        )
+    secret = add_product_secret(
+        ctx,
+        key,
+        "AdminPasswordSecret",
+        names.ADMIN_PASSWORD_SECRET,
+        "Password of the InfluxDB admin user",
+        GenerateSecretString=If(
+            condition,
+            GenerateSecretString(
+                PasswordLength=GENERATED_PASSWORD_LENGTH,
+                # The service accepts letters and digits only.
+                ExcludePunctuation=True,
+                IncludeSpace=False,
+                RequireEachIncludedType=True,
+            ),
+            NoValue,
+        ),
+        SecretString=If(condition, NoValue, ctx.ref("Password")),
     )
     # Exactly what the instance has always received: a new value here would replace the instance.
     value = If(
@@ -109,35 +126,26 @@ def add_connection_secrets(
 ) -> Secrets:
     """The credentials secret (JSON: connection details only) and the token secret (the raw token,
     or no value yet)."""
-    naming = ctx.naming
-    credentials = ctx.add(
-        retained(
-            Secret(
-                "CredentialsSecret",
-                Name=naming.name(names.CREDENTIALS_SECRET),
-                Description="InfluxDB connection details for the Lambda clients (JSON, no credentials)",
-                SecretString=Sub(
-                    '{"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
-                    '"org":"${Organization}","bucket":"${Bucket}"}',
-                    Endpoint=GetAtt(instance, "Endpoint"),
-                ),
-                KmsKeyId=key.arn_if_encrypted(),
-                Tags=naming.tags(names.CREDENTIALS_SECRET),
-            )
-        )
+    credentials = add_product_secret(
+        ctx,
+        key,
+        "CredentialsSecret",
+        names.CREDENTIALS_SECRET,
+        "InfluxDB connection details for the Lambda clients (JSON, no credentials)",
+        SecretString=Sub(
+            '{"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
+            '"org":"${Organization}","bucket":"${Bucket}"}',
+            Endpoint=GetAtt(instance, "Endpoint"),
+        ),
     )
-    token = ctx.add(
-        retained(
-            Secret(
-                "TokenSecret",
-                Name=naming.name(names.TOKEN_SECRET),
-                Description="InfluxDB API token for the Lambda clients (the raw token)",
-                # A SecretString must not be empty: without a token the secret is created with no value.
-                SecretString=ctx.form.if_given("InfluxDBToken"),
-                KmsKeyId=key.arn_if_encrypted(),
-                Tags=naming.tags(names.TOKEN_SECRET),
-            )
-        )
+    token = add_product_secret(
+        ctx,
+        key,
+        "TokenSecret",
+        names.TOKEN_SECRET,
+        "InfluxDB API token for the Lambda clients (the raw token)",
+        # A SecretString must not be empty: without a token the secret is created with no value.
+        SecretString=ctx.form.if_given("InfluxDBToken"),
     )
     return Secrets(credentials=credentials, token=token, admin_password=password.secret)
 

@@ -21,7 +21,7 @@ from troposphere.awslambda import VPCConfig
 from troposphere.iam import ManagedPolicy
 from troposphere.secretsmanager import Secret
 
-from ..common import BuildError, Context, checkov_skips, retained
+from ..common import BuildError, Context, checkov_skips
 from ..timestream_influxdb import names
 from ..timestream_influxdb.custom_resources import (
     FUNCTION_CHECKOV_SKIPS,
@@ -36,6 +36,7 @@ from ..timestream_influxdb.encryption import ProductKey
 from ..timestream_influxdb.influx_token import CLIENT_EGRESS, WORKER_CHECKOV_SKIPS
 from ..timestream_influxdb.network import SecurityGroups
 from ..timestream_influxdb.outputs import URL
+from ..timestream_influxdb.secrets import add_product_secret
 from . import functions
 from .database import ENTERPRISE, parameter_group
 
@@ -117,38 +118,27 @@ def add_engine_guard(ctx: Context, key: ProductKey) -> CustomResource:
 def add_secrets(ctx: Context, key: ProductKey, cluster: Database) -> ClientSecrets:
     """The connection details (JSON, no credential) and the Enterprise token secret (no value until
     the database resource stores the token)."""
-    naming = ctx.naming
-    credentials = ctx.add(
-        retained(
-            Secret(
-                "CredentialsSecret",
-                Name=naming.name(names.CREDENTIALS_SECRET),
-                Description="InfluxDB 3 connection details for the Lambda clients (JSON, no credentials)",
-                SecretString=Sub(
-                    '{"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
-                    '"database":"${Database}","engine":"${Engine}"}',
-                    Endpoint=cluster.endpoint(),
-                ),
-                KmsKeyId=key.arn_if_encrypted(),
-                Tags=naming.tags(names.CREDENTIALS_SECRET),
-            )
-        )
+    credentials = add_product_secret(
+        ctx,
+        key,
+        "CredentialsSecret",
+        names.CREDENTIALS_SECRET,
+        "InfluxDB 3 connection details for the Lambda clients (JSON, no credentials)",
+        SecretString=Sub(
+            '{"endpoint":"${Endpoint}","port":${Port},"url":"https://${Endpoint}:${Port}",'
+            '"database":"${Database}","engine":"${Engine}"}',
+            Endpoint=cluster.endpoint(),
+        ),
     )
-    token = ctx.add(
-        retained(
-            Secret(
-                "TokenSecret",
-                # Not conditional: a retained, named secret that a condition removed would block its
-                # own re-creation; on Core it keeps no value.
-                Name=naming.name(TOKEN_SECRET),
-                Description=(
-                    'InfluxDB 3 Enterprise token of the Lambda clients: JSON {"token", "database", '
-                    '"token_name"}, read and write on the database only; no value on Core'
-                ),
-                KmsKeyId=key.arn_if_encrypted(),
-                Tags=naming.tags(TOKEN_SECRET),
-            )
-        )
+    # Not conditional: a retained, named secret that a condition removed would block its own
+    # re-creation; on Core it keeps no value.
+    token = add_product_secret(
+        ctx,
+        key,
+        "TokenSecret",
+        TOKEN_SECRET,
+        'InfluxDB 3 Enterprise token of the Lambda clients: JSON {"token", "database", '
+        '"token_name"}, read and write on the database only; no value on Core',
     )
     token_arn = If(ENTERPRISE, Ref(token), GetAtt(cluster.resource, "InfluxAuthParametersSecretArn"))
     return ClientSecrets(credentials=credentials, token=token, token_arn=token_arn)
