@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # reads one. Set here, before any test starts moto, in-process or as a server.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 PRODUCT = "timestream-influxdb"
+#: Launch values of the InfluxDB 3 product that its form requires and has no default for.
+INFLUXDB3_REQUIRED = {
+    "ProjectName": "demo",
+    "VpcId": "vpc-0123456789abcdef0",
+    "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+    "S3PrefixListId": "pl-63a5400a",
+    "ProcessedDataBucket": "processed-data",
+    "RejectedDataBucket": "rejected-data",
+}
 #: The Lambda function of the product template that runs each function module.
 FUNCTIONS = {
     "backup": "BackupFunction",

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from templates_src.registry import TEMPLATES
-from tests.conftest import ROOT
+from tests.conftest import INFLUXDB3_REQUIRED, ROOT
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import Deployer, DeployOptions, load_template
@@ -23,14 +23,7 @@ STACK = "ons-influxdb3-development"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
 URL = "https://ons-templates.s3.us-east-1.amazonaws.com/timestream-influxdb3/x.yaml"
 CS_NAME = "deploy-test"
-VALUES = {
-    "ProjectName": "ons",
-    "VpcId": "vpc-0123456789abcdef0",
-    "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
-    "S3PrefixListId": "pl-63a5400a",
-    "ProcessedDataBucket": "processed-data",
-    "RejectedDataBucket": "rejected-data",
-}
+VALUES = {**INFLUXDB3_REQUIRED, "ProjectName": "ons"}
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import importlib
 
 import pytest
 
-from conftest import loaded_inlined_module, yaml_data
+from conftest import INFLUXDB3_REQUIRED, loaded_inlined_module, yaml_data
 from templates_src.registry import TEMPLATES
 from templates_src.timestream_influxdb3 import Options, build, service
 from templates_src.timestream_influxdb3.database import CLUSTER_LINT_SKIPS
@@ -23,13 +23,7 @@ CORE = {"Engine": "Core", "EnterpriseNodes": "", "ParameterGroup": "InfluxDBV3Co
 ENTERPRISE = {"Engine": "Enterprise", "EnterpriseNodes": "", "ParameterGroup": "InfluxDBV3Enterprise"}
 ENTERPRISE_3 = {**ENTERPRISE, "EnterpriseNodes": "3"}
 ONE_NODE = {"Engine": "Enterprise", "EnterpriseNodes": "1", "ParameterGroup": "InfluxDBV3Enterprise1Node"}
-REQUIRED = {
-    "VpcId": "vpc-0123456789abcdef0",
-    "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
-    "S3PrefixListId": "pl-63a5400a",
-    "ProcessedDataBucket": "processed-data",
-    "RejectedDataBucket": "rejected-data",
-}
+REQUIRED = INFLUXDB3_REQUIRED
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import json
 import botocore.session
 import pytest
 
-from conftest import ROOT, yaml_data
+from conftest import INFLUXDB3_REQUIRED, ROOT, yaml_data
 from templates_src.registry import TEMPLATES
 from templates_src.timestream_influxdb3 import OptionError, Options, build, service
 from templates_src.timestream_influxdb3.deploy_checks import value_problems
@@ -220,14 +220,7 @@ def deploy_problems(tmp_path, **values) -> list[tuple[str, str]]:
     from tooling.deploy.params import read_and_check
     from tooling.deploy.runner import load_template
 
-    valid = {
-        "ProjectName": "ons",
-        "VpcId": "vpc-0a1b2c3d4e5f60003",
-        "SubnetIds": "subnet-0a1b2c3d4e5f60031,subnet-0a1b2c3d4e5f60032",
-        "S3PrefixListId": "pl-0123456789abcdef0",
-        "ProcessedDataBucket": "ons-processed",
-        "RejectedDataBucket": "ons-rejected",
-    }
+    valid = INFLUXDB3_REQUIRED
     path = tmp_path / "params.json"
     path.write_text(json.dumps([f"{k}={v}" for k, v in {**valid, **values}.items()]))
     spec = TEMPLATES["timestream-influxdb3"]

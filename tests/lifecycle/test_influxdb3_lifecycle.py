@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from conftest import yaml_data
+from conftest import INFLUXDB3_REQUIRED, yaml_data
 from lifecycle.aws import FakeTimestreamInfluxDBParameterGroups, secretsmanager
 from lifecycle.harness import Stack, dependencies_among
 from lifecycle.influxdb3 import DATABASE, TOKEN, InfluxDB3, cluster_updates
@@ -27,14 +27,7 @@ GUARD = "EngineGuard"
 BACKUP = "BackupConfiguration"
 CLUSTER, NEW_CLUSTER = "clu1a2b3c4d5e", "clu9z8y7x6w5v"
 ADMIN = "apiv3_admin-token-1"
-REQUIRED = {
-    "VpcId": "vpc-0123456789abcdef0",
-    "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
-    "S3PrefixListId": "pl-63a5400a",
-    "ProcessedDataBucket": "processed-data",
-    "RejectedDataBucket": "rejected-data",
-    "ProjectName": "demo",
-}
+REQUIRED = INFLUXDB3_REQUIRED
 
 
 @pytest.fixture(scope="module")
