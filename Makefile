@@ -27,6 +27,11 @@ PYTHON_PROBLEM = $(shell $(PYTHON) tooling/bootstrap.py --check $(PYTHON) 2>/dev
 SOURCES := build.py $(shell find templates_src tooling -name '*.py' -not -path '*/__pycache__/*') \
 	$(wildcard tooling/gates/rules/*.guard) $(wildcard tooling/gates/locks/*.lock)
 BUILT := .build/built
+# Python keeps the compiled project and test modules (in __pycache__, which git ignores) even where
+# the shell sets PYTHONDONTWRITEBYTECODE, as CI images often do: without them every test process
+# compiles the sources and pytest rewrites the asserts of every test module again (about 4 s of
+# each process's start). `make clean` removes them.
+export PYTHONDONTWRITEBYTECODE :=
 # Stamp of the last `build.py docs`: the documents keep their time when nothing changed, so the
 # stamp, not the documents, tells make whether the generated sections are older than the sources.
 DOCS := README.md docs/OPERATIONS.md
@@ -130,6 +135,7 @@ publish: $(READY)
 # distclean: also the environments (.venv, and .tools: the gates' own), made again on the next run.
 clean:
 	rm -rf .build .pytest_cache
+	find build.py templates_src tooling tests -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "clean   kept $(VENV) and .tools (make distclean removes them too)"
 
 distclean: clean

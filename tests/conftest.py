@@ -9,16 +9,21 @@ import types
 from pathlib import Path
 from typing import Any
 
-import cfn_flip
+import botocore.session
 import pytest
 
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
+from tooling.cfn import text as cfn_text
 
 ROOT = Path(__file__).resolve().parent.parent
 # moto makes ~30,000 sample AMIs for every EC2 backend it starts (~0.3 s per mock account); no test
 # reads one. Set here, before any test starts moto, in-process or as a server.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+# Every botocore session reads the service models (JSON, up to several MB each) afresh through a
+# loader of its own; the tests make hundreds of sessions (each fake, each command run), so they
+# share one loader per data path, as the clients of one session do. The models are only read.
+botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 PRODUCT = "timestream-influxdb"
 #: Launch values of the InfluxDB 3 product that its form requires and has no default for.
 INFLUXDB3_REQUIRED = {
@@ -45,9 +50,21 @@ HANDLERS = {
 }
 
 
+@functools.cache
+def rendered_text(name: str) -> str:
+    """Template ``name`` as ``build.py build`` renders it (its build options), once per test
+    process: a dozen test modules read the same templates, and a render takes ~0.3 s."""
+    return render(TEMPLATES[name])
+
+
+def rendered_data(name: str) -> dict[str, Any]:
+    """Template ``name`` as rendered, loaded back (new data each call)."""
+    return yaml_data(rendered_text(name))
+
+
 @pytest.fixture(scope="session")
 def product_yaml() -> str:
-    return render(TEMPLATES[PRODUCT])
+    return rendered_text(PRODUCT)
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +75,12 @@ def product() -> dict[str, Any]:
 
 @functools.cache
 def _flipped(text: str) -> str:
-    return cfn_flip.to_json(text)
+    return cfn_text.to_json(text)
 
 
 def yaml_data(text: str) -> dict[str, Any]:
     """A CloudFormation YAML text (short-form intrinsics too) as data, as cfn-flip reads it; new
-    data each call, the text read once (PyYAML takes ~0.15 s for the product template)."""
+    data each call, the text read once."""
     return json.loads(_flipped(text))
 
 

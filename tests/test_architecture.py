@@ -4,6 +4,7 @@ and no module imports itself back through others."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from conftest import ROOT
@@ -47,7 +48,9 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
+    """Project module -> project modules it imports; parsed once per test process (tests only read it)."""
     mods = modules()
     return {name: imports(name, path, set(mods)) for name, path in mods.items()}
 

@@ -9,12 +9,10 @@ import importlib
 
 import pytest
 
-from conftest import INFLUXDB3_REQUIRED, loaded_inlined_module, yaml_data
-from templates_src.registry import TEMPLATES
+from conftest import INFLUXDB3_REQUIRED, loaded_inlined_module, rendered_data
 from templates_src.timestream_influxdb3 import Options, build, service
 from templates_src.timestream_influxdb3.database import CLUSTER_LINT_SKIPS
 from templates_src.timestream_influxdb3.setup import ENGINE_GUARD
-from tooling.build.render import render
 from tooling.cfn.evaluate import Resolver, evaluate_conditions, parameter_values
 from tooling.gates.lifecycle_rules import _model
 
@@ -28,7 +26,7 @@ REQUIRED = INFLUXDB3_REQUIRED
 
 @pytest.fixture(scope="module")
 def rendered():
-    return yaml_data(render(TEMPLATES["timestream-influxdb3"]))
+    return rendered_data("timestream-influxdb3")
 
 
 @pytest.fixture(params=["source", "inlined"])

@@ -10,9 +10,7 @@ import json
 
 import pytest
 
-from conftest import loaded_inlined_module, yaml_data
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
+from conftest import loaded_inlined_module, rendered_data
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/v3/guid"
 CONFIG = {
@@ -29,7 +27,7 @@ CONFIG = {
 
 @pytest.fixture(scope="module")
 def rendered():
-    return yaml_data(render(TEMPLATES["timestream-influxdb3"]))
+    return rendered_data("timestream-influxdb3")
 
 
 @pytest.fixture(params=["source", "inlined"])

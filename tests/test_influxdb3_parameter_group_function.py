@@ -11,10 +11,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from conftest import loaded_inlined_module, yaml_data
+from conftest import loaded_inlined_module, rendered_data
 from servers import FakeContext
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/v3/guid"
 LOGICAL_ID = "EngineParameterGroup"
@@ -42,7 +40,7 @@ LEFT = "is left in place: the Timestream for InfluxDB API has no operation that 
 
 @pytest.fixture(scope="module")
 def rendered():
-    return yaml_data(render(TEMPLATES["timestream-influxdb3"]))
+    return rendered_data("timestream-influxdb3")
 
 
 @pytest.fixture(params=["source", "inlined"])

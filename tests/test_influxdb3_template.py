@@ -9,12 +9,11 @@ import json
 import botocore.session
 import pytest
 
-from conftest import INFLUXDB3_REQUIRED, ROOT, yaml_data
+from conftest import INFLUXDB3_REQUIRED, ROOT, rendered_data
 from templates_src.registry import TEMPLATES
 from templates_src.timestream_influxdb3 import OptionError, Options, build, service
 from templates_src.timestream_influxdb3.deploy_checks import value_problems
 from tooling.build.options import OptionParseError, parse_options
-from tooling.build.render import render
 from tooling.cfn import schemas
 from tooling.cfn.evaluate import Resolver, evaluate_conditions, parameter_values
 
@@ -32,7 +31,7 @@ V2_ONLY = (
 
 @pytest.fixture(scope="module")
 def template():
-    return yaml_data(render(TEMPLATES[NAME]))
+    return rendered_data(NAME)
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +331,7 @@ def test_the_cluster_gets_the_instance_products_backups_and_deploy_guards_their_
     assert props["DbResourceType"] == "DB_CLUSTER"
     assert props["DbResourceId"] == {"Fn::GetAtt": ["InfluxDBCluster", "Id"]}
     assert props["DailyRetentionDays"] == {"Ref": "BackupRetentionPeriod"}
-    instance = yaml_data(render(TEMPLATES["timestream-influxdb"]))["Parameters"]
+    instance = rendered_data("timestream-influxdb")["Parameters"]
     spec = TEMPLATES[NAME]
     assert spec.retention_parameters == TEMPLATES["timestream-influxdb"].retention_parameters
     for name in spec.retention_parameters:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import yaml_data
+from conftest import rendered_data
 from lifecycle.aws import FakeTimestreamInfluxDB
 from lifecycle.harness import Stack
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
 
 INSTANCE, REPLACEMENT = "inst1a2b3c4d5e", "inst9z8y7x6w5v"
 #: A given InfluxDBToken: the stack has no token resource, only the backup resource.
@@ -187,7 +185,7 @@ CLUSTER, NEW_CLUSTER = "clu1a2b3c4d5e", "clu9z8y7x6w5v"
 @pytest.fixture(scope="module")
 def rendered_cluster():
     """The cluster template as rendered to YAML (what CloudFormation is given), loaded back."""
-    return yaml_data(render(TEMPLATES["timestream-influxdb-cluster"]))
+    return rendered_data("timestream-influxdb-cluster")
 
 
 @pytest.fixture

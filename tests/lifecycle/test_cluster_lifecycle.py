@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import yaml_data
+from conftest import rendered_data
 from lifecycle import test_rotation_lifecycle as rotating
 from lifecycle import test_token_lifecycle as token
 from lifecycle.aws import FakeTimestreamInfluxDB, Rotation
 from lifecycle.harness import Stack
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
 
 CLUSTER = "InfluxDBCluster"
 CLUSTER_ID = "clu1a2b3c4d5e"
@@ -33,7 +31,7 @@ server, influx, moto, aws = token.server, token.influx, token.moto, token.aws
 @pytest.fixture(scope="module")
 def rendered_cluster():
     """The cluster template as rendered to YAML (what CloudFormation is given), loaded back."""
-    return yaml_data(render(TEMPLATES["timestream-influxdb-cluster"]))
+    return rendered_data("timestream-influxdb-cluster")
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,10 @@ import json
 
 import pytest
 
-from conftest import INFLUXDB3_REQUIRED, yaml_data
+from conftest import INFLUXDB3_REQUIRED, rendered_data
 from lifecycle.aws import FakeTimestreamInfluxDBParameterGroups, secretsmanager
 from lifecycle.harness import Stack, dependencies_among
 from lifecycle.influxdb3 import DATABASE, TOKEN, InfluxDB3, cluster_updates
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
 
 RESOURCE = "InfluxDB3Database"
 GUARD = "EngineGuard"
@@ -32,7 +30,7 @@ REQUIRED = INFLUXDB3_REQUIRED
 
 @pytest.fixture(scope="module")
 def rendered():
-    return yaml_data(render(TEMPLATES["timestream-influxdb3"]))
+    return rendered_data("timestream-influxdb3")
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ import json
 
 import pytest
 
-from conftest import yaml_data
+from conftest import rendered_data
 from lifecycle.aws import FakeTimestreamInfluxDBParameterGroups
 from lifecycle.harness import Stack
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
 
 INSTANCE = "inst1a2b3c4d5e"
 RESOURCE = "EngineParameterGroup"
@@ -219,7 +217,7 @@ CLUSTER = "clu1a2b3c4d5e"
 @pytest.fixture(scope="module")
 def rendered_cluster():
     """The cluster template as rendered to YAML (what CloudFormation is given), loaded back."""
-    return yaml_data(render(TEMPLATES["timestream-influxdb-cluster"]))
+    return rendered_data("timestream-influxdb-cluster")
 
 
 @pytest.fixture
