@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
@@ -145,3 +146,30 @@ def substitute(sub: Any, values: dict[str, str]) -> str:
     assert not missing, f"no sample value for {missing}"
     merged = {**values, **{k: values.get(k, f"<{k}>") for k in variables}}
     return re.sub(r"\$\{([^}!]+)\}", lambda m: merged[m.group(1)], text)
+
+
+def marked_slow_as_a_whole(source: str) -> bool:
+    """Whether a test module's top level sets ``pytestmark`` to ``pytest.mark.slow`` (alone or in a
+    list): pytest then marks every test of the module slow."""
+
+    def is_slow(node: ast.expr) -> bool:
+        return ast.unparse(node) == "pytest.mark.slow"
+
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
+            values = node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
+            return any(is_slow(v) for v in values)
+    return False
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``-m "not slow"`` (``make test-fast``) does not import the modules that are slow as a whole:
+    pytest would import and collect them only to deselect every test, about 1.5 s of each process's
+    start (some compute their parameters by running a publish)."""
+    if config.getoption("markexpr") != "not slow" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return True if marked_slow_as_a_whole(collection_path.read_text()) else None

@@ -68,6 +68,7 @@ def test_generated_sections_of_every_document_are_fresh(documents):
         assert current == fresh, f"{path.relative_to(ROOT)} is stale: run `make docs` and commit it"
 
 
+@pytest.mark.slow  # the docs command: builds every template and regenerates the documents
 def test_docs_check_command_agrees(capsys):
     assert cli.main(["docs", "--check", "--root", str(ROOT)]) == 0
 
@@ -79,6 +80,7 @@ def copy_documents(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow  # the docs command: builds every template and regenerates the documents
 def test_docs_command_rewrites_stale_documents_and_check_then_passes(tmp_path: Path, capsys):
     root = copy_documents(tmp_path)
     readme, operations = root / "README.md", root / "docs" / "OPERATIONS.md"
@@ -94,6 +96,7 @@ def test_docs_command_rewrites_stale_documents_and_check_then_passes(tmp_path: P
     assert cli.main(["docs", "--check", "--root", str(root)]) == 0
 
 
+@pytest.mark.slow  # the docs command: builds every template and regenerates the documents
 def test_docs_command_names_a_missing_marker(tmp_path: Path, capsys):
     root = copy_documents(tmp_path)
     (root / "README.md").write_text(README.read_text().replace(docs.END.format("outputs"), ""))
@@ -102,6 +105,7 @@ def test_docs_command_names_a_missing_marker(tmp_path: Path, capsys):
     assert len(err.splitlines()) == 1 and "README.md" in err and "END GENERATED: outputs" in err
 
 
+@pytest.mark.slow  # the docs command: builds every template and regenerates the documents
 def test_docs_command_names_a_missing_document(tmp_path: Path, capsys):
     assert cli.main(["docs", "--root", str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err

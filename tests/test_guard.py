@@ -14,6 +14,8 @@ from tooling.cfn import intrinsics
 from tooling.cfn import text as cfn_text
 from tooling.gates import guard
 
+# The Guard gate: most tests run the cfn-guard binary over a template or a fixture.
+pytestmark = pytest.mark.slow
 FIXTURES = ROOT / "tests" / "fixtures" / "guard"
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
 

@@ -9,6 +9,8 @@ import pytest
 from conftest import ROOT, yaml_data
 from tooling.gates import parliament
 
+# Every test runs parliament (the IAM gate).
+pytestmark = pytest.mark.slow
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
 BROKEN = ROOT / "tests" / "fixtures" / "parliament" / "broken.yaml"
 

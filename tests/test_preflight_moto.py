@@ -15,6 +15,8 @@ from tooling import aws
 from tooling.preflight import run
 
 moto = pytest.importorskip("moto")
+# Each test sets up a moto account (VPC, subnets, NAT, buckets) and runs every preflight check.
+pytestmark = pytest.mark.slow
 REGION = "us-east-1"
 TEMPLATE = ROOT / "output" / "timestream-influxdb.yaml"
 

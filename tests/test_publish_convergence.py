@@ -13,6 +13,8 @@ from botocore.exceptions import ClientError
 from test_publish import BUCKET, CHANGED, TEMPLATE, World, aws_env, make_config  # noqa: F401
 from tooling.publish import CallFailed, PublishError
 
+# Each test publishes, often several times, to a moto S3 and the fake Service Catalog.
+pytestmark = pytest.mark.slow
 MUTATING = ("create_", "update_", "delete_", "associate_", "put_")
 SHARES = {"share_accounts": ("210987654321",), "share_ous": ("ou-abcd-12345678",)}
 
