@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import traceback
@@ -28,6 +29,13 @@ REGION, ACCOUNT = "us-east-1", "123456789012"
 
 def _client(service: str):
     return boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+
+
+@functools.cache
+def _exceptions(service: str) -> Any:
+    """``client.exceptions`` of ``service``: the same classes for every client of the process, so
+    one client serves every fake that only raises them."""
+    return _client(service).exceptions
 
 
 class _Answer:
@@ -235,7 +243,7 @@ class FakeLambda:
         self.timeout = timeout
         self.environment = dict(environment or {})
         self.invocations: list[tuple[str, Any]] = []
-        self.exceptions = _client("lambda").exceptions
+        self.exceptions = _exceptions("lambda")
 
     def invoke(
         self, *, FunctionName: str, Payload: bytes | str = b"{}", InvocationType: str = "RequestResponse", **_
