@@ -82,7 +82,8 @@ test_args = $(if $(filter 1,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --di
 test: $(READY)
 	@$(PY) -m pytest $(test_args)
 
-# The tests that run no gate, command line, moto server or pip (a few seconds).
+# The tests that run no gate, whole command, AWS account on moto or pip; the modules that are slow as
+# a whole are not even imported (tests/conftest.py).
 test-fast: $(READY)
 	@$(PY) -m pytest $(test_args) -m "not slow"
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import json
 import os
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import botocore.session
 import pytest
+from botocore.stub import Stubber
 
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
@@ -89,6 +93,23 @@ def yaml_data(text: str) -> dict[str, Any]:
 def rendered_product(product_yaml) -> dict[str, Any]:
     """The product template as rendered to YAML (what CloudFormation is given), loaded back."""
     return yaml_data(product_yaml)
+
+
+@functools.cache
+def _offline_client(service: str) -> Any:
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+@contextlib.contextmanager
+def stubbed(service: str) -> Iterator[Any]:
+    """A client of ``service`` under a new Stubber (``client.stub``) for one test, which must make
+    every call it expects. One client per process serves every test (making one takes ~5 ms): the
+    Stubber's handlers leave with it, and a test that adds a handler of its own removes it."""
+    client = _offline_client(service)
+    with Stubber(client) as stub:
+        client.stub = stub
+        yield client
+        stub.assert_no_pending_responses()
 
 
 @functools.cache

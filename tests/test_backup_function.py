@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from conftest import function_module
+from conftest import function_module, stubbed
 from servers import FakeContext
 from stack_status import StackStatus
 
@@ -42,13 +41,8 @@ UPDATED = {
 
 @pytest.fixture
 def client():
-    c = boto3.client(
-        "timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(c) as stub:
-        c.stub = stub
+    with stubbed("timestream-influxdb") as c:
         yield c
-        stub.assert_no_pending_responses()
 
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid"
@@ -239,10 +233,12 @@ def test_delete_takes_a_final_backup_kept_for_the_given_days(backup, client):
         {"name": ANY, "dbResourceId": INSTANCE, "retentionDays": 30},
     )
     calls = []
-    client.meta.events.register(
-        "provide-client-params.timestream-influxdb.CreateDbBackup", lambda params, **kw: calls.append(params)
-    )
-    assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    hook = "provide-client-params.timestream-influxdb.CreateDbBackup"
+    client.meta.events.register(hook, lambda params, **kw: calls.append(params), unique_id="calls")
+    try:
+        assert act(backup, event("Delete", PhysicalResourceId=INSTANCE), FakeContext(), client) == (None, {})
+    finally:
+        client.meta.events.unregister(hook, unique_id="calls")
     name = calls[0]["name"]
     assert re.fullmatch(rf"final-{INSTANCE[:16]}-\d{{14}}", name)
     assert len(name) <= 40 and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*", name)

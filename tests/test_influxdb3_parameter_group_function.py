@@ -7,11 +7,10 @@ from __future__ import annotations
 import importlib
 import json
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from conftest import loaded_inlined_module, rendered_data
+from conftest import loaded_inlined_module, rendered_data, stubbed
 from servers import FakeContext
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/v3/guid"
@@ -54,13 +53,8 @@ def pg(request, rendered):
 
 @pytest.fixture
 def client():
-    c = boto3.client(
-        "timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(c) as stub:
-        c.stub = stub
+    with stubbed("timestream-influxdb") as c:
         yield c
-        stub.assert_no_pending_responses()
 
 
 def event(kind, props, **extra):

@@ -3,11 +3,10 @@ as written and as the rendered template inlines it."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 
-from conftest import function_module
+from conftest import function_module, stubbed
 from servers import FakeContext
 from templates_src.common import MANAGED_BY, TAG_KEYS
 
@@ -38,13 +37,8 @@ def pg(request, rendered_product):
 
 @pytest.fixture
 def client():
-    c = boto3.client(
-        "timestream-influxdb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(c) as stub:
-        c.stub = stub
+    with stubbed("timestream-influxdb") as c:
         yield c
-        stub.assert_no_pending_responses()
 
 
 def event(request_type, props=PROPS, **extra):
