@@ -60,6 +60,7 @@ resolved with the current parameter values even when the code comes from an earl
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -99,13 +100,20 @@ def is_custom(resource: Mapping[str, Any]) -> bool:
 
 
 def dependencies(template: Mapping[str, Any]) -> dict[str, set[str]]:
-    """Each resource's direct dependencies: DependsOn and references in its properties."""
-    resources = template["Resources"]
+    """Each resource's direct dependencies: DependsOn and references in its properties (a new
+    dict each call; a stack asks on every operation, so the walk is made once per content)."""
+    graph = _dependencies(json.dumps(template["Resources"]))
+    return {name: set(depends) for name, depends in graph.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _dependencies(resources_json: str) -> dict[str, frozenset[str]]:
+    resources = json.loads(resources_json)
     graph = {}
     for name, body in resources.items():
         depends = body.get("DependsOn") or []
         depends = [depends] if isinstance(depends, str) else depends
-        graph[name] = set(depends) | set(resources_in(body.get("Properties") or {}, resources))
+        graph[name] = frozenset(depends) | frozenset(resources_in(body.get("Properties") or {}, resources))
     return graph
 
 
