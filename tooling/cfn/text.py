@@ -2,10 +2,11 @@
 
 cfn-flip reads YAML with PyYAML's pure-Python parser: about 0.15 s for the product template, paid
 by deploy, preflight, publish, the IAM gate and most tests. PyYAML's wheels carry libyaml
-(``yaml.CSafeLoader``), which parses the same YAML about ten times faster; the constructors are
-cfn-flip's own (short-form intrinsics to ``{"Fn::...": ...}``, ``!GetAtt a.b`` to ``[a, b]``,
-mappings in order), so the data is the same. ``tests/test_cfn_text.py`` checks that on every
-template the build writes and on the YAML forms cfn-flip's tests name.
+(``yaml.CSafeLoader``), which reads the product template about four times faster (0.04 s against
+0.18 s); the constructors are cfn-flip's own (short-form intrinsics to ``{"Fn::...": ...}``,
+``!GetAtt a.b`` to ``[a, b]``, mappings in order), so the data is the same.
+``tests/test_cfn_text.py`` checks that on every template the build writes and on a hand-written
+one with the forms a person uses (both GetAtt forms, block scalars, anchors, YAML 1.1 booleans).
 """
 
 from __future__ import annotations
