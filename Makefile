@@ -136,7 +136,7 @@ publish: $(READY)
 # distclean: also the environments (.venv, and .tools: the gates' own), made again on the next run.
 clean:
 	rm -rf .build .pytest_cache
-	find build.py templates_src tooling tests -name __pycache__ -type d -prune -exec rm -rf {} +
+	find build.py templates_src tooling tools tests -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "clean   kept $(VENV) and .tools (make distclean removes them too)"
 
 distclean: clean
@@ -153,7 +153,7 @@ help:
 	@echo "                      publish the products of catalog.yaml to Service Catalog (DRY_RUN=1: make no change)"
 	@echo "make format, lint-py  format / check the Python code (ruff)"
 	@echo "make bench [RUNS=5]   time cold, warm and no-op builds"
-	@echo "make clean            remove .build and .pytest_cache (keeps .venv and .tools)"
+	@echo "make clean            remove .build, .pytest_cache and __pycache__ (keeps .venv and .tools)"
 	@echo "make distclean        also remove .venv and .tools (the next run makes them again)"
 	@echo "PYTHON=python3.12     the interpreter that makes .venv (Python $(SUPPORTED); default python3)"
 	@echo "Never 'make -n deploy' or 'make --dry-run deploy': that is make's own flag, it only prints commands."

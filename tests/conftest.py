@@ -16,10 +16,10 @@ import boto3
 import botocore.session
 import pytest
 from botocore.stub import Stubber
+from yaml_reader import to_json as generated_yaml_to_json
 
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
-from tooling.cfn import text as cfn_text
 
 ROOT = Path(__file__).resolve().parent.parent
 # moto makes ~30,000 sample AMIs for every EC2 backend it starts (~0.3 s per mock account); no test
@@ -80,12 +80,12 @@ def product() -> dict[str, Any]:
 
 @functools.cache
 def _flipped(text: str) -> str:
-    return cfn_text.to_json(text)
+    return generated_yaml_to_json(text)
 
 
 def yaml_data(text: str) -> dict[str, Any]:
-    """A CloudFormation YAML text (short-form intrinsics too) as data, as cfn-flip reads it; new
-    data each call, the text read once."""
+    """A CloudFormation YAML text the build wrote (short-form intrinsics too) as data, as cfn-flip
+    reads it (``yaml_reader``); new data each call, the text read once."""
     return json.loads(_flipped(text))
 
 
@@ -170,19 +170,30 @@ def substitute(sub: Any, values: dict[str, str]) -> str:
 
 
 def marked_slow_as_a_whole(source: str) -> bool:
-    """Whether a test module's top level sets ``pytestmark`` to ``pytest.mark.slow`` (alone or in a
-    list): pytest then marks every test of the module slow."""
-
-    def is_slow(node: ast.expr) -> bool:
-        return ast.unparse(node) == "pytest.mark.slow"
-
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
-        ):
-            values = node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
-            return any(is_slow(v) for v in values)
-    return False
+    """Whether a test module's top level sets ``pytestmark`` once, plainly, to ``pytest.mark.slow``
+    (alone or in a list): pytest then marks every test of the module slow. Any other binding of the
+    name (a second one, ``+=``, an annotation, inside an ``if``) is not judged here: False."""
+    tree = ast.parse(source)
+    binds = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name)
+        and node.id == "pytestmark"
+        and isinstance(node.ctx, ast.Store | ast.Del)
+    ]
+    plain = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == "pytestmark"
+    ]
+    if len(binds) != 1 or len(plain) != 1 or "import *" in source:
+        return False
+    value = plain[0].value
+    values = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
+    return any(ast.unparse(v) == "pytest.mark.slow" for v in values)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -24,6 +24,11 @@ from conftest import ROOT, marked_slow_as_a_whole
         ("class TestA:\n    pytestmark = pytest.mark.slow\n", False),
         ("pytestmark = MARKS\n", False),
         ("slow = pytest.mark.slow\n", False),
+        # pytest takes the last binding; any binding but one plain assignment is left to pytest.
+        ("pytestmark = pytest.mark.slow\npytestmark = pytest.mark.filterwarnings('x')\n", False),
+        ("pytestmark = pytest.mark.slow\npytestmark += [pytest.mark.x]\n", False),
+        ("pytestmark: list = [pytest.mark.slow]\n", False),
+        ("pytestmark = pytest.mark.slow\nfrom marks import *\n", False),
     ],
 )
 def test_only_a_top_level_slow_pytestmark_marks_a_module_slow_as_a_whole(source, whole):

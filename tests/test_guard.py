@@ -6,12 +6,12 @@ import re
 import subprocess
 from pathlib import Path
 
+import cfn_flip
 import pytest
 
 from conftest import ROOT
 from tooling import toolenv
 from tooling.cfn import intrinsics
-from tooling.cfn import text as cfn_text
 from tooling.gates import guard
 
 # The Guard gate: most tests run the cfn-guard binary over a template or a fixture.
@@ -145,7 +145,7 @@ def test_an_exported_log_group_is_data_even_if_it_says_it_holds_function_logs(pa
     Outputs.*.Value leaves every value unresolved as soon as one output is a plain string or a
     list such as Fn::If, and Fn::Sub strings name resources inside text), so this check is here,
     on every built template and on the rule's fixture, where it must fire."""
-    template = cfn_text.load(path.read_text())
+    template = cfn_flip.load(path.read_text())[0]
     expected = {"ExportedFunctionLogGroup"} if path.parent == FIXTURES else set()
     assert exported_function_log_groups(template) == expected
     assert not expected & {f.resource for f in check(path)}  # the Guard rule cannot see it

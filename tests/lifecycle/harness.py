@@ -679,8 +679,7 @@ class Stack:
                 service,
                 args,
                 tuple(sorted((k, repr(v)) for k, v in kwargs.items())),
-                os.environ.get("AWS_REGION"),
-                os.environ.get("AWS_DEFAULT_REGION"),
+                tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))),
             )
             if key not in self._made_clients:
                 self._made_clients[key] = real_client(service, *args, **kwargs)

@@ -24,8 +24,8 @@ from importlib.metadata import version
 from typing import Any
 
 import yaml
+from cfn_flip import to_json
 
-from ..cfn import text as cfn_text
 from ..cfn.intrinsics import SUB_VARIABLE, sub_parts
 from .base import Done, Finding, Gate, GateResult, RunContext, source_of
 
@@ -100,7 +100,7 @@ def check_texts(texts: dict[str, str]) -> GateResult:
 
 def check_text(text: str, filename: str) -> list[Finding]:
     try:
-        template = json.loads(cfn_text.to_json(text))
+        template = json.loads(to_json(text))
     except (ValueError, yaml.YAMLError) as err:
         return [Finding(filename, NAME, "ERROR", "-", f"not a YAML or JSON template: {err}")]
     findings: list[Finding] = []

@@ -1,4 +1,5 @@
-"""The template reader on libyaml reads every text as cfn-flip's own reader does."""
+"""The tests' template reader (libyaml) reads every template the build writes as cfn-flip does;
+the commands keep cfn-flip's reader for a user's own template."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from pathlib import Path
 import cfn_flip
 import pytest
 import yaml
+import yaml_reader as text
 from cfn_tools.yaml_loader import CfnYamlLoader
-
-from tooling.cfn import text
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
@@ -88,3 +88,18 @@ def test_text_that_is_neither_raises_value_error_as_cfn_flip_does(broken):
         cfn_flip.load(broken)
     with pytest.raises(ValueError):
         text.load(broken)
+
+
+def test_the_commands_read_a_users_template_with_cfn_flip(tmp_path):
+    """libyaml takes a tab after a colon, which PyYAML's own parser (and so cfn-flip) refuses: the
+    deploy command's reader answers as cfn-flip does, not as the tests' reader."""
+    from tooling.deploy.runner import DeployError, load_template
+
+    tabbed = "Resources:\n  B:\n    Type:\tAWS::S3::Bucket\n"
+    assert text.load(tabbed)["Resources"]["B"]["Type"] == "AWS::S3::Bucket"
+    with pytest.raises(ValueError):
+        cfn_flip.load(tabbed)
+    path = tmp_path / "t.yaml"
+    path.write_text(tabbed)
+    with pytest.raises(DeployError, match="not a readable YAML or JSON template"):
+        load_template(path)
