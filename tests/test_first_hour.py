@@ -7,6 +7,10 @@ site-packages, stamped ready as the Makefile expects) and its ``.tools`` is a li
 checkout's tool environments (used, never made). Tests that make a real environment give it an
 empty lock file (``python -m venv`` and a pip run with nothing to install: a few seconds), and
 ``make deploy``/``make publish`` run against a stub ``PY`` that records its arguments.
+
+The copy's ``.build/gates`` is seeded with the run's gate verdicts (``gate_cache``), so a build in it
+gates only the templates whose text the test changed, as a developer's next build does; the tests
+about a build's own gate runs leave some template's verdicts out, so every gate runs on it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import gate_cache
 import pytest
 
 from conftest import ROOT
+from tooling.gates import GATES
 
 pytestmark = pytest.mark.slow  # make, build.py and python -m venv in subprocesses
 
@@ -73,30 +79,53 @@ def _lock_sum(project: Path) -> str:
     ).stdout.split()[0]
 
 
-def _light_venv(project: Path) -> None:
+def _light_venv(project: Path, packages: bool = True) -> None:
+    """A ready ``.venv`` as the Makefile sees it (interpreter and stamp), with this checkout's
+    packages when ``packages`` (a test that has make replace it gets none, so nothing can reach them)."""
     venv = project / ".venv"
     (venv / "bin").mkdir(parents=True)
     shutil.copy(ROOT / ".venv" / "pyvenv.cfg", venv / "pyvenv.cfg")
     (venv / "bin" / "python").symlink_to(BASE_PYTHON)
     lib = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
     lib.mkdir(parents=True)
-    (lib / "site-packages").symlink_to(
-        os.path.realpath(next((ROOT / ".venv" / "lib").glob("python3*/site-packages")))
-    )
+    if packages:
+        (lib / "site-packages").symlink_to(
+            os.path.realpath(next((ROOT / ".venv" / "lib").glob("python3*/site-packages")))
+        )
     (
         venv / f".ready-{_lock_sum(project)}-python{sys.version_info.major}.{sys.version_info.minor}"
     ).write_text("")
 
 
+#: The template whose verdicts a test leaves out of the seed, so that a build gates it: a launch
+#: role, the quickest to gate (checkov's start-up is most of it).
+UNGATED = "timestream-influxdb-launch-role.yaml"
+
+
+@pytest.fixture(scope="session")
+def gate_seed(tmp_path_factory) -> gate_cache.GateSeed:
+    return gate_cache.gate_seed(tmp_path_factory)
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project with a ready (light) .venv, this checkout's tool environments and gate cache."""
+def project(tmp_path: Path, gate_seed) -> Path:
+    """A copy of the project with a ready (light) .venv, this checkout's tool environments and the
+    run's gate verdicts."""
     copy = _copy_project(tmp_path / "project")
     _light_venv(copy)
     (copy / ".tools").symlink_to(os.path.realpath(ROOT / ".tools"))
-    if (ROOT / ".build" / "gates").is_dir():
-        shutil.copytree(ROOT / ".build" / "gates", copy / ".build" / "gates")
+    gate_seed.seed(copy / ".build")
     return copy
+
+
+def _seed_all_but(project: Path, gate_seed, filename: str) -> list[Path]:
+    """A fresh ``.build`` holding every seeded verdict but those of ``filename``; returns the paths
+    the verdicts left out take once a build has gated that template again."""
+    shutil.rmtree(project / ".build", ignore_errors=True)
+    gate_seed.seed(project / ".build", leave_out=[filename])
+    left_out = [project / ".build" / "gates" / stamp for stamp in gate_seed.stamps(filename)]
+    assert len(left_out) == len(GATES) and not any(p.exists() for p in left_out)
+    return left_out
 
 
 @pytest.fixture
@@ -183,7 +212,8 @@ def test_a_half_made_or_other_python_venv_is_made_again(bare):
 def test_an_environment_whose_python_no_longer_runs_is_made_again_despite_its_stamp(bare):
     """A CI cache restored on a runner with another patch release, or a deleted pyenv version:
     .venv/bin/python dangles while the ready stamp is still there."""
-    assert make(bare, "venv", f"PYTHON={BASE_PYTHON}").returncode == 0
+    _light_venv(bare, packages=False)  # ready, as a first `make venv` leaves it
+    assert "Nothing to be done" in make(bare, "venv").stdout
     python = bare / ".venv" / "bin" / "python"
     python.unlink()
     python.symlink_to("/nonexistent/python3/bin/python3")
@@ -235,7 +265,8 @@ def test_the_makefile_needs_no_sha256sum(bare, tmp_path):
 
 
 def test_clean_keeps_the_environments_and_distclean_removes_them(bare):
-    assert make(bare, "venv", f"PYTHON={BASE_PYTHON}").returncode == 0
+    _light_venv(bare, packages=False)  # ready, as a first `make venv` leaves it
+    assert "Nothing to be done" in make(bare, "venv").stdout
     for made in (".build/gates", ".pytest_cache", ".tools/checkov-0"):
         (bare / made).mkdir(parents=True)
     cleaned = make(bare, "clean")
@@ -287,17 +318,16 @@ def test_a_tool_environment_reports_its_set_up(tmp_path, monkeypatch):
 # --- the build -----------------------------------------------------------------------------------
 
 
-def test_build_from_another_directory_writes_only_under_the_project(project, tmp_path):
+def test_build_from_another_directory_writes_only_under_the_project(project, gate_seed, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    shutil.rmtree(
-        project / ".build", ignore_errors=True
-    )  # no cached verdicts: every gate runs and stages its files
+    # One template without a cached verdict: every gate runs on it and stages its file.
+    left_out = _seed_all_but(project, gate_seed, UNGATED)
     before = {p.name: p.read_text() for p in (project / "output").glob("*.yaml")}
     result = cli(project, "build", cwd=elsewhere)
     assert result.returncode == 0, result.stdout + result.stderr
     assert list(elsewhere.iterdir()) == [], "nothing is written in the working directory"
-    assert (project / ".build" / "gates").is_dir()
+    assert all(p.is_file() for p in left_out), "each gate's new verdict is cached under the project"
     assert not any((project / ".build" / "staged").iterdir()), "a run's staged files are removed after it"
     assert {p.name: p.read_text() for p in (project / "output").glob("*.yaml")} == before
     lines = result.stdout.splitlines()
@@ -351,7 +381,8 @@ def test_generated_files_get_the_users_normal_permissions(project, tmp_path):
     out.mkdir()
     (out / "timestream-influxdb-launch-role.yaml").write_text("old\n")
     (out / "timestream-influxdb-launch-role.yaml").chmod(0o640)
-    result = cli(project, "build", "--no-lint", "--output-dir", str(out), umask=0o022)
+    both = ["timestream-influxdb", "timestream-influxdb-launch-role"]  # a new file and an existing one
+    result = cli(project, "build", *both, "--no-lint", "--output-dir", str(out), umask=0o022)
     assert result.returncode == 0, result.stderr
     assert _mode(out / "timestream-influxdb.yaml") == 0o644
     assert _mode(out / "timestream-influxdb-launch-role.yaml") == 0o640, "an existing file keeps its mode"
@@ -362,7 +393,8 @@ def test_generated_files_get_the_users_normal_permissions(project, tmp_path):
     assert docs.returncode == 0 and "README.md" in docs.stdout and "updated" in docs.stdout, docs.stdout
     assert _mode(readme) == 0o644
     (out / "timestream-influxdb.yaml").unlink()
-    assert cli(project, "build", "--no-lint", "--output-dir", str(out), umask=0o027).returncode == 0
+    again = cli(project, "build", "timestream-influxdb", "--no-lint", "--output-dir", str(out), umask=0o027)
+    assert again.returncode == 0, again.stderr
     assert _mode(out / "timestream-influxdb.yaml") == 0o640
 
 
@@ -391,8 +423,9 @@ def test_exit_statuses_are_documented(project, command):
     assert "Exit status: 0" in text and "2 invalid input" in text and "130 interrupted" in text
 
 
-def test_two_builds_at_once_both_succeed(project):
-    shutil.rmtree(project / ".build", ignore_errors=True)
+def test_two_builds_at_once_both_succeed(project, gate_seed):
+    # Both builds gate (and stage) the same uncached template at the same time.
+    left_out = _seed_all_but(project, gate_seed, UNGATED)
     runs = [
         subprocess.Popen(
             [str(project / ".venv" / "bin" / "python"), "build.py", "build"],
@@ -407,6 +440,7 @@ def test_two_builds_at_once_both_succeed(project):
     outputs = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert not any("Traceback" in err for _, err in outputs), outputs
+    assert all(p.is_file() for p in left_out)
 
 
 def test_a_checkov_that_ends_before_reading_its_arguments_is_a_finding(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import gate_cache
 import pytest
 
 from conftest import ROOT
@@ -44,6 +45,11 @@ def summary_rows(stdout: str) -> dict[str, tuple[int, int, int]]:
         if m:
             rows[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
     return rows
+
+
+@pytest.fixture(scope="session")
+def gate_seed(tmp_path_factory) -> gate_cache.GateSeed:
+    return gate_cache.gate_seed(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -98,24 +104,31 @@ def test_a_missing_file_is_a_usage_error():
     assert proc.returncode == 2 and "no such template file" in proc.stderr
 
 
-def test_build_reuses_clean_verdicts(tmp_path):
-    """A second build of the same text checks nothing again; a changed gate input re-checks."""
+def gate_rows(logs) -> dict[str, tuple[int, int, int]]:
+    return summary_rows("\n".join(ln.removeprefix("gates   ") for ln in logs))
+
+
+def test_build_reuses_clean_verdicts(gate_seed, tmp_path):
+    """A second build of the same text checks nothing again.
+
+    The first build is the run's seeding build (``gate_cache``): every template, from an empty
+    cache; the second starts from the verdicts it left."""
     specs = list(TEMPLATES.values())
+    assert gate_seed.problems == ()
+    rows = gate_rows(gate_seed.log)
+    assert all(rows[c] == (len(specs), 0, 0) for c in CHECKERS), gate_seed.log
+    stamps = gate_seed.stamps()
+    assert {p.parent.name for p in stamps} == set(CHECKERS) and len(stamps) == len(specs) * len(CHECKERS)
+    gate_seed.seed(tmp_path / "build", tmp_path / "out")
     logs: list[str] = []
-    first = build(specs, tmp_path / "out", build_dir=tmp_path / "build", log=logs.append)
-    assert first.ok, first.all_problems()
-    rows = summary_rows("\n".join(ln.removeprefix("gates   ") for ln in logs))
-    assert all(rows[c] == (len(specs), 0, 0) for c in CHECKERS), logs
-    logs.clear()
     second = build(specs, tmp_path / "out", build_dir=tmp_path / "build", log=logs.append)
     assert second.ok
-    rows = summary_rows("\n".join(ln.removeprefix("gates   ") for ln in logs))
-    assert all(rows[c] == (0, len(specs), 0) for c in CHECKERS), logs
-    stamps = list((tmp_path / "build" / "gates").glob("*/*"))
-    assert {p.parent.name for p in stamps} == set(CHECKERS)
+    assert all(gate_rows(logs)[c] == (0, len(specs), 0) for c in CHECKERS), logs
 
 
-def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
+def test_a_template_with_findings_is_not_written(gate_seed, tmp_path, monkeypatch):
+    """Changed rules re-check a template whose text every gate passed before: the other gates'
+    verdicts are reused, Guard's (its rules are part of its fingerprint) are not."""
     from tooling.gates import guard
 
     rules = tmp_path / "rules"
@@ -126,6 +139,10 @@ def test_a_template_with_findings_is_not_written(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(guard, "RULES_DIR", rules)
     spec = TEMPLATES["timestream-influxdb"]
-    result = build([spec], tmp_path / "out", lint=True, build_dir=tmp_path / "build", log=lambda _: None)
+    gate_seed.seed(tmp_path / "build", tmp_path / "out")
+    logs: list[str] = []
+    result = build([spec], tmp_path / "out", lint=True, build_dir=tmp_path / "build", log=logs.append)
     assert not result.ok and not (tmp_path / "out" / spec.filename).exists()
     assert any(p.startswith("guard rule=NO_ALARMS") for p in result.all_problems()), result.all_problems()
+    rows = gate_rows(logs)
+    assert rows.pop("guard")[:2] == (1, 0) and all(row == (0, 1, 0) for row in rows.values()), logs
