@@ -16,10 +16,10 @@ import boto3
 import botocore.session
 import pytest
 from botocore.stub import Stubber
-from yaml_reader import to_json as generated_yaml_to_json
 
 from templates_src.registry import TEMPLATES
 from tooling.build.render import render
+from yaml_reader import to_json as generated_yaml_to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 # moto makes ~30,000 sample AMIs for every EC2 backend it starts (~0.3 s per mock account); no test
@@ -93,6 +93,15 @@ def yaml_data(text: str) -> dict[str, Any]:
 def rendered_product(product_yaml) -> dict[str, Any]:
     """The product template as rendered to YAML (what CloudFormation is given), loaded back."""
     return yaml_data(product_yaml)
+
+
+@pytest.fixture(scope="session")
+def gate_seed(tmp_path_factory):
+    """The run's gate verdicts, made by one build shared by the xdist workers (``gate_cache``):
+    the tests that build start from them, as a developer's next build does."""
+    import gate_cache
+
+    return gate_cache.gate_seed(tmp_path_factory)
 
 
 @functools.cache

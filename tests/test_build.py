@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import gate_cache
 import pytest
 
 from conftest import ROOT
@@ -24,11 +23,6 @@ from tooling.gates.run import verdict_key
 
 # Runs build.py and make in subprocesses, with every gate.
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def gate_seed(tmp_path_factory) -> gate_cache.GateSeed:
-    return gate_cache.gate_seed(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

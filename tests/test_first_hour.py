@@ -24,7 +24,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import gate_cache
 import pytest
 
 from conftest import ROOT
@@ -100,11 +99,6 @@ def _light_venv(project: Path, packages: bool = True) -> None:
 #: The template whose verdicts a test leaves out of the seed, so that a build gates it: a launch
 #: role, the quickest to gate (checkov's start-up is most of it).
 UNGATED = "timestream-influxdb-launch-role.yaml"
-
-
-@pytest.fixture(scope="session")
-def gate_seed(tmp_path_factory) -> gate_cache.GateSeed:
-    return gate_cache.gate_seed(tmp_path_factory)
 
 
 @pytest.fixture

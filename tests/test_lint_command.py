@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 
-import gate_cache
 import pytest
 
 from conftest import ROOT
@@ -45,11 +44,6 @@ def summary_rows(stdout: str) -> dict[str, tuple[int, int, int]]:
         if m:
             rows[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
     return rows
-
-
-@pytest.fixture(scope="session")
-def gate_seed(tmp_path_factory) -> gate_cache.GateSeed:
-    return gate_cache.gate_seed(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from pathlib import Path
 import cfn_flip
 import pytest
 import yaml
-import yaml_reader as text
 from cfn_tools.yaml_loader import CfnYamlLoader
+
+import yaml_reader as text
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = sorted((ROOT / "output").glob("*.yaml"))
