@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import gc
 import json
 import os
 import types
@@ -182,6 +183,8 @@ def marked_slow_as_a_whole(source: str) -> bool:
     """Whether a test module's top level sets ``pytestmark`` once, plainly, to ``pytest.mark.slow``
     (alone or in a list): pytest then marks every test of the module slow. Any other binding of the
     name (a second one, ``+=``, an annotation, inside an ``if``) is not judged here: False."""
+    if "pytestmark" not in source:
+        return False  # most modules: no parse
     tree = ast.parse(source)
     binds = [
         node
@@ -214,3 +217,15 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if not collection_path.name.startswith("test_"):
         return None
     return True if marked_slow_as_a_whole(collection_path.read_text()) else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything collection made (the imported modules, botocore's and troposphere's tables, the
+    test items) lives to the end of the process: ``gc.freeze()`` takes it out of the cyclic garbage
+    collector's scans. The tests then make and drop many objects that outlive the youngest
+    generation (stacks, clients, templates): with the default thresholds that meant about 25 full
+    collections of ~500,000 objects, 3.5 s of a serial run, for a few megabytes of cycles they
+    free. Fewer, later collections cost ~1 s and no more memory (peak RSS 303 MB either way)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 100)

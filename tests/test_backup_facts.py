@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import botocore.session
-import cfnlint
 
 from templates_src.timestream_influxdb import service
+from tooling.cfn import schemas
 
 
 def shape(name: str):
@@ -38,9 +35,7 @@ def test_on_demand_backup_limits():
 
 
 def test_lambda_runtime_is_supported_by_cfn_lint():
-    lifecycle = json.loads(
-        (Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json").read_text()
-    )
+    lifecycle = schemas.additional_spec("LmbdRuntimeLifecycle")
     assert service.LAMBDA_RUNTIME in lifecycle
     from datetime import date
 

@@ -7,8 +7,6 @@ import importlib
 import sys
 
 import pytest
-from sympy import symbols
-from sympy.logic.inference import satisfiable
 
 from tooling.gates import cfn_lint
 
@@ -35,6 +33,10 @@ def test_an_installed_module_is_left_alone(monkeypatch):
 
 def test_with_pycosat_blocked_sympy_answers_as_its_own_solver_does():
     """What cfn-lint asks of satisfiable(): a model or False, from sympy's own solver either way."""
+    # Imported here, not at collection: sympy costs every test process about 0.5 s to import.
+    from sympy import symbols
+    from sympy.logic.inference import satisfiable
+
     cfn_lint.skip_absent_sat_solver()
     a, b = symbols("a b")
     assert satisfiable(a & ~a) is False

@@ -14,7 +14,6 @@ from templates_src.timestream_influxdb3 import Options, build, service
 from templates_src.timestream_influxdb3.database import CLUSTER_LINT_SKIPS
 from templates_src.timestream_influxdb3.setup import ENGINE_GUARD
 from tooling.cfn.evaluate import Resolver, evaluate_conditions, parameter_values
-from tooling.gates.lifecycle_rules import _model
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/v3/guid"
 CORE = {"Engine": "Core", "EnterpriseNodes": "", "ParameterGroup": "InfluxDBV3Core"}
@@ -55,8 +54,17 @@ def event(kind, props, old=None, physical_id=None):
     return e
 
 
+@pytest.fixture(scope="module")
+def _model():
+    """The lifecycle rules' template model, imported when a test asks: its package loads cfn-lint
+    (and sympy), about 0.5 s that every test process would otherwise pay to collect this module."""
+    from tooling.gates.lifecycle_rules import _model
+
+    return _model
+
+
 # --- template -----------------------------------------------------------------------------------
-def test_the_cluster_depends_on_the_guard_which_depends_on_nothing_of_the_cluster(rendered):
+def test_the_cluster_depends_on_the_guard_which_depends_on_nothing_of_the_cluster(rendered, _model):
     resources = rendered["Resources"]
     assert ENGINE_GUARD in resources["InfluxDBCluster"]["DependsOn"]
     # The guard, its function, role and log group do not wait for the cluster (no cycle, and the
@@ -94,7 +102,9 @@ def test_the_guard_is_given_the_cluster_s_very_parameter_group(rendered, engine,
     assert (guard["Engine"], guard["EnterpriseNodes"]) == (engine, nodes)
 
 
-def test_the_cluster_skips_e9103_only_for_the_guard_and_its_parameter_group_the_rest_is_retained(rendered):
+def test_the_cluster_skips_e9103_only_for_the_guard_and_its_parameter_group_the_rest_is_retained(
+    rendered, _model
+):
     """The two resources whose Delete does nothing (the guard's and the parameter group's, proven by
     their function tests) are the only ones the cluster refers to that the stack may delete."""
     resources = rendered["Resources"]
