@@ -67,6 +67,16 @@ def test_every_template_is_linted_in_fewer_runs_than_its_regions():
         assert len(groups) < len(regions), filename
 
 
+@pytest.mark.slow  # imports cfn-lint (~0.5 s), which the fast tests otherwise need in one process at most
+def test_the_regions_are_those_cfn_lint_knows_and_has_schemas_for():
+    from cfnlint.helpers import REGIONS
+
+    assert schemas.regions() == tuple(
+        sorted(r for r in REGIONS if (schemas.PROVIDERS_DIR / f"{r}.json").exists())
+    )
+    assert "us-east-1" in schemas.regions() and "sam" not in schemas.regions()
+
+
 def test_regions_in_one_group_share_schemas_partition_and_name_length():
     types = {"AWS::Timestream::InfluxDBInstance", "AWS::KMS::Key"}
     for group in cfn_lint.region_groups(types, schemas.regions_for(types)):
