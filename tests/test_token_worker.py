@@ -227,6 +227,16 @@ def test_tls_verification_is_on_in_the_shipped_code(worker):
     assert worker.CONTEXT.check_hostname is True
 
 
+def test_one_opener_serves_every_request_made_with_a_tls_context(worker, influx):
+    """A warm Lambda environment keeps its opener (and its redirect refusal, tested below)."""
+    openers = worker.open_once.__globals__["OPENERS"]
+    openers.clear()
+    assert "error" not in worker.handler(event(url(influx)), None)
+    assert len(influx.state["calls"]) > 1 and list(openers) == [worker.CONTEXT]
+    no_redirect = worker.open_once.__globals__["NoRedirect"]
+    assert any(isinstance(h, no_redirect) for h in openers[worker.CONTEXT].handlers)
+
+
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_a_redirect_is_refused_and_the_password_goes_nowhere_else(worker, status):
     """urllib would follow a redirect with the Authorization header, to any host; the worker

@@ -22,9 +22,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+#: One opener per TLS context for the life of the process, which a warm Lambda environment keeps:
+#: building one makes eight handlers and reads the proxy variables, for every request otherwise.
+OPENERS = {}
+
+
 def open_once(req, timeout, context):
     """``urlopen(req)`` with the TLS ``context``, following no redirect."""
-    opener = urllib.request.build_opener(NoRedirect(), urllib.request.HTTPSHandler(context=context))
+    opener = OPENERS.get(context)
+    if opener is None:
+        opener = urllib.request.build_opener(NoRedirect(), urllib.request.HTTPSHandler(context=context))
+        OPENERS[context] = opener
     return opener.open(req, timeout=timeout)
 
 
