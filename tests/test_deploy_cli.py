@@ -191,9 +191,16 @@ def test_a_parameter_file_of_another_product_without_template_is_refused_naming_
     assert "timestream-influxdb3.yaml" in capsys.readouterr().err
 
 
-def test_the_default_template_is_kept_for_its_own_files_and_an_explicit_one_always():
+def test_the_default_template_is_kept_for_its_own_files_and_an_explicit_one_always(monkeypatch):
+    from tooling.deploy import runner
+
+    read = []
+    monkeypatch.setattr(
+        runner, "load_template", lambda path, load=runner.load_template: read.append(path) or load(path)
+    )
     instance = ROOT / "params" / "production.json"
     assert build.template_for(None, instance) == build.DEFAULT_TEMPLATE
+    assert read == [build.DEFAULT_TEMPLATE]  # no other product's template is read for its own file
     assert build.template_for("x.yaml", instance).name == "x.yaml"
     # Keys no template has: the default template's own check names them.
     assert build.template_for(None, ROOT / "pyproject.toml") == build.DEFAULT_TEMPLATE

@@ -206,16 +206,20 @@ def template_for(given: str | None, params: Path) -> Path:
     from tooling.deploy.params import parse_file_text, templates_taking
     from tooling.deploy.runner import DeployError, load_template
 
+    def parameters_of(path: Path) -> set[str]:
+        return set(load_template(path).get("Parameters") or {})
+
     try:
         keys, _ = parse_file_text(params.read_text(encoding="utf-8"), str(params))
-        candidates = [DEFAULT_TEMPLATE, *(OUTPUT_DIR / p.filename for p in PRODUCTS)]
-        parameters = {
-            path: set(load_template(path).get("Parameters") or {}) for path in dict.fromkeys(candidates)
-        }
+        default = parameters_of(DEFAULT_TEMPLATE)
+        if not keys or set(keys) <= default:
+            return DEFAULT_TEMPLATE  # the others are read only when needed (~0.2 s each)
+        parameters = {DEFAULT_TEMPLATE: default}
+        for path in (OUTPUT_DIR / p.filename for p in PRODUCTS):
+            if path not in parameters:
+                parameters[path] = parameters_of(path)
     except (OSError, UnicodeError, DeployError):
         return DEFAULT_TEMPLATE  # unreadable: the command says so, with the default template
-    if not keys or set(keys) <= parameters[DEFAULT_TEMPLATE]:
-        return DEFAULT_TEMPLATE
     taking = templates_taking(keys, parameters)
     if len(taking) == 1:
         (other,) = taking
