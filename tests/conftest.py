@@ -107,7 +107,11 @@ def gate_seed(tmp_path_factory):
 
 
 @functools.cache
-def _offline_client(service: str) -> Any:
+def offline_client(service: str) -> Any:
+    """The process's one client of ``service`` for Stubbers (no credentials or network needed); a
+    test that adds a handler, a Stubber or an attribute takes it off again (``monkeypatch``). Its
+    retry quota (botocore's standard mode) is the process's too: a test that stubs throttling or 5xx
+    answers, which botocore retries and draws the quota for, makes a client of its own."""
     return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
@@ -116,7 +120,7 @@ def stubbed(service: str) -> Iterator[Any]:
     """A client of ``service`` under a new Stubber (``client.stub``) for one test, which must make
     every call it expects. One client per process serves every test (making one takes ~5 ms): the
     Stubber's handlers leave with it, and a test that adds a handler of its own removes it."""
-    client = _offline_client(service)
+    client = offline_client(service)
     with Stubber(client) as stub:
         client.stub = stub
         yield client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from tests.conftest import ROOT
+from conftest import ROOT
 from tooling.gates.base import GateResult, summary_table
 
 spec = importlib.util.spec_from_file_location("bench", ROOT / "tools" / "bench.py")

@@ -18,7 +18,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from tests.conftest import ROOT
+from conftest import ROOT
 from tests.test_deploy_stubbed import ACCOUNT, caller_is
 from tooling import aws
 from tooling import cli as build

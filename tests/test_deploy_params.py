@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tests.conftest import ROOT
 from tooling.deploy import params
 
 SPEC = TEMPLATES["timestream-influxdb"]

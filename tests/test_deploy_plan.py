@@ -6,8 +6,8 @@ from functools import partial
 
 import pytest
 
+from conftest import resources_of_type
 from templates_src.registry import TEMPLATES
-from tests.conftest import resources_of_type
 from tooling.deploy import plan
 
 PROTECTED = TEMPLATES["timestream-influxdb"].protected_types

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tests.conftest import ROOT
 from tooling.deploy import plan
 from tooling.deploy.runner import load_template
 from tooling.publish.config import read_bucket

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
+from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tests.conftest import ROOT
 from tooling.aws import AwsProblem
 from tooling.deploy import plan, runner
 from tooling.deploy.params import read_and_check

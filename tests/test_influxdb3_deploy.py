@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from conftest import INFLUXDB3_REQUIRED, ROOT
 from templates_src.registry import TEMPLATES
-from tests.conftest import INFLUXDB3_REQUIRED, ROOT
 from tooling.deploy import plan
 from tooling.deploy.params import read_and_check
 from tooling.deploy.runner import Deployer, DeployOptions, load_template

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from templates_src.registry import TEMPLATES
-from tests.conftest import ROOT
 from tests.moto_server import moto_server
 from tooling.deploy import plan
 from tooling.deploy.runner import load_template

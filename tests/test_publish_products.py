@@ -159,8 +159,8 @@ def test_dry_run_of_the_committed_catalog_plans_each_of_its_products_with_its_la
     """``make publish --dry-run`` with catalog.yaml as committed: every product it lists (the three
     products of the registry) is planned from its built template, each with its own launch role,
     and nothing is made."""
+    from conftest import ROOT
     from templates_src.registry import PRODUCTS
-    from tests.conftest import ROOT
     from tooling.publish.config import load
 
     world = World()

@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from conftest import offline_client
 from tooling import cli as build
 from tooling import restore
 from tooling.restore import Backup, Instance, RestoreError, plan_restore
@@ -174,9 +175,7 @@ ARN = "arn:aws:timestream-influxdb:us-east-1:123456789012:db-instance/abc123def4
 
 @pytest.fixture
 def clients():
-    kw = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
-    cfn, tsi = boto3.client("cloudformation", **kw), boto3.client("timestream-influxdb", **kw)
-    ec2 = boto3.client("ec2", **kw)
+    cfn, tsi, ec2 = (offline_client(s) for s in ("cloudformation", "timestream-influxdb", "ec2"))
     with Stubber(cfn) as cfn_stub, Stubber(tsi) as tsi_stub, Stubber(ec2) as ec2_stub:
         cfn_stub.add_response(
             "describe_stacks",
@@ -333,7 +332,7 @@ def test_the_default_egress_is_revoked_before_any_ingress_is_allowed(clients):
 
 
 @pytest.mark.parametrize("failure", ["refused", "interrupted"])
-def test_a_group_left_half_made_is_named_with_how_to_delete_it(clients, failure):
+def test_a_group_left_half_made_is_named_with_how_to_delete_it(clients, failure, monkeypatch):
     """A missing ec2:AuthorizeSecurityGroupIngress, or Ctrl-C, after CreateSecurityGroup answered."""
     cfn, tsi, stub, ec2, ec2_stub = clients
     expect_source_group(ec2_stub)
@@ -351,7 +350,7 @@ def test_a_group_left_half_made_is_named_with_how_to_delete_it(clients, failure)
         def interrupt(**kwargs):
             raise KeyboardInterrupt
 
-        ec2.authorize_security_group_ingress = interrupt
+        monkeypatch.setattr(ec2, "authorize_security_group_ingress", interrupt)
     said = []
     with pytest.raises(raised):
         restore.command(
@@ -505,7 +504,7 @@ def test_cli_a_missing_stack_is_one_line(monkeypatch, capsys):
 def test_the_readme_lists_the_permissions_creating_an_instance_needs():
     """What CreateDbInstance needs besides timestream-influxdb:* (cfn-lint's bundled resource schema for
     AWS::Timestream::InfluxDBInstance, create handler) is in the README's restore section."""
-    from tests.conftest import ROOT
+    from conftest import ROOT
     from tooling.cfn import schemas
 
     needed = schemas.schema("AWS::Timestream::InfluxDBInstance", "us-east-1")["handlers"]["create"][

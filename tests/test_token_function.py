@@ -16,7 +16,7 @@ import botocore.exceptions
 import pytest
 from botocore.stub import ANY, Stubber
 
-from conftest import FUNCTIONS, function_module, loaded_inlined_module
+from conftest import FUNCTIONS, function_module, loaded_inlined_module, offline_client
 from servers import FakeContext, FakeInflux, closed_port_url, quick_alarm, serve, url
 from stack_status import StackStatus
 
@@ -113,19 +113,25 @@ class NotActiveLambda(FakeLambda):
 
 
 class Secrets:
-    """A Secrets Manager client under a Stubber; ``stored`` records each token stored."""
+    """A Secrets Manager client under a Stubber; ``stored`` records each token stored. The client is
+    the process's one (``conftest.offline_client``): :meth:`close` takes the Stubber and the
+    recording handler off it again."""
+
+    STORE = "provide-client-params.secretsmanager.PutSecretValue"
 
     def __init__(self):
-        self.client = boto3.client(
-            "secretsmanager", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        self.client = offline_client("secretsmanager")
         self.stub = Stubber(self.client)
         self.stub.activate()
         self.stored = []
-        self.client.meta.events.register(
-            "provide-client-params.secretsmanager.PutSecretValue",
-            lambda params, **_: self.stored.append(params["SecretString"]),
-        )
+        self.client.meta.events.register(self.STORE, self._record)
+
+    def _record(self, params, **_):
+        self.stored.append(params["SecretString"])
+
+    def close(self):
+        self.stub.deactivate()
+        self.client.meta.events.unregister(self.STORE, self._record)
 
     def password(self, value=PASSWORD):
         self.stub.add_response(
@@ -160,7 +166,7 @@ class Secrets:
 def secrets():
     s = Secrets()
     yield s
-    s.stub.deactivate()
+    s.close()
 
 
 def config(server_url, org="ons", bucket="ons-timeseries"):
