@@ -14,23 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.session
 import pytest
-from botocore.stub import Stubber
 
-from templates_src.registry import TEMPLATES
-from tooling.build.render import render
-from yaml_reader import to_json as generated_yaml_to_json
+# boto3, botocore and the templates are imported where they are used: xdist's controller process,
+# which runs no test, imports this module before it starts the workers (~0.4 s otherwise).
 
 ROOT = Path(__file__).resolve().parent.parent
 # moto makes ~30,000 sample AMIs for every EC2 backend it starts (~0.3 s per mock account); no test
 # reads one. Set here, before any test starts moto, in-process or as a server.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-# Every botocore session reads the service models (JSON, up to several MB each) afresh through a
-# loader of its own; the tests make hundreds of sessions (each fake, each command run), so they
-# share one loader per data path, as the clients of one session do. The models are only read.
-botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 PRODUCT = "timestream-influxdb"
 #: Launch values of the InfluxDB 3 product that its form requires and has no default for.
 INFLUXDB3_REQUIRED = {
@@ -61,6 +53,9 @@ HANDLERS = {
 def rendered_text(name: str) -> str:
     """Template ``name`` as ``build.py build`` renders it (its build options), once per test
     process: a dozen test modules read the same templates, and a render takes ~0.3 s."""
+    from templates_src.registry import TEMPLATES
+    from tooling.build.render import render
+
     return render(TEMPLATES[name])
 
 
@@ -77,12 +72,16 @@ def product_yaml() -> str:
 @pytest.fixture(scope="session")
 def product() -> dict[str, Any]:
     """The product template as CloudFormation sees it (JSON round trip of the troposphere dict)."""
+    from templates_src.registry import TEMPLATES
+
     return json.loads(json.dumps(TEMPLATES[PRODUCT].build(TEMPLATES[PRODUCT].options()).to_dict()))
 
 
 @functools.cache
 def _flipped(text: str) -> str:
-    return generated_yaml_to_json(text)
+    from yaml_reader import to_json
+
+    return to_json(text)
 
 
 def yaml_data(text: str) -> dict[str, Any]:
@@ -112,6 +111,8 @@ def offline_client(service: str) -> Any:
     test that adds a handler, a Stubber or an attribute takes it off again (``monkeypatch``). Its
     retry quota (botocore's standard mode) is the process's too: a test that stubs throttling or 5xx
     answers, which botocore retries and draws the quota for, makes a client of its own."""
+    import boto3
+
     return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
@@ -120,6 +121,8 @@ def stubbed(service: str) -> Iterator[Any]:
     """A client of ``service`` under a new Stubber (``client.stub``) for one test, which must make
     every call it expects. One client per process serves every test (making one takes ~5 ms): the
     Stubber's handlers leave with it, and a test that adds a handler of its own removes it."""
+    from botocore.stub import Stubber
+
     client = offline_client(service)
     with Stubber(client) as stub:
         client.stub = stub
@@ -231,6 +234,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     generation (stacks, clients, templates): with the default thresholds that meant about 25 full
     collections of ~500,000 objects, 3.5 s of a serial run, for a few megabytes of cycles they
     free. Fewer, later collections cost ~1 s and no more memory (peak RSS 303 MB either way)."""
+    # Every botocore session reads the service models (JSON, up to several MB each) afresh through
+    # a loader of its own; the tests make hundreds of sessions (each fake, each command run), so
+    # they share one loader per data path, as the clients of one session do. The models are only
+    # read. (Here, in the processes that run tests, not at import: see the imports above.)
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 100)
