@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -22,8 +23,11 @@ def influx():
 def call(influx, method, path, body=None, headers=None, timeout=5):
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     req = urllib.request.Request(influx.url + path, data, dict(headers or {}), method=method)
+    # A TLS context made now reads SSL_CERT_FILE now, as a worker's does when it loads. urlopen's own
+    # opener, made at its first call, keeps the context it made then on Python 3.12 and later.
+    context = ssl.create_default_context() if influx.url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as response:
             raw = response.read()
             return response.status, (json.loads(raw) if raw else None), response.headers
     except urllib.error.HTTPError as e:
@@ -169,8 +173,6 @@ def test_slow_down_and_restart(influx, session):
 
 
 def test_tls_is_verified_against_its_certificate_file(monkeypatch):
-    import ssl
-
     with InfluxDB(tls=True) as server:
         assert server.url.startswith("https://localhost:")
         with pytest.raises(urllib.error.URLError) as untrusted:
