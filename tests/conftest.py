@@ -107,10 +107,9 @@ def gate_seed(tmp_path_factory):
 
 @functools.cache
 def offline_client(service: str) -> Any:
-    """The process's one client of ``service`` for Stubbers (no credentials or network needed); a
-    test that adds a handler, a Stubber or an attribute takes it off again (``monkeypatch``). Its
-    retry quota (botocore's standard mode) is the process's too: a test that stubs throttling or 5xx
-    answers, which botocore retries and draws the quota for, makes a client of its own."""
+    """The process's one client of ``service`` for Stubbers (no credentials or network needed): a
+    test that adds a handler, a Stubber or an attribute takes it off again (``monkeypatch``), or
+    makes a client of its own, as the deploy tests do (some register handlers they leave)."""
     import boto3
 
     return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
@@ -126,8 +125,11 @@ def stubbed(service: str) -> Iterator[Any]:
     client = offline_client(service)
     with Stubber(client) as stub:
         client.stub = stub
-        yield client
-        stub.assert_no_pending_responses()
+        try:
+            yield client
+            stub.assert_no_pending_responses()
+        finally:
+            del client.stub
 
 
 @functools.cache
@@ -248,5 +250,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 # The process is ending: the interpreter's exit would otherwise run several full collections over
 # what the tests made (~400,000 objects, ~0.8 s of each test process's exit), to find garbage that
-# is freed with the process anyway. The last exit handler to run, as the first one registered.
+# is freed with the process anyway. Registered when conftest is imported: the exit handlers
+# registered later (by modules the tests import) run before it.
 atexit.register(gc.freeze)

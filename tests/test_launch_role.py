@@ -184,6 +184,7 @@ def test_the_committed_role_covers_every_type_of_the_product(name):
     """What is deployed is output/: a new type in the product fails here until the role is rebuilt."""
     spec = TEMPLATES[name]
     product = as_cloudformation(spec.build(spec.options()))
+    # The build writes it from a mapping (no duplicate keys); its freshness is test_build's.
     committed = yaml_data((ROOT / "output" / LAUNCH_ROLES[name].filename).read_text())
     (inline,) = committed["Resources"]["LaunchRole"]["Properties"]["Policies"]
     statements = inline["PolicyDocument"]["Statement"]

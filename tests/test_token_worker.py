@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 
 import pytest
 
@@ -227,14 +228,20 @@ def test_tls_verification_is_on_in_the_shipped_code(worker):
     assert worker.CONTEXT.check_hostname is True
 
 
-def test_one_opener_serves_every_request_made_with_a_tls_context(worker, influx):
-    """A warm Lambda environment keeps its opener (and its redirect refusal, tested below)."""
+def test_one_opener_serves_every_request_made_with_a_tls_context(worker, influx, monkeypatch):
+    """A warm Lambda environment builds its opener once, and the kept opener still refuses a
+    redirect."""
     openers = worker.open_once.__globals__["OPENERS"]
     openers.clear()
+    built = []
+    build = urllib.request.build_opener
+    monkeypatch.setattr(urllib.request, "build_opener", lambda *h: built.append(h) or build(*h))
     assert "error" not in worker.handler(event(url(influx)), None)
-    assert len(influx.state["calls"]) > 1 and list(openers) == [worker.CONTEXT]
-    no_redirect = worker.open_once.__globals__["NoRedirect"]
-    assert any(isinstance(h, no_redirect) for h in openers[worker.CONTEXT].handlers)
+    assert len(influx.state["calls"]) > 1 and len(built) == 1 and list(openers) == [worker.CONTEXT]
+    with serve(Redirecting) as elsewhere, serve(Redirecting, status=302) as moved:
+        moved.state["location"] = url(elsewhere) + "/api/v2/signin"
+        assert worker.handler(event(url(moved)), None) == {"error": "ApiError: POST /api/v2/signin: 302"}
+    assert "calls" not in elsewhere.state and len(built) == 1
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
