@@ -90,6 +90,25 @@ def yaml_data(text: str) -> dict[str, Any]:
     return json.loads(_flipped(text))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def built_templates_read_with_libyaml() -> Iterator[None]:
+    """The commands read a template with cfn-flip, whose pure-Python YAML parser takes ~0.2 s for a
+    product's, and the tests run them on the built templates in every process. For a text of
+    ``output/`` the tests' reader gives cfn-flip's very JSON (``test_yaml_reader`` proves it on each
+    of them) with libyaml; any other text (a user's, a changed one) still goes to cfn-flip."""
+    from tooling.deploy import runner
+
+    built = {path.read_text() for path in (ROOT / "output").glob("*.yaml")}
+    cfn_flips = runner._yaml_as_json
+
+    def as_json(text: str) -> str:
+        return _flipped(text) if text in built else cfn_flips(text)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "_yaml_as_json", as_json)
+        yield
+
+
 @pytest.fixture(scope="session")
 def rendered_product(product_yaml) -> dict[str, Any]:
     """The product template as rendered to YAML (what CloudFormation is given), loaded back."""
@@ -235,7 +254,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     collector's scans. The tests then make and drop many objects that outlive the youngest
     generation (stacks, clients, templates): with the default thresholds that meant about 25 full
     collections of ~500,000 objects, 3.5 s of a serial run, for a few megabytes of cycles they
-    free. Fewer, later collections cost ~1 s and no more memory (peak RSS 303 MB either way)."""
+    free. Fewer, later collections (the thresholds set below, at import) cost ~1 s and no more
+    memory (peak RSS 303 MB either way)."""
     # Every botocore session reads the service models (JSON, up to several MB each) afresh through
     # a loader of its own; the tests make hundreds of sessions (each fake, each command run), so
     # they share one loader per data path, as the clients of one session do. The models are only
@@ -245,8 +265,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     botocore.session.create_loader = functools.cache(botocore.session.create_loader)
     gc.collect()
     gc.freeze()
-    gc.set_threshold(10_000, 10, 100)
 
+
+# From import on, not only after collection: collection (the test modules, what they import, ~1,500
+# items) makes objects that all live to the end, and at the default threshold (700) the collector
+# ran ~250 times over them before ``pytest_collection_finish`` froze them, ~0.15 s of each start.
+gc.set_threshold(10_000, 10, 100)
 
 # The process is ending: the interpreter's exit would otherwise run several full collections over
 # what the tests made (~400,000 objects, ~0.8 s of each test process's exit), to find garbage that
