@@ -15,8 +15,9 @@ import contextlib
 import functools
 import io
 import json
+import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -264,7 +265,7 @@ class FakeLambda:
 
         context = LambdaContext(name, self.timeout, f"invoke-{len(self.invocations)}")
         answer: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
-        with _environment(self.environment):
+        with environment(self.environment):
             try:
                 result = self.functions[name](event, context)
             except Exception as e:  # Lambda reports it in the payload, not as an API error
@@ -279,12 +280,22 @@ class FakeLambda:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    import os
-    from unittest import mock
-
-    with mock.patch.dict(os.environ, values):
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set during the block and as it was before after it, whatever
+    the block set or removed: ``mock.patch.dict(os.environ, values)``, but putting back only what
+    changed (patch.dict clears and rewrites every variable, ~0.25 ms; the harness does it on every
+    invocation, ~850 times a run)."""
+    before = dict(os.environ)
+    os.environ.update(values)
+    try:
         yield
+    finally:
+        now = dict(os.environ)
+        for name in now.keys() - before.keys():
+            del os.environ[name]
+        for name, value in before.items():
+            if now.get(name) != value:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
@@ -292,7 +303,7 @@ def secretsmanager() -> Iterator[Any]:
     """moto's Secrets Manager in process (and every other moto service): yields a client."""
     from moto import mock_aws
 
-    with mock_aws(), _environment({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}):
+    with mock_aws(), environment({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}):
         yield _client("secretsmanager")
 
 

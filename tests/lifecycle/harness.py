@@ -667,6 +667,8 @@ class Stack:
     def _patched(self, title: str, template: Mapping[str, Any]):
         import boto3
 
+        from .aws import environment as environ
+
         real_client, real_urlopen = boto3.client, urllib.request.urlopen
         local = url(self._receiver)
 
@@ -700,7 +702,7 @@ class Stack:
             return real_urlopen(req, *args, **kwargs)
 
         with (
-            mock.patch.dict(os.environ, self.environment(title, template)),
+            environ(self.environment(title, template)),
             mock.patch.object(boto3, "client", client),
             mock.patch.object(urllib.request, "urlopen", urlopen),
         ):

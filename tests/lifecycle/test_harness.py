@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 
 import pytest
 
-from lifecycle.aws import FakeLambda, secretsmanager
+from lifecycle.aws import FakeLambda, environment, secretsmanager
 from lifecycle.harness import Stack, deletion_orders
 
 ECHO = """
@@ -228,3 +230,23 @@ def test_a_resource_removed_with_its_function_is_deleted_by_the_old_function():
         op = stack.update(template=template())
         assert op.calls == [("cleanup", "Delete", "D")]
         assert op.requests[0].answer["Reason"] == "old code" and "D" not in stack.live
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["returns", "raises"])
+def test_a_function_s_environment_is_undone_whatever_the_function_did_to_it(monkeypatch, fails):
+    """What ``mock.patch.dict(os.environ, ...)`` guarantees: the variables given, and every one
+    the block sets, changes or removes, are as they were after it."""
+    monkeypatch.setenv("KEPT", "kept")
+    monkeypatch.setenv("CHANGED", "before")
+    monkeypatch.setenv("REMOVED", "before")
+    monkeypatch.delenv("ADDED", raising=False)
+    monkeypatch.delenv("GIVEN", raising=False)
+    before = dict(os.environ)
+    with contextlib.suppress(RuntimeError), environment({"GIVEN": "given", "CHANGED": "given"}):
+        assert os.environ["GIVEN"] == os.environ["CHANGED"] == "given"
+        os.environ["ADDED"] = "added"
+        os.environ["KEPT"] = "overwritten"
+        del os.environ["REMOVED"]
+        if fails:
+            raise RuntimeError("the function failed")
+    assert dict(os.environ) == before
