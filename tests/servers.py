@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -66,30 +67,38 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+@dataclass
+class BlackHole:
+    """:func:`black_hole`'s server: its URL and the connections it has accepted so far."""
+
+    url: str
+    held: list[socket.socket] = field(default_factory=list)
+
+
 @contextlib.contextmanager
-def black_hole() -> Iterator[str]:
-    """The URL of a TCP server on 127.0.0.1 that accepts every connection and never sends a byte
-    (a firewall or proxy dropping the traffic); stopped, and its connections closed, on exit."""
+def black_hole() -> Iterator[BlackHole]:
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte (a firewall
+    or proxy dropping the traffic); stopped, and its connections closed, on exit."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(64)
     server.settimeout(0.1)
-    held: list[socket.socket] = []
+    hole = BlackHole(f"http://127.0.0.1:{server.getsockname()[1]}")
     stopping = threading.Event()
 
     def accept() -> None:
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError, OSError):
-                held.append(server.accept()[0])
+                hole.held.append(server.accept()[0])
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+        yield hole
     finally:
         stopping.set()
         thread.join(5)
-        for connection in held:
+        for connection in hole.held:
             connection.close()
         server.close()
 

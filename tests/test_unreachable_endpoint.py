@@ -1,75 +1,82 @@
-"""deploy, restore and preflight against an endpoint that accepts connections and never answers.
+"""deploy, restore, preflight and publish against an endpoint that accepts connections and never
+answers.
 
-Each command runs as a user runs it (``build.py`` in a process of its own, fake credentials, no
-profile, no instance metadata) against one black hole; they run at once, since each only waits for
-its clients' timeouts (tooling/aws.py: 3 attempts of 5 s connect / 8 s read). Each must end within
-30 s with one line that says what to do, its documented exit status and no traceback. (publish has
-its own test in test_publish_network.py: it builds first.)
+Each must end within 30 s with one line that says what to do, its documented exit status and no
+traceback. They run at once against one black hole, since each only waits for its clients'
+timeouts (tooling/aws.py: 3 attempts of 5 s connect / 8 s read): deploy, restore and preflight as a
+user runs them (``build.py`` in a process of their own, fake credentials, no profile, no instance
+metadata); publish meanwhile in this process, because it builds first and the test gives it the
+committed, gated templates instead (this test is about AWS, not the gates).
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
+import tooling.build.pipeline
 from conftest import ROOT
 from moto_server import isolated_aws_env
 from servers import black_hole
+from tooling import cli
 
 PARAMS = str(ROOT / "params" / "development.json")
 STACK = "ons-influxdb-development"
 
-#: command -> (arguments after the endpoint is known, exit status, stream with the line, words in it)
-COMMANDS = {
-    "deploy": (
-        lambda url: (
-            ["deploy", "--stack-name", STACK, "--params", PARAMS, "--s3-bucket", "templates"]
-            + ["--region", "us-east-1", "--endpoint-url", url]
-        ),
-        1,
-        "stderr",
-        ("AWS did not answer in time", "--endpoint-url"),
+#: command -> (exit status, stream with the line, words in it)
+EXPECTED = {
+    "deploy": (1, "stderr", ("AWS did not answer in time", "--endpoint-url")),
+    "restore": (1, "stderr", ("AWS did not answer in time", "--endpoint-url")),
+    "preflight": (1, "stdout", ("✗ credentials", "did not answer in time")),
+    "publish": (2, "stderr", ("did not answer in time", "--endpoint-url")),
+}
+#: The commands run as processes of their own: their arguments once the endpoint is known.
+ARGUMENTS = {
+    "deploy": lambda url: (
+        ["deploy", "--stack-name", STACK, "--params", PARAMS, "--s3-bucket", "templates"]
+        + ["--region", "us-east-1", "--endpoint-url", url]
     ),
-    "restore": (
-        lambda url: ["restore", STACK, "--list", "--region", "us-east-1", "--endpoint-url", url],
-        1,
-        "stderr",
-        ("AWS did not answer in time", "--endpoint-url"),
-    ),
-    "preflight": (
-        lambda url: ["preflight", "--params", PARAMS, "--region", "us-east-1", "--endpoint-url", url],
-        1,
-        "stdout",
-        ("✗ credentials", "did not answer in time"),
-    ),
+    "restore": lambda url: ["restore", STACK, "--list", "--region", "us-east-1", "--endpoint-url", url],
+    "preflight": lambda url: [
+        "preflight",
+        "--params",
+        PARAMS,
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        url,
+    ],
 }
 
 
 @pytest.mark.slow  # waits for the clients' timeouts (about 25 s), the commands side by side
-def test_an_endpoint_that_never_answers_is_one_line_within_30_seconds(tmp_path):
+def test_an_endpoint_that_never_answers_is_one_line_within_30_seconds(tmp_path, monkeypatch, capsys):
     env = isolated_aws_env(tmp_path)
-    with black_hole() as url:
+    with black_hole() as hole:
         started = time.monotonic()
         running = {
             name: subprocess.Popen(
-                [sys.executable, str(ROOT / "build.py"), *argv(url)],
+                [sys.executable, str(ROOT / "build.py"), *arguments(hole.url)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
                 env=env,
                 cwd=ROOT,
             )
-            for name, (argv, *_) in COMMANDS.items()
+            for name, arguments in ARGUMENTS.items()
         }
-        finished = {}
+        finished = {"publish": publish(hole.url, tmp_path / "publish", monkeypatch, capsys)}
         for name, process in running.items():
             out, err = process.communicate(timeout=90)
             finished[name] = (process.returncode, out, err, time.monotonic() - started)
+        assert hole.held, "the endpoint was never called"
+    assert set(finished) == set(EXPECTED)
     for name, (status, out, err, seconds) in finished.items():
-        _, expected, stream, words = COMMANDS[name]
+        expected, stream, words = EXPECTED[name]
         assert seconds < 30, f"{name} took {seconds:.0f} s"
         assert "Traceback" not in out + err, name
         assert status == expected, (name, status, err)
@@ -77,3 +84,29 @@ def test_an_endpoint_that_never_answers_is_one_line_within_30_seconds(tmp_path):
         assert len(lines) == 1, (name, lines)
         line = lines[0]
         assert all(word in line for word in words), (name, line)
+
+
+def publish(url: str, output_dir, monkeypatch, capsys) -> tuple[int, str, str, float]:
+    """``build.py publish`` of every product of catalog.yaml in this process, its build replaced by
+    the committed templates: (exit status, stdout, stderr, seconds)."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "sa-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def built(specs, output_dir, **kwargs):
+        for spec in specs:
+            shutil.copy(ROOT / "output" / spec.filename, output_dir / spec.filename)
+        return tooling.build.pipeline.BuildResult()
+
+    monkeypatch.setattr(tooling.build.pipeline, "build", built)
+    output_dir.mkdir()
+    capsys.readouterr()
+    started = time.monotonic()
+    argv = ["publish", "--version", "1.0.0", "--config", str(ROOT / "catalog.yaml")]
+    status = cli.main([*argv, "--endpoint-url", url, "--output-dir", str(output_dir)])
+    seconds = time.monotonic() - started
+    out, err = capsys.readouterr()
+    return status, out, err, seconds
