@@ -1,15 +1,21 @@
 """The gate list is the one source of the gates; cfn-lint lints once per group of Regions it
-cannot tell apart, and finds exactly what linting every Region finds."""
+cannot tell apart, and finds exactly what linting every Region finds; a Ctrl-C ends a wait for
+checkov."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
 from conftest import ROOT
+from tooling import interrupt
 from tooling.cfn import schemas
-from tooling.gates import GATES, cfn_lint, names
+from tooling.gates import GATES, cfn_lint, checkov, names
 
 REGIONAL = ROOT / "tests" / "fixtures" / "cfn_lint" / "regional.yaml"
 
@@ -91,3 +97,35 @@ def test_the_summary_says_how_many_regions_each_template_stands_for():
     (note,) = result.notes
     total = len(schemas.regions_for({"AWS::EC2::Instance"}))
     assert re.fullmatch(rf"regional\.yaml: \d+ Regions linted for {total}", note)
+
+
+def _checkov_process(code: str) -> checkov.CheckovProcess:
+    """A CheckovProcess whose interpreter runs ``code`` instead of checkov."""
+    process = object.__new__(checkov.CheckovProcess)
+    process.proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    return process
+
+
+def test_a_ctrl_c_ends_the_wait_for_a_checkov_that_hangs(monkeypatch):
+    """A Ctrl-C that a library swallowed (so no KeyboardInterrupt is raised where the build waits)
+    while checkov hangs in its own handling of it: the wait ends, checkov is killed."""
+    monkeypatch.setattr(interrupt, "_interrupted", False)
+    process = _checkov_process("import time; time.sleep(30)")
+    threading.Timer(0.2, lambda: setattr(interrupt, "_interrupted", True)).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        process.finish()
+    assert time.monotonic() - started < 10
+    assert process.proc.returncode is not None, "checkov is left running"
+    process.cancel()  # run_gates cancels every pending gate again: nothing left to do, no error
+
+
+def test_without_a_ctrl_c_the_wait_gives_checkov_s_output(monkeypatch):
+    monkeypatch.setattr(interrupt, "_interrupted", False)
+    wait = checkov.POLL_SECONDS * 2  # the answer comes after a poll or two
+    code = f"import sys, time; print('out'); print('err', file=sys.stderr); time.sleep({wait}); print('end')"
+    process = _checkov_process(code)
+    assert process.finish() == ("out\nend\n", "err\n")
+    assert process.proc.returncode == 0

@@ -17,10 +17,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import toolenv
+from .. import interrupt, toolenv
 from .base import Finding, Gate, GateResult, RunContext, source_of
 
 NAME = "checkov"
+#: How often a wait for checkov looks whether the command saw a Ctrl-C meanwhile.
+POLL_SECONDS = 0.5
 ARGS = ["--framework", "cloudformation", "--skip-download", "--output", "json", "--quiet", "--compact"]
 
 
@@ -76,9 +78,28 @@ class CheckovProcess:
             with contextlib.suppress(OSError):
                 stdin.close()
 
+    def finish(self) -> tuple[str, str]:
+        """checkov's standard output and error once it ends, or KeyboardInterrupt (checkov killed)
+        as soon as the command has seen a Ctrl-C, even one a library swallowed.
+
+        A Ctrl-C reaches checkov too (the process group's), and its results would not count. A
+        checkov interrupted while it starts was seen to hang in its own handling of the signal,
+        blocked writing to a pipe of its own: a plain wait kept ``make build`` waiting for ever.
+        """
+        while not interrupt.interrupted():
+            try:
+                return self.proc.communicate(timeout=POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                continue
+        self.cancel()
+        raise KeyboardInterrupt
+
     def cancel(self) -> None:
         self.proc.kill()
-        self.proc.communicate()
+        # Its output is not wanted; a child of checkov still holding the pipes must not keep the
+        # command waiting.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.communicate(timeout=5)
 
 
 def prestart(log: Callable[[str], None] = print, yield_cpu: bool = True) -> None:
@@ -141,7 +162,7 @@ class CheckovRun:
     def wait(self) -> GateResult:
         result = GateResult(NAME, checked=list(self.files))
         if self.process is not None:
-            out, err = self.process.proc.communicate()
+            out, err = self.process.finish()
             result.findings = parse(out, err, self.process.proc.returncode, self.files)
         elif self.error:
             result.findings = [_error(name, self.error) for name in self.files]
