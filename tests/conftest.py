@@ -92,10 +92,12 @@ def yaml_data(text: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True, scope="session")
 def built_templates_read_with_libyaml() -> Iterator[None]:
-    """The commands read a template with cfn-flip, whose pure-Python YAML parser takes ~0.2 s for a
-    product's, and the tests run them on the built templates in every process. For a text of
-    ``output/`` the tests' reader gives cfn-flip's very JSON (``test_yaml_reader`` proves it on each
-    of them) with libyaml; any other text (a user's, a changed one) still goes to cfn-flip."""
+    """The commands read a template with cfn-flip, whose pure-Python YAML parser takes ~0.15 s for a
+    product's, and the tests run them in-process on the built templates in every test process. For
+    a text of ``output/`` the tests' reader gives cfn-flip's very JSON with libyaml: the run's
+    ``test_yaml_reader`` proves it on each of them (both ``make test`` and ``make test-fast`` run it;
+    a run of a few files does not). Any other text (a user's, a changed one) still goes to cfn-flip,
+    as does every command run in a process of its own."""
     from tooling.deploy import runner
 
     built = {path.read_text() for path in (ROOT / "output").glob("*.yaml")}

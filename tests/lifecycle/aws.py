@@ -286,8 +286,8 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
     changed (patch.dict clears and rewrites every variable, ~0.25 ms; the harness does it on every
     invocation, ~850 times a run)."""
     before = dict(os.environ)
-    os.environ.update(values)
     try:
+        os.environ.update(values)
         yield
     finally:
         now = dict(os.environ)
