@@ -112,8 +112,9 @@ def test_a_ctrl_c_ends_the_wait_for_a_checkov_that_hangs(monkeypatch):
     """A Ctrl-C that a library swallowed (so no KeyboardInterrupt is raised where the build waits)
     while checkov hangs in its own handling of it: the wait ends, checkov is killed."""
     monkeypatch.setattr(interrupt, "_interrupted", False)
+    monkeypatch.setattr(checkov, "POLL_SECONDS", 0.05)
     process = _checkov_process("import time; time.sleep(30)")
-    threading.Timer(0.2, lambda: setattr(interrupt, "_interrupted", True)).start()
+    threading.Timer(0.1, lambda: setattr(interrupt, "_interrupted", True)).start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         process.finish()
@@ -124,7 +125,8 @@ def test_a_ctrl_c_ends_the_wait_for_a_checkov_that_hangs(monkeypatch):
 
 def test_without_a_ctrl_c_the_wait_gives_checkov_s_output(monkeypatch):
     monkeypatch.setattr(interrupt, "_interrupted", False)
-    wait = checkov.POLL_SECONDS * 2  # the answer comes after a poll or two
+    monkeypatch.setattr(checkov, "POLL_SECONDS", 0.05)
+    wait = checkov.POLL_SECONDS * 3  # the answer comes after a few polls
     code = f"import sys, time; print('out'); print('err', file=sys.stderr); time.sleep({wait}); print('end')"
     process = _checkov_process(code)
     assert process.finish() == ("out\nend\n", "err\n")
