@@ -79,8 +79,9 @@ class CheckovProcess:
                 stdin.close()
 
     def finish(self) -> tuple[str, str]:
-        """checkov's standard output and error once it ends, or KeyboardInterrupt (checkov killed)
-        as soon as the command has seen a Ctrl-C, even one a library swallowed.
+        """checkov's standard output and error once it ends. Where the command line recorded a
+        Ctrl-C (``interrupt.install``), even one a library swallowed, the wait ends within a poll
+        instead: checkov is killed and KeyboardInterrupt raised.
 
         A Ctrl-C reaches checkov too (the process group's), and its results would not count. A
         checkov interrupted while it starts was seen to hang in its own handling of the signal,
@@ -95,11 +96,15 @@ class CheckovProcess:
         raise KeyboardInterrupt
 
     def cancel(self) -> None:
+        """Kill checkov and close its pipes without reading them (a second call does nothing new):
+        its output is not wanted, and a child of checkov still holding them must not keep the
+        command waiting; one still writing to them then fails."""
         self.proc.kill()
-        # Its output is not wanted; a child of checkov still holding the pipes must not keep the
-        # command waiting.
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.communicate(timeout=5)
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
 
 def prestart(log: Callable[[str], None] = print, yield_cpu: bool = True) -> None:
