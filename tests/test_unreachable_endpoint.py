@@ -2,16 +2,17 @@
 answers.
 
 Each must end within 30 s with one line that says what to do, its documented exit status and no
-traceback. They run at once against one black hole, since each only waits for its clients'
-timeouts (tooling/aws.py: 3 attempts of 5 s connect / 8 s read): deploy, restore and preflight as a
-user runs them (``build.py`` in a process of their own, fake credentials, no profile, no instance
-metadata); publish meanwhile in this process, because it builds first and the test gives it the
-committed, gated templates instead (this test is about AWS, not the gates).
+traceback. They run at once, each against a black hole of its own, since each only waits for its
+clients' timeouts (tooling/aws.py: 3 attempts of 5 s connect / 8 s read), all with fake credentials,
+no profile and no instance metadata: deploy, restore and preflight as a user runs them (``build.py``
+in a process of their own); publish meanwhile in this process, because it builds first and the test
+gives it the committed, gated templates instead (this test is about AWS, not the gates).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,9 @@ def test_an_endpoint_that_never_answers_is_one_line_within_30_seconds(tmp_path, 
             for name, arguments in ARGUMENTS.items()
         }
         try:
-            finished["publish"] = publish(holes["publish"].url, tmp_path / "publish", monkeypatch, capsys)
+            finished["publish"] = publish(
+                holes["publish"].url, env, tmp_path / "publish", monkeypatch, capsys
+            )
             for name, process in running.items():
                 out, err = process.communicate(timeout=90)
                 finished[name] = (process.returncode, out, err, time.monotonic() - started)
@@ -100,15 +103,15 @@ def test_an_endpoint_that_never_answers_is_one_line_within_30_seconds(tmp_path, 
     assert not problems, "\n".join(problems)
 
 
-def publish(url: str, output_dir, monkeypatch, capsys) -> tuple[int, str, str, float]:
-    """``build.py publish`` of every product of catalog.yaml in this process, its build replaced by
-    the committed templates: (exit status, stdout, stderr, seconds)."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "sa-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def publish(url: str, env: dict[str, str], output_dir, monkeypatch, capsys) -> tuple[int, str, str, float]:
+    """``build.py publish`` of every product of catalog.yaml in this process, with the AWS settings
+    of ``env`` (the processes' own) and its build replaced by the committed templates: (exit status,
+    stdout, stderr, seconds)."""
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
 
     def built(specs, output_dir, **kwargs):
         for spec in specs:
