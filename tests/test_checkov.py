@@ -5,6 +5,9 @@ The first run creates the tool environment (.tools/checkov-<lock hash>) from too
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -266,6 +269,58 @@ def test_a_tool_environment_that_cannot_be_made_fails_the_gate(tmp_path, monkeyp
     result = checkov.CheckovRun({"t.yaml": OUTPUTS[0]}, log=lambda _: None).wait()
     assert [(f.rule, f.file) for f in result.findings] == [("ERROR", "t.yaml")]
     assert not (tmp_path / ".tools" / f"checkov-{toolenv.lock_hash('checkov')}" / ".ready").exists()
+
+
+# Counts, in checkov's interpreter, the parsers asked of PLY's yacc() and the LALR tables PLY worked
+# out for them; put before the gate's server code, which wraps yacc() in turn.
+COUNT_TABLES = """
+import atexit, sys, ply.yacc
+_counted_tables, _counted_parsers = [], []
+class _CountedTable(ply.yacc.LRGeneratedTable):
+    def __init__(self, *args, **kwargs):
+        _counted_tables.append(1)
+        super().__init__(*args, **kwargs)
+ply.yacc.LRGeneratedTable = _CountedTable
+def _counted_yacc(*args, _yacc=ply.yacc.yacc, **kwargs):
+    _counted_parsers.append(1)
+    return _yacc(*args, **kwargs)
+ply.yacc.yacc = _counted_yacc
+atexit.register(
+    lambda: sys.stderr.write("tables %d parsers %d\\n" % (len(_counted_tables), len(_counted_parsers)))
+)
+"""
+
+PLAIN_CHECKOV = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from checkov.main import Checkov
+sys.exit(Checkov(argv=json.loads(sys.stdin.readline())).run())
+"""
+
+
+def test_the_gate_checkov_reports_what_plain_checkov_reports_from_one_table_per_grammar():
+    """The gate's checkov builds its JSONPath parsers from one PLY table per grammar (``_SERVER``):
+    its whole report, passed checks included, is byte for byte plain checkov's, and PLY worked
+    out a table for each grammar once instead of once per parser."""
+    full_report = [arg for arg in checkov.ARGS if arg not in ("--quiet", "--compact")]
+    files = [ROOT / "output" / next(iter(LAUNCH_ROLES.values())).filename, FIXTURES / "broken.yaml"]
+    request = json.dumps([*full_report, *(arg for f in files for arg in ("--file", str(f)))]) + "\n"
+    # checkov lists some keys in set order: one hash seed for both runs.
+    env = {**os.environ, "PYTHONHASHSEED": "0", "LOG_LEVEL": "ERROR"}
+    python = str(toolenv.tool_bin("checkov", "python"))
+
+    def run(code: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [python, "-c", code], input=request, capture_output=True, text=True, env=env, timeout=300
+        )
+
+    gate, plain = run(COUNT_TABLES + checkov._SERVER), run(COUNT_TABLES + PLAIN_CHECKOV)
+    assert (gate.returncode, plain.returncode) == (1, 1), gate.stderr + plain.stderr  # broken.yaml fails
+    assert '"check_id": "CKV_AWS_7"' in gate.stdout and '"passed_checks": [' in gate.stdout
+    assert gate.stdout == plain.stdout
+    tables, parsers = (int(n) for n in gate.stderr.split("tables ")[-1].split(" parsers "))
+    plain_tables = int(plain.stderr.split("tables ")[-1].split()[0])
+    assert parsers == plain_tables > 10 and tables <= 2, (gate.stderr, plain.stderr)
 
 
 def test_unreadable_report_is_a_finding_not_a_pass():

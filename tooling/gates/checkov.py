@@ -33,9 +33,39 @@ def fingerprint() -> str:
 
 # Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
 # stdin, so the import overlaps whatever the caller does meanwhile (render, other gates).
+#
+# checkov's graph parses a JSONPath for each distinct attribute key with bc_jsonpath_ng, which
+# asks PLY's yacc() for a new parser every time with table writing off, so PLY works out the
+# same LALR table again for each key: ~60 ms a key, a second or more of every checkov run (the
+# cold gate run over the catalog spent ~2.3 s of checkov's ~7 s in it). Here the first parser of
+# a grammar has PLY write its table once to a temporary directory; it is loaded as a module and
+# the directory removed; every later yacc() call for that grammar is given the module as its
+# ``tabmodule``. PLY reads a table module only when its grammar signature matches the caller's
+# grammar and builds the table anew otherwise, so the parsers, and checkov's findings, are the
+# ones it would make without this (tests/test_checkov.py compares the reports).
 _SERVER = """
-import json, sys, warnings
+import functools, importlib.util, json, os, sys, tempfile, warnings
 warnings.simplefilter("ignore")
+import ply.yacc
+
+_tables = {}
+_yacc = ply.yacc.yacc
+
+@functools.wraps(_yacc)
+def _yacc_with_table(*args, **kwargs):
+    key = (kwargs.get("tabmodule"), kwargs.get("start"))
+    if key in _tables:
+        return _yacc(*args, **{**kwargs, "tabmodule": _tables[key]})
+    name = "checkov_parsetab_%d" % len(_tables)
+    with tempfile.TemporaryDirectory() as tmp:
+        parser = _yacc(*args, **{**kwargs, "tabmodule": name, "outputdir": tmp, "write_tables": True})
+        spec = importlib.util.spec_from_file_location(name, os.path.join(tmp, name + ".py"))
+        table = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(table)
+    _tables[key] = table
+    return parser
+
+ply.yacc.yacc = _yacc_with_table
 from checkov.main import Checkov
 line = sys.stdin.readline()
 if not line.strip():
