@@ -298,14 +298,28 @@ sys.exit(Checkov(argv=json.loads(sys.stdin.readline())).run())
 """
 
 
+#: Put before the gate's server code: no temporary directory for PLY to write a table to.
+NO_TEMPORARY_DIRECTORY = """
+import tempfile
+tempfile.tempdir = "/nonexistent/checkov-tables"
+"""
+
+
+def _counts(stderr: str) -> tuple[int, int]:
+    """The tables PLY worked out and the parsers asked of it (``COUNT_TABLES``)."""
+    tables, parsers = stderr.split("tables ")[-1].split(" parsers ")
+    return int(tables), int(parsers)
+
+
 def test_the_gate_checkov_reports_what_plain_checkov_reports_from_one_table_per_grammar():
     """The gate's checkov builds its JSONPath parsers from one PLY table per grammar (``_SERVER``):
     its whole report, passed checks included, is byte for byte plain checkov's, and PLY worked
-    out a table for each grammar once instead of once per parser."""
+    out a table for each grammar once instead of once per parser. Without a temporary directory
+    for the tables, every parser gets its own table, as in plain checkov, and the same report."""
     full_report = [arg for arg in checkov.ARGS if arg not in ("--quiet", "--compact")]
     files = [ROOT / "output" / next(iter(LAUNCH_ROLES.values())).filename, FIXTURES / "broken.yaml"]
     request = json.dumps([*full_report, *(arg for f in files for arg in ("--file", str(f)))]) + "\n"
-    # checkov lists some keys in set order: one hash seed for both runs.
+    # checkov lists some keys in set order: one hash seed for every run.
     env = {**os.environ, "PYTHONHASHSEED": "0", "LOG_LEVEL": "ERROR"}
     python = str(toolenv.tool_bin("checkov", "python"))
 
@@ -314,13 +328,17 @@ def test_the_gate_checkov_reports_what_plain_checkov_reports_from_one_table_per_
             [python, "-c", code], input=request, capture_output=True, text=True, env=env, timeout=300
         )
 
-    gate, plain = run(COUNT_TABLES + checkov._SERVER), run(COUNT_TABLES + PLAIN_CHECKOV)
-    assert (gate.returncode, plain.returncode) == (1, 1), gate.stderr + plain.stderr  # broken.yaml fails
-    assert '"check_id": "CKV_AWS_7"' in gate.stdout and '"passed_checks": [' in gate.stdout
-    assert gate.stdout == plain.stdout
-    tables, parsers = (int(n) for n in gate.stderr.split("tables ")[-1].split(" parsers "))
-    plain_tables = int(plain.stderr.split("tables ")[-1].split()[0])
-    assert parsers == plain_tables > 10 and tables <= 2, (gate.stderr, plain.stderr)
+    plain = run(COUNT_TABLES + PLAIN_CHECKOV)
+    gate = run(COUNT_TABLES + checkov._SERVER)
+    no_tables = run(COUNT_TABLES + NO_TEMPORARY_DIRECTORY + checkov._SERVER)
+    assert plain.returncode == 1 and '"check_id": "CKV_AWS_7"' in plain.stdout, plain.stderr  # broken.yaml
+    assert '"passed_checks": [' in plain.stdout
+    assert gate.returncode == no_tables.returncode == 1, gate.stderr + no_tables.stderr
+    assert gate.stdout == plain.stdout and no_tables.stdout == plain.stdout
+    plain_tables, asked = _counts(plain.stderr)
+    assert plain_tables == asked > 10, plain.stderr
+    assert _counts(gate.stderr)[0] <= 2 and _counts(gate.stderr)[1] == asked, gate.stderr
+    assert _counts(no_tables.stderr) == (asked, asked), no_tables.stderr
 
 
 def test_unreadable_report_is_a_finding_not_a_pass():

@@ -42,7 +42,8 @@ def fingerprint() -> str:
 # the directory removed; every later yacc() call for that grammar is given the module as its
 # ``tabmodule``. PLY reads a table module only when its grammar signature matches the caller's
 # grammar and builds the table anew otherwise, so the parsers, and checkov's findings, are the
-# ones it would make without this (tests/test_checkov.py compares the reports).
+# ones it would make without this; without a temporary directory it is as if this were not here
+# (tests/test_checkov.py compares the reports in both cases).
 _SERVER = """
 import functools, importlib.util, json, os, sys, tempfile, warnings
 warnings.simplefilter("ignore")
@@ -57,11 +58,17 @@ def _yacc_with_table(*args, **kwargs):
     if key in _tables:
         return _yacc(*args, **{**kwargs, "tabmodule": _tables[key]})
     name = "checkov_parsetab_%d" % len(_tables)
-    with tempfile.TemporaryDirectory() as tmp:
-        parser = _yacc(*args, **{**kwargs, "tabmodule": name, "outputdir": tmp, "write_tables": True})
-        spec = importlib.util.spec_from_file_location(name, os.path.join(tmp, name + ".py"))
-        table = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(table)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            parser = _yacc(*args, **{**kwargs, "tabmodule": name, "outputdir": tmp, "write_tables": True})
+            spec = importlib.util.spec_from_file_location(name, os.path.join(tmp, name + ".py"))
+            table = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(table)
+    except Exception:
+        # No table to keep (no temporary directory, say): PLY builds every parser as it would
+        # without this wrapper. A failure must never reach checkov: its graph catches a failed
+        # JSONPath update and sets the attribute another way, which can change what checks see.
+        return _yacc(*args, **kwargs)
     _tables[key] = table
     return parser
 
