@@ -31,54 +31,73 @@ def fingerprint() -> str:
     return toolenv.lock_file(NAME).read_text() + source_of(__file__)
 
 
-# Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
-# stdin, so the import overlaps whatever the caller does meanwhile (render, other gates).
-#
 # checkov's graph parses a JSONPath for each distinct attribute key with bc_jsonpath_ng, which
 # asks PLY's yacc() for a new parser every time with table writing off, so PLY works out the
 # same LALR table again for each key: ~60 ms a key, a second or more of every checkov run (the
-# cold gate run over the catalog spent ~2.3 s of checkov's ~7 s in it). Here the first parser of
-# a grammar has PLY write its table once to a temporary directory; it is loaded as a module and
-# the directory removed; every later yacc() call for that grammar is given the module as its
-# ``tabmodule``. PLY reads a table module only when its grammar signature matches the caller's
-# grammar and builds the table anew otherwise, so the parsers, and checkov's findings, are the
-# ones it would make without this; without a temporary directory it is as if this were not here
-# (tests/test_checkov.py compares the reports in both cases).
-_SERVER = """
-import functools, importlib.util, json, os, sys, tempfile, warnings
-warnings.simplefilter("ignore")
+# cold gate run over the catalog spent ~2.3 s of checkov's ~7 s in it). This code, run in
+# checkov's interpreter before checkov is imported, has PLY write the table of a grammar's first
+# parser to a temporary directory, loads it as a module and removes the directory; every later
+# yacc() call for that grammar (the parser class, method, table name and start symbol) is given
+# the module as its ``tabmodule``. PLY uses a table module only when its grammar signature
+# matches the caller's grammar, and builds the table anew otherwise.
+#
+# Nothing here may fail into checkov: its graph catches a failed JSONPath update and sets the
+# attribute another way, and a failed graph check on one resource drops that resource from the
+# check's results; either can change the findings. So any failure, on the first call or a later
+# one, falls back to plain yacc() for that grammar from then on, and a call not made as
+# bc_jsonpath_ng makes it (positional arguments, ``optimize``, a pickle file) is passed through.
+# tests/test_checkov.py compares the tables, parses and whole reports with plain PLY's.
+ONE_TABLE_PER_GRAMMAR = """
+import functools, importlib.util, os, tempfile
 import ply.yacc
 
 _tables = {}
 _yacc = ply.yacc.yacc
+_TABLE_PARTS = ("_tabversion", "_lr_method", "_lr_signature", "_lr_action", "_lr_goto", "_lr_productions")
 
 @functools.wraps(_yacc)
 def _yacc_with_table(*args, **kwargs):
-    key = (kwargs.get("tabmodule"), kwargs.get("start"))
-    if key in _tables:
-        return _yacc(*args, **{**kwargs, "tabmodule": _tables[key]})
-    name = "checkov_parsetab_%d" % len(_tables)
+    module = kwargs.get("module")
+    if args or module is None or kwargs.get("optimize") or kwargs.get("picklefile"):
+        return _yacc(*args, **kwargs)
+    key = (type(module), kwargs.get("method", "LALR"), kwargs.get("tabmodule"), kwargs.get("start"))
+    table = _tables.get(key, False)
+    if table is None:
+        return _yacc(**kwargs)
     try:
+        if table:
+            return _yacc(**{**kwargs, "tabmodule": table})
+        name = "checkov_parsetab_%d" % len(_tables)
         with tempfile.TemporaryDirectory() as tmp:
-            parser = _yacc(*args, **{**kwargs, "tabmodule": name, "outputdir": tmp, "write_tables": True})
+            parser = _yacc(**{**kwargs, "tabmodule": name, "outputdir": tmp, "write_tables": True})
             spec = importlib.util.spec_from_file_location(name, os.path.join(tmp, name + ".py"))
             table = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(table)
+        if not all(hasattr(table, part) for part in _TABLE_PARTS):
+            raise ValueError("incomplete table module")
+        _tables[key] = table
+        return parser
     except Exception:
-        # No table to keep (no temporary directory, say): PLY builds every parser as it would
-        # without this wrapper. A failure must never reach checkov: its graph catches a failed
-        # JSONPath update and sets the attribute another way, which can change what checks see.
-        return _yacc(*args, **kwargs)
-    _tables[key] = table
-    return parser
+        _tables[key] = None
+        return _yacc(**kwargs)
 
 ply.yacc.yacc = _yacc_with_table
+"""
+
+# Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
+# stdin, so the import overlaps whatever the caller does meanwhile (render, other gates).
+_SERVER = (
+    ONE_TABLE_PER_GRAMMAR
+    + """
+import json, sys, warnings
+warnings.simplefilter("ignore")
 from checkov.main import Checkov
 line = sys.stdin.readline()
 if not line.strip():
     sys.exit(0)
 sys.exit(Checkov(argv=json.loads(line)).run())
 """
+)
 
 _PRESTARTED: CheckovProcess | None = None
 
