@@ -5,7 +5,6 @@ checkov."""
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -101,11 +100,7 @@ def test_the_summary_says_how_many_regions_each_template_stands_for():
 
 def _checkov_process(code: str) -> checkov.CheckovProcess:
     """A CheckovProcess whose interpreter runs ``code`` instead of checkov."""
-    process = object.__new__(checkov.CheckovProcess)
-    process.proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    return process
+    return checkov.CheckovProcess(argv=[sys.executable, "-c", code])
 
 
 def test_a_ctrl_c_ends_the_wait_for_a_checkov_that_hangs(monkeypatch):
@@ -142,3 +137,22 @@ def test_without_a_ctrl_c_the_wait_gives_checkov_s_output(monkeypatch):
     process = _checkov_process(code)
     assert process.finish() == ("out\nend\n", "err\n")
     assert process.proc.returncode == 0
+
+
+def test_checkovs_time_runs_to_its_end_not_to_the_builds_wait(monkeypatch, tmp_path):
+    """The build waits for checkov after the in-process gates; checkov may have ended long before,
+    and its row in the table (and ``make bench``'s share) must say when it did."""
+    monkeypatch.setattr(interrupt, "_interrupted", False)
+    template = tmp_path / "t.yaml"
+    template.write_text("Resources: {}\n")
+    process = _checkov_process("import sys; sys.stdin.readline(); print('[]')")
+    monkeypatch.setattr(checkov, "_PRESTARTED", process)
+    run = checkov.CheckovRun({"t.yaml": template}, log=lambda _: None)
+    deadline = time.monotonic() + 60
+    while process.ended is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.ended is not None, "the end of checkov's interpreter is noted as it ends"
+    time.sleep(0.3)  # the in-process gates, still running
+    result = run.wait()
+    assert result.seconds == process.ended - process.start
+    assert result.seconds < time.perf_counter() - process.start - 0.3

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,13 +106,19 @@ _PRESTARTED: CheckovProcess | None = None
 class CheckovProcess:
     """checkov's interpreter, started early and importing; ``submit`` gives it the files."""
 
-    def __init__(self, log: Callable[[str], None] = print) -> None:
-        toolenv.ensure_env(NAME, log)  # raises ToolEnvError: reported as a finding by CheckovRun
+    def __init__(self, log: Callable[[str], None] = print, argv: list[str] | None = None) -> None:
+        """Start checkov's server in its tool environment, or ``argv`` (a stand-in, for tests)."""
+        if argv is None:
+            toolenv.ensure_env(NAME, log)  # raises ToolEnvError: reported as a finding by CheckovRun
+            argv = [str(toolenv.tool_bin(NAME, "python")), "-c", _SERVER]
         self.start = time.perf_counter()
+        #: When checkov's interpreter ended (``perf_counter``), noted as it ends: the build waits
+        #: for checkov last, after the in-process gates, which may end after it.
+        self.ended: float | None = None
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         env["LOG_LEVEL"] = "ERROR"
         self.proc = subprocess.Popen(
-            [str(toolenv.tool_bin(NAME, "python")), "-c", _SERVER],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -119,6 +126,18 @@ class CheckovProcess:
             env=env,
             cwd=toolenv.ROOT,
         )
+        self._watcher = threading.Thread(target=self._note_end, name="checkov-end", daemon=True)
+        self._watcher.start()
+
+    def _note_end(self) -> None:
+        self.proc.wait()  # Popen's waits are thread-safe: communicate() sees the status reaped here
+        self.ended = time.perf_counter()
+
+    def seconds(self) -> float:
+        """checkov's time: from its interpreter's start to its end (or to now, while it runs)."""
+        if self.proc.poll() is not None:
+            self._watcher.join(timeout=1)  # ended: the watcher notes it at once
+        return (self.ended or time.perf_counter()) - self.start
 
     def submit(self, files: list[Path]) -> None:
         args = list(ARGS)
@@ -194,7 +213,8 @@ class CheckovRun:
     """A running checkov over ``files`` (display name -> file on disk); ``wait()`` for the result.
 
     Its time counts from the start of checkov's interpreter (``prestart`` or now), since that
-    start-up is part of what checkov costs.
+    start-up is part of what checkov costs, to checkov's end, not to the build's wait for it,
+    which comes after the in-process gates.
     """
 
     def __init__(self, files: dict[str, Path], log: Callable[[str], None] = print) -> None:
@@ -225,7 +245,9 @@ class CheckovRun:
         if self.process is not None:
             out, err = self.process.finish()
             result.findings = parse(out, err, self.process.proc.returncode, self.files)
-        elif self.error:
+            result.seconds = self.process.seconds()
+            return result
+        if self.error:
             result.findings = [_error(name, self.error) for name in self.files]
         result.seconds = time.perf_counter() - self.start if self.files else 0.0
         return result
