@@ -113,7 +113,9 @@ class CheckovProcess:
             argv = [str(toolenv.tool_bin(NAME, "python")), "-c", _SERVER]
         self.start = time.perf_counter()
         #: When checkov's interpreter ended (``perf_counter``), noted as it ends: the build waits
-        #: for checkov last, after the in-process gates, which may end after it.
+        #: for checkov last, after the in-process gates, which may end after it. A report larger
+        #: than the pipe holds (64 KiB on Linux: hundreds of findings, since ARGS print failed
+        #: checks only) keeps checkov writing until the build reads it, and its time runs to then.
         self.ended: float | None = None
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         env["LOG_LEVEL"] = "ERROR"
@@ -130,14 +132,17 @@ class CheckovProcess:
         self._watcher.start()
 
     def _note_end(self) -> None:
-        self.proc.wait()  # Popen's waits are thread-safe: communicate() sees the status reaped here
+        # Popen serialises its waits (communicate() and cancel() see the status reaped here). As
+        # with any two threads on one Popen, a kill() in the instant between this reaping and
+        # Popen noting the exit status would signal a pid already freed (CPython says so too).
+        self.proc.wait()
         self.ended = time.perf_counter()
 
     def seconds(self) -> float:
         """checkov's time: from its interpreter's start to its end (or to now, while it runs)."""
         if self.proc.poll() is not None:
             self._watcher.join(timeout=1)  # ended: the watcher notes it at once
-        return (self.ended or time.perf_counter()) - self.start
+        return (time.perf_counter() if self.ended is None else self.ended) - self.start
 
     def submit(self, files: list[Path]) -> None:
         args = list(ARGS)
