@@ -290,14 +290,6 @@ atexit.register(
 )
 """
 
-PLAIN_CHECKOV = """
-import json, sys, warnings
-warnings.simplefilter("ignore")
-from checkov.main import Checkov
-sys.exit(Checkov(argv=json.loads(sys.stdin.readline())).run())
-"""
-
-
 #: Put before the gate's server code: no temporary directory for PLY to write a table to.
 NO_TEMPORARY_DIRECTORY = """
 import tempfile
@@ -389,8 +381,9 @@ def _counts(stderr: str) -> tuple[int, int]:
 
 def test_the_gate_checkov_reports_what_plain_checkov_reports_from_one_table_per_grammar():
     """The gate's checkov builds its JSONPath parsers from one PLY table per grammar (``_SERVER``):
-    its whole report, passed checks included, is byte for byte plain checkov's, and PLY worked
-    out the table once instead of once per parser."""
+    its whole report, passed checks included, is byte for byte plain checkov's (the same server
+    without the wrapper, ``RUN_CHECKOV``), and PLY worked out the table once instead of once per
+    parser."""
     full_report = [arg for arg in checkov.ARGS if arg not in ("--quiet", "--compact")]
     files = [ROOT / "output" / next(iter(LAUNCH_ROLES.values())).filename, FIXTURES / "broken.yaml"]
     request = json.dumps([*full_report, *(arg for f in files for arg in ("--file", str(f)))]) + "\n"
@@ -403,7 +396,7 @@ def test_the_gate_checkov_reports_what_plain_checkov_reports_from_one_table_per_
             [python, "-c", code], input=request, capture_output=True, text=True, env=env, timeout=300
         )
 
-    plain, gate = run(COUNT_TABLES + PLAIN_CHECKOV), run(COUNT_TABLES + checkov._SERVER)
+    plain, gate = run(COUNT_TABLES + checkov.RUN_CHECKOV), run(COUNT_TABLES + checkov._SERVER)
     assert plain.returncode == 1 and '"check_id": "CKV_AWS_7"' in plain.stdout, plain.stderr  # broken.yaml
     assert '"passed_checks": [' in plain.stdout
     assert gate.returncode == 1, gate.stderr

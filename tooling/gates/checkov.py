@@ -87,9 +87,7 @@ ply.yacc.yacc = _yacc_with_table
 
 # Runs in checkov's venv: import checkov (most of its start-up), then wait for the arguments on
 # stdin, so the import overlaps whatever the caller does meanwhile (render, other gates).
-_SERVER = (
-    ONE_TABLE_PER_GRAMMAR
-    + """
+RUN_CHECKOV = """
 import json, sys, warnings
 warnings.simplefilter("ignore")
 from checkov.main import Checkov
@@ -98,7 +96,7 @@ if not line.strip():
     sys.exit(0)
 sys.exit(Checkov(argv=json.loads(line)).run())
 """
-)
+_SERVER = ONE_TABLE_PER_GRAMMAR + RUN_CHECKOV
 
 _PRESTARTED: CheckovProcess | None = None
 
