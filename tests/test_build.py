@@ -231,6 +231,37 @@ def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path, args, expected):
     assert not any(tmp_path.iterdir()), "nothing is written"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "nope"],
+        ["build", "timestream-influxdb", "--option", "colour=blue"],
+        ["build", "--option", "default_port=9000"],
+        ["build", "--output-dir", "{file}/out"],
+        ["lint", "missing.yaml"],
+    ],
+)
+def test_bad_input_is_refused_before_any_tool_starts(tmp_path, monkeypatch, args):
+    """Starting checkov makes its tool environment on a first run (tens of seconds, from the
+    package index): a typo or an unwritable output directory is refused before that."""
+    from tooling import cli, toolenv
+
+    asked: list[str] = []
+
+    def ensure_env(name, *_, **__):
+        asked.append(name)
+        raise toolenv.ToolEnvError("not made in this test")
+
+    monkeypatch.setattr(toolenv, "ensure_env", ensure_env)
+    (tmp_path / "file").write_text("")
+    assert cli.main([arg.format(file=tmp_path / "file") for arg in args]) == 2
+    assert asked == []
+    # The same stand-in sees the start of a command that gets as far as its gates.
+    (tmp_path / "t.yaml").write_text("Resources: {}\n")
+    monkeypatch.setattr("tooling.gates.run.run_gates", lambda texts: [])
+    assert cli.main(["lint", str(tmp_path / "t.yaml")]) == 0 and asked == ["checkov"]
+
+
 @pytest.mark.parametrize("command", [[], ["build"], ["lint"], ["list"]])
 def test_every_command_has_help(command):
     result = _cli(*command, "--help")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from tooling.paths import project_path
@@ -26,10 +27,6 @@ class CommandError(Exception):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    if not args.no_lint:
-        from tooling.gates import prestart
-
-        prestart()  # first, so a background gate's start-up overlaps the imports, rendering and other gates
     from tooling.build.options import OptionParseError, parse_options
     from tooling.build.pipeline import Stopwatch, build, specs_for
 
@@ -43,6 +40,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             options[specs[0].name] = parse_options(specs[0].options, args.option)
         except OptionParseError as err:
             raise CommandError(f"{specs[0].name}: {err}") from None
+    _check_output_dir(Path(args.output_dir))
+    if not args.no_lint:
+        _prestart_gates()
     try:
         result = build(specs, Path(args.output_dir), options, lint=not args.no_lint)
     except OSError as err:  # a read-only or full output directory: the user's to fix, in one line
@@ -58,18 +58,16 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from tooling.build.pipeline import Stopwatch
 
     watch = Stopwatch()
-    from tooling.gates import prestart
-
-    prestart()  # first, so a background gate's start-up overlaps the other gates
-    from tooling.gates import summary_table
-    from tooling.gates.run import findings_of, run_gates
-
     paths = [Path(p) for p in args.files] or sorted(Path(args.output_dir).glob("*.yaml"))
     if not paths:
         raise CommandError(f"no templates in {args.output_dir}/; run `make build` first")
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise CommandError(f"no such template file: {missing[0]}")
+    _prestart_gates()
+    from tooling.gates import summary_table
+    from tooling.gates.run import findings_of, run_gates
+
     results = run_gates({str(p): p.read_text() for p in paths})
     found = findings_of(results)
     for finding in found:
@@ -79,6 +77,27 @@ def cmd_lint(args: argparse.Namespace) -> int:
         f"lint    {'failed' if found else 'done'}: {len(found)} finding(s) in {len(paths)} template(s)  {watch.seconds()}"
     )
     return 1 if found else 0
+
+
+def _check_output_dir(path: Path) -> None:
+    """Refuse an output directory that cannot take a file, in one line, before the gates run
+    (seconds, and a first run makes checkov's tool environment): made if missing, and a file
+    made and removed in it, as the build's atomic writes will."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise CommandError(_os_problem(err)) from None
+
+
+def _prestart_gates() -> None:
+    """Start the background gates' tools (checkov), so their start-up overlaps rendering and the
+    other gates. Called once the input is known to be good: on a first run this makes checkov's
+    tool environment (tens of seconds, from the package index), which a typo must not cost."""
+    from tooling.gates import prestart
+
+    prestart()
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
