@@ -195,6 +195,15 @@ def test_unchanged_file_is_not_rewritten(tmp_path):
     assert write_atomic(target, "x") is False and target.stat().st_mtime_ns == mtime
 
 
+def test_a_file_is_written_as_utf_8_over_one_that_is_not(tmp_path):
+    """CloudFormation reads UTF-8; an old file in another encoding is replaced, not a traceback."""
+    target = tmp_path / "t.yaml"
+    target.write_bytes("Description: caf\xe9\n".encode("latin-1"))
+    assert write_atomic(target, "Description: caf\xe9\n") is True
+    assert target.read_bytes() == "Description: caf\xe9\n".encode()
+    assert write_atomic(target, "Description: caf\xe9\n") is False
+
+
 def _cli(*args, cwd=ROOT):
     return subprocess.run(
         [sys.executable, "build.py", *args], cwd=cwd, capture_output=True, text=True, timeout=120
@@ -234,17 +243,20 @@ def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path, args, expected):
 @pytest.mark.parametrize(
     "args",
     [
-        ["build", "nope"],
-        ["build", "timestream-influxdb", "--option", "colour=blue"],
-        ["build", "--option", "default_port=9000"],
-        ["build", "--output-dir", "{file}/out"],
-        ["lint", "missing.yaml"],
+        ["build", "nope", "--output-dir", "{tmp}/out"],
+        ["build", "timestream-influxdb", "--option", "colour=blue", "--output-dir", "{tmp}/out"],
+        ["build", "--option", "default_port=9000", "--output-dir", "{tmp}/out"],
+        ["build", "--output-dir", "{tmp}/file/out"],
+        ["lint", "{tmp}/missing.yaml"],
+        ["lint", "{tmp}/latin-1.yaml"],
     ],
 )
-def test_bad_input_is_refused_before_any_tool_starts(tmp_path, monkeypatch, args):
+def test_bad_input_is_refused_before_any_tool_starts(tmp_path, monkeypatch, capsys, args):
     """Starting checkov makes its tool environment on a first run (tens of seconds, from the
-    package index): a typo or an unwritable output directory is refused before that."""
+    package index): a typo, an output directory the build cannot write in or a template that is
+    not UTF-8 is refused, in one line, before that, and before anything is made."""
     from tooling import cli, toolenv
+    from tooling.build.pipeline import BuildResult
 
     asked: list[str] = []
 
@@ -254,12 +266,18 @@ def test_bad_input_is_refused_before_any_tool_starts(tmp_path, monkeypatch, args
 
     monkeypatch.setattr(toolenv, "ensure_env", ensure_env)
     (tmp_path / "file").write_text("")
-    assert cli.main([arg.format(file=tmp_path / "file") for arg in args]) == 2
-    assert asked == []
-    # The same stand-in sees the start of a command that gets as far as its gates.
-    (tmp_path / "t.yaml").write_text("Resources: {}\n")
+    (tmp_path / "latin-1.yaml").write_bytes("Description: caf\xe9\nResources: {}\n".encode("latin-1"))
+    assert cli.main([arg.format(tmp=tmp_path) for arg in args]) == 2
+    assert asked == [] and not (tmp_path / "out").exists()
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    # The same stand-in sees checkov start once the input is good, and not without the gates.
     monkeypatch.setattr("tooling.gates.run.run_gates", lambda texts: [])
+    monkeypatch.setattr("tooling.build.pipeline.build", lambda *a, **k: BuildResult())
+    (tmp_path / "t.yaml").write_text("Resources: {}\n")
     assert cli.main(["lint", str(tmp_path / "t.yaml")]) == 0 and asked == ["checkov"]
+    good = ["build", "timestream-influxdb", "--output-dir", str(tmp_path / "out")]
+    assert cli.main([*good, "--no-lint"]) == 0 and asked == ["checkov"]
+    assert cli.main(good) == 0 and asked == ["checkov", "checkov"]
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["lint"], ["list"]])

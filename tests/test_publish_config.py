@@ -277,6 +277,35 @@ def test_cli_refuses_a_template_with_findings(capsys, config_file, monkeypatch, 
     assert status == 2 and "1 finding(s); nothing was published" in err and out == ""
 
 
+def test_cli_refuses_an_output_directory_it_cannot_write_before_building(
+    capsys, config_file, monkeypatch, tmp_path
+):
+    import tooling.build.pipeline
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("nothing may be built (or gated) for an output it cannot write")
+
+    monkeypatch.setattr(tooling.build.pipeline, "build", no_build)
+    (tmp_path / "a-file").write_text("")
+    status, out, err = run_cli(
+        capsys,
+        "--version",
+        "1.0.0",
+        "--config",
+        str(config_file),
+        "--output-dir",
+        str(tmp_path / "a-file" / "o"),
+    )
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert (
+        err.startswith(f"build.py publish: cannot write {tmp_path / 'a-file' / 'o'}: ")
+        and "not a directory" in err
+    )
+
+
 @pytest.mark.slow  # the whole publish command, build and gates included
 def test_cli_dry_run_end_to_end(capsys, config_file, monkeypatch, tmp_path):
     """build.py publish --dry-run: step 1 (build, no lint here), then the plan, nothing made."""

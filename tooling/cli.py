@@ -10,8 +10,8 @@ holds no template logic. Run ``build.py COMMAND --help`` for each command's opti
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import tempfile
 from pathlib import Path
 
 from tooling.paths import project_path
@@ -61,14 +61,19 @@ def cmd_lint(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.files] or sorted(Path(args.output_dir).glob("*.yaml"))
     if not paths:
         raise CommandError(f"no templates in {args.output_dir}/; run `make build` first")
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        raise CommandError(f"no such template file: {missing[0]}")
+    texts = {}
+    for path in paths:
+        if not path.is_file():
+            raise CommandError(f"no such template file: {path}")
+        try:
+            texts[str(path)] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise CommandError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
     _prestart_gates()
     from tooling.gates import summary_table
     from tooling.gates.run import findings_of, run_gates
 
-    results = run_gates({str(p): p.read_text() for p in paths})
+    results = run_gates(texts)
     found = findings_of(results)
     for finding in found:
         print(finding, file=sys.stderr)
@@ -80,15 +85,18 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _check_output_dir(path: Path) -> None:
-    """Refuse an output directory that cannot take a file, in one line, before the gates run
-    (seconds, and a first run makes checkov's tool environment): made if missing, and a file
-    made and removed in it, as the build's atomic writes will."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as err:
-        raise CommandError(_os_problem(err)) from None
+    """Refuse, in one line and before the gates run (seconds; a first run also makes checkov's
+    tool environment), an output directory the build could not write in: a path through a file,
+    or a directory (the nearest that exists, for one still to be made) without write permission.
+    Nothing is made here. What only the write finds (a full disk, a template path that is a
+    directory) is still refused then, in one line."""
+    nearest = path
+    while not nearest.is_dir():
+        if os.path.lexists(nearest):  # a file, or a link to nothing or to itself
+            raise CommandError(f"cannot write {path}: {nearest} is not a directory")
+        nearest = nearest.parent
+    if not os.access(nearest, os.W_OK | os.X_OK):  # a read-only file system too
+        raise CommandError(f"cannot write {path}: Permission denied")
 
 
 def _prestart_gates() -> None:
@@ -139,7 +147,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from templates_src.registry import TEMPLATES
 
     specs = [TEMPLATES[config.template] for config in catalog.products]
-    result = build(specs, Path(args.output_dir), log=lambda line: None)
+    _check_output_dir(Path(args.output_dir))
+    try:
+        result = build(specs, Path(args.output_dir), log=lambda line: None)
+    except OSError as err:
+        raise CommandError(_os_problem(err)) from None
     if not result.ok:
         for problem in result.all_problems():
             print(problem, file=sys.stderr)

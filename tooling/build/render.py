@@ -128,14 +128,15 @@ def write_atomic(path: Path, text: str) -> bool:
     ordinary write would give it: an existing file's own, else what the umask allows
     (``mkstemp`` alone would leave it readable by its owner only).
     """
-    if path.exists() and path.read_text() == text:
+    data = text.encode("utf-8")  # CloudFormation reads templates as UTF-8, whatever the locale
+    if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

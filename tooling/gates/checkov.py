@@ -198,7 +198,8 @@ def prestart(log: Callable[[str], None] = print, yield_cpu: bool = True) -> None
             _PRESTARTED = CheckovProcess(log)
         except toolenv.ToolEnvError:
             return  # CheckovRun tries again and reports the failure
-        # A command that stops early (bad input) must not leave checkov importing for seconds.
+        # A command that stops early (an output it cannot write, an interruption) must not leave
+        # checkov importing for seconds.
         atexit.register(cancel_prestarted)
         if yield_cpu and hasattr(os, "nice"):
             with contextlib.suppress(OSError):
