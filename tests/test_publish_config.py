@@ -290,20 +290,11 @@ def test_cli_refuses_an_output_directory_it_cannot_write_before_building(
 
     monkeypatch.setattr(tooling.build.pipeline, "build", no_build)
     (tmp_path / "a-file").write_text("")
-    status, out, err = run_cli(
-        capsys,
-        "--version",
-        "1.0.0",
-        "--config",
-        str(config_file),
-        "--output-dir",
-        str(tmp_path / "a-file" / "o"),
-    )
+    unwritable = tmp_path / "a-file" / "o"
+    argv = ["--version", "1.0.0", "--config", str(config_file), "--output-dir", str(unwritable)]
+    status, out, err = run_cli(capsys, *argv)
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
-    assert (
-        err.startswith(f"build.py publish: cannot write {tmp_path / 'a-file' / 'o'}: ")
-        and "not a directory" in err
-    )
+    assert err.startswith(f"build.py publish: cannot write {unwritable}: ") and "not a directory" in err
 
 
 @pytest.mark.slow  # the whole publish command, build and gates included
