@@ -269,7 +269,8 @@ def test_bad_input_is_refused_before_any_tool_starts(tmp_path, monkeypatch, caps
     (tmp_path / "latin-1.yaml").write_bytes("Description: caf\xe9\nResources: {}\n".encode("latin-1"))
     assert cli.main([arg.format(tmp=tmp_path) for arg in args]) == 2
     assert asked == [] and not (tmp_path / "out").exists()
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "latin-1" not in args[-1] or line.endswith("latin-1.yaml: not UTF-8 text (byte 17)")
     # The same stand-in sees checkov start once the input is good, and not without the gates.
     monkeypatch.setattr("tooling.gates.run.run_gates", lambda texts: [])
     monkeypatch.setattr("tooling.build.pipeline.build", lambda *a, **k: BuildResult())
@@ -362,3 +363,14 @@ def test_commands_work_from_any_directory_and_write_only_under_the_project(tmp_p
     )
     assert checked.returncode == 0, checked.stderr
     assert list(tmp_path.iterdir()) == []
+    # From a directory removed under the shell: the project's paths are shown whole.
+    (tmp_path / "gone").mkdir()
+    orphaned = subprocess.run(
+        ["sh", "-c", f'cd gone && rmdir ../gone && exec "{sys.executable}" "{script}" list'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert orphaned.returncode == 0 and "Traceback" not in orphaned.stderr, orphaned.stderr
+    assert str(ROOT / "output" / "timestream-influxdb.yaml") in orphaned.stdout

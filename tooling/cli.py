@@ -67,8 +67,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
             raise CommandError(f"no such template file: {path}")
         try:
             texts[str(path)] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise CommandError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
+        except UnicodeDecodeError as err:
+            raise CommandError(f"cannot read {path}: not UTF-8 text (byte {err.start + 1})") from None
+        except OSError as err:
+            raise CommandError(f"cannot read {path}: {err.strerror or err}") from None
     _prestart_gates()
     from tooling.gates import summary_table
     from tooling.gates.run import findings_of, run_gates
@@ -91,7 +93,7 @@ def _check_output_dir(path: Path) -> None:
     Nothing is made here. What only the write finds (a full disk, a template path that is a
     directory) is still refused then, in one line."""
     nearest = path
-    while not nearest.is_dir():
+    while not nearest.is_dir() and nearest.parent != nearest:  # "." ends it, even if removed
         if os.path.lexists(nearest):  # a file, or a link to nothing or to itself
             raise CommandError(f"cannot write {path}: {nearest} is not a directory")
         nearest = nearest.parent
