@@ -27,6 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from tooling.gates.base import Gate
+from tooling.gates.run import verdict_path
+
 
 @dataclass(frozen=True)
 class GateSeed:
@@ -39,6 +42,10 @@ class GateSeed:
     @property
     def gates(self) -> Path:
         return self.build_dir / "gates"
+
+    def passed(self, gate: Gate, text: str) -> bool:
+        """Whether ``gate`` passed ``text`` in the seeding build (it keeps clean verdicts only)."""
+        return verdict_path(self.gates, gate.name, gate.fingerprint(), text).is_file()
 
     def stamps(self, filename: str | None = None) -> list[Path]:
         """Verdicts (relative to ``gates``): every one, or those of template file ``filename``.

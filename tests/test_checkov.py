@@ -20,7 +20,6 @@ from templates_src.common import checkov_skips
 from templates_src.registry import LAUNCH_ROLES
 from tooling import toolenv
 from tooling.gates import checkov
-from tooling.gates.run import verdict_key
 
 # checkov runs from its own environment (created on first use).
 pytestmark = pytest.mark.slow
@@ -208,11 +207,8 @@ def outputs_result(gate_seed):
     """checkov's result over the outputs the run's seeding build did not pass, in one run; None
     when it passed them all. The seeding build gates every rendered template, which the outputs
     are (test_build checks they are fresh), and keeps a verdict for a clean text only."""
-    fingerprint = checkov.fingerprint()
     unverified = {
-        str(p.relative_to(ROOT)): p
-        for p in OUTPUTS
-        if not (gate_seed.gates / checkov.NAME / verdict_key(fingerprint, p.read_text())).is_file()
+        str(p.relative_to(ROOT)): p for p in OUTPUTS if not gate_seed.passed(checkov.GATE, p.read_text())
     }
     return checkov.CheckovRun(unverified).wait() if unverified else None
 

@@ -27,6 +27,11 @@ def verdict_key(fingerprint: str, text: str) -> str:
     return hashlib.sha256(f"{fingerprint}\0{text}".encode()).hexdigest()
 
 
+def verdict_path(cache_dir: Path, gate: str, fingerprint: str, text: str) -> Path:
+    """Where the clean verdict of ``gate`` (its name and fingerprint) on ``text`` is kept."""
+    return cache_dir / gate / verdict_key(fingerprint, text)
+
+
 def run_gates(
     texts: dict[str, str],
     *,
@@ -52,7 +57,7 @@ def run_gates(
             continue
         fingerprint = gate.fingerprint()
         stamps[gate.name] = {
-            name: cache_dir / gate.name / verdict_key(fingerprint, text) for name, text in texts.items()
+            name: verdict_path(cache_dir, gate.name, fingerprint, text) for name, text in texts.items()
         }
         todo[gate.name] = {n: t for n, t in texts.items() if not stamps[gate.name][n].exists()}
 
